@@ -1,0 +1,341 @@
+//! Agent-side operations: presence, offers, and acting in accepted chats.
+
+use super::{ChatEngine, lock};
+use crate::error::CoreError;
+use crate::event::{Event, EventKind, PartyType, UserData};
+use crate::ids::{AgentId, ChatId, EventIndex, ParticipantId, ServiceName};
+use crate::session::{Change, Participant, Session};
+use crate::settings::AgentRole;
+use crate::validate;
+use subtle::ConstantTimeEq;
+
+/// An offer as shown to the agent.
+#[derive(Debug, Clone)]
+pub struct OfferView {
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Its service.
+    pub service: ServiceName,
+    /// When the offer lapses.
+    pub expires_ms: i64,
+}
+
+/// An agent's own state.
+#[derive(Debug, Clone)]
+pub struct AgentStatus {
+    /// Account id.
+    pub id: AgentId,
+    /// Display name.
+    pub name: String,
+    /// Logged in.
+    pub logged_in: bool,
+    /// Ready for offers.
+    pub ready: bool,
+    /// Concurrent chat capacity.
+    pub capacity: u32,
+    /// Chats the agent is in.
+    pub chats: Vec<ChatId>,
+    /// Pending offers.
+    pub offers: Vec<OfferView>,
+}
+
+/// A chat as an agent sees it.
+#[derive(Debug, Clone)]
+pub struct AgentChatView {
+    /// Chat id.
+    pub chat_id: ChatId,
+    /// Service.
+    pub service: ServiceName,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Customer e-mail.
+    pub email: Option<String>,
+    /// Attached data.
+    pub user_data: UserData,
+    /// Participants, past and present.
+    pub participants: Vec<Participant>,
+    /// Ended.
+    pub ended: bool,
+    /// Events from the requested position.
+    pub events: Vec<Event>,
+    /// Next position to ask for.
+    pub next_position: u64,
+}
+
+/// What an agent does in a chat it is in.
+#[derive(Debug, Clone)]
+pub enum AgentOp {
+    /// Send a message.
+    Send {
+        /// Text.
+        text: String,
+        /// Optional type.
+        message_type: Option<String>,
+    },
+    /// Typing on or off, with optional preview.
+    Typing {
+        /// On.
+        on: bool,
+        /// Preview.
+        text: Option<String>,
+    },
+    /// Push a URL to the customer.
+    PushUrl {
+        /// URL.
+        url: String,
+    },
+    /// A notice (`Notice`, or `CustomNotice` when custom).
+    Notice {
+        /// Text.
+        text: String,
+        /// Application-defined.
+        custom: bool,
+        /// Attributes.
+        attributes: Option<serde_json::Value>,
+    },
+    /// Leave; the chat goes on and is queued again if no agent remains.
+    Leave,
+    /// End the chat for everyone.
+    End,
+}
+
+/// The longest text an agent may send (the agent API is not bound to a service limit).
+const AGENT_MAX_TEXT: usize = 16 * 1024;
+
+impl ChatEngine {
+    /// Finds the agent for a login token (constant-time over every account).
+    pub fn authenticate(&self, token: &str) -> Result<AgentId, CoreError> {
+        let mut found = None;
+        for a in &self.settings.agents {
+            if bool::from(a.token.as_bytes().ct_eq(token.as_bytes())) {
+                found = Some(a.id.clone());
+            }
+        }
+        found.ok_or(CoreError::Unauthorized)
+    }
+
+    /// Logs an agent in (not ready).
+    pub fn agent_login(&self, agent: &AgentId) -> AgentStatus {
+        self.route(|r, now| {
+            r.login(agent, now);
+            ((), Vec::new())
+        });
+        self.agent_status(agent)
+    }
+
+    /// Logs an agent out; its offers go back to the queue.
+    pub fn agent_logout(&self, agent: &AgentId) {
+        self.route(|r, _| ((), r.logout(agent)));
+    }
+
+    /// Sets readiness. The agent must be logged in.
+    pub fn agent_set_ready(&self, agent: &AgentId, ready: bool) -> Result<AgentStatus, CoreError> {
+        self.require_login(agent)?;
+        self.route(|r, _| ((), r.set_ready(agent, ready)));
+        Ok(self.agent_status(agent))
+    }
+
+    fn require_login(&self, agent: &AgentId) -> Result<(), CoreError> {
+        let r = lock(&self.router);
+        match r.agent(agent) {
+            Some(a) if a.logged_in => Ok(()),
+            Some(_) => Err(CoreError::NotLoggedIn),
+            None => Err(CoreError::Unauthorized),
+        }
+    }
+
+    /// The agent's presence, chats and offers.
+    pub fn agent_status(&self, agent: &AgentId) -> AgentStatus {
+        let r = lock(&self.router);
+        let offers_of = |a: &crate::routing::AgentPresence| {
+            let mut v: Vec<ChatId> = a.offers.iter().cloned().collect();
+            v.sort();
+            v
+        };
+        match r.agent(agent) {
+            Some(a) => {
+                let mut chats: Vec<ChatId> = a.chats.iter().cloned().collect();
+                chats.sort();
+                let offers = offers_of(a)
+                    .into_iter()
+                    .filter_map(|c| {
+                        let o = r.offer(&c)?;
+                        Some(OfferView { chat_id: c, service: o.waiting.service.clone(), expires_ms: o.expires_ms })
+                    })
+                    .collect();
+                AgentStatus {
+                    id: agent.clone(),
+                    name: a.account.name.clone(),
+                    logged_in: a.logged_in,
+                    ready: a.ready,
+                    capacity: a.account.capacity,
+                    chats,
+                    offers,
+                }
+            }
+            None => AgentStatus {
+                id: agent.clone(),
+                name: String::new(),
+                logged_in: false,
+                ready: false,
+                capacity: 0,
+                chats: Vec::new(),
+                offers: Vec::new(),
+            },
+        }
+    }
+
+    /// Accepts an offered chat: the agent joins it (`ParticipantJoined` for the customer).
+    pub async fn agent_accept(&self, agent: &AgentId, chat_id: &ChatId) -> Result<AgentChatView, CoreError> {
+        self.check_serving()?;
+        self.require_login(agent)?;
+        let offer = lock(&self.router).accept(agent, chat_id).ok_or(CoreError::NoSuchOffer)?;
+        let (name, role) = self
+            .settings
+            .agents
+            .iter()
+            .find(|a| &a.id == agent)
+            .map(|a| (a.name.clone(), a.role))
+            .ok_or(CoreError::Unauthorized)?;
+        let party = if role == AgentRole::Supervisor { PartyType::Supervisor } else { PartyType::Agent };
+        let joined = match self.slot(chat_id) {
+            Some(slot) => {
+                self.write(
+                    &slot,
+                    |s| if s.ended() { Err(CoreError::ChatEnded) } else { Ok(s.join(party, &name, agent.clone(), self.now_ms())) },
+                    |s| agent_view(s, EventIndex(1)),
+                )
+                .await
+            }
+            None => Err(CoreError::ChatNotFound),
+        };
+        if joined.is_err() {
+            self.route(|r, _| {
+                r.undo_accept(agent, offer);
+                ((), Vec::new())
+            });
+        }
+        joined
+    }
+
+    /// Rejects an offered chat.
+    pub fn agent_reject(&self, agent: &AgentId, chat_id: &ChatId) -> Result<(), CoreError> {
+        self.route(|r, _| match r.reject(agent, chat_id) {
+            Some(events) => (Ok(()), events),
+            None => (Err(CoreError::NoSuchOffer), Vec::new()),
+        })
+    }
+
+    /// A chat the agent is in or has been offered, with events from `from`.
+    pub fn agent_chat(&self, agent: &AgentId, chat_id: &ChatId, from: EventIndex) -> Result<AgentChatView, CoreError> {
+        let allowed = {
+            let r = lock(&self.router);
+            r.agent(agent).is_some_and(|a| a.chats.contains(chat_id) || a.offers.contains(chat_id))
+        };
+        let slot = self.slot(chat_id).ok_or(CoreError::NotInChat)?;
+        let s = lock(&slot.state);
+        if !allowed && s.agent_participant(agent).is_none() {
+            return Err(CoreError::NotInChat);
+        }
+        Ok(agent_view(&s, from))
+    }
+
+    /// Acts in a chat the agent is in; returns the committed events.
+    pub async fn agent_act(&self, agent: &AgentId, chat_id: &ChatId, op: AgentOp) -> Result<Vec<Event>, CoreError> {
+        self.check_serving()?;
+        self.require_login(agent)?;
+        validate_agent_op(&op)?;
+        let slot = self.slot(chat_id).ok_or(CoreError::NotInChat)?;
+        let before = lock(&slot.state).next_index();
+        let (ending, leaving) = (matches!(op, AgentOp::End), matches!(op, AgentOp::Leave));
+        let (events, service, agents_left, others) = self
+            .write(&slot, |s| agent_change(s, agent, op, self.now_ms()), |s| {
+                let agents = s.present_agents();
+                (s.events_from(before).to_vec(), s.record.service.clone(), agents.clone(), agents.is_empty())
+            })
+            .await?;
+        if ending {
+            let mut all = agents_left;
+            all.push(agent.clone());
+            self.on_ended(&service, chat_id, all);
+        } else if leaving {
+            let queue = self.service(service.as_str()).map(|s| s.queue.clone());
+            let now = self.now_ms();
+            self.route(|r, _| {
+                r.agent_left(agent, chat_id, now);
+                if let (true, Some(q)) = (others, queue)
+                    && !r.is_routing(chat_id)
+                {
+                    r.enqueue(&q, chat_id.clone(), service.clone(), now);
+                }
+                ((), Vec::new())
+            });
+        }
+        Ok(events)
+    }
+}
+
+fn agent_view(s: &Session, from: EventIndex) -> AgentChatView {
+    let events = s.events_from(from).to_vec();
+    AgentChatView {
+        chat_id: s.record.chat_id.clone(),
+        service: s.record.service.clone(),
+        subject: s.record.subject.clone(),
+        email: s.record.email.clone(),
+        user_data: s.record.user_data.clone(),
+        participants: s.record.participants.clone(),
+        ended: s.ended(),
+        next_position: events.last().map_or(s.next_index().0, |e| e.index.0 + 1),
+        events,
+    }
+}
+
+fn validate_agent_op(op: &AgentOp) -> Result<(), CoreError> {
+    let text = match op {
+        AgentOp::Send { text, .. } | AgentOp::PushUrl { url: text } | AgentOp::Notice { text, .. } => Some(text.as_str()),
+        AgentOp::Typing { text, .. } => text.as_deref(),
+        AgentOp::Leave | AgentOp::End => None,
+    };
+    if let Some(t) = text {
+        validate::text_len(t, AGENT_MAX_TEXT)?;
+    }
+    match op {
+        AgentOp::Send { text, .. } | AgentOp::PushUrl { url: text } if text.is_empty() => {
+            Err(CoreError::InvalidArgument("text must not be empty".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn agent_change(s: &Session, agent: &AgentId, op: AgentOp, now: i64) -> Result<Change, CoreError> {
+    if s.ended() {
+        return Err(CoreError::ChatEnded);
+    }
+    let me: ParticipantId = s.agent_participant(agent).ok_or(CoreError::NotInChat)?.id;
+    let one = |kind, text: Option<&str>| s.event_from(me, kind, text, now).map(|e| vec![e]).unwrap_or_default();
+    Ok(match op {
+        AgentOp::Send { text, message_type } => {
+            let mut events = one(EventKind::Message, Some(&text));
+            if let Some(e) = events.first_mut() {
+                e.message_type = Some(message_type.unwrap_or_else(|| "text".into()).into());
+            }
+            Change { events, record: None }
+        }
+        AgentOp::Typing { on, text } => {
+            let kind = if on { EventKind::TypingStarted } else { EventKind::TypingStopped };
+            Change { events: one(kind, text.as_deref()), record: None }
+        }
+        AgentOp::PushUrl { url } => Change { events: one(EventKind::PushUrl, Some(&url)), record: None },
+        AgentOp::Notice { text, custom, attributes } => {
+            let kind = if custom { EventKind::CustomNotice } else { EventKind::Notice };
+            let mut events = one(kind, Some(&text));
+            if let Some(e) = events.first_mut() {
+                e.event_attributes = attributes.clone().map(Box::new);
+            }
+            Change { events, record: None }
+        }
+        AgentOp::Leave => s.leave(me, false, now),
+        AgentOp::End => s.leave(me, true, now),
+    })
+}
+

@@ -1,0 +1,307 @@
+//! Customer-side operations: request a chat, then operate on it with its credentials.
+
+use super::{ChatEngine, Slot, lock};
+use crate::bus::BusEvent;
+use crate::engine::view::{ChatView, Selection};
+use crate::error::CoreError;
+use crate::event::{EventKind, UserData};
+use crate::ids::{EventIndex, FreshIds, ServiceName};
+use crate::session::{CLIENT, Change, Session, SessionRecord, client_participant};
+use crate::validate;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// A request for a new chat (GMS "request chat").
+#[derive(Debug, Clone, Default)]
+pub struct NewChat {
+    /// Service name.
+    pub service: String,
+    /// Nickname (or first+last name).
+    pub nickname: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Attached data.
+    pub user_data: UserData,
+    /// Initial message text (sent as the first Message when non-empty).
+    pub text: Option<String>,
+}
+
+/// What identifies a customer's chat on every later call.
+#[derive(Debug, Clone, Copy)]
+pub struct Credentials<'a> {
+    /// Service from the URL.
+    pub service: &'a str,
+    /// Chat id from the URL.
+    pub chat_id: &'a str,
+    /// `userId` (checked when given; the CometD API deprecates it).
+    pub user_id: Option<&'a str>,
+    /// `secureKey`.
+    pub secure_key: &'a str,
+}
+
+/// A customer operation on an existing chat.
+#[derive(Debug, Clone)]
+pub enum CustomerOp {
+    /// Poll; `preview` is the current typing preview shown to agents.
+    Refresh {
+        /// Typing preview.
+        preview: Option<String>,
+    },
+    /// Send a message.
+    Send {
+        /// Text.
+        text: String,
+        /// Client-defined type.
+        message_type: Option<String>,
+        /// Structured attributes.
+        attributes: Option<serde_json::Value>,
+    },
+    /// Typing started.
+    StartTyping {
+        /// Preview.
+        text: Option<String>,
+    },
+    /// Typing stopped.
+    StopTyping {
+        /// Preview.
+        text: Option<String>,
+    },
+    /// Leave and end the chat.
+    Disconnect,
+    /// Push a URL to the agent.
+    PushUrl {
+        /// The URL.
+        url: String,
+    },
+    /// Change nickname.
+    UpdateNickname {
+        /// New nickname.
+        nickname: String,
+    },
+    /// Application-defined notice.
+    CustomNotice {
+        /// Optional text.
+        text: Option<String>,
+        /// Structured attributes.
+        attributes: Option<serde_json::Value>,
+    },
+    /// Merge attached data.
+    UpdateData {
+        /// Data to merge.
+        data: UserData,
+    },
+    /// Acknowledge reading up to an event.
+    ReadReceipt {
+        /// Index of the event read.
+        index: EventIndex,
+    },
+}
+
+impl ChatEngine {
+    /// Starts a chat: validates, commits the client's join (and first message), queues it.
+    pub async fn request_chat(&self, req: NewChat, selection: Selection) -> Result<ChatView, CoreError> {
+        self.check_serving()?;
+        let service = self.services.get(&ServiceName::new(req.service.as_str())).ok_or(CoreError::UnknownService)?;
+        let name = validate::display_name(req.nickname.as_deref(), req.first_name.as_deref(), req.last_name.as_deref())?;
+        if let Some(email) = req.email.as_deref().filter(|e| !e.is_empty()) {
+            validate::email(email)?;
+        }
+        let max = service.settings.max_message_length;
+        for text in [req.text.as_deref(), req.subject.as_deref()].into_iter().flatten() {
+            validate::text_len(text, max)?;
+        }
+        // Reserve a slot under the limit before doing any work.
+        let reserved = service.open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < service.settings.max_sessions).then_some(n + 1)
+        });
+        if reserved.is_err() {
+            return Err(CoreError::ServiceFull);
+        }
+        let result = self.create_session(req, name, &service.settings.name).await;
+        if result.is_err() {
+            service.open.fetch_sub(1, Ordering::AcqRel);
+        }
+        let (slot, queue) = result?;
+        let view = ChatView::of(&lock(&slot.state), selection);
+        let (chat_id, since) = (view.chat_id.clone(), self.now_ms());
+        self.route(|r, _| {
+            r.enqueue(&queue, chat_id, service.settings.name.clone(), since);
+            ((), Vec::new())
+        });
+        Ok(view)
+    }
+
+    async fn create_session(
+        &self,
+        req: NewChat,
+        name: String,
+        service: &ServiceName,
+    ) -> Result<(Arc<Slot>, crate::ids::QueueName), CoreError> {
+        let ids = FreshIds::generate().map_err(|_| CoreError::Random)?;
+        let now = self.now_ms();
+        let clean = |s: Option<String>| s.filter(|s| !s.is_empty());
+        let record = SessionRecord {
+            chat_id: ids.chat_id.clone(),
+            service: service.clone(),
+            user_id: ids.user_id,
+            secure_key: ids.secure_key,
+            alias: self.settings.alias,
+            created_ms: now,
+            ended_ms: None,
+            subject: clean(req.subject),
+            email: clean(req.email),
+            first_name: clean(req.first_name),
+            last_name: clean(req.last_name),
+            user_data: req.user_data,
+            participants: vec![client_participant(&name, now)],
+        };
+        let (session, change) = Session::start(record, now, req.text.as_deref());
+        self.store
+            .commit(crate::ports::Commit { chat_id: ids.chat_id.clone(), record: change.record, events: change.events.clone() })
+            .await?;
+        let slot = Arc::new(Slot { gate: tokio::sync::Mutex::new(()), state: std::sync::Mutex::new(session) });
+        self.sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(ids.chat_id.clone(), slot.clone());
+        for event in change.events {
+            self.bus.publish(BusEvent::Transcript { chat_id: ids.chat_id.clone(), agents: Arc::new([]), event: Arc::new(event) });
+        }
+        let queue = self.services.get(service).map(|s| s.settings.queue.clone()).ok_or(CoreError::UnknownService)?;
+        Ok((slot, queue))
+    }
+
+    fn authorize(&self, creds: Credentials<'_>) -> Result<Arc<Slot>, CoreError> {
+        let slot = self.slot(&crate::ids::ChatId::new(creds.chat_id)).ok_or(CoreError::ChatNotFound)?;
+        {
+            let s = lock(&slot.state);
+            let r = &s.record;
+            let key_ok = r.secure_key.matches(creds.secure_key);
+            let user_ok = creds.user_id.is_none_or(|u| u == r.user_id.as_str());
+            if !(key_ok && user_ok && r.service.as_str() == creds.service) {
+                return Err(CoreError::ChatNotFound);
+            }
+        }
+        Ok(slot)
+    }
+
+    /// Applies a customer operation and returns the chat as `selection` asks.
+    pub async fn customer(&self, creds: Credentials<'_>, op: CustomerOp, selection: Selection) -> Result<ChatView, CoreError> {
+        let slot = self.authorize(creds)?;
+        let max = self.service(creds.service).map_or(usize::MAX, |s| s.max_message_length);
+        if let CustomerOp::Refresh { preview } = &op {
+            let s = lock(&slot.state);
+            if let Some(p) = preview.as_deref().filter(|p| !p.is_empty()) {
+                validate::text_len(p, max)?;
+                if !s.ended() {
+                    self.bus.publish(BusEvent::TypingPreview {
+                        chat_id: s.record.chat_id.clone(),
+                        agents: s.present_agents().into(),
+                        text: p.into(),
+                    });
+                }
+            }
+            return Ok(ChatView::of(&s, selection));
+        }
+        self.check_serving()?;
+        validate_op(&op, max)?;
+        let ended_now = matches!(op, CustomerOp::Disconnect);
+        let receipt = match &op {
+            CustomerOp::ReadReceipt { index } => Some(*index),
+            _ => None,
+        };
+        let (view, service, agents) = self
+            .write(&slot, |s| customer_change(s, op, self.now_ms()), |s| {
+                (ChatView::of(s, selection), s.record.service.clone(), s.present_agents())
+            })
+            .await?;
+        if ended_now {
+            let mut all = agents;
+            all.extend(lock(&slot.state).record.participants.iter().filter_map(|p| p.agent_id.clone()));
+            all.dedup();
+            self.on_ended(&service, &view.chat_id, all);
+        }
+        if let Some(index) = receipt {
+            self.bus.publish(BusEvent::ReadReceipt {
+                chat_id: view.chat_id.clone(),
+                agents: agents_of(&slot).into(),
+                participant_id: CLIENT,
+                index,
+            });
+        }
+        Ok(view)
+    }
+}
+
+fn agents_of(slot: &Slot) -> Vec<crate::ids::AgentId> {
+    lock(&slot.state).present_agents()
+}
+
+fn validate_op(op: &CustomerOp, max: usize) -> Result<(), CoreError> {
+    let texts: [Option<&str>; 1] = [match op {
+        CustomerOp::Send { text, .. } => Some(text),
+        CustomerOp::StartTyping { text } | CustomerOp::StopTyping { text } => text.as_deref(),
+        CustomerOp::PushUrl { url } => Some(url),
+        CustomerOp::CustomNotice { text, .. } => text.as_deref(),
+        _ => None,
+    }];
+    for t in texts.into_iter().flatten() {
+        validate::text_len(t, max)?;
+    }
+    match op {
+        CustomerOp::UpdateNickname { nickname } => {
+            validate::display_name(Some(nickname), None, None)?;
+        }
+        CustomerOp::UpdateData { data } => {
+            for v in data.values() {
+                validate::text_len(v, max)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The pure rule: what a customer operation adds to the session.
+fn customer_change(s: &Session, op: CustomerOp, now: i64) -> Result<Change, CoreError> {
+    if s.ended() {
+        return Err(CoreError::ChatEnded);
+    }
+    let one = |kind, text: Option<&str>| s.event_from(CLIENT, kind, text, now).map(|e| vec![e]).unwrap_or_default();
+    Ok(match op {
+        CustomerOp::Refresh { .. } => Change::default(),
+        CustomerOp::Send { text, message_type, attributes } => {
+            let mut events = one(EventKind::Message, Some(&text));
+            if let Some(e) = events.first_mut() {
+                e.message_type = message_type.map(Into::into);
+                e.event_attributes = attributes.map(Box::new);
+            }
+            Change { events, record: None }
+        }
+        CustomerOp::StartTyping { text } => Change { events: one(EventKind::TypingStarted, text.as_deref()), record: None },
+        CustomerOp::StopTyping { text } => Change { events: one(EventKind::TypingStopped, text.as_deref()), record: None },
+        CustomerOp::Disconnect => s.leave(CLIENT, true, now),
+        CustomerOp::PushUrl { url } => Change { events: one(EventKind::PushUrl, Some(&url)), record: None },
+        CustomerOp::UpdateNickname { nickname } => s.rename(CLIENT, nickname.trim(), now),
+        CustomerOp::CustomNotice { text, attributes } => {
+            let mut events = one(EventKind::CustomNotice, text.as_deref());
+            if let Some(e) = events.first_mut() {
+                e.event_attributes = attributes.map(Box::new);
+            }
+            Change { events, record: None }
+        }
+        CustomerOp::UpdateData { data } => s.merge_data(&data),
+        CustomerOp::ReadReceipt { index } => {
+            if index.0 == 0 || index >= s.next_index() {
+                return Err(CoreError::InvalidArgument("transcriptPosition is not the index of an event".into()));
+            }
+            s.read_receipt(CLIENT, index)
+        }
+    })
+}

@@ -1,0 +1,223 @@
+//! [`ChatEngine`]: the Chat Server role. It owns the open sessions in memory (write-through to
+//! the [`ChatStore`]), the router, and the bus. Every change is committed to the store before
+//! it is applied in memory, published, or answered.
+//!
+//! Concurrency: each session has a `gate` (async mutex) that serialises its writers across the
+//! store commit, and a `state` (short std mutex) that readers take briefly, so reads never wait
+//! for the disk.
+
+mod agent;
+mod customer;
+mod view;
+mod workers;
+
+pub use agent::{AgentChatView, AgentOp, AgentStatus, OfferView};
+pub use customer::{Credentials, CustomerOp, NewChat};
+pub use view::{ChatView, Selection};
+pub use workers::{RetentionWorker, RoutingWorker};
+
+use crate::bus::{BusEvent, LocalBus};
+use crate::error::CoreError;
+use crate::ids::{ChatId, ServiceName};
+use crate::ports::{ChatStore, Clock, Commit};
+use crate::routing::RouterState;
+use crate::session::{Change, Session};
+use crate::settings::{EngineSettings, ServiceSettings};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use tokio::sync::Notify;
+
+/// Locks a std mutex, recovering the data if a holder panicked (the data is still consistent:
+/// every mutation under these locks is a single assignment or push).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One session in memory.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    gate: tokio::sync::Mutex<()>,
+    state: Mutex<Session>,
+}
+
+/// Per-service runtime state.
+#[derive(Debug)]
+struct ServiceState {
+    settings: ServiceSettings,
+    open: AtomicUsize,
+}
+
+/// The chat engine. Cheap to share behind an `Arc`.
+pub struct ChatEngine {
+    settings: EngineSettings,
+    services: HashMap<ServiceName, ServiceState>,
+    store: Arc<dyn ChatStore>,
+    clock: Arc<dyn Clock>,
+    bus: LocalBus,
+    sessions: RwLock<HashMap<ChatId, Arc<Slot>>>,
+    router: Mutex<RouterState>,
+    router_wake: Notify,
+    draining: AtomicBool,
+}
+
+impl std::fmt::Debug for ChatEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatEngine").field("alias", &self.settings.alias).finish_non_exhaustive()
+    }
+}
+
+impl ChatEngine {
+    /// Opens the engine: loads every open session from the store and rebuilds routing
+    /// (chats with an agent stay with that agent; the others queue again in creation order).
+    pub async fn open(
+        settings: EngineSettings,
+        store: Arc<dyn ChatStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, CoreError> {
+        let mut stored = store.load_open().await?;
+        stored.sort_by_key(|s| s.record.created_ms);
+        let services = settings
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), ServiceState { settings: s.clone(), open: AtomicUsize::new(0) }))
+            .collect();
+        let mut router = RouterState::new(&settings.queues, &settings.agents);
+        let mut sessions = HashMap::with_capacity(stored.len());
+        let engine_services: &HashMap<ServiceName, ServiceState> = &services;
+        for s in stored {
+            let session = Session { record: s.record, events: s.events };
+            let chat_id = session.record.chat_id.clone();
+            if let Some(svc) = engine_services.get(&session.record.service) {
+                svc.open.fetch_add(1, Ordering::Relaxed);
+                let agents = session.present_agents();
+                if agents.is_empty() {
+                    router.enqueue(&svc.settings.queue, chat_id.clone(), svc.settings.name.clone(), session.record.created_ms);
+                }
+                for a in agents {
+                    router.restore_assignment(&a, chat_id.clone());
+                }
+            }
+            sessions.insert(chat_id, Arc::new(Slot { gate: tokio::sync::Mutex::new(()), state: Mutex::new(session) }));
+        }
+        tracing::info!(sessions = sessions.len(), "chat engine opened");
+        Ok(Arc::new(Self {
+            settings,
+            services,
+            store,
+            clock,
+            bus: LocalBus::new(4096),
+            sessions: RwLock::new(sessions),
+            router: Mutex::new(router),
+            router_wake: Notify::new(),
+            draining: AtomicBool::new(false),
+        }))
+    }
+
+    /// This node's alias.
+    pub fn alias(&self) -> crate::ids::NodeAlias {
+        self.settings.alias
+    }
+
+    /// The outbound event bus.
+    pub fn bus(&self) -> &LocalBus {
+        &self.bus
+    }
+
+    /// Current time from the engine's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Settings of a service.
+    pub fn service(&self, name: &str) -> Option<&ServiceSettings> {
+        self.services.get(&ServiceName::new(name)).map(|s| &s.settings)
+    }
+
+    /// Number of open sessions held by this node.
+    pub fn open_sessions(&self) -> usize {
+        self.services.values().map(|s| s.open.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Stops accepting work (new chats and operations answer "unavailable").
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    fn check_serving(&self) -> Result<(), CoreError> {
+        if self.draining.load(Ordering::Relaxed) { Err(CoreError::Unavailable) } else { Ok(()) }
+    }
+
+    fn slot(&self, chat_id: &ChatId) -> Option<Arc<Slot>> {
+        self.sessions.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(chat_id).cloned()
+    }
+
+    /// Commits a change computed from the current state, then applies and publishes it.
+    /// Returns the session as it is afterwards (cloned cheaply only where needed by `after`).
+    async fn write<T>(
+        &self,
+        slot: &Slot,
+        compute: impl FnOnce(&Session) -> Result<Change, CoreError>,
+        after: impl FnOnce(&Session) -> T,
+    ) -> Result<T, CoreError> {
+        let _gate = slot.gate.lock().await;
+        let (change, agents_before) = {
+            let s = lock(&slot.state);
+            (compute(&s)?, s.present_agents())
+        };
+        let commit = Commit {
+            chat_id: lock(&slot.state).record.chat_id.clone(),
+            record: change.record.clone(),
+            events: change.events.clone(),
+        };
+        if commit.record.is_some() || !commit.events.is_empty() {
+            self.store.commit(commit).await?;
+        }
+        let events = change.events.clone();
+        let mut s = lock(&slot.state);
+        s.apply(change);
+        let mut agents = s.present_agents();
+        for a in agents_before {
+            if !agents.contains(&a) {
+                agents.push(a);
+            }
+        }
+        let agents: Arc<[_]> = agents.into();
+        for event in events {
+            self.bus.publish(BusEvent::Transcript {
+                chat_id: s.record.chat_id.clone(),
+                agents: agents.clone(),
+                event: Arc::new(event),
+            });
+        }
+        Ok(after(&s))
+    }
+
+    /// Runs `f` on the router, publishes what it returns, and wakes the routing worker.
+    fn route<T>(&self, f: impl FnOnce(&mut RouterState, i64) -> (T, Vec<BusEvent>)) -> T {
+        let now = self.now_ms();
+        let (value, events) = {
+            let mut r = lock(&self.router);
+            let (value, mut events) = f(&mut r, now);
+            events.extend(r.dispatch(now));
+            (value, events)
+        };
+        for e in events {
+            self.bus.publish(e);
+        }
+        self.router_wake.notify_one();
+        value
+    }
+
+    /// A session ended: update counters and routing, tell agents.
+    fn on_ended(&self, service: &ServiceName, chat_id: &ChatId, agents: Vec<crate::ids::AgentId>) {
+        if let Some(svc) = self.services.get(service) {
+            svc.open.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.route(|r, now| ((), r.chat_ended(chat_id, now)));
+        self.bus.publish(BusEvent::ChatEnded { chat_id: chat_id.clone(), agents: agents.into() });
+    }
+}
+
+#[cfg(test)]
+mod tests;

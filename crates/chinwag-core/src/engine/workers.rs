@@ -1,0 +1,86 @@
+//! The engine's background workers: offer timers (routing) and retention of ended chats.
+//! Each runs until the shared cancellation token fires.
+
+use super::{ChatEngine, lock};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Withdraws lapsed offers and re-dispatches; sleeps until the next offer deadline.
+#[derive(Debug)]
+pub struct RoutingWorker {
+    engine: Arc<ChatEngine>,
+}
+
+impl RoutingWorker {
+    /// The worker for `engine`.
+    pub fn new(engine: Arc<ChatEngine>) -> Self {
+        Self { engine }
+    }
+
+    /// Worker name for logs and health.
+    pub fn name(&self) -> &'static str {
+        "routing"
+    }
+
+    /// Runs until cancelled.
+    pub async fn run(self, cancel: CancellationToken) {
+        let e = &self.engine;
+        loop {
+            e.route(|r, now| ((), r.expire(now)));
+            let wait = lock(&e.router)
+                .next_deadline()
+                .map_or(Duration::from_secs(3600), |d| Duration::from_millis(u64::try_from(d - e.now_ms()).unwrap_or(0)));
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = e.router_wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+/// Drops ended chats from memory and from the store once their retention has passed.
+#[derive(Debug)]
+pub struct RetentionWorker {
+    engine: Arc<ChatEngine>,
+    period: Duration,
+}
+
+impl RetentionWorker {
+    /// The worker for `engine`, checking every `period`.
+    pub fn new(engine: Arc<ChatEngine>, period: Duration) -> Self {
+        Self { engine, period }
+    }
+
+    /// Worker name for logs and health.
+    pub fn name(&self) -> &'static str {
+        "retention"
+    }
+
+    /// Runs until cancelled.
+    pub async fn run(self, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(self.period) => {}
+            }
+            if let Err(err) = self.sweep().await {
+                tracing::warn!(%err, "retention sweep failed");
+            }
+        }
+    }
+
+    /// One sweep; returns how many chats were dropped from memory.
+    pub async fn sweep(&self) -> Result<usize, crate::CoreError> {
+        let e = &self.engine;
+        let cutoff = e.now_ms() - e.settings.ended_retention_ms;
+        let mut map = e.sessions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = map.len();
+        map.retain(|_, slot| lock(&slot.state).record.ended_ms.is_none_or(|t| t >= cutoff));
+        let dropped = before - map.len();
+        drop(map);
+        e.store.purge_ended(cutoff).await?;
+        Ok(dropped)
+    }
+}

@@ -1,0 +1,73 @@
+//! Errors of the chat engine and of its store port, in domain terms (no HTTP or SQL types).
+
+use thiserror::Error;
+
+/// Why a storage backend failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The backend reported a failure (disk full, I/O error, corrupt data...).
+    #[error("store failure: {0}")]
+    Backend(String),
+    /// The backend is shut down or unreachable.
+    #[error("store unavailable")]
+    Unavailable,
+}
+
+/// Why an engine operation was refused or failed.
+#[derive(Debug, Error)]
+pub enum CoreError {
+    /// No such chat service.
+    #[error("unknown chat service")]
+    UnknownService,
+    /// No such chat, or the credentials do not match it (deliberately indistinguishable).
+    #[error("chat session not found")]
+    ChatNotFound,
+    /// The chat has ended; only reads are allowed.
+    #[error("chat session has ended")]
+    ChatEnded,
+    /// Neither nickname nor first and last name given.
+    #[error("nickname or first and last name required")]
+    NameRequired,
+    /// Last name given without first name.
+    #[error("first name required")]
+    FirstNameRequired,
+    /// First name given without last name.
+    #[error("last name required")]
+    LastNameRequired,
+    /// The e-mail address is not valid.
+    #[error("invalid email address")]
+    InvalidEmail,
+    /// A text exceeds the service's limit.
+    #[error("message too long (limit {max} characters)")]
+    MessageTooLong {
+        /// Limit in characters.
+        max: usize,
+    },
+    /// The service cannot take new chats now (session limit reached).
+    #[error("cannot start a new chat now")]
+    ServiceFull,
+    /// The node is not serving (draining or in maintenance).
+    #[error("service unavailable")]
+    Unavailable,
+    /// A parameter is missing or malformed.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// Unknown agent token.
+    #[error("not authorized")]
+    Unauthorized,
+    /// The agent must log in first.
+    #[error("agent is not logged in")]
+    NotLoggedIn,
+    /// No pending offer of that chat to this agent.
+    #[error("no such offer")]
+    NoSuchOffer,
+    /// The agent is not a participant of that chat.
+    #[error("agent is not in this chat")]
+    NotInChat,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The OS random generator failed.
+    #[error("random generator failure")]
+    Random,
+}

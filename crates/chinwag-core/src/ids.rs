@@ -1,0 +1,181 @@
+//! Newtype identifiers, and generation of the random ones.
+//!
+//! Formats follow the GMS wire samples: a 16-character `chatId`, a 16-hex-digit `userId`.
+//! The `secureKey` is 32 hex digits (128 bits from the OS generator), longer than the GMS
+//! sample because it is the only secret guarding a chat; it is compared in constant time.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a string received from a client or the store.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A chat session id (`chatId` on the wire).
+    ChatId
+);
+string_id!(
+    /// The customer's user id inside one chat (`userId` on the wire).
+    UserId
+);
+string_id!(
+    /// An agent account id (agent API).
+    AgentId
+);
+string_id!(
+    /// A chat service name (the `{service}` path segment).
+    ServiceName
+);
+string_id!(
+    /// A routing queue name.
+    QueueName
+);
+
+/// The per-chat secret (`secureKey` on the wire). Its `Debug` output is redacted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecureKey(String);
+
+impl SecureKey {
+    /// Wraps a key received from a client or the store.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The key as text, for the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Constant-time comparison with a presented key.
+    pub fn matches(&self, presented: &str) -> bool {
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for SecureKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecureKey(..)")
+    }
+}
+
+/// A participant's number inside one chat (`participantId`); 1 is the customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ParticipantId(pub u32);
+
+/// A transcript position (`index`); the first event of a chat has index 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventIndex(pub u64);
+
+/// This node's numeric id: the GMS `alias` and the health endpoint's `app_dbid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeAlias(pub u32);
+
+impl fmt::Display for NodeAlias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Fills `buf` from the operating system's secure generator.
+fn random_bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf)?;
+    Ok(buf)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// Fresh random identifiers for a new chat.
+#[derive(Debug)]
+pub struct FreshIds {
+    /// New chat id: 16 characters of `[0-9A-Za-z]`.
+    pub chat_id: ChatId,
+    /// New user id: 16 hex digits.
+    pub user_id: UserId,
+    /// New secure key: 32 lowercase hex digits (128 bits).
+    pub secure_key: SecureKey,
+}
+
+impl FreshIds {
+    /// Draws new identifiers from the OS generator.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        const ALPHABET: &[u8; 62] =
+            b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let raw: [u8; 16] = random_bytes()?;
+        // 256 is not a multiple of 62; the slight bias is harmless for an id that is not a secret.
+        let chat: String = raw
+            .iter()
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect();
+        let user: [u8; 8] = random_bytes()?;
+        let key: [u8; 16] = random_bytes()?;
+        Ok(Self {
+            chat_id: ChatId(chat),
+            user_id: UserId(hex(&user)),
+            secure_key: SecureKey(hex(&key).to_ascii_lowercase()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_ids_have_wire_formats_and_differ() -> Result<(), getrandom::Error> {
+        let a = FreshIds::generate()?;
+        let b = FreshIds::generate()?;
+        assert_eq!(a.chat_id.as_str().len(), 16);
+        assert!(a.chat_id.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(a.user_id.as_str().len(), 16);
+        assert!(a.user_id.as_str().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a.secure_key.as_str().len(), 32);
+        assert_ne!(a.secure_key, b.secure_key);
+        assert_ne!(a.chat_id, b.chat_id);
+        Ok(())
+    }
+
+    #[test]
+    fn secure_key_matches_only_itself() {
+        let k = SecureKey::new("abcdef");
+        assert!(k.matches("abcdef"));
+        assert!(!k.matches("abcdeg"));
+        assert!(!k.matches("abcde"));
+        assert!(!k.matches(""));
+        assert_eq!(format!("{k:?}"), "SecureKey(..)");
+    }
+}

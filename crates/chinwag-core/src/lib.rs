@@ -1,0 +1,30 @@
+//! Chinwag's chat engine: the Chat Server role, independent of any wire protocol or storage.
+//!
+//! # Layout
+//! - [`ids`]: newtype identifiers (chat, user, secure key, agent, participant, index).
+//! - [`event`]: transcript events and the parties that produce them.
+//! - [`session`]: one chat session's state and the pure rules that turn operations into events.
+//! - [`ports`]: the traits the engine needs from the outside (store, clock, event bus).
+//! - [`bus`]: the in-process [`ports::EventBus`] and the events published on it.
+//! - [`settings`]: services, queues and agent accounts as the engine sees them.
+//! - [`engine`]: [`engine::ChatEngine`], the application service every adapter calls.
+//! - [`routing`]: queues, agent presence, offers and their timers.
+//! - [`error`]: [`error::CoreError`] and [`error::StoreError`], in domain terms only.
+//!
+//! The engine knows nothing of HTTP, SQL or Redis: adapters translate wire messages into
+//! the typed operations defined here, and storage backends implement [`ports::ChatStore`].
+
+pub mod bus;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod memstore;
+pub mod ports;
+pub mod routing;
+pub mod session;
+pub mod settings;
+pub mod validate;
+
+pub use engine::ChatEngine;
+pub use error::{CoreError, StoreError};

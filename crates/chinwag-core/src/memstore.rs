@@ -1,0 +1,55 @@
+//! A non-durable [`ChatStore`] in memory: for unit tests, and as a second implementation that
+//! keeps the conformance suite honest.
+
+use crate::error::StoreError;
+use crate::ids::ChatId;
+use crate::ports::{ChatStore, Commit, StoredSession};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Sessions kept in a map; lost when the process ends.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<HashMap<ChatId, StoredSession>>,
+}
+
+#[async_trait]
+impl ChatStore for MemoryStore {
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        let mut map = crate::engine::lock(&self.inner);
+        let existing = map.get(&commit.chat_id);
+        let last = existing.and_then(|s| s.events.last()).map_or(0, |e| e.index.0);
+        let mut prev = last;
+        for e in &commit.events {
+            if e.index.0 <= prev {
+                return Err(StoreError::Backend(format!("duplicate or out-of-order index {}", e.index.0)));
+            }
+            prev = e.index.0;
+        }
+        let record = match (commit.record, existing) {
+            (Some(r), _) => r,
+            (None, Some(s)) => s.record.clone(),
+            (None, None) => return Err(StoreError::Backend("events for an unknown session".into())),
+        };
+        let entry = map.entry(commit.chat_id).or_insert_with(|| StoredSession { record: record.clone(), events: Vec::new() });
+        entry.record = record;
+        entry.events.extend(commit.events);
+        Ok(())
+    }
+
+    async fn load_open(&self) -> Result<Vec<StoredSession>, StoreError> {
+        Ok(crate::engine::lock(&self.inner).values().filter(|s| s.record.ended_ms.is_none()).cloned().collect())
+    }
+
+    async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
+        Ok(crate::engine::lock(&self.inner).get(chat_id).cloned())
+    }
+
+    async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
+        let mut map = crate::engine::lock(&self.inner);
+        let before = map.len();
+        map.retain(|_, s| s.record.ended_ms.is_none_or(|t| t >= ended_before_ms));
+        Ok((before - map.len()) as u64)
+    }
+}

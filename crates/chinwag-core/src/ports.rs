@@ -1,0 +1,65 @@
+//! The ports the engine needs from the outside world. Backends implement these; the engine
+//! only ever sees the traits.
+
+use crate::error::StoreError;
+use crate::event::Event;
+use crate::ids::ChatId;
+use crate::session::SessionRecord;
+use async_trait::async_trait;
+
+/// One atomic write: new transcript events and, when it changed, the session header.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    /// The chat written to.
+    pub chat_id: ChatId,
+    /// The new header, if it changed.
+    pub record: Option<SessionRecord>,
+    /// New events, in index order.
+    pub events: Vec<Event>,
+}
+
+/// A stored session as loaded back: header and whole transcript.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    /// The header.
+    pub record: SessionRecord,
+    /// All events, in index order.
+    pub events: Vec<Event>,
+}
+
+/// Durable storage of sessions and transcripts.
+///
+/// Contract (checked by `chinwag-store-conformance`):
+/// - `commit` is atomic and durable against process death once it returns `Ok`.
+/// - Events are never lost, reordered or duplicated; committing an event whose
+///   `(chat_id, index)` already exists is an error and changes nothing.
+/// - `load_open` returns every session without `ended_ms`, with events in index order.
+#[async_trait]
+pub trait ChatStore: Send + Sync + 'static {
+    /// Writes one commit atomically.
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+    /// Loads every open (not ended) session.
+    async fn load_open(&self) -> Result<Vec<StoredSession>, StoreError>;
+    /// Loads one session, open or ended.
+    async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError>;
+    /// Deletes sessions that ended before `ended_before_ms`; returns how many.
+    async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError>;
+}
+
+/// Wall-clock time, so tests and timers can agree on "now".
+pub trait Clock: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+}
