@@ -14,6 +14,8 @@ pub struct ServiceSettings {
     pub max_sessions: usize,
     /// Longest message, notice or typing preview, in characters (GMS code 204).
     pub max_message_length: usize,
+    /// Taken out of service by the operator: every request answers "unavailable" (GMS 503).
+    pub maintenance: bool,
 }
 
 /// One routing queue.

@@ -1,1 +1,142 @@
-//! placeholder
+//! GMS Chat API Version 2 over pure REST, at `/genesys/2/chat/{service}`.
+//!
+//! Every request is read into a [`form::Form`], parsed into a typed command
+//! ([`command`]), applied to the [`ChatEngine`], and answered with the GMS envelope
+//! ([`envelope`]). Errors become wire errors in one place ([`error`]). Per-service access
+//! rules (apikey, basic auth, CORS) live in [`access`]. This crate knows nothing of other
+//! adapters or of storage.
+
+pub mod access;
+mod body;
+pub mod command;
+pub mod envelope;
+pub mod error;
+pub mod form;
+
+use access::ServiceAccess;
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use chinwag_core::ChatEngine;
+use chinwag_core::engine::{Credentials, CustomerOp, Selection};
+use envelope::Envelope;
+use error::GmsError;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Shared state of the REST adapter.
+#[derive(Clone, Debug)]
+pub struct GmsState {
+    /// The chat engine.
+    pub engine: Arc<ChatEngine>,
+    /// Access rules per service name.
+    pub access: Arc<HashMap<String, ServiceAccess>>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+/// The REST routes, with and without the trailing slash Genesys Widgets add.
+pub fn router(state: GmsState) -> Router {
+    let limit = state.max_body_bytes;
+    Router::new()
+        .route("/genesys/2/chat/{service}", any(request_chat))
+        .route("/genesys/2/chat/{service}/", any(request_chat))
+        .route("/genesys/2/chat/{service}/{chat_id}/{op}", any(chat_operation))
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+fn json(status: StatusCode, body: String, extra: HeaderMap) -> Response {
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().extend(extra);
+    res
+}
+
+fn error_response(e: &GmsError, cors: HeaderMap) -> Response {
+    let (status, body) = e.to_parts();
+    json(status, body, cors)
+}
+
+/// Common front: service lookup, CORS preflight, method and credentials checks.
+/// Returns the access rules and the CORS headers for the answer, or the answer itself.
+fn front<'a>(st: &'a GmsState, service: &str, req: &Request) -> Result<(&'a ServiceAccess, HeaderMap), Response> {
+    let Some(access) = st.access.get(service).filter(|_| st.engine.service(service).is_some()) else {
+        return Err(error_response(&GmsError::not_found(format!("unknown chat service '{service}'")), HeaderMap::new()));
+    };
+    let origin = req.headers().get(header::ORIGIN);
+    if req.method() == Method::OPTIONS {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        res.headers_mut().extend(access.cors_headers(origin, true));
+        return Err(res);
+    }
+    let cors = access.cors_headers(origin, false);
+    if req.method() != Method::POST {
+        let mut e = GmsError::invalid("use POST");
+        e.status = StatusCode::METHOD_NOT_ALLOWED;
+        return Err(error_response(&e, cors));
+    }
+    if !access.authorized(req.headers()) {
+        return Err(error_response(&GmsError::unauthorized(), cors));
+    }
+    Ok((access, cors))
+}
+
+/// # `POST /genesys/2/chat/{service}` — request a new chat.
+async fn request_chat(State(st): State<GmsState>, Path(service): Path<String>, req: Request) -> Response {
+    let (_, cors) = match front(&st, &service, &req) {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let form = match body::read_form(req, st.max_body_bytes).await {
+        Ok(f) => f,
+        Err(e) => return error_response(&e, cors),
+    };
+    let new = command::new_chat(&service, form);
+    match st.engine.request_chat(new, Selection::From(chinwag_core::ids::EventIndex(1))).await {
+        Ok(view) => json(StatusCode::OK, to_json(&Envelope::of(&view, true)), cors),
+        Err(e) => error_response(&e.into(), cors),
+    }
+}
+
+/// # `POST /genesys/2/chat/{service}/{chatId}/{operation}` — every per-chat operation.
+async fn chat_operation(
+    State(st): State<GmsState>,
+    Path((service, chat_id, op)): Path<(String, String, String)>,
+    req: Request,
+) -> Response {
+    let (access, cors) = match front(&st, &service, &req) {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let mut form = match body::read_form(req, st.max_body_bytes).await {
+        Ok(f) => f,
+        Err(e) => return error_response(&e, cors),
+    };
+    let cmd = match command::parse(&op, &mut form) {
+        Ok(c) => c,
+        Err(e) => return error_response(&e, cors),
+    };
+    let (Some(user_id), Some(secure_key)) = (form.get("userId"), form.get("secureKey")) else {
+        let missing = if form.get("userId").is_none() { "userId" } else { "secureKey" };
+        return error_response(&GmsError::missing(missing), cors);
+    };
+    let creds = Credentials { service: &service, chat_id: &chat_id, user_id: Some(user_id), secure_key };
+    let disconnect = matches!(cmd.op, CustomerOp::Disconnect);
+    let refresh = matches!(cmd.op, CustomerOp::Refresh { .. });
+    match st.engine.customer(creds, cmd.op, cmd.selection).await {
+        Ok(view) if refresh && view.ended && access.chat_400_response_on_disconnected => {
+            let env = Envelope::of(&view, true).with_error(404, "chat session has ended");
+            json(StatusCode::BAD_REQUEST, to_json(&env), cors)
+        }
+        Ok(view) => json(StatusCode::OK, to_json(&Envelope::of(&view, !disconnect)), cors),
+        Err(e) => error_response(&e.into(), cors),
+    }
+}
+
+fn to_json(env: &Envelope<'_>) -> String {
+    serde_json::to_string(env).unwrap_or_else(|_| String::from("{\"statusCode\":1}"))
+}

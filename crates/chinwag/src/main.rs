@@ -1,1 +1,74 @@
-fn main() {}
+//! The `chinwag` binary: command line, logging, and the `serve` / `check-config` commands.
+
+mod config;
+mod health;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Chinwag: a chat gateway speaking the GMS Chat API v2.
+#[derive(Debug, Parser)]
+#[command(name = "chinwag", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (defaults: 127.0.0.1:8080, ./chinwag-data, service customer-support).
+    Serve {
+        /// Configuration file (TOML).
+        #[arg(long, env = "CHINWAG_CONFIG")]
+        config: Option<PathBuf>,
+        /// Listen address, overriding the file.
+        #[arg(long, env = "CHINWAG_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+        /// Data directory, overriding the file.
+        #[arg(long, env = "CHINWAG_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check a configuration file and print what it defines.
+    CheckConfig {
+        /// Configuration file (TOML).
+        #[arg(long, env = "CHINWAG_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { config } => {
+            let cfg = config::Config::load(config.as_deref())?;
+            let v = config::validate(&cfg)?;
+            println!(
+                "configuration OK: {} service(s), {} queue(s), {} agent(s), listen {}",
+                v.engine.services.len(),
+                v.engine.queues.len(),
+                v.engine.agents.len(),
+                cfg.server.listen
+            );
+            Ok(())
+        }
+        Command::Serve { config, listen, data_dir } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let mut cfg = config::Config::load(config.as_deref())?;
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            if let Some(d) = data_dir {
+                cfg.server.data_dir = d;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(serve::run(cfg))
+        }
+    }
+}

@@ -108,6 +108,9 @@ impl ChatEngine {
     pub async fn request_chat(&self, req: NewChat, selection: Selection) -> Result<ChatView, CoreError> {
         self.check_serving()?;
         let service = self.services.get(&ServiceName::new(req.service.as_str())).ok_or(CoreError::UnknownService)?;
+        if service.settings.maintenance {
+            return Err(CoreError::Unavailable);
+        }
         let name = validate::display_name(req.nickname.as_deref(), req.first_name.as_deref(), req.last_name.as_deref())?;
         if let Some(email) = req.email.as_deref().filter(|e| !e.is_empty()) {
             validate::email(email)?;
@@ -194,7 +197,11 @@ impl ChatEngine {
     /// Applies a customer operation and returns the chat as `selection` asks.
     pub async fn customer(&self, creds: Credentials<'_>, op: CustomerOp, selection: Selection) -> Result<ChatView, CoreError> {
         let slot = self.authorize(creds)?;
-        let max = self.service(creds.service).map_or(usize::MAX, |s| s.max_message_length);
+        let service = self.service(creds.service).ok_or(CoreError::UnknownService)?;
+        if service.maintenance {
+            return Err(CoreError::Unavailable);
+        }
+        let max = service.max_message_length;
         if let CustomerOp::Refresh { preview } = &op {
             let s = lock(&slot.state);
             if let Some(p) = preview.as_deref().filter(|p| !p.is_empty()) {

@@ -15,6 +15,7 @@ fn settings(max_sessions: usize) -> EngineSettings {
             queue: QueueName::new("q"),
             max_sessions,
             max_message_length: 10,
+            maintenance: false,
         }],
         queues: vec![QueueSettings { name: QueueName::new("q"), offer_timeout_ms: 60_000 }],
         agents: vec![AgentAccount {

@@ -75,11 +75,12 @@ impl RetentionWorker {
     pub async fn sweep(&self) -> Result<usize, crate::CoreError> {
         let e = &self.engine;
         let cutoff = e.now_ms() - e.settings.ended_retention_ms;
-        let mut map = e.sessions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let before = map.len();
-        map.retain(|_, slot| lock(&slot.state).record.ended_ms.is_none_or(|t| t >= cutoff));
-        let dropped = before - map.len();
-        drop(map);
+        let dropped = {
+            let mut map = e.sessions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let before = map.len();
+            map.retain(|_, slot| lock(&slot.state).record.ended_ms.is_none_or(|t| t >= cutoff));
+            before - map.len()
+        };
         e.store.purge_ended(cutoff).await?;
         Ok(dropped)
     }

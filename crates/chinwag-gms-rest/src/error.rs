@@ -1,0 +1,125 @@
+//! The one place where engine errors become GMS wire errors: HTTP status, `statusCode: 2`,
+//! `errors[{code, advice}]` and a `referenceId` to find the request in the logs.
+
+use axum::http::StatusCode;
+use chinwag_core::CoreError;
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A GMS error answer.
+#[derive(Debug, Clone)]
+pub struct GmsError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// GMS error code.
+    pub code: u16,
+    /// Human-readable advice.
+    pub advice: String,
+    /// Set when the error concerns an ended chat.
+    pub chat_ended: bool,
+}
+
+impl GmsError {
+    /// A 400 with `code` and `advice`.
+    pub fn bad_request(code: u16, advice: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code, advice: advice.into(), chat_ended: false }
+    }
+
+    /// A malformed or missing parameter (Chinwag code 400).
+    pub fn invalid(advice: impl Into<String>) -> Self {
+        Self::bad_request(400, advice)
+    }
+
+    /// A required parameter is missing.
+    pub fn missing(field: &str) -> Self {
+        Self::invalid(format!("parameter '{field}' is required"))
+    }
+
+    /// An unknown service or operation path.
+    pub fn not_found(advice: impl Into<String>) -> Self {
+        Self { status: StatusCode::NOT_FOUND, code: 404, advice: advice.into(), chat_ended: false }
+    }
+
+    /// Missing or wrong credentials for a protected service.
+    pub fn unauthorized() -> Self {
+        Self { status: StatusCode::UNAUTHORIZED, code: 401, advice: "not authorized".into(), chat_ended: false }
+    }
+}
+
+impl From<CoreError> for GmsError {
+    fn from(e: CoreError) -> Self {
+        let advice = e.to_string();
+        match e {
+            CoreError::UnknownService => Self::not_found(advice),
+            CoreError::ChatNotFound => Self::bad_request(404, advice),
+            CoreError::ChatEnded => Self { chat_ended: true, ..Self::bad_request(404, advice) },
+            CoreError::NameRequired => Self::bad_request(161, advice),
+            CoreError::FirstNameRequired => Self::bad_request(102, advice),
+            CoreError::LastNameRequired => Self::bad_request(103, advice),
+            CoreError::InvalidEmail => Self::bad_request(364, advice),
+            CoreError::MessageTooLong { .. } => Self::bad_request(204, advice),
+            CoreError::ServiceFull => Self::bad_request(240, advice),
+            CoreError::InvalidArgument(_) => Self::invalid(advice),
+            CoreError::Unavailable => {
+                Self { status: StatusCode::SERVICE_UNAVAILABLE, code: 503, advice, chat_ended: false }
+            }
+            CoreError::Unauthorized => Self::unauthorized(),
+            CoreError::NotLoggedIn | CoreError::NoSuchOffer | CoreError::NotInChat => Self::bad_request(404, advice),
+            CoreError::Store(_) | CoreError::Random => Self {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: 500,
+                advice: "unexpected service error".into(),
+                chat_ended: false,
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct WireError<'a> {
+    code: u16,
+    advice: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    status_code: u8,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    chat_ended: bool,
+    errors: [WireError<'a>; 1],
+    reference_id: &'a str,
+}
+
+static NEXT_REFERENCE: AtomicU64 = AtomicU64::new(1);
+
+/// A new request reference id: process id and a counter.
+pub fn reference_id() -> String {
+    format!("{:x}-{:06x}", std::process::id(), NEXT_REFERENCE.fetch_add(1, Ordering::Relaxed))
+}
+
+impl GmsError {
+    /// The status and JSON body; logs server-side failures with their reference id.
+    pub fn to_parts(&self) -> (StatusCode, String) {
+        let reference = reference_id();
+        if self.status.is_server_error() {
+            tracing::error!(reference = %reference, code = self.code, "GMS request failed");
+        }
+        let body = ErrorBody {
+            status_code: 2,
+            chat_ended: self.chat_ended,
+            errors: [WireError { code: self.code, advice: &self.advice }],
+            reference_id: &reference,
+        };
+        (self.status, serde_json::to_string(&body).unwrap_or_else(|_| String::from("{\"statusCode\":2}")))
+    }
+}
+
+/// An owned `{code, advice}` for envelopes that carry an error next to content.
+#[derive(Serialize, Debug, Clone)]
+pub struct WireErrorOwned {
+    /// GMS code.
+    pub code: u16,
+    /// Advice.
+    pub advice: String,
+}

@@ -1,0 +1,185 @@
+//! The configuration file (TOML), its defaults, and its translation into the settings of the
+//! engine and adapters. Every field is documented in `chinwag.example.toml`, which a test
+//! parses and checks against these types.
+
+mod check;
+
+pub(crate) use check::validate;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Config {
+    /// Listener, data directory, node identity.
+    pub(crate) server: ServerConfig,
+    /// Embedded store tuning.
+    pub(crate) store: StoreConfig,
+    /// Chat services by name.
+    pub(crate) services: BTreeMap<String, ServiceConfig>,
+    /// Routing queues by name.
+    pub(crate) queues: BTreeMap<String, QueueConfig>,
+    /// Agent accounts.
+    pub(crate) agents: Vec<AgentConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            store: StoreConfig::default(),
+            services: BTreeMap::from([("customer-support".to_owned(), ServiceConfig::default())]),
+            queues: BTreeMap::from([("default".to_owned(), QueueConfig::default())]),
+            agents: vec![AgentConfig::default()],
+        }
+    }
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ServerConfig {
+    /// Address to listen on.
+    pub(crate) listen: SocketAddr,
+    /// Directory of the embedded store.
+    pub(crate) data_dir: PathBuf,
+    /// This node's numeric id: GMS `alias` and health `app_dbid`.
+    pub(crate) node_id: u32,
+    /// Largest accepted request body, in bytes.
+    pub(crate) max_body_bytes: usize,
+    /// Seconds an ended chat stays readable before it is purged.
+    pub(crate) ended_retention_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./chinwag-data"),
+            node_id: 1,
+            max_body_bytes: 64 * 1024,
+            ended_retention_secs: 3600,
+        }
+    }
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct StoreConfig {
+    /// Largest database size in MiB (0 = no limit). Writes beyond it fail with GMS code 500.
+    pub(crate) max_size_mb: u64,
+}
+
+/// `[services.<name>]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ServiceConfig {
+    /// Queue its chats are routed to.
+    pub(crate) queue: String,
+    /// Open chats allowed at once (beyond: GMS code 240).
+    pub(crate) max_sessions: usize,
+    /// Longest message in characters (beyond: GMS code 204).
+    pub(crate) max_message_length: usize,
+    /// Required `apikey` request header.
+    pub(crate) apikey: Option<String>,
+    /// Required HTTP basic auth.
+    pub(crate) basic_auth: Option<BasicAuth>,
+    /// Browser origins allowed cross-site; `"*"` for any.
+    pub(crate) cors_origins: Vec<String>,
+    /// Refresh of an ended chat answers HTTP 400 (GMS `_chat_400_response_on_disconnected`).
+    pub(crate) chat_400_response_on_disconnected: bool,
+    /// Out of service: every request answers 503.
+    pub(crate) maintenance: bool,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            queue: "default".into(),
+            max_sessions: 100_000,
+            max_message_length: 4096,
+            apikey: None,
+            basic_auth: None,
+            cors_origins: Vec::new(),
+            chat_400_response_on_disconnected: false,
+            maintenance: false,
+        }
+    }
+}
+
+/// Basic auth credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BasicAuth {
+    /// User name.
+    pub(crate) username: String,
+    /// Password.
+    pub(crate) password: String,
+}
+
+/// `[queues.<name>]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct QueueConfig {
+    /// Seconds an agent has to accept an offer.
+    pub(crate) offer_timeout_secs: f64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self { offer_timeout_secs: 30.0 }
+    }
+}
+
+/// `[[agents]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct AgentConfig {
+    /// Account id.
+    pub(crate) id: String,
+    /// Nickname shown to customers.
+    pub(crate) name: String,
+    /// Login token (keep secret).
+    pub(crate) token: String,
+    /// Queues served.
+    pub(crate) queues: Vec<String>,
+    /// Concurrent chats.
+    pub(crate) capacity: u32,
+    /// `"agent"` or `"supervisor"`.
+    pub(crate) role: String,
+}
+
+/// The token of the built-in demo account (only present when no `[[agents]]` are configured).
+pub(crate) const DEMO_TOKEN: &str = "demo-agent-token";
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            id: "demo".into(),
+            name: "Demo Agent".into(),
+            token: DEMO_TOKEN.into(),
+            queues: vec!["default".into()],
+            capacity: 3,
+            role: "agent".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`, or the defaults when `path` is `None`.
+    pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        match path {
+            None => Ok(Self::default()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("while reading {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("while parsing {}", p.display()))
+            }
+        }
+    }
+}

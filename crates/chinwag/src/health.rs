@@ -1,0 +1,28 @@
+//! `GET /health`: liveness plus the identity clients need to detect a restart
+//! (`app_dbid` = GMS alias, `process_os_pid`).
+
+use axum::Json;
+use axum::extract::State;
+use chinwag_core::ChatEngine;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// State of the health endpoint.
+#[derive(Clone, Debug)]
+pub(crate) struct Health {
+    pub(crate) engine: Arc<ChatEngine>,
+    pub(crate) started: Instant,
+}
+
+/// # `GET /health`
+pub(crate) async fn health(State(h): State<Health>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "app_dbid": h.engine.alias().0,
+        "process_os_pid": std::process::id(),
+        "uptime_secs": h.started.elapsed().as_secs(),
+        "open_sessions": h.engine.open_sessions(),
+    }))
+}

@@ -1,0 +1,93 @@
+//! `chinwag serve`: open the store and engine, start the workers, compose the routers, serve
+//! until SIGINT/SIGTERM, then drain in order (stop accepting, finish requests, stop workers).
+
+use crate::config::{self, Config};
+use crate::health::{Health, health};
+use anyhow::Context;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chinwag_core::ChatEngine;
+use chinwag_core::engine::{RetentionWorker, RoutingWorker};
+use chinwag_core::ports::SystemClock;
+use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Runs the server until a shutdown signal.
+pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
+    let validated = config::validate(&cfg)?;
+    if cfg.agents.iter().any(|a| a.token == config::DEMO_TOKEN) {
+        tracing::warn!("the demo agent account (token {}) is active: configure [[agents]] for production", config::DEMO_TOKEN);
+    }
+    std::fs::create_dir_all(&cfg.server.data_dir)
+        .with_context(|| format!("while creating data directory {}", cfg.server.data_dir.display()))?;
+    let db = cfg.server.data_dir.join("chinwag.db");
+    let options = SqliteOptions { max_size_bytes: (cfg.store.max_size_mb > 0).then(|| cfg.store.max_size_mb * 1024 * 1024) };
+    let store = SqliteStore::open(&db, &options).with_context(|| format!("while opening store {}", db.display()))?;
+    let engine = ChatEngine::open(validated.engine, Arc::new(store), Arc::new(SystemClock)).await.context("while loading sessions")?;
+
+    let shutdown = CancellationToken::new();
+    let mut workers = JoinSet::new();
+    let routing = RoutingWorker::new(engine.clone());
+    tracing::info!(worker = routing.name(), "starting worker");
+    workers.spawn(routing.run(shutdown.clone()));
+    let retention = RetentionWorker::new(engine.clone(), Duration::from_secs(60));
+    tracing::info!(worker = retention.name(), "starting worker");
+    workers.spawn(retention.run(shutdown.clone()));
+
+    let app = Router::new()
+        .merge(chinwag_gms_rest::router(chinwag_gms_rest::GmsState {
+            engine: engine.clone(),
+            access: Arc::new(validated.access),
+            max_body_bytes: cfg.server.max_body_bytes,
+        }))
+        .merge(chinwag_agent_api::router(chinwag_agent_api::AgentState { engine: engine.clone(), shutdown: shutdown.clone() }))
+        .route("/health", axum::routing::get(health).with_state(Health { engine: engine.clone(), started: Instant::now() }))
+        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "not found"}))).into_response() })
+        .layer(tower_http::catch_panic::CatchPanicLayer::new());
+
+    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("while binding {}", cfg.server.listen))?;
+    tracing::info!(listen = %listener.local_addr()?, data_dir = %cfg.server.data_dir.display(), alias = cfg.server.node_id, "chinwag serving");
+    let signal = shutdown.clone();
+    let drain_engine = engine.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown requested: draining");
+            drain_engine.start_draining();
+            signal.cancel();
+        })
+        .await
+        .context("while serving")?;
+    shutdown.cancel();
+    while workers.join_next().await.is_some() {}
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
