@@ -172,7 +172,7 @@ impl Default for AgentConfig {
 
 impl Config {
     /// Reads `path`, or the defaults when `path` is `None`.
-    pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
+    pub(crate) fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
         use anyhow::Context;
         match path {
             None => Ok(Self::default()),

@@ -1,0 +1,198 @@
+//! Test harness: starts the real binary on a free loopback port with its own data directory,
+//! and small GMS and agent clients.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub data: PathBuf,
+    config: Option<PathBuf>,
+    port: u16,
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+impl Server {
+    /// Starts with the defaults plus `config` TOML (empty for none).
+    pub async fn start(config: &str) -> R<Self> {
+        let data = tempfile::tempdir()?.keep();
+        let cfg = if config.is_empty() {
+            None
+        } else {
+            let p = data.join("test.toml");
+            std::fs::write(&p, config)?;
+            Some(p)
+        };
+        Self::start_on(data, cfg, free_port()).await
+    }
+
+    async fn start_on(data: PathBuf, config: Option<PathBuf>, port: u16) -> R<Self> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chinwag"));
+        cmd.arg("serve").arg("--listen").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(data.join("db"));
+        if let Some(c) = &config {
+            cmd.arg("--config").arg(c);
+        }
+        cmd.env_remove("CHINWAG_CONFIG").env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
+        let child = cmd.spawn()?;
+        let server = Self { child, base: format!("http://127.0.0.1:{port}"), data, config, port };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&self) -> R {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = reqwest::Client::new();
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/health", self.base)).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err("server did not become ready".into())
+    }
+
+    /// SIGKILLs the process (no drain, no flush beyond what was committed).
+    pub fn kill9(&mut self) -> R {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Starts a new process on the same data directory, config and port.
+    pub async fn restart(mut self) -> R<Self> {
+        self.kill9()?;
+        let (data, config, port) = (self.data.clone(), self.config.clone(), self.port);
+        std::mem::forget(self);
+        Self::start_on(data, config, port).await
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
+    pub fn gms(&self, service: &str) -> String {
+        format!("{}/genesys/2/chat/{service}", self.base)
+    }
+
+    pub fn ws_url(&self, token: &str) -> String {
+        format!("ws://{}/agent/v1/events?token={token}", self.base.trim_start_matches("http://"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+/// A customer's chat credentials.
+#[derive(Clone, Debug)]
+pub struct Chat {
+    pub url: String,
+    pub chat_id: String,
+    pub user_id: String,
+    pub secure_key: String,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// POSTs a form and returns (status, JSON body).
+pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> R<(u16, Value)> {
+    let r = client().post(url).form(pairs).send().await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await?))
+}
+
+/// Requests a chat and returns its credentials and the answer.
+pub async fn request_chat(server: &Server, pairs: &[(&str, &str)]) -> R<(Chat, Value)> {
+    let url = server.gms("customer-support");
+    let (status, v) = post_form(&format!("{url}/"), pairs).await?;
+    assert_eq!(status, 200, "{v}");
+    let s = |k: &str| v[k].as_str().map(str::to_owned).ok_or(format!("missing {k} in {v}"));
+    let chat = Chat { url, chat_id: s("chatId")?, user_id: s("userId")?, secure_key: s("secureKey")? };
+    Ok((chat, v))
+}
+
+impl Chat {
+    /// Calls `op` with the chat's credentials plus `extra` fields.
+    pub async fn call(&self, op: &str, extra: &[(&str, &str)]) -> R<(u16, Value)> {
+        let mut pairs = vec![("userId", self.user_id.as_str()), ("secureKey", self.secure_key.as_str()), ("alias", "1")];
+        pairs.extend_from_slice(extra);
+        post_form(&format!("{}/{}/{op}", self.url, self.chat_id), &pairs).await
+    }
+}
+
+/// An agent API client.
+pub struct Agent {
+    pub base: String,
+    pub token: String,
+}
+
+impl Agent {
+    pub fn new(server: &Server, token: &str) -> Self {
+        Self { base: format!("{}/agent/v1", server.base), token: token.into() }
+    }
+
+    pub async fn req(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> R<(u16, Value)> {
+        let mut rb = client().request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await?;
+        let status = r.status().as_u16();
+        let text = r.text().await?;
+        Ok((status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? }))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> R<(u16, Value)> {
+        self.req(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Logs in, becomes ready.
+    pub async fn ready(&self) -> R {
+        let (s, _) = self.req(reqwest::Method::POST, "/login", None).await?;
+        assert_eq!(s, 200);
+        let (s, v) = self.req(reqwest::Method::PUT, "/state", Some(serde_json::json!({"ready": true}))).await?;
+        assert_eq!(s, 200, "{v}");
+        Ok(())
+    }
+}
+
+/// Replaces volatile values (times, ids, keys) so JSON shapes can be compared exactly.
+pub fn redact(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    match k.as_str() {
+                        "utcTime" | "utc_time_ms" | "expires_ms" | "joined_ms" => *x = Value::from("<time>"),
+                        "secureKey" | "userId" | "chatId" | "chat_id" | "referenceId" => *x = Value::from("<id>"),
+                        _ => walk(x),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real `chinwag` binary on loopback, driven over HTTP and WebSocket.
+
+mod common;
+mod errors;
+mod full_chat;
+mod restart;
