@@ -17,11 +17,19 @@ pub struct ApiError {
 impl ApiError {
     /// A 400 for a malformed request.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: message.into(),
+        }
     }
     /// A 404 for an unknown path.
     pub fn not_found() -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such endpoint".into() }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: "no such endpoint".into(),
+        }
     }
 }
 
@@ -32,7 +40,9 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             CoreError::NotLoggedIn => (StatusCode::CONFLICT, "not_logged_in"),
             CoreError::NoSuchOffer => (StatusCode::NOT_FOUND, "no_such_offer"),
-            CoreError::NotInChat | CoreError::ChatNotFound => (StatusCode::NOT_FOUND, "not_in_chat"),
+            CoreError::NotInChat | CoreError::ChatNotFound => {
+                (StatusCode::NOT_FOUND, "not_in_chat")
+            }
             CoreError::ChatEnded => (StatusCode::CONFLICT, "chat_ended"),
             CoreError::MessageTooLong { .. } => (StatusCode::BAD_REQUEST, "text_too_long"),
             CoreError::InvalidArgument(_)
@@ -41,19 +51,35 @@ impl From<CoreError> for ApiError {
             | CoreError::LastNameRequired
             | CoreError::InvalidEmail => (StatusCode::BAD_REQUEST, "bad_request"),
             CoreError::UnknownService => (StatusCode::NOT_FOUND, "unknown_service"),
-            CoreError::ServiceFull | CoreError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            CoreError::Store(_) | CoreError::Random => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            CoreError::ServiceFull | CoreError::Unavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+            CoreError::Store(_) | CoreError::Random => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         };
         if status.is_server_error() {
             tracing::error!(%message, "agent API request failed");
         }
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR { "unexpected service error".into() } else { message };
-        Self { status, code, message }
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            "unexpected service error".into()
+        } else {
+            message
+        };
+        Self {
+            status,
+            code,
+            message,
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+        (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response()
     }
 }

@@ -25,8 +25,13 @@ pub(crate) fn agent(st: &AgentState, headers: &HeaderMap) -> Result<AgentId, Api
 
 /// Parses a JSON body (an empty body counts as `{}`) into `T`, or a 400 in our format.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    serde_json::from_slice(text).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(text)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
 type Answer = Result<Response, ApiError>;
@@ -61,20 +66,34 @@ struct StateBody {
 }
 
 /// # `PUT /agent/v1/state` `{"ready": bool}`
-pub(crate) async fn set_state(State(st): State<AgentState>, headers: HeaderMap, bytes: Bytes) -> Answer {
+pub(crate) async fn set_state(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
     let id = agent(&st, &headers)?;
     let b: StateBody = body(&bytes)?;
     ok(wire::status(&st.engine.agent_set_ready(&id, b.ready)?))
 }
 
 /// # `POST /agent/v1/offers/{chatId}/accept`
-pub(crate) async fn accept(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>) -> Answer {
+pub(crate) async fn accept(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+) -> Answer {
     let id = agent(&st, &headers)?;
-    ok(wire::chat(&st.engine.agent_accept(&id, &ChatId::new(chat)).await?))
+    ok(wire::chat(
+        &st.engine.agent_accept(&id, &ChatId::new(chat)).await?,
+    ))
 }
 
 /// # `POST /agent/v1/offers/{chatId}/reject`
-pub(crate) async fn reject(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>) -> Answer {
+pub(crate) async fn reject(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+) -> Answer {
     let id = agent(&st, &headers)?;
     st.engine.agent_reject(&id, &ChatId::new(chat))?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -94,7 +113,11 @@ pub(crate) async fn chat(
 ) -> Answer {
     let id = agent(&st, &headers)?;
     let from = EventIndex(q.from.unwrap_or(1).max(1));
-    ok(wire::chat(&st.engine.agent_chat(&id, &ChatId::new(chat), from)?))
+    ok(wire::chat(&st.engine.agent_chat(
+        &id,
+        &ChatId::new(chat),
+        from,
+    )?))
 }
 
 async fn act(st: &AgentState, headers: &HeaderMap, chat: String, op: AgentOp) -> Answer {
@@ -111,10 +134,24 @@ struct SendBody {
 }
 
 /// # `POST /agent/v1/chats/{chatId}/messages` `{"text", "message_type"?}`
-pub(crate) async fn send(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>, bytes: Bytes) -> Answer {
+pub(crate) async fn send(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+    bytes: Bytes,
+) -> Answer {
     agent(&st, &headers)?;
     let b: SendBody = body(&bytes)?;
-    act(&st, &headers, chat, AgentOp::Send { text: b.text, message_type: b.message_type }).await
+    act(
+        &st,
+        &headers,
+        chat,
+        AgentOp::Send {
+            text: b.text,
+            message_type: b.message_type,
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -125,10 +162,24 @@ struct TypingBody {
 }
 
 /// # `POST /agent/v1/chats/{chatId}/typing` `{"typing": bool, "text"?}`
-pub(crate) async fn typing(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>, bytes: Bytes) -> Answer {
+pub(crate) async fn typing(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+    bytes: Bytes,
+) -> Answer {
     agent(&st, &headers)?;
     let b: TypingBody = body(&bytes)?;
-    act(&st, &headers, chat, AgentOp::Typing { on: b.typing, text: b.text }).await
+    act(
+        &st,
+        &headers,
+        chat,
+        AgentOp::Typing {
+            on: b.typing,
+            text: b.text,
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -138,7 +189,12 @@ struct UrlBody {
 }
 
 /// # `POST /agent/v1/chats/{chatId}/push-url` `{"url"}`
-pub(crate) async fn push_url(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>, bytes: Bytes) -> Answer {
+pub(crate) async fn push_url(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+    bytes: Bytes,
+) -> Answer {
     agent(&st, &headers)?;
     let b: UrlBody = body(&bytes)?;
     act(&st, &headers, chat, AgentOp::PushUrl { url: b.url }).await
@@ -154,22 +210,45 @@ struct NoticeBody {
 }
 
 /// # `POST /agent/v1/chats/{chatId}/notices` `{"text", "custom"?, "attributes"?}`
-pub(crate) async fn notice(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>, bytes: Bytes) -> Answer {
+pub(crate) async fn notice(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+    bytes: Bytes,
+) -> Answer {
     agent(&st, &headers)?;
     let b: NoticeBody = body(&bytes)?;
     if b.attributes.as_ref().is_some_and(|a| !a.is_object()) {
         return Err(ApiError::bad_request("attributes must be a JSON object"));
     }
-    act(&st, &headers, chat, AgentOp::Notice { text: b.text, custom: b.custom, attributes: b.attributes }).await
+    act(
+        &st,
+        &headers,
+        chat,
+        AgentOp::Notice {
+            text: b.text,
+            custom: b.custom,
+            attributes: b.attributes,
+        },
+    )
+    .await
 }
 
 /// # `POST /agent/v1/chats/{chatId}/leave`
-pub(crate) async fn leave(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>) -> Answer {
+pub(crate) async fn leave(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+) -> Answer {
     act(&st, &headers, chat, AgentOp::Leave).await
 }
 
 /// # `POST /agent/v1/chats/{chatId}/end`
-pub(crate) async fn end(State(st): State<AgentState>, headers: HeaderMap, Path(chat): Path<String>) -> Answer {
+pub(crate) async fn end(
+    State(st): State<AgentState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+) -> Answer {
     act(&st, &headers, chat, AgentOp::End).await
 }
 

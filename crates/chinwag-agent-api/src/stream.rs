@@ -31,18 +31,33 @@ pub(crate) async fn events(
         Some(t) => st.engine.authenticate(&t)?,
         None => crate::handlers::agent(&st, &headers)?,
     };
-    Ok(ws.on_upgrade(move |socket| run(st, id, socket)).into_response())
+    Ok(ws
+        .on_upgrade(move |socket| run(st, id, socket))
+        .into_response())
 }
 
 fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
     Some(match e {
-        BusEvent::Transcript { chat_id, agents, event } if agents.contains(me) => {
+        BusEvent::Transcript {
+            chat_id,
+            agents,
+            event,
+        } if agents.contains(me) => {
             json!({"type": "event", "chat_id": chat_id, "event": event})
         }
-        BusEvent::Offered { agent_id, chat_id, service, expires_ms } if agent_id == me => {
+        BusEvent::Offered {
+            agent_id,
+            chat_id,
+            service,
+            expires_ms,
+        } if agent_id == me => {
             json!({"type": "offer", "chat_id": chat_id, "service": service, "expires_ms": expires_ms})
         }
-        BusEvent::OfferWithdrawn { agent_id, chat_id, reason } if agent_id == me => {
+        BusEvent::OfferWithdrawn {
+            agent_id,
+            chat_id,
+            reason,
+        } if agent_id == me => {
             let reason = match reason {
                 OfferEnd::Timeout => "timeout",
                 OfferEnd::Rejected => "rejected",
@@ -50,14 +65,27 @@ fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
             };
             json!({"type": "offer_withdrawn", "chat_id": chat_id, "reason": reason})
         }
-        BusEvent::AgentState { agent_id, ready } if agent_id == me => json!({"type": "state", "ready": ready}),
-        BusEvent::ReadReceipt { chat_id, agents, participant_id, index } if agents.contains(me) => {
+        BusEvent::AgentState { agent_id, ready } if agent_id == me => {
+            json!({"type": "state", "ready": ready})
+        }
+        BusEvent::ReadReceipt {
+            chat_id,
+            agents,
+            participant_id,
+            index,
+        } if agents.contains(me) => {
             json!({"type": "read_receipt", "chat_id": chat_id, "participant_id": participant_id, "index": index})
         }
-        BusEvent::TypingPreview { chat_id, agents, text } if agents.contains(me) => {
+        BusEvent::TypingPreview {
+            chat_id,
+            agents,
+            text,
+        } if agents.contains(me) => {
             json!({"type": "typing_preview", "chat_id": chat_id, "text": text})
         }
-        BusEvent::ChatEnded { chat_id, agents } if agents.contains(me) => json!({"type": "chat_ended", "chat_id": chat_id}),
+        BusEvent::ChatEnded { chat_id, agents } if agents.contains(me) => {
+            json!({"type": "chat_ended", "chat_id": chat_id})
+        }
         _ => return None,
     })
 }
@@ -65,8 +93,13 @@ fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
 async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
     let mut bus = st.engine.bus().subscribe();
     let (mut tx, mut rx) = socket.split();
-    let hello = json!({"type": "status", "status": crate::wire::status(&st.engine.agent_status(&me))});
-    if tx.send(Message::Text(hello.to_string().into())).await.is_err() {
+    let hello =
+        json!({"type": "status", "status": crate::wire::status(&st.engine.agent_status(&me))});
+    if tx
+        .send(Message::Text(hello.to_string().into()))
+        .await
+        .is_err()
+    {
         return;
     }
     loop {
@@ -82,7 +115,11 @@ async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
                 Err(RecvError::Closed) => break,
             },
         };
-        if tx.send(Message::Text(out.to_string().into())).await.is_err() {
+        if tx
+            .send(Message::Text(out.to_string().into()))
+            .await
+            .is_err()
+        {
             break;
         }
     }

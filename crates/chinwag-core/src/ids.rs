@@ -160,7 +160,12 @@ mod tests {
         let a = FreshIds::generate()?;
         let b = FreshIds::generate()?;
         assert_eq!(a.chat_id.as_str().len(), 16);
-        assert!(a.chat_id.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(
+            a.chat_id
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
         assert_eq!(a.user_id.as_str().len(), 16);
         assert!(a.user_id.as_str().chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(a.secure_key.as_str().len(), 32);

@@ -19,27 +19,41 @@ impl ChatStore for MemoryStore {
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         let mut map = crate::engine::lock(&self.inner);
         let existing = map.get(&commit.chat_id);
-        let last = existing.and_then(|s| s.events.last()).map_or(0, |e| e.index.0);
+        let last = existing
+            .and_then(|s| s.events.last())
+            .map_or(0, |e| e.index.0);
         let mut prev = last;
         for e in &commit.events {
             if e.index.0 <= prev {
-                return Err(StoreError::Backend(format!("duplicate or out-of-order index {}", e.index.0)));
+                return Err(StoreError::Backend(format!(
+                    "duplicate or out-of-order index {}",
+                    e.index.0
+                )));
             }
             prev = e.index.0;
         }
         let record = match (commit.record, existing) {
             (Some(r), _) => r,
             (None, Some(s)) => s.record.clone(),
-            (None, None) => return Err(StoreError::Backend("events for an unknown session".into())),
+            (None, None) => {
+                return Err(StoreError::Backend("events for an unknown session".into()));
+            }
         };
-        let entry = map.entry(commit.chat_id).or_insert_with(|| StoredSession { record: record.clone(), events: Vec::new() });
+        let entry = map.entry(commit.chat_id).or_insert_with(|| StoredSession {
+            record: record.clone(),
+            events: Vec::new(),
+        });
         entry.record = record;
         entry.events.extend(commit.events);
         Ok(())
     }
 
     async fn load_open(&self) -> Result<Vec<StoredSession>, StoreError> {
-        Ok(crate::engine::lock(&self.inner).values().filter(|s| s.record.ended_ms.is_none()).cloned().collect())
+        Ok(crate::engine::lock(&self.inner)
+            .values()
+            .filter(|s| s.record.ended_ms.is_none())
+            .cloned()
+            .collect())
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

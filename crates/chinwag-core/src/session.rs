@@ -2,7 +2,9 @@
 //! operation into new events. Nothing here does I/O; the engine persists what these return.
 
 use crate::event::{Event, EventKind, Party, PartyType, UserData};
-use crate::ids::{AgentId, ChatId, EventIndex, NodeAlias, ParticipantId, SecureKey, ServiceName, UserId};
+use crate::ids::{
+    AgentId, ChatId, EventIndex, NodeAlias, ParticipantId, SecureKey, ServiceName, UserId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,7 +37,11 @@ impl Participant {
         self.left_ms.is_none()
     }
     fn party(&self) -> Party {
-        Party { nickname: self.nickname.clone(), participant_id: self.id, party_type: self.party_type }
+        Party {
+            nickname: self.nickname.clone(),
+            participant_id: self.id,
+            party_type: self.party_type,
+        }
     }
 }
 
@@ -101,8 +107,14 @@ impl Session {
     /// Starts a session with the client's `ParticipantJoined` at index 1 (and an initial
     /// message at index 2 when `first_text` is non-empty).
     pub fn start(record: SessionRecord, now_ms: i64, first_text: Option<&str>) -> (Self, Change) {
-        let mut session = Session { record, events: Vec::new() };
-        let mut change = Change { record: Some(session.record.clone()), events: Vec::new() };
+        let mut session = Session {
+            record,
+            events: Vec::new(),
+        };
+        let mut change = Change {
+            record: Some(session.record.clone()),
+            events: Vec::new(),
+        };
         if let Some(client) = session.record.participants.first() {
             let ev = session.make_event(EventKind::ParticipantJoined, client.party(), None, now_ms);
             change.events.push(ev);
@@ -110,7 +122,10 @@ impl Session {
         if let (Some(text), Some(client)) = (first_text, session.record.participants.first())
             && !text.is_empty()
         {
-            let mut ev = Event { index: EventIndex(2), ..session.make_event(EventKind::Message, client.party(), Some(text), now_ms) };
+            let mut ev = Event {
+                index: EventIndex(2),
+                ..session.make_event(EventKind::Message, client.party(), Some(text), now_ms)
+            };
             ev.message_type = Some("text".into());
             change.events.push(ev);
         }
@@ -130,7 +145,10 @@ impl Session {
 
     /// Whether a supervisor is currently present.
     pub fn monitored(&self) -> bool {
-        self.record.participants.iter().any(|p| p.present() && p.party_type == PartyType::Supervisor)
+        self.record
+            .participants
+            .iter()
+            .any(|p| p.present() && p.party_type == PartyType::Supervisor)
     }
 
     /// The participant with this id.
@@ -140,7 +158,10 @@ impl Session {
 
     /// The present participant for an agent account.
     pub fn agent_participant(&self, agent: &AgentId) -> Option<&Participant> {
-        self.record.participants.iter().find(|p| p.present() && p.agent_id.as_ref() == Some(agent))
+        self.record
+            .participants
+            .iter()
+            .find(|p| p.present() && p.agent_id.as_ref() == Some(agent))
     }
 
     /// Agent accounts currently in the chat.
@@ -167,7 +188,13 @@ impl Session {
     }
 
     /// Builds (without applying) one event from participant `who`.
-    pub fn event_from(&self, who: ParticipantId, kind: EventKind, text: Option<&str>, now_ms: i64) -> Option<Event> {
+    pub fn event_from(
+        &self,
+        who: ParticipantId,
+        kind: EventKind,
+        text: Option<&str>,
+        now_ms: i64,
+    ) -> Option<Event> {
         let p = self.participant(who)?;
         Some(self.make_event(kind, p.party(), text, now_ms))
     }
@@ -181,9 +208,23 @@ impl Session {
     }
 
     /// Adds a participant (agent or supervisor) and its `ParticipantJoined`.
-    pub fn join(&self, party_type: PartyType, nickname: &str, agent: AgentId, now_ms: i64) -> Change {
+    pub fn join(
+        &self,
+        party_type: PartyType,
+        nickname: &str,
+        agent: AgentId,
+        now_ms: i64,
+    ) -> Change {
         let mut record = self.record.clone();
-        let id = ParticipantId(record.participants.iter().map(|p| p.id.0).max().unwrap_or(0) + 1);
+        let id = ParticipantId(
+            record
+                .participants
+                .iter()
+                .map(|p| p.id.0)
+                .max()
+                .unwrap_or(0)
+                + 1,
+        );
         let p = Participant {
             id,
             party_type,
@@ -195,21 +236,31 @@ impl Session {
         };
         let ev = self.make_event(EventKind::ParticipantJoined, p.party(), None, now_ms);
         record.participants.push(p);
-        Change { events: vec![ev], record: Some(record) }
+        Change {
+            events: vec![ev],
+            record: Some(record),
+        }
     }
 
     /// Removes a participant with its `ParticipantLeft`; ends the chat when `end` is set.
     pub fn leave(&self, who: ParticipantId, end: bool, now_ms: i64) -> Change {
         let mut record = self.record.clone();
         let mut events = Vec::new();
-        if let Some(p) = record.participants.iter_mut().find(|p| p.id == who && p.present()) {
+        if let Some(p) = record
+            .participants
+            .iter_mut()
+            .find(|p| p.id == who && p.present())
+        {
             p.left_ms = Some(now_ms);
             events.push(self.make_event(EventKind::ParticipantLeft, p.party(), None, now_ms));
         }
         if end {
             record.ended_ms = Some(now_ms);
         }
-        Change { events, record: Some(record) }
+        Change {
+            events,
+            record: Some(record),
+        }
     }
 
     /// Renames a participant with a `NicknameUpdated` event.
@@ -218,9 +269,17 @@ impl Session {
         let mut events = Vec::new();
         if let Some(p) = record.participants.iter_mut().find(|p| p.id == who) {
             p.nickname = nickname.into();
-            events.push(self.make_event(EventKind::NicknameUpdated, p.party(), Some(nickname), now_ms));
+            events.push(self.make_event(
+                EventKind::NicknameUpdated,
+                p.party(),
+                Some(nickname),
+                now_ms,
+            ));
         }
-        Change { events, record: Some(record) }
+        Change {
+            events,
+            record: Some(record),
+        }
     }
 
     /// Merges attached data (no event).
@@ -229,7 +288,10 @@ impl Session {
         for (k, v) in data {
             record.user_data.insert(k.clone(), v.clone());
         }
-        Change { events: Vec::new(), record: Some(record) }
+        Change {
+            events: Vec::new(),
+            record: Some(record),
+        }
     }
 
     /// Records a read receipt (no transcript event; agents are told over the bus).
@@ -238,7 +300,10 @@ impl Session {
         if let Some(p) = record.participants.iter_mut().find(|p| p.id == who) {
             p.read_up_to = Some(p.read_up_to.map_or(index, |old| old.max(index)));
         }
-        Change { events: Vec::new(), record: Some(record) }
+        Change {
+            events: Vec::new(),
+            record: Some(record),
+        }
     }
 
     /// Events with index ≥ `from`.

@@ -18,7 +18,11 @@ fn clean(s: Option<&str>) -> Option<&str> {
 }
 
 /// Resolves the display name from nickname or first+last name (codes 161/102/103 on the wire).
-pub fn display_name(nickname: Option<&str>, first: Option<&str>, last: Option<&str>) -> Result<String, CoreError> {
+pub fn display_name(
+    nickname: Option<&str>,
+    first: Option<&str>,
+    last: Option<&str>,
+) -> Result<String, CoreError> {
     let (nickname, first, last) = (clean(nickname), clean(first), clean(last));
     let name = match (nickname, first, last) {
         (Some(n), _, _) => n.to_owned(),
@@ -28,7 +32,9 @@ pub fn display_name(nickname: Option<&str>, first: Option<&str>, last: Option<&s
         (None, None, None) => return Err(CoreError::NameRequired),
     };
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(CoreError::InvalidArgument(format!("name longer than {MAX_NAME_CHARS} characters")));
+        return Err(CoreError::InvalidArgument(format!(
+            "name longer than {MAX_NAME_CHARS} characters"
+        )));
     }
     Ok(name)
 }
@@ -46,7 +52,11 @@ pub fn email(addr: &str) -> Result<(), CoreError> {
             }
             None => false,
         };
-    if ok { Ok(()) } else { Err(CoreError::InvalidEmail) }
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidEmail)
+    }
 }
 
 #[cfg(test)]
@@ -55,17 +65,42 @@ mod tests {
 
     #[test]
     fn names_follow_the_either_or_rule() {
-        assert_eq!(display_name(Some(" Jo "), None, None).ok().as_deref(), Some("Jo"));
-        assert_eq!(display_name(None, Some("Joan"), Some("Smith")).ok().as_deref(), Some("Joan Smith"));
-        assert!(matches!(display_name(None, Some("Joan"), None), Err(CoreError::LastNameRequired)));
-        assert!(matches!(display_name(None, None, Some("Smith")), Err(CoreError::FirstNameRequired)));
-        assert!(matches!(display_name(Some(""), Some(" "), None), Err(CoreError::NameRequired)));
+        assert_eq!(
+            display_name(Some(" Jo "), None, None).ok().as_deref(),
+            Some("Jo")
+        );
+        assert_eq!(
+            display_name(None, Some("Joan"), Some("Smith"))
+                .ok()
+                .as_deref(),
+            Some("Joan Smith")
+        );
+        assert!(matches!(
+            display_name(None, Some("Joan"), None),
+            Err(CoreError::LastNameRequired)
+        ));
+        assert!(matches!(
+            display_name(None, None, Some("Smith")),
+            Err(CoreError::FirstNameRequired)
+        ));
+        assert!(matches!(
+            display_name(Some(""), Some(" "), None),
+            Err(CoreError::NameRequired)
+        ));
     }
 
     #[test]
     fn emails() {
         assert!(email("jdoe@example.com").is_ok());
-        for bad in ["jdoe", "@example.com", "jdoe@", "jdoe@example", "j doe@example.com", "a@b@c.d", "a@b..c"] {
+        for bad in [
+            "jdoe",
+            "@example.com",
+            "jdoe@",
+            "jdoe@example",
+            "j doe@example.com",
+            "a@b@c.d",
+            "a@b..c",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }
@@ -73,6 +108,9 @@ mod tests {
     #[test]
     fn text_limit_counts_characters() {
         assert!(text_len("ééé", 3).is_ok());
-        assert!(matches!(text_len("éééé", 3), Err(CoreError::MessageTooLong { max: 3 })));
+        assert!(matches!(
+            text_len("éééé", 3),
+            Err(CoreError::MessageTooLong { max: 3 })
+        ));
     }
 }

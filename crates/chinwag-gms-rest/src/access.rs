@@ -26,7 +26,10 @@ impl ServiceAccess {
     /// Whether the request carries the credentials the service requires.
     pub fn authorized(&self, headers: &HeaderMap) -> bool {
         if let Some(key) = &self.apikey {
-            let given = headers.get("apikey").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let given = headers
+                .get("apikey")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !eq(given, key) {
                 return false;
             }
@@ -35,8 +38,15 @@ impl ServiceAccess {
             let given = headers
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+                .and_then(|v| {
+                    v.strip_prefix("Basic ")
+                        .or_else(|| v.strip_prefix("basic "))
+                })
+                .and_then(|b| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b.trim())
+                        .ok()
+                })
                 .and_then(|b| String::from_utf8(b).ok())
                 .unwrap_or_default();
             if !eq(&given, &format!("{user}:{pass}")) {
@@ -51,24 +61,38 @@ impl ServiceAccess {
         let mut out = HeaderMap::new();
         let Some(origin) = origin else { return out };
         let any = self.cors_origins.iter().any(|o| o == "*");
-        let listed = origin.to_str().is_ok_and(|o| self.cors_origins.iter().any(|a| a == o));
+        let listed = origin
+            .to_str()
+            .is_ok_and(|o| self.cors_origins.iter().any(|a| a == o));
         if !(any || listed) {
             return out;
         }
         if listed {
             out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-            out.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+            out.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
         } else {
-            out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            out.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
         }
         out.insert(header::VARY, HeaderValue::from_static("Origin"));
         if preflight {
-            out.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
+            out.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("POST, OPTIONS"),
+            );
             out.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 HeaderValue::from_static("apikey, authorization, content-type, x-requested-with"),
             );
-            out.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+            out.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
         }
         out
     }

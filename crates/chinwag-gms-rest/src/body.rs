@@ -15,29 +15,48 @@ pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsErr
         .unwrap_or_default();
     let too_large = || GmsError::bad_request(204, format!("request body exceeds {limit} bytes"));
     if ctype.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, &()).await.map_err(|e| GmsError::invalid(e.body_text()))?;
+        let mut mp = Multipart::from_request(req, &())
+            .await
+            .map_err(|e| GmsError::invalid(e.body_text()))?;
         let mut form = Form::default();
         loop {
             match mp.next_field().await {
                 Ok(Some(field)) => {
-                    let Some(name) = field.name().map(str::to_owned) else { continue };
+                    let Some(name) = field.name().map(str::to_owned) else {
+                        continue;
+                    };
                     if field.file_name().is_some() {
                         // Files belong to the file-transfer operations (not yet served).
                         continue;
                     }
                     let text = field.text().await.map_err(|e| {
-                        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { GmsError::invalid(e.body_text()) }
+                        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                            too_large()
+                        } else {
+                            GmsError::invalid(e.body_text())
+                        }
                     })?;
                     form.insert(name, text);
                 }
                 Ok(None) => return Ok(form),
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-                Err(e) => return Err(GmsError::invalid(format!("malformed multipart body: {}", e.body_text()))),
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(too_large());
+                }
+                Err(e) => {
+                    return Err(GmsError::invalid(format!(
+                        "malformed multipart body: {}",
+                        e.body_text()
+                    )));
+                }
             }
         }
     }
-    let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large())?;
-    if ctype.starts_with("application/x-www-form-urlencoded") || (ctype.is_empty() && bytes.is_empty()) {
+    let bytes = axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| too_large())?;
+    if ctype.starts_with("application/x-www-form-urlencoded")
+        || (ctype.is_empty() && bytes.is_empty())
+    {
         return Ok(Form::parse_urlencoded(&bytes));
     }
     if ctype.is_empty() {

@@ -15,7 +15,11 @@ pub struct ChatCommand {
 }
 
 fn position(form: &Form) -> Result<Option<i64>, GmsError> {
-    match form.get("transcriptPosition").map(str::trim).filter(|s| !s.is_empty()) {
+    match form
+        .get("transcriptPosition")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => Ok(None),
         Some(s) => s
             .parse::<i64>()
@@ -30,12 +34,19 @@ fn selection(form: &Form) -> Result<Selection, GmsError> {
         None | Some(0) => Selection::Nothing,
         Some(-1) => Selection::Last,
         Some(n) if n > 0 => Selection::From(EventIndex(n.unsigned_abs())),
-        Some(_) => return Err(GmsError::invalid("transcriptPosition must be -1, 0 or positive")),
+        Some(_) => {
+            return Err(GmsError::invalid(
+                "transcriptPosition must be -1, 0 or positive",
+            ));
+        }
     })
 }
 
 fn required(form: &Form, key: &str) -> Result<String, GmsError> {
-    form.get(key).filter(|v| !v.is_empty()).map(str::to_owned).ok_or_else(|| GmsError::missing(key))
+    form.get(key)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| GmsError::missing(key))
 }
 
 fn optional(form: &Form, key: &str) -> Option<String> {
@@ -71,7 +82,12 @@ pub fn new_chat(service: &str, mut form: Form) -> NewChat {
 pub fn parse(op: &str, form: &mut Form) -> Result<ChatCommand, GmsError> {
     let sel = selection(form)?;
     let (op, selection) = match op {
-        "refresh" => (CustomerOp::Refresh { preview: optional(form, "message") }, sel),
+        "refresh" => (
+            CustomerOp::Refresh {
+                preview: optional(form, "message"),
+            },
+            sel,
+        ),
         "send" => (
             CustomerOp::Send {
                 text: required(form, "message")?,
@@ -80,23 +96,60 @@ pub fn parse(op: &str, form: &mut Form) -> Result<ChatCommand, GmsError> {
             },
             sel,
         ),
-        "startTyping" => (CustomerOp::StartTyping { text: optional(form, "message") }, sel),
-        "stopTyping" => (CustomerOp::StopTyping { text: optional(form, "message") }, sel),
+        "startTyping" => (
+            CustomerOp::StartTyping {
+                text: optional(form, "message"),
+            },
+            sel,
+        ),
+        "stopTyping" => (
+            CustomerOp::StopTyping {
+                text: optional(form, "message"),
+            },
+            sel,
+        ),
         "disconnect" => (CustomerOp::Disconnect, Selection::Nothing),
-        "pushUrl" => (CustomerOp::PushUrl { url: required(form, "pushUrl")? }, sel),
+        "pushUrl" => (
+            CustomerOp::PushUrl {
+                url: required(form, "pushUrl")?,
+            },
+            sel,
+        ),
         "updateNickname" => {
-            let nickname = form.get("nickname").map(str::trim).filter(|s| !s.is_empty());
-            let nickname = nickname.ok_or_else(|| GmsError::bad_request(161, "nickname required"))?;
-            (CustomerOp::UpdateNickname { nickname: nickname.to_owned() }, sel)
+            let nickname = form
+                .get("nickname")
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            let nickname =
+                nickname.ok_or_else(|| GmsError::bad_request(161, "nickname required"))?;
+            (
+                CustomerOp::UpdateNickname {
+                    nickname: nickname.to_owned(),
+                },
+                sel,
+            )
         }
-        "customNotice" => {
-            (CustomerOp::CustomNotice { text: optional(form, "message"), attributes: attributes(form)? }, sel)
-        }
-        "updateData" => (CustomerOp::UpdateData { data: std::mem::take(&mut form.user_data) }, sel),
+        "customNotice" => (
+            CustomerOp::CustomNotice {
+                text: optional(form, "message"),
+                attributes: attributes(form)?,
+            },
+            sel,
+        ),
+        "updateData" => (
+            CustomerOp::UpdateData {
+                data: std::mem::take(&mut form.user_data),
+            },
+            sel,
+        ),
         "readReceipt" => {
             let index = match position(form)? {
                 Some(n) if n > 0 => EventIndex(n.unsigned_abs()),
-                Some(_) => return Err(GmsError::invalid("transcriptPosition must be the index of an event")),
+                Some(_) => {
+                    return Err(GmsError::invalid(
+                        "transcriptPosition must be the index of an event",
+                    ));
+                }
                 None => return Err(GmsError::missing("transcriptPosition")),
             };
             (CustomerOp::ReadReceipt { index }, Selection::Nothing)
@@ -116,7 +169,11 @@ mod tests {
 
     #[test]
     fn positions() -> Result<(), String> {
-        let sel = |b: &str| parse("refresh", &mut form(b)).map(|c| c.selection).map_err(|e| e.advice);
+        let sel = |b: &str| {
+            parse("refresh", &mut form(b))
+                .map(|c| c.selection)
+                .map_err(|e| e.advice)
+        };
         assert_eq!(sel("")?, Selection::Nothing);
         assert_eq!(sel("transcriptPosition=0")?, Selection::Nothing);
         assert_eq!(sel("transcriptPosition=-1")?, Selection::Last);
@@ -128,11 +185,37 @@ mod tests {
 
     #[test]
     fn required_fields() {
-        assert_eq!(parse("send", &mut form("")).map(|_| ()).map_err(|e| e.code), Err(400));
-        assert_eq!(parse("pushUrl", &mut form("")).map(|_| ()).map_err(|e| e.code), Err(400));
-        assert_eq!(parse("updateNickname", &mut form("nickname=+")).map(|_| ()).map_err(|e| e.code), Err(161));
-        assert_eq!(parse("readReceipt", &mut form("")).map(|_| ()).map_err(|e| e.code), Err(400));
-        assert_eq!(parse("nope", &mut form("")).map(|_| ()).map_err(|e| e.code), Err(404));
-        assert_eq!(parse("send", &mut form("message=x&eventAttributes=%5B1%5D")).map(|_| ()).map_err(|e| e.code), Err(400));
+        assert_eq!(
+            parse("send", &mut form("")).map(|_| ()).map_err(|e| e.code),
+            Err(400)
+        );
+        assert_eq!(
+            parse("pushUrl", &mut form(""))
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err(400)
+        );
+        assert_eq!(
+            parse("updateNickname", &mut form("nickname=+"))
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err(161)
+        );
+        assert_eq!(
+            parse("readReceipt", &mut form(""))
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err(400)
+        );
+        assert_eq!(
+            parse("nope", &mut form("")).map(|_| ()).map_err(|e| e.code),
+            Err(404)
+        );
+        assert_eq!(
+            parse("send", &mut form("message=x&eventAttributes=%5B1%5D"))
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err(400)
+        );
     }
 }

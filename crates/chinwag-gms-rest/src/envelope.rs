@@ -92,7 +92,10 @@ impl<'a> Envelope<'a> {
     /// Marks the envelope as an error (statusCode 2) while keeping its content.
     pub fn with_error(mut self, code: u16, advice: &str) -> Self {
         self.status_code = 2;
-        self.errors = Some([crate::error::WireErrorOwned { code, advice: advice.to_owned() }]);
+        self.errors = Some([crate::error::WireErrorOwned {
+            code,
+            advice: advice.to_owned(),
+        }]);
         self
     }
 }

@@ -22,7 +22,12 @@ pub struct GmsError {
 impl GmsError {
     /// A 400 with `code` and `advice`.
     pub fn bad_request(code: u16, advice: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code, advice: advice.into(), chat_ended: false }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            advice: advice.into(),
+            chat_ended: false,
+        }
     }
 
     /// A malformed or missing parameter (Chinwag code 400).
@@ -37,12 +42,22 @@ impl GmsError {
 
     /// An unknown service or operation path.
     pub fn not_found(advice: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: 404, advice: advice.into(), chat_ended: false }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: 404,
+            advice: advice.into(),
+            chat_ended: false,
+        }
     }
 
     /// Missing or wrong credentials for a protected service.
     pub fn unauthorized() -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, code: 401, advice: "not authorized".into(), chat_ended: false }
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: 401,
+            advice: "not authorized".into(),
+            chat_ended: false,
+        }
     }
 }
 
@@ -52,7 +67,10 @@ impl From<CoreError> for GmsError {
         match e {
             CoreError::UnknownService => Self::not_found(advice),
             CoreError::ChatNotFound => Self::bad_request(404, advice),
-            CoreError::ChatEnded => Self { chat_ended: true, ..Self::bad_request(404, advice) },
+            CoreError::ChatEnded => Self {
+                chat_ended: true,
+                ..Self::bad_request(404, advice)
+            },
             CoreError::NameRequired => Self::bad_request(161, advice),
             CoreError::FirstNameRequired => Self::bad_request(102, advice),
             CoreError::LastNameRequired => Self::bad_request(103, advice),
@@ -60,11 +78,16 @@ impl From<CoreError> for GmsError {
             CoreError::MessageTooLong { .. } => Self::bad_request(204, advice),
             CoreError::ServiceFull => Self::bad_request(240, advice),
             CoreError::InvalidArgument(_) => Self::invalid(advice),
-            CoreError::Unavailable => {
-                Self { status: StatusCode::SERVICE_UNAVAILABLE, code: 503, advice, chat_ended: false }
-            }
+            CoreError::Unavailable => Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: 503,
+                advice,
+                chat_ended: false,
+            },
             CoreError::Unauthorized => Self::unauthorized(),
-            CoreError::NotLoggedIn | CoreError::NoSuchOffer | CoreError::NotInChat => Self::bad_request(404, advice),
+            CoreError::NotLoggedIn | CoreError::NoSuchOffer | CoreError::NotInChat => {
+                Self::bad_request(404, advice)
+            }
             CoreError::Store(_) | CoreError::Random => Self {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: 500,
@@ -95,7 +118,11 @@ static NEXT_REFERENCE: AtomicU64 = AtomicU64::new(1);
 
 /// A new request reference id: process id and a counter.
 pub fn reference_id() -> String {
-    format!("{:x}-{:06x}", std::process::id(), NEXT_REFERENCE.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{:x}-{:06x}",
+        std::process::id(),
+        NEXT_REFERENCE.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl GmsError {
@@ -108,10 +135,16 @@ impl GmsError {
         let body = ErrorBody {
             status_code: 2,
             chat_ended: self.chat_ended,
-            errors: [WireError { code: self.code, advice: &self.advice }],
+            errors: [WireError {
+                code: self.code,
+                advice: &self.advice,
+            }],
             reference_id: &reference,
         };
-        (self.status, serde_json::to_string(&body).unwrap_or_else(|_| String::from("{\"statusCode\":2}")))
+        (
+            self.status,
+            serde_json::to_string(&body).unwrap_or_else(|_| String::from("{\"statusCode\":2}")),
+        )
     }
 }
 

@@ -77,14 +77,19 @@ mod tests {
         assert_eq!(f.user_data.get("k1").map(String::as_str), Some("v1"));
         assert_eq!(f.user_data.get("k2").map(String::as_str), Some("v2"));
         assert_eq!(f.user_data.get("k3").map(String::as_str), Some("v3"));
-        assert_eq!(f.user_data.get("TimeZone").map(String::as_str), Some("-480"));
+        assert_eq!(
+            f.user_data.get("TimeZone").map(String::as_str),
+            Some("-480")
+        );
         assert_eq!(f.user_data.len(), 4, "an empty key is not user data");
         assert_eq!(f.get("userData[]"), Some("x"));
     }
 
     #[test]
     fn json_user_data_and_plus_decoding() {
-        let f = Form::parse_urlencoded(b"userData=%7B%22a%22%3A%22b%22%2C%22n%22%3A1%7D&message=hello+world%21");
+        let f = Form::parse_urlencoded(
+            b"userData=%7B%22a%22%3A%22b%22%2C%22n%22%3A1%7D&message=hello+world%21",
+        );
         assert_eq!(f.user_data.get("a").map(String::as_str), Some("b"));
         assert_eq!(f.user_data.get("n").map(String::as_str), Some("1"));
         assert_eq!(f.get("message"), Some("hello world!"));

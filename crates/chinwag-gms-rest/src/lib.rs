@@ -43,15 +43,22 @@ pub fn router(state: GmsState) -> Router {
     Router::new()
         .route("/genesys/2/chat/{service}", any(request_chat))
         .route("/genesys/2/chat/{service}/", any(request_chat))
-        .route("/genesys/2/chat/{service}/{chat_id}/{op}", any(chat_operation))
+        .route(
+            "/genesys/2/chat/{service}/{chat_id}/{op}",
+            any(chat_operation),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
 fn json(status: StatusCode, body: String, extra: HeaderMap) -> Response {
     let mut res = (status, body).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res.headers_mut().extend(extra);
     res
 }
@@ -63,40 +70,57 @@ fn error_response(e: &GmsError, cors: HeaderMap) -> Response {
 
 /// Common front: service lookup, CORS preflight, method and credentials checks.
 /// Returns the access rules and the CORS headers for the answer, or the answer itself.
-fn front<'a>(st: &'a GmsState, service: &str, req: &Request) -> Result<(&'a ServiceAccess, HeaderMap), Response> {
-    let Some(access) = st.access.get(service).filter(|_| st.engine.service(service).is_some()) else {
-        return Err(error_response(&GmsError::not_found(format!("unknown chat service '{service}'")), HeaderMap::new()));
+fn front<'a>(
+    st: &'a GmsState,
+    service: &str,
+    req: &Request,
+) -> Result<(&'a ServiceAccess, HeaderMap), Box<Response>> {
+    let Some(access) = st
+        .access
+        .get(service)
+        .filter(|_| st.engine.service(service).is_some())
+    else {
+        let e = GmsError::not_found(format!("unknown chat service '{service}'"));
+        return Err(Box::new(error_response(&e, HeaderMap::new())));
     };
     let origin = req.headers().get(header::ORIGIN);
     if req.method() == Method::OPTIONS {
         let mut res = StatusCode::NO_CONTENT.into_response();
         res.headers_mut().extend(access.cors_headers(origin, true));
-        return Err(res);
+        return Err(Box::new(res));
     }
     let cors = access.cors_headers(origin, false);
     if req.method() != Method::POST {
         let mut e = GmsError::invalid("use POST");
         e.status = StatusCode::METHOD_NOT_ALLOWED;
-        return Err(error_response(&e, cors));
+        return Err(Box::new(error_response(&e, cors)));
     }
     if !access.authorized(req.headers()) {
-        return Err(error_response(&GmsError::unauthorized(), cors));
+        return Err(Box::new(error_response(&GmsError::unauthorized(), cors)));
     }
     Ok((access, cors))
 }
 
 /// # `POST /genesys/2/chat/{service}` — request a new chat.
-async fn request_chat(State(st): State<GmsState>, Path(service): Path<String>, req: Request) -> Response {
+async fn request_chat(
+    State(st): State<GmsState>,
+    Path(service): Path<String>,
+    req: Request,
+) -> Response {
     let (_, cors) = match front(&st, &service, &req) {
         Ok(v) => v,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let form = match body::read_form(req, st.max_body_bytes).await {
         Ok(f) => f,
         Err(e) => return error_response(&e, cors),
     };
     let new = command::new_chat(&service, form);
-    match st.engine.request_chat(new, Selection::From(chinwag_core::ids::EventIndex(1))).await {
+    match st
+        .engine
+        .request_chat(new, Selection::From(chinwag_core::ids::EventIndex(1)))
+        .await
+    {
         Ok(view) => json(StatusCode::OK, to_json(&Envelope::of(&view, true)), cors),
         Err(e) => error_response(&e.into(), cors),
     }
@@ -110,7 +134,7 @@ async fn chat_operation(
 ) -> Response {
     let (access, cors) = match front(&st, &service, &req) {
         Ok(v) => v,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let mut form = match body::read_form(req, st.max_body_bytes).await {
         Ok(f) => f,
@@ -121,10 +145,19 @@ async fn chat_operation(
         Err(e) => return error_response(&e, cors),
     };
     let (Some(user_id), Some(secure_key)) = (form.get("userId"), form.get("secureKey")) else {
-        let missing = if form.get("userId").is_none() { "userId" } else { "secureKey" };
+        let missing = if form.get("userId").is_none() {
+            "userId"
+        } else {
+            "secureKey"
+        };
         return error_response(&GmsError::missing(missing), cors);
     };
-    let creds = Credentials { service: &service, chat_id: &chat_id, user_id: Some(user_id), secure_key };
+    let creds = Credentials {
+        service: &service,
+        chat_id: &chat_id,
+        user_id: Some(user_id),
+        secure_key,
+    };
     let disconnect = matches!(cmd.op, CustomerOp::Disconnect);
     let refresh = matches!(cmd.op, CustomerOp::Refresh { .. });
     match st.engine.customer(creds, cmd.op, cmd.selection).await {
@@ -132,7 +165,11 @@ async fn chat_operation(
             let env = Envelope::of(&view, true).with_error(404, "chat session has ended");
             json(StatusCode::BAD_REQUEST, to_json(&env), cors)
         }
-        Ok(view) => json(StatusCode::OK, to_json(&Envelope::of(&view, !disconnect)), cors),
+        Ok(view) => json(
+            StatusCode::OK,
+            to_json(&Envelope::of(&view, !disconnect)),
+            cors,
+        ),
         Err(e) => error_response(&e.into(), cors),
     }
 }

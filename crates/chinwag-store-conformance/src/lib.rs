@@ -3,7 +3,9 @@
 //! Assertions panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
-use chinwag_core::ids::{ChatId, EventIndex, NodeAlias, ParticipantId, SecureKey, ServiceName, UserId};
+use chinwag_core::ids::{
+    ChatId, EventIndex, NodeAlias, ParticipantId, SecureKey, ServiceName, UserId,
+};
 use chinwag_core::ports::{ChatStore, Commit};
 use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
@@ -11,12 +13,23 @@ use std::collections::BTreeMap;
 fn event(index: u64, text: &str) -> Event {
     Event {
         index: EventIndex(index),
-        kind: if index == 1 { EventKind::ParticipantJoined } else { EventKind::Message },
-        from: Party { nickname: "Bob".into(), participant_id: ParticipantId(1), party_type: PartyType::Client },
+        kind: if index == 1 {
+            EventKind::ParticipantJoined
+        } else {
+            EventKind::Message
+        },
+        from: Party {
+            nickname: "Bob".into(),
+            participant_id: ParticipantId(1),
+            party_type: PartyType::Client,
+        },
         text: Some(text.into()),
         message_type: Some("text".into()),
         utc_time_ms: 1_700_000_000_000 + i64::try_from(index).unwrap_or(0),
-        user_data: Some(Box::new(BTreeMap::from([("k".to_owned(), "v\u{e9}\"".to_owned())]))),
+        user_data: Some(Box::new(BTreeMap::from([(
+            "k".to_owned(),
+            "v\u{e9}\"".to_owned(),
+        )]))),
         event_attributes: Some(Box::new(serde_json::json!({"a": [1, "two"]}))),
     }
 }
@@ -58,27 +71,58 @@ pub async fn run_suite(store: &dyn ChatStore) {
 async fn round_trip(store: &dyn ChatStore) {
     let (commit, record) = sample("rt", 2);
     let events = commit.events.clone();
-    assert!(store.commit(commit).await.is_ok(), "first commit of a session must succeed");
+    assert!(
+        store.commit(commit).await.is_ok(),
+        "first commit of a session must succeed"
+    );
     let got = store.load(&ChatId::new("rt")).await.ok().flatten();
     let got = got.unwrap_or_else(|| panic!("committed session must load"));
     assert_eq!(got.record, record, "record must round-trip exactly");
     assert_eq!(got.events, events, "events must round-trip exactly");
-    assert!(store.load(&ChatId::new("absent")).await.ok().flatten().is_none(), "unknown chat loads as None");
+    assert!(
+        store
+            .load(&ChatId::new("absent"))
+            .await
+            .ok()
+            .flatten()
+            .is_none(),
+        "unknown chat loads as None"
+    );
 }
 
 async fn appends_keep_order(store: &dyn ChatStore) {
     let (commit, mut record) = sample("ord", 1);
     assert!(store.commit(commit).await.is_ok());
     for i in 2..=5 {
-        let c = Commit { chat_id: ChatId::new("ord"), record: None, events: vec![event(i, "x")] };
-        assert!(store.commit(c).await.is_ok(), "appending event {i} must succeed");
+        let c = Commit {
+            chat_id: ChatId::new("ord"),
+            record: None,
+            events: vec![event(i, "x")],
+        };
+        assert!(
+            store.commit(c).await.is_ok(),
+            "appending event {i} must succeed"
+        );
     }
     record.user_data.insert("new".into(), "data".into());
-    let c = Commit { chat_id: ChatId::new("ord"), record: Some(record.clone()), events: vec![event(6, "y"), event(7, "z")] };
+    let c = Commit {
+        chat_id: ChatId::new("ord"),
+        record: Some(record.clone()),
+        events: vec![event(6, "y"), event(7, "z")],
+    };
     assert!(store.commit(c).await.is_ok());
-    let got = store.load(&ChatId::new("ord")).await.ok().flatten().unwrap_or_else(|| panic!("must load"));
+    let got = store
+        .load(&ChatId::new("ord"))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("must load"));
     let idx: Vec<u64> = got.events.iter().map(|e| e.index.0).collect();
-    assert_eq!(idx, (1..=7).collect::<Vec<_>>(), "events must come back in index order");
+    assert_eq!(
+        idx,
+        (1..=7).collect::<Vec<_>>(),
+        "events must come back in index order"
+    );
     assert_eq!(got.record, record, "the latest record wins");
 }
 
@@ -87,39 +131,101 @@ async fn duplicate_index_is_rejected_atomically(store: &dyn ChatStore) {
     assert!(store.commit(commit).await.is_ok());
     let mut changed = record.clone();
     changed.subject = Some("changed".into());
-    let bad = Commit { chat_id: ChatId::new("dup"), record: Some(changed), events: vec![event(3, "ok"), event(2, "again")] };
-    assert!(store.commit(bad).await.is_err(), "a duplicate index must be refused");
-    let got = store.load(&ChatId::new("dup")).await.ok().flatten().unwrap_or_else(|| panic!("must load"));
-    assert_eq!(got.events.len(), 2, "a refused commit must not leave any of its events");
-    assert_eq!(got.record, record, "a refused commit must not change the record");
+    let bad = Commit {
+        chat_id: ChatId::new("dup"),
+        record: Some(changed),
+        events: vec![event(3, "ok"), event(2, "again")],
+    };
+    assert!(
+        store.commit(bad).await.is_err(),
+        "a duplicate index must be refused"
+    );
+    let got = store
+        .load(&ChatId::new("dup"))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("must load"));
+    assert_eq!(
+        got.events.len(),
+        2,
+        "a refused commit must not leave any of its events"
+    );
+    assert_eq!(
+        got.record, record,
+        "a refused commit must not change the record"
+    );
 }
 
 async fn events_for_unknown_session_are_rejected(store: &dyn ChatStore) {
-    let c = Commit { chat_id: ChatId::new("ghost"), record: None, events: vec![event(1, "x")] };
-    assert!(store.commit(c).await.is_err(), "events without a session record must be refused");
+    let c = Commit {
+        chat_id: ChatId::new("ghost"),
+        record: None,
+        events: vec![event(1, "x")],
+    };
+    assert!(
+        store.commit(c).await.is_err(),
+        "events without a session record must be refused"
+    );
 }
 
 async fn ended_sessions_are_not_open_and_purge(store: &dyn ChatStore) {
     let (commit, mut record) = sample("end", 1);
     assert!(store.commit(commit).await.is_ok());
     let open_ids = |v: Vec<chinwag_core::ports::StoredSession>| {
-        let mut ids: Vec<String> = v.into_iter().map(|s| s.record.chat_id.to_string()).collect();
+        let mut ids: Vec<String> = v
+            .into_iter()
+            .map(|s| s.record.chat_id.to_string())
+            .collect();
         ids.sort();
         ids
     };
     let open = open_ids(store.load_open().await.unwrap_or_default());
-    assert!(open.contains(&"end".to_owned()), "an open session is listed as open");
+    assert!(
+        open.contains(&"end".to_owned()),
+        "an open session is listed as open"
+    );
     record.ended_ms = Some(5_000);
-    let c = Commit { chat_id: ChatId::new("end"), record: Some(record), events: vec![event(2, "bye")] };
+    let c = Commit {
+        chat_id: ChatId::new("end"),
+        record: Some(record),
+        events: vec![event(2, "bye")],
+    };
     assert!(store.commit(c).await.is_ok());
     let open = open_ids(store.load_open().await.unwrap_or_default());
-    assert!(!open.contains(&"end".to_owned()), "an ended session is not open");
-    assert_eq!(open, vec!["dup", "ord", "rt"], "load_open returns exactly the open sessions");
+    assert!(
+        !open.contains(&"end".to_owned()),
+        "an ended session is not open"
+    );
+    assert_eq!(
+        open,
+        vec!["dup", "ord", "rt"],
+        "load_open returns exactly the open sessions"
+    );
     let all = store.load_open().await.unwrap_or_default();
-    assert!(all.iter().all(|s| !s.events.is_empty()), "open sessions load with their events");
-    assert_eq!(store.purge_ended(5_000).await.ok(), Some(0), "purge keeps sessions ended at or after the cutoff");
-    assert_eq!(store.purge_ended(5_001).await.ok(), Some(1), "purge removes sessions ended before the cutoff");
-    assert!(store.load(&ChatId::new("end")).await.ok().flatten().is_none(), "a purged session is gone");
+    assert!(
+        all.iter().all(|s| !s.events.is_empty()),
+        "open sessions load with their events"
+    );
+    assert_eq!(
+        store.purge_ended(5_000).await.ok(),
+        Some(0),
+        "purge keeps sessions ended at or after the cutoff"
+    );
+    assert_eq!(
+        store.purge_ended(5_001).await.ok(),
+        Some(1),
+        "purge removes sessions ended before the cutoff"
+    );
+    assert!(
+        store
+            .load(&ChatId::new("end"))
+            .await
+            .ok()
+            .flatten()
+            .is_none(),
+        "a purged session is gone"
+    );
 }
 
 #[cfg(test)]

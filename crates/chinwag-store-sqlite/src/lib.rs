@@ -11,9 +11,9 @@ mod schema;
 mod writer;
 
 use async_trait::async_trait;
+use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::{ChatStore, Commit, StoredSession};
-use chinwag_core::StoreError;
 use std::path::Path;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
@@ -44,9 +44,14 @@ impl SqliteStore {
         Ok(Self { jobs: tx })
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job) -> Result<T, StoreError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job,
+    ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.jobs.send(make(tx)).map_err(|_| StoreError::Unavailable)?;
+        self.jobs
+            .send(make(tx))
+            .map_err(|_| StoreError::Unavailable)?;
         rx.await.map_err(|_| StoreError::Unavailable)?
     }
 }
@@ -101,7 +106,9 @@ mod tests {
     #[tokio::test]
     async fn a_size_quota_makes_writes_fail_cleanly() -> Result<(), StoreError> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::Backend(e.to_string()))?;
-        let opts = SqliteOptions { max_size_bytes: Some(64 * 1024) };
+        let opts = SqliteOptions {
+            max_size_bytes: Some(64 * 1024),
+        };
         let store = SqliteStore::open(&dir.path().join("q.db"), &opts)?;
         let mut failed = false;
         for i in 0..2000 {

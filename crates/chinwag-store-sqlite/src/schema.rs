@@ -27,15 +27,22 @@ CREATE TABLE IF NOT EXISTS events (
 /// Opens the connection with WAL, NORMAL sync and the schema in place.
 pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(err)?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-    conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-    conn.pragma_update(None, "busy_timeout", 5000).map_err(err)?;
-    conn.pragma_update(None, "foreign_keys", "OFF").map_err(err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(err)?;
+    conn.pragma_update(None, "busy_timeout", 5000)
+        .map_err(err)?;
+    conn.pragma_update(None, "foreign_keys", "OFF")
+        .map_err(err)?;
     conn.execute_batch(SCHEMA).map_err(err)?;
     if let Some(bytes) = options.max_size_bytes {
-        let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).map_err(err)?;
+        let page: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(err)?;
         let pages = i64::try_from(bytes).unwrap_or(i64::MAX) / page.max(1);
-        conn.pragma_update(None, "max_page_count", pages.max(1)).map_err(err)?;
+        conn.pragma_update(None, "max_page_count", pages.max(1))
+            .map_err(err)?;
     }
     Ok(conn)
 }

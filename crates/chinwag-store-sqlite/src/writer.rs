@@ -1,11 +1,11 @@
 //! The writer thread: group commit of queued jobs on the one connection.
 
 use crate::schema::err;
+use chinwag_core::StoreError;
 use chinwag_core::event::Event;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::{Commit, StoredSession};
 use chinwag_core::session::SessionRecord;
-use chinwag_core::StoreError;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
@@ -104,7 +104,8 @@ fn apply(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
     let id = commit.chat_id.as_str();
     match &commit.record {
         Some(record) => {
-            let json = serde_json::to_string(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let json =
+                serde_json::to_string(record).map_err(|e| StoreError::Backend(e.to_string()))?;
             conn.execute(
                 "INSERT INTO sessions (chat_id, ended_ms, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT(chat_id) DO UPDATE SET ended_ms = excluded.ended_ms, record = excluded.record",
@@ -113,17 +114,26 @@ fn apply(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
             .map_err(err)?;
         }
         None => {
-            let known: Option<i64> =
-                conn.query_row("SELECT 1 FROM sessions WHERE chat_id = ?1", [id], |r| r.get(0)).optional().map_err(err)?;
+            let known: Option<i64> = conn
+                .query_row("SELECT 1 FROM sessions WHERE chat_id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(err)?;
             if known.is_none() {
-                return Err(StoreError::Backend(format!("events for unknown session {id}")));
+                return Err(StoreError::Backend(format!(
+                    "events for unknown session {id}"
+                )));
             }
         }
     }
-    let mut stmt = conn.prepare_cached("INSERT INTO events (chat_id, idx, body) VALUES (?1, ?2, ?3)").map_err(err)?;
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO events (chat_id, idx, body) VALUES (?1, ?2, ?3)")
+        .map_err(err)?;
     for e in &commit.events {
         let body = serde_json::to_string(e).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let idx = i64::try_from(e.index.0).map_err(|_| StoreError::Backend("index overflow".into()))?;
+        let idx =
+            i64::try_from(e.index.0).map_err(|_| StoreError::Backend("index overflow".into()))?;
         stmt.execute(params![id, idx, body]).map_err(err)?;
     }
     Ok(())
@@ -135,12 +145,22 @@ fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
 
 fn load_open(conn: &Connection) -> Result<Vec<StoredSession>, StoreError> {
     let mut sessions: HashMap<String, StoredSession> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT chat_id, record FROM sessions WHERE ended_ms IS NULL").map_err(err)?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(err)?;
+    let mut stmt = conn
+        .prepare("SELECT chat_id, record FROM sessions WHERE ended_ms IS NULL")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(err)?;
     for row in rows {
         let (id, record) = row.map_err(err)?;
         let record: SessionRecord = decode(&record)?;
-        sessions.insert(id, StoredSession { record, events: Vec::new() });
+        sessions.insert(
+            id,
+            StoredSession {
+                record,
+                events: Vec::new(),
+            },
+        );
     }
     let mut stmt = conn
         .prepare(
@@ -148,7 +168,9 @@ fn load_open(conn: &Connection) -> Result<Vec<StoredSession>, StoreError> {
              WHERE s.ended_ms IS NULL ORDER BY e.chat_id, e.idx",
         )
         .map_err(err)?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(err)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(err)?;
     for row in rows {
         let (id, body) = row.map_err(err)?;
         let event: Event = decode(&body)?;
@@ -161,15 +183,26 @@ fn load_open(conn: &Connection) -> Result<Vec<StoredSession>, StoreError> {
 
 fn load(conn: &Connection, id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
     let record: Option<String> = conn
-        .query_row("SELECT record FROM sessions WHERE chat_id = ?1", [id.as_str()], |r| r.get(0))
+        .query_row(
+            "SELECT record FROM sessions WHERE chat_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(err)?;
-    let Some(record) = record else { return Ok(None) };
-    let mut stmt = conn.prepare("SELECT body FROM events WHERE chat_id = ?1 ORDER BY idx").map_err(err)?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let mut stmt = conn
+        .prepare("SELECT body FROM events WHERE chat_id = ?1 ORDER BY idx")
+        .map_err(err)?;
     let events = stmt
         .query_map([id.as_str()], |r| r.get::<_, String>(0))
         .map_err(err)?
         .map(|b| b.map_err(err).and_then(|b| decode::<Event>(&b)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(StoredSession { record: decode(&record)?, events }))
+    Ok(Some(StoredSession {
+        record: decode(&record)?,
+        events,
+    }))
 }

@@ -52,7 +52,11 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { config, listen, data_dir } => {
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+        } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
@@ -67,7 +71,9 @@ fn main() -> anyhow::Result<()> {
             if let Some(d) = data_dir {
                 cfg.server.data_dir = d;
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(serve::run(cfg))
         }
     }

@@ -20,14 +20,26 @@ use tokio_util::sync::CancellationToken;
 pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let validated = config::validate(&cfg)?;
     if cfg.agents.iter().any(|a| a.token == config::DEMO_TOKEN) {
-        tracing::warn!("the demo agent account (token {}) is active: configure [[agents]] for production", config::DEMO_TOKEN);
+        tracing::warn!(
+            "the demo agent account (token {}) is active: configure [[agents]] for production",
+            config::DEMO_TOKEN
+        );
     }
-    std::fs::create_dir_all(&cfg.server.data_dir)
-        .with_context(|| format!("while creating data directory {}", cfg.server.data_dir.display()))?;
+    std::fs::create_dir_all(&cfg.server.data_dir).with_context(|| {
+        format!(
+            "while creating data directory {}",
+            cfg.server.data_dir.display()
+        )
+    })?;
     let db = cfg.server.data_dir.join("chinwag.db");
-    let options = SqliteOptions { max_size_bytes: (cfg.store.max_size_mb > 0).then(|| cfg.store.max_size_mb * 1024 * 1024) };
-    let store = SqliteStore::open(&db, &options).with_context(|| format!("while opening store {}", db.display()))?;
-    let engine = ChatEngine::open(validated.engine, Arc::new(store), Arc::new(SystemClock)).await.context("while loading sessions")?;
+    let options = SqliteOptions {
+        max_size_bytes: (cfg.store.max_size_mb > 0).then(|| cfg.store.max_size_mb * 1024 * 1024),
+    };
+    let store = SqliteStore::open(&db, &options)
+        .with_context(|| format!("while opening store {}", db.display()))?;
+    let engine = ChatEngine::open(validated.engine, Arc::new(store), Arc::new(SystemClock))
+        .await
+        .context("while loading sessions")?;
 
     let shutdown = CancellationToken::new();
     let mut workers = JoinSet::new();
@@ -44,9 +56,24 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             access: Arc::new(validated.access),
             max_body_bytes: cfg.server.max_body_bytes,
         }))
-        .merge(chinwag_agent_api::router(chinwag_agent_api::AgentState { engine: engine.clone(), shutdown: shutdown.clone() }))
-        .route("/health", axum::routing::get(health).with_state(Health { engine: engine.clone(), started: Instant::now() }))
-        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "not found"}))).into_response() })
+        .merge(chinwag_agent_api::router(chinwag_agent_api::AgentState {
+            engine: engine.clone(),
+            shutdown: shutdown.clone(),
+        }))
+        .route(
+            "/health",
+            axum::routing::get(health).with_state(Health {
+                engine: engine.clone(),
+                started: Instant::now(),
+            }),
+        )
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(serde_json::json!({"error": "not found"})),
+            )
+                .into_response()
+        })
         .layer(tower_http::catch_panic::CatchPanicLayer::new());
 
     let listener = tokio::net::TcpListener::bind(cfg.server.listen)
@@ -74,13 +101,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -160,7 +160,11 @@ impl ChatEngine {
                     .into_iter()
                     .filter_map(|c| {
                         let o = r.offer(&c)?;
-                        Some(OfferView { chat_id: c, service: o.waiting.service.clone(), expires_ms: o.expires_ms })
+                        Some(OfferView {
+                            chat_id: c,
+                            service: o.waiting.service.clone(),
+                            expires_ms: o.expires_ms,
+                        })
                     })
                     .collect();
                 AgentStatus {
@@ -186,10 +190,16 @@ impl ChatEngine {
     }
 
     /// Accepts an offered chat: the agent joins it (`ParticipantJoined` for the customer).
-    pub async fn agent_accept(&self, agent: &AgentId, chat_id: &ChatId) -> Result<AgentChatView, CoreError> {
+    pub async fn agent_accept(
+        &self,
+        agent: &AgentId,
+        chat_id: &ChatId,
+    ) -> Result<AgentChatView, CoreError> {
         self.check_serving()?;
         self.require_login(agent)?;
-        let offer = lock(&self.router).accept(agent, chat_id).ok_or(CoreError::NoSuchOffer)?;
+        let offer = lock(&self.router)
+            .accept(agent, chat_id)
+            .ok_or(CoreError::NoSuchOffer)?;
         let (name, role) = self
             .settings
             .agents
@@ -197,12 +207,22 @@ impl ChatEngine {
             .find(|a| &a.id == agent)
             .map(|a| (a.name.clone(), a.role))
             .ok_or(CoreError::Unauthorized)?;
-        let party = if role == AgentRole::Supervisor { PartyType::Supervisor } else { PartyType::Agent };
+        let party = if role == AgentRole::Supervisor {
+            PartyType::Supervisor
+        } else {
+            PartyType::Agent
+        };
         let joined = match self.slot(chat_id) {
             Some(slot) => {
                 self.write(
                     &slot,
-                    |s| if s.ended() { Err(CoreError::ChatEnded) } else { Ok(s.join(party, &name, agent.clone(), self.now_ms())) },
+                    |s| {
+                        if s.ended() {
+                            Err(CoreError::ChatEnded)
+                        } else {
+                            Ok(s.join(party, &name, agent.clone(), self.now_ms()))
+                        }
+                    },
                     |s| agent_view(s, EventIndex(1)),
                 )
                 .await
@@ -227,10 +247,16 @@ impl ChatEngine {
     }
 
     /// A chat the agent is in or has been offered, with events from `from`.
-    pub fn agent_chat(&self, agent: &AgentId, chat_id: &ChatId, from: EventIndex) -> Result<AgentChatView, CoreError> {
+    pub fn agent_chat(
+        &self,
+        agent: &AgentId,
+        chat_id: &ChatId,
+        from: EventIndex,
+    ) -> Result<AgentChatView, CoreError> {
         let allowed = {
             let r = lock(&self.router);
-            r.agent(agent).is_some_and(|a| a.chats.contains(chat_id) || a.offers.contains(chat_id))
+            r.agent(agent)
+                .is_some_and(|a| a.chats.contains(chat_id) || a.offers.contains(chat_id))
         };
         let slot = self.slot(chat_id).ok_or(CoreError::NotInChat)?;
         let s = lock(&slot.state);
@@ -241,7 +267,12 @@ impl ChatEngine {
     }
 
     /// Acts in a chat the agent is in; returns the committed events.
-    pub async fn agent_act(&self, agent: &AgentId, chat_id: &ChatId, op: AgentOp) -> Result<Vec<Event>, CoreError> {
+    pub async fn agent_act(
+        &self,
+        agent: &AgentId,
+        chat_id: &ChatId,
+        op: AgentOp,
+    ) -> Result<Vec<Event>, CoreError> {
         self.check_serving()?;
         self.require_login(agent)?;
         validate_agent_op(&op)?;
@@ -249,10 +280,19 @@ impl ChatEngine {
         let before = lock(&slot.state).next_index();
         let (ending, leaving) = (matches!(op, AgentOp::End), matches!(op, AgentOp::Leave));
         let (events, service, agents_left, others) = self
-            .write(&slot, |s| agent_change(s, agent, op, self.now_ms()), |s| {
-                let agents = s.present_agents();
-                (s.events_from(before).to_vec(), s.record.service.clone(), agents.clone(), agents.is_empty())
-            })
+            .write(
+                &slot,
+                |s| agent_change(s, agent, op, self.now_ms()),
+                |s| {
+                    let agents = s.present_agents();
+                    (
+                        s.events_from(before).to_vec(),
+                        s.record.service.clone(),
+                        agents.clone(),
+                        agents.is_empty(),
+                    )
+                },
+            )
             .await?;
         if ending {
             let mut all = agents_left;
@@ -292,7 +332,9 @@ fn agent_view(s: &Session, from: EventIndex) -> AgentChatView {
 
 fn validate_agent_op(op: &AgentOp) -> Result<(), CoreError> {
     let text = match op {
-        AgentOp::Send { text, .. } | AgentOp::PushUrl { url: text } | AgentOp::Notice { text, .. } => Some(text.as_str()),
+        AgentOp::Send { text, .. }
+        | AgentOp::PushUrl { url: text }
+        | AgentOp::Notice { text, .. } => Some(text.as_str()),
         AgentOp::Typing { text, .. } => text.as_deref(),
         AgentOp::Leave | AgentOp::End => None,
     };
@@ -312,30 +354,57 @@ fn agent_change(s: &Session, agent: &AgentId, op: AgentOp, now: i64) -> Result<C
         return Err(CoreError::ChatEnded);
     }
     let me: ParticipantId = s.agent_participant(agent).ok_or(CoreError::NotInChat)?.id;
-    let one = |kind, text: Option<&str>| s.event_from(me, kind, text, now).map(|e| vec![e]).unwrap_or_default();
+    let one = |kind, text: Option<&str>| {
+        s.event_from(me, kind, text, now)
+            .map(|e| vec![e])
+            .unwrap_or_default()
+    };
     Ok(match op {
         AgentOp::Send { text, message_type } => {
             let mut events = one(EventKind::Message, Some(&text));
             if let Some(e) = events.first_mut() {
                 e.message_type = Some(message_type.unwrap_or_else(|| "text".into()).into());
             }
-            Change { events, record: None }
+            Change {
+                events,
+                record: None,
+            }
         }
         AgentOp::Typing { on, text } => {
-            let kind = if on { EventKind::TypingStarted } else { EventKind::TypingStopped };
-            Change { events: one(kind, text.as_deref()), record: None }
+            let kind = if on {
+                EventKind::TypingStarted
+            } else {
+                EventKind::TypingStopped
+            };
+            Change {
+                events: one(kind, text.as_deref()),
+                record: None,
+            }
         }
-        AgentOp::PushUrl { url } => Change { events: one(EventKind::PushUrl, Some(&url)), record: None },
-        AgentOp::Notice { text, custom, attributes } => {
-            let kind = if custom { EventKind::CustomNotice } else { EventKind::Notice };
+        AgentOp::PushUrl { url } => Change {
+            events: one(EventKind::PushUrl, Some(&url)),
+            record: None,
+        },
+        AgentOp::Notice {
+            text,
+            custom,
+            attributes,
+        } => {
+            let kind = if custom {
+                EventKind::CustomNotice
+            } else {
+                EventKind::Notice
+            };
             let mut events = one(kind, Some(&text));
             if let Some(e) = events.first_mut() {
                 e.event_attributes = attributes.clone().map(Box::new);
             }
-            Change { events, record: None }
+            Change {
+                events,
+                record: None,
+            }
         }
         AgentOp::Leave => s.leave(me, false, now),
         AgentOp::End => s.leave(me, true, now),
     })
 }
-

@@ -105,24 +105,40 @@ pub enum CustomerOp {
 
 impl ChatEngine {
     /// Starts a chat: validates, commits the client's join (and first message), queues it.
-    pub async fn request_chat(&self, req: NewChat, selection: Selection) -> Result<ChatView, CoreError> {
+    pub async fn request_chat(
+        &self,
+        req: NewChat,
+        selection: Selection,
+    ) -> Result<ChatView, CoreError> {
         self.check_serving()?;
-        let service = self.services.get(&ServiceName::new(req.service.as_str())).ok_or(CoreError::UnknownService)?;
+        let service = self
+            .services
+            .get(&ServiceName::new(req.service.as_str()))
+            .ok_or(CoreError::UnknownService)?;
         if service.settings.maintenance {
             return Err(CoreError::Unavailable);
         }
-        let name = validate::display_name(req.nickname.as_deref(), req.first_name.as_deref(), req.last_name.as_deref())?;
+        let name = validate::display_name(
+            req.nickname.as_deref(),
+            req.first_name.as_deref(),
+            req.last_name.as_deref(),
+        )?;
         if let Some(email) = req.email.as_deref().filter(|e| !e.is_empty()) {
             validate::email(email)?;
         }
         let max = service.settings.max_message_length;
-        for text in [req.text.as_deref(), req.subject.as_deref()].into_iter().flatten() {
+        for text in [req.text.as_deref(), req.subject.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             validate::text_len(text, max)?;
         }
         // Reserve a slot under the limit before doing any work.
-        let reserved = service.open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            (n < service.settings.max_sessions).then_some(n + 1)
-        });
+        let reserved = service
+            .open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < service.settings.max_sessions).then_some(n + 1)
+            });
         if reserved.is_err() {
             return Err(CoreError::ServiceFull);
         }
@@ -166,22 +182,39 @@ impl ChatEngine {
         };
         let (session, change) = Session::start(record, now, req.text.as_deref());
         self.store
-            .commit(crate::ports::Commit { chat_id: ids.chat_id.clone(), record: change.record, events: change.events.clone() })
+            .commit(crate::ports::Commit {
+                chat_id: ids.chat_id.clone(),
+                record: change.record,
+                events: change.events.clone(),
+            })
             .await?;
-        let slot = Arc::new(Slot { gate: tokio::sync::Mutex::new(()), state: std::sync::Mutex::new(session) });
+        let slot = Arc::new(Slot {
+            gate: tokio::sync::Mutex::new(()),
+            state: std::sync::Mutex::new(session),
+        });
         self.sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(ids.chat_id.clone(), slot.clone());
         for event in change.events {
-            self.bus.publish(BusEvent::Transcript { chat_id: ids.chat_id.clone(), agents: Arc::new([]), event: Arc::new(event) });
+            self.bus.publish(BusEvent::Transcript {
+                chat_id: ids.chat_id.clone(),
+                agents: Arc::new([]),
+                event: Arc::new(event),
+            });
         }
-        let queue = self.services.get(service).map(|s| s.settings.queue.clone()).ok_or(CoreError::UnknownService)?;
+        let queue = self
+            .services
+            .get(service)
+            .map(|s| s.settings.queue.clone())
+            .ok_or(CoreError::UnknownService)?;
         Ok((slot, queue))
     }
 
     fn authorize(&self, creds: Credentials<'_>) -> Result<Arc<Slot>, CoreError> {
-        let slot = self.slot(&crate::ids::ChatId::new(creds.chat_id)).ok_or(CoreError::ChatNotFound)?;
+        let slot = self
+            .slot(&crate::ids::ChatId::new(creds.chat_id))
+            .ok_or(CoreError::ChatNotFound)?;
         {
             let s = lock(&slot.state);
             let r = &s.record;
@@ -195,9 +228,16 @@ impl ChatEngine {
     }
 
     /// Applies a customer operation and returns the chat as `selection` asks.
-    pub async fn customer(&self, creds: Credentials<'_>, op: CustomerOp, selection: Selection) -> Result<ChatView, CoreError> {
+    pub async fn customer(
+        &self,
+        creds: Credentials<'_>,
+        op: CustomerOp,
+        selection: Selection,
+    ) -> Result<ChatView, CoreError> {
         let slot = self.authorize(creds)?;
-        let service = self.service(creds.service).ok_or(CoreError::UnknownService)?;
+        let service = self
+            .service(creds.service)
+            .ok_or(CoreError::UnknownService)?;
         if service.maintenance {
             return Err(CoreError::Unavailable);
         }
@@ -224,13 +264,27 @@ impl ChatEngine {
             _ => None,
         };
         let (view, service, agents) = self
-            .write(&slot, |s| customer_change(s, op, self.now_ms()), |s| {
-                (ChatView::of(s, selection), s.record.service.clone(), s.present_agents())
-            })
+            .write(
+                &slot,
+                |s| customer_change(s, op, self.now_ms()),
+                |s| {
+                    (
+                        ChatView::of(s, selection),
+                        s.record.service.clone(),
+                        s.present_agents(),
+                    )
+                },
+            )
             .await?;
         if ended_now {
             let mut all = agents;
-            all.extend(lock(&slot.state).record.participants.iter().filter_map(|p| p.agent_id.clone()));
+            all.extend(
+                lock(&slot.state)
+                    .record
+                    .participants
+                    .iter()
+                    .filter_map(|p| p.agent_id.clone()),
+            );
             all.dedup();
             self.on_ended(&service, &view.chat_id, all);
         }
@@ -280,33 +334,58 @@ fn customer_change(s: &Session, op: CustomerOp, now: i64) -> Result<Change, Core
     if s.ended() {
         return Err(CoreError::ChatEnded);
     }
-    let one = |kind, text: Option<&str>| s.event_from(CLIENT, kind, text, now).map(|e| vec![e]).unwrap_or_default();
+    let one = |kind, text: Option<&str>| {
+        s.event_from(CLIENT, kind, text, now)
+            .map(|e| vec![e])
+            .unwrap_or_default()
+    };
     Ok(match op {
         CustomerOp::Refresh { .. } => Change::default(),
-        CustomerOp::Send { text, message_type, attributes } => {
+        CustomerOp::Send {
+            text,
+            message_type,
+            attributes,
+        } => {
             let mut events = one(EventKind::Message, Some(&text));
             if let Some(e) = events.first_mut() {
                 e.message_type = message_type.map(Into::into);
                 e.event_attributes = attributes.map(Box::new);
             }
-            Change { events, record: None }
+            Change {
+                events,
+                record: None,
+            }
         }
-        CustomerOp::StartTyping { text } => Change { events: one(EventKind::TypingStarted, text.as_deref()), record: None },
-        CustomerOp::StopTyping { text } => Change { events: one(EventKind::TypingStopped, text.as_deref()), record: None },
+        CustomerOp::StartTyping { text } => Change {
+            events: one(EventKind::TypingStarted, text.as_deref()),
+            record: None,
+        },
+        CustomerOp::StopTyping { text } => Change {
+            events: one(EventKind::TypingStopped, text.as_deref()),
+            record: None,
+        },
         CustomerOp::Disconnect => s.leave(CLIENT, true, now),
-        CustomerOp::PushUrl { url } => Change { events: one(EventKind::PushUrl, Some(&url)), record: None },
+        CustomerOp::PushUrl { url } => Change {
+            events: one(EventKind::PushUrl, Some(&url)),
+            record: None,
+        },
         CustomerOp::UpdateNickname { nickname } => s.rename(CLIENT, nickname.trim(), now),
         CustomerOp::CustomNotice { text, attributes } => {
             let mut events = one(EventKind::CustomNotice, text.as_deref());
             if let Some(e) = events.first_mut() {
                 e.event_attributes = attributes.map(Box::new);
             }
-            Change { events, record: None }
+            Change {
+                events,
+                record: None,
+            }
         }
         CustomerOp::UpdateData { data } => s.merge_data(&data),
         CustomerOp::ReadReceipt { index } => {
             if index.0 == 0 || index >= s.next_index() {
-                return Err(CoreError::InvalidArgument("transcriptPosition is not the index of an event".into()));
+                return Err(CoreError::InvalidArgument(
+                    "transcriptPosition is not the index of an event".into(),
+                ));
             }
             s.read_receipt(CLIENT, index)
         }

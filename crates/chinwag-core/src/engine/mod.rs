@@ -63,7 +63,9 @@ pub struct ChatEngine {
 
 impl std::fmt::Debug for ChatEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatEngine").field("alias", &self.settings.alias).finish_non_exhaustive()
+        f.debug_struct("ChatEngine")
+            .field("alias", &self.settings.alias)
+            .finish_non_exhaustive()
     }
 }
 
@@ -80,25 +82,47 @@ impl ChatEngine {
         let services = settings
             .services
             .iter()
-            .map(|s| (s.name.clone(), ServiceState { settings: s.clone(), open: AtomicUsize::new(0) }))
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    ServiceState {
+                        settings: s.clone(),
+                        open: AtomicUsize::new(0),
+                    },
+                )
+            })
             .collect();
         let mut router = RouterState::new(&settings.queues, &settings.agents);
         let mut sessions = HashMap::with_capacity(stored.len());
         let engine_services: &HashMap<ServiceName, ServiceState> = &services;
         for s in stored {
-            let session = Session { record: s.record, events: s.events };
+            let session = Session {
+                record: s.record,
+                events: s.events,
+            };
             let chat_id = session.record.chat_id.clone();
             if let Some(svc) = engine_services.get(&session.record.service) {
                 svc.open.fetch_add(1, Ordering::Relaxed);
                 let agents = session.present_agents();
                 if agents.is_empty() {
-                    router.enqueue(&svc.settings.queue, chat_id.clone(), svc.settings.name.clone(), session.record.created_ms);
+                    router.enqueue(
+                        &svc.settings.queue,
+                        chat_id.clone(),
+                        svc.settings.name.clone(),
+                        session.record.created_ms,
+                    );
                 }
                 for a in agents {
                     router.restore_assignment(&a, chat_id.clone());
                 }
             }
-            sessions.insert(chat_id, Arc::new(Slot { gate: tokio::sync::Mutex::new(()), state: Mutex::new(session) }));
+            sessions.insert(
+                chat_id,
+                Arc::new(Slot {
+                    gate: tokio::sync::Mutex::new(()),
+                    state: Mutex::new(session),
+                }),
+            );
         }
         tracing::info!(sessions = sessions.len(), "chat engine opened");
         Ok(Arc::new(Self {
@@ -131,12 +155,17 @@ impl ChatEngine {
 
     /// Settings of a service.
     pub fn service(&self, name: &str) -> Option<&ServiceSettings> {
-        self.services.get(&ServiceName::new(name)).map(|s| &s.settings)
+        self.services
+            .get(&ServiceName::new(name))
+            .map(|s| &s.settings)
     }
 
     /// Number of open sessions held by this node.
     pub fn open_sessions(&self) -> usize {
-        self.services.values().map(|s| s.open.load(Ordering::Relaxed)).sum()
+        self.services
+            .values()
+            .map(|s| s.open.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Stops accepting work (new chats and operations answer "unavailable").
@@ -145,11 +174,19 @@ impl ChatEngine {
     }
 
     fn check_serving(&self) -> Result<(), CoreError> {
-        if self.draining.load(Ordering::Relaxed) { Err(CoreError::Unavailable) } else { Ok(()) }
+        if self.draining.load(Ordering::Relaxed) {
+            Err(CoreError::Unavailable)
+        } else {
+            Ok(())
+        }
     }
 
     fn slot(&self, chat_id: &ChatId) -> Option<Arc<Slot>> {
-        self.sessions.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(chat_id).cloned()
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(chat_id)
+            .cloned()
     }
 
     /// Commits a change computed from the current state, then applies and publishes it.
@@ -215,7 +252,10 @@ impl ChatEngine {
             svc.open.fetch_sub(1, Ordering::Relaxed);
         }
         self.route(|r, now| ((), r.chat_ended(chat_id, now)));
-        self.bus.publish(BusEvent::ChatEnded { chat_id: chat_id.clone(), agents: agents.into() });
+        self.bus.publish(BusEvent::ChatEnded {
+            chat_id: chat_id.clone(),
+            agents: agents.into(),
+        });
     }
 }
 

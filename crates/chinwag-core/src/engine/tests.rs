@@ -17,7 +17,10 @@ fn settings(max_sessions: usize) -> EngineSettings {
             max_message_length: 10,
             maintenance: false,
         }],
-        queues: vec![QueueSettings { name: QueueName::new("q"), offer_timeout_ms: 60_000 }],
+        queues: vec![QueueSettings {
+            name: QueueName::new("q"),
+            offer_timeout_ms: 60_000,
+        }],
         agents: vec![AgentAccount {
             id: AgentId::new("a1"),
             name: "Alice".into(),
@@ -37,13 +40,19 @@ async fn engine(max_sessions: usize) -> Result<(Arc<ChatEngine>, Arc<MemoryStore
 }
 
 fn new_chat() -> NewChat {
-    NewChat { service: "svc".into(), nickname: Some("Bob".into()), ..NewChat::default() }
+    NewChat {
+        service: "svc".into(),
+        nickname: Some("Bob".into()),
+        ..NewChat::default()
+    }
 }
 
 #[tokio::test]
 async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreError> {
     let (e, store) = engine(10).await?;
-    let view = e.request_chat(new_chat(), Selection::From(EventIndex(1))).await?;
+    let view = e
+        .request_chat(new_chat(), Selection::From(EventIndex(1)))
+        .await?;
     assert_eq!(view.events.len(), 1);
     assert_eq!(view.events[0].kind, EventKind::ParticipantJoined);
     assert_eq!(view.next_position, Some(2));
@@ -58,20 +67,65 @@ async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreErro
     e.agent_set_ready(&agent, true)?;
     assert_eq!(e.agent_status(&agent).offers.len(), 1);
     e.agent_accept(&agent, &view.chat_id).await?;
-    e.customer(creds, CustomerOp::Send { text: "hi".into(), message_type: None, attributes: None }, Selection::Nothing).await?;
-    e.agent_act(&agent, &view.chat_id, AgentOp::Send { text: "hello".into(), message_type: None }).await?;
-    let all = e.customer(creds, CustomerOp::Refresh { preview: None }, Selection::From(EventIndex(1))).await?;
+    e.customer(
+        creds,
+        CustomerOp::Send {
+            text: "hi".into(),
+            message_type: None,
+            attributes: None,
+        },
+        Selection::Nothing,
+    )
+    .await?;
+    e.agent_act(
+        &agent,
+        &view.chat_id,
+        AgentOp::Send {
+            text: "hello".into(),
+            message_type: None,
+        },
+    )
+    .await?;
+    let all = e
+        .customer(
+            creds,
+            CustomerOp::Refresh { preview: None },
+            Selection::From(EventIndex(1)),
+        )
+        .await?;
     let kinds: Vec<_> = all.events.iter().map(|ev| ev.kind).collect();
-    assert_eq!(kinds, [EventKind::ParticipantJoined, EventKind::ParticipantJoined, EventKind::Message, EventKind::Message]);
+    assert_eq!(
+        kinds,
+        [
+            EventKind::ParticipantJoined,
+            EventKind::ParticipantJoined,
+            EventKind::Message,
+            EventKind::Message
+        ]
+    );
     let idx: Vec<u64> = all.events.iter().map(|ev| ev.index.0).collect();
     assert_eq!(idx, [1, 2, 3, 4]);
-    let done = e.customer(creds, CustomerOp::Disconnect, Selection::Nothing).await?;
+    let done = e
+        .customer(creds, CustomerOp::Disconnect, Selection::Nothing)
+        .await?;
     assert!(done.ended);
     assert!(matches!(
-        e.customer(creds, CustomerOp::Send { text: "x".into(), message_type: None, attributes: None }, Selection::Nothing).await,
+        e.customer(
+            creds,
+            CustomerOp::Send {
+                text: "x".into(),
+                message_type: None,
+                attributes: None
+            },
+            Selection::Nothing
+        )
+        .await,
         Err(CoreError::ChatEnded)
     ));
-    let stored = store.load(&view.chat_id).await?.ok_or(CoreError::ChatNotFound)?;
+    let stored = store
+        .load(&view.chat_id)
+        .await?
+        .ok_or(CoreError::ChatNotFound)?;
     assert_eq!(stored.events.len(), 5, "every event reached the store");
     assert!(e.agent_status(&agent).chats.is_empty());
     Ok(())
@@ -86,8 +140,19 @@ async fn wrong_credentials_look_like_an_unknown_chat() -> Result<(), CoreError> 
         (v.chat_id.as_str(), Some("bad"), v.secure_key.as_str()),
         ("nope", Some(v.user_id.as_str()), v.secure_key.as_str()),
     ] {
-        let creds = Credentials { service: "svc", chat_id: chat, user_id: user, secure_key: key };
-        let r = e.customer(creds, CustomerOp::Refresh { preview: None }, Selection::Nothing).await;
+        let creds = Credentials {
+            service: "svc",
+            chat_id: chat,
+            user_id: user,
+            secure_key: key,
+        };
+        let r = e
+            .customer(
+                creds,
+                CustomerOp::Refresh { preview: None },
+                Selection::Nothing,
+            )
+            .await;
         assert!(matches!(r, Err(CoreError::ChatNotFound)));
     }
     Ok(())
@@ -96,12 +161,27 @@ async fn wrong_credentials_look_like_an_unknown_chat() -> Result<(), CoreError> 
 #[tokio::test]
 async fn limits_and_validation() -> Result<(), CoreError> {
     let (e, _) = engine(1).await?;
-    let long = NewChat { text: Some("x".repeat(11)), ..new_chat() };
-    assert!(matches!(e.request_chat(long, Selection::Nothing).await, Err(CoreError::MessageTooLong { max: 10 })));
+    let long = NewChat {
+        text: Some("x".repeat(11)),
+        ..new_chat()
+    };
+    assert!(matches!(
+        e.request_chat(long, Selection::Nothing).await,
+        Err(CoreError::MessageTooLong { max: 10 })
+    ));
     e.request_chat(new_chat(), Selection::Nothing).await?;
-    assert!(matches!(e.request_chat(new_chat(), Selection::Nothing).await, Err(CoreError::ServiceFull)));
-    let unknown = NewChat { service: "other".into(), ..new_chat() };
-    assert!(matches!(e.request_chat(unknown, Selection::Nothing).await, Err(CoreError::UnknownService)));
+    assert!(matches!(
+        e.request_chat(new_chat(), Selection::Nothing).await,
+        Err(CoreError::ServiceFull)
+    ));
+    let unknown = NewChat {
+        service: "other".into(),
+        ..new_chat()
+    };
+    assert!(matches!(
+        e.request_chat(unknown, Selection::Nothing).await,
+        Err(CoreError::UnknownService)
+    ));
     Ok(())
 }
 
@@ -120,7 +200,12 @@ async fn reopening_restores_sessions_and_assignments() -> Result<(), CoreError> 
     assert_eq!(e2.agent_status(&agent).chats, vec![a.chat_id.clone()]);
     e2.agent_login(&agent);
     e2.agent_set_ready(&agent, true)?;
-    let offers: Vec<_> = e2.agent_status(&agent).offers.into_iter().map(|o| o.chat_id).collect();
+    let offers: Vec<_> = e2
+        .agent_status(&agent)
+        .offers
+        .into_iter()
+        .map(|o| o.chat_id)
+        .collect();
     assert_eq!(offers, vec![b.chat_id], "the unanswered chat queued again");
     Ok(())
 }

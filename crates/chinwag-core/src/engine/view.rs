@@ -44,7 +44,9 @@ impl ChatView {
             Selection::Nothing => (Vec::new(), None),
             Selection::From(pos) => {
                 let events = session.events_from(pos).to_vec();
-                let next = events.last().map_or(pos.0.max(1).min(session.next_index().0), |e| e.index.0 + 1);
+                let next = events
+                    .last()
+                    .map_or(pos.0.max(1).min(session.next_index().0), |e| e.index.0 + 1);
                 (events, Some(next))
             }
             Selection::Last => {

@@ -30,7 +30,9 @@ impl RoutingWorker {
             e.route(|r, now| ((), r.expire(now)));
             let wait = lock(&e.router)
                 .next_deadline()
-                .map_or(Duration::from_secs(3600), |d| Duration::from_millis(u64::try_from(d - e.now_ms()).unwrap_or(0)));
+                .map_or(Duration::from_secs(3600), |d| {
+                    Duration::from_millis(u64::try_from(d - e.now_ms()).unwrap_or(0))
+                });
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = e.router_wake.notified() => {}
@@ -76,9 +78,17 @@ impl RetentionWorker {
         let e = &self.engine;
         let cutoff = e.now_ms() - e.settings.ended_retention_ms;
         let dropped = {
-            let mut map = e.sessions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut map = e
+                .sessions
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let before = map.len();
-            map.retain(|_, slot| lock(&slot.state).record.ended_ms.is_none_or(|t| t >= cutoff));
+            map.retain(|_, slot| {
+                lock(&slot.state)
+                    .record
+                    .ended_ms
+                    .is_none_or(|t| t >= cutoff)
+            });
             before - map.len()
         };
         e.store.purge_ended(cutoff).await?;

@@ -41,8 +41,14 @@ impl RouterState {
     /// Builds the router from configuration.
     pub fn new(queues: &[QueueSettings], accounts: &[AgentAccount]) -> Self {
         Self {
-            queues: queues.iter().map(|q| (q.name.clone(), (q.clone(), VecDeque::new()))).collect(),
-            agents: accounts.iter().map(|a| (a.id.clone(), AgentPresence::new(a.clone()))).collect(),
+            queues: queues
+                .iter()
+                .map(|q| (q.name.clone(), (q.clone(), VecDeque::new())))
+                .collect(),
+            agents: accounts
+                .iter()
+                .map(|a| (a.id.clone(), AgentPresence::new(a.clone())))
+                .collect(),
             offers: HashMap::new(),
         }
     }
@@ -63,15 +69,29 @@ impl RouterState {
     }
 
     /// Puts a chat at the back of its queue.
-    pub fn enqueue(&mut self, queue: &QueueName, chat_id: ChatId, service: ServiceName, since_ms: i64) {
+    pub fn enqueue(
+        &mut self,
+        queue: &QueueName,
+        chat_id: ChatId,
+        service: ServiceName,
+        since_ms: i64,
+    ) {
         if let Some((_, q)) = self.queues.get_mut(queue) {
-            q.push_back(Waiting { chat_id, service, queue: queue.clone(), since_ms, declined_by: Vec::new() });
+            q.push_back(Waiting {
+                chat_id,
+                service,
+                queue: queue.clone(),
+                since_ms,
+                declined_by: Vec::new(),
+            });
         }
     }
 
     /// Position (0-based) of a chat in its queue, if waiting.
     pub fn queue_position(&self, chat_id: &ChatId) -> Option<usize> {
-        self.queues.values().find_map(|(_, q)| q.iter().position(|w| &w.chat_id == chat_id))
+        self.queues
+            .values()
+            .find_map(|(_, q)| q.iter().position(|w| &w.chat_id == chat_id))
     }
 
     /// Whether a chat is waiting or offered.
@@ -103,8 +123,12 @@ impl RouterState {
         if let Some(a) = self.agents.get_mut(agent) {
             a.logged_in = false;
         }
-        let offered: Vec<ChatId> =
-            self.offers.iter().filter(|(_, o)| &o.agent_id == agent).map(|(c, _)| c.clone()).collect();
+        let offered: Vec<ChatId> = self
+            .offers
+            .iter()
+            .filter(|(_, o)| &o.agent_id == agent)
+            .map(|(c, _)| c.clone())
+            .collect();
         for chat in offered {
             out.extend(self.withdraw(&chat, OfferEnd::Rejected));
         }
@@ -116,7 +140,10 @@ impl RouterState {
         match self.agents.get_mut(agent) {
             Some(a) if a.ready != ready && (a.logged_in || !ready) => {
                 a.ready = ready;
-                vec![BusEvent::AgentState { agent_id: agent.clone(), ready }]
+                vec![BusEvent::AgentState {
+                    agent_id: agent.clone(),
+                    ready,
+                }]
             }
             _ => Vec::new(),
         }
@@ -124,7 +151,11 @@ impl RouterState {
 
     /// Accepts an offer: the chat becomes the agent's.
     pub fn accept(&mut self, agent: &AgentId, chat_id: &ChatId) -> Option<Offer> {
-        let offer = self.offers.get(chat_id).filter(|o| &o.agent_id == agent)?.clone();
+        let offer = self
+            .offers
+            .get(chat_id)
+            .filter(|o| &o.agent_id == agent)?
+            .clone();
         self.offers.remove(chat_id);
         if let Some(a) = self.agents.get_mut(agent) {
             a.offers.remove(chat_id);
@@ -148,11 +179,17 @@ impl RouterState {
     }
 
     fn withdraw(&mut self, chat_id: &ChatId, reason: OfferEnd) -> Vec<BusEvent> {
-        let Some(mut offer) = self.offers.remove(chat_id) else { return Vec::new() };
+        let Some(mut offer) = self.offers.remove(chat_id) else {
+            return Vec::new();
+        };
         if let Some(a) = self.agents.get_mut(&offer.agent_id) {
             a.offers.remove(chat_id);
         }
-        let event = BusEvent::OfferWithdrawn { agent_id: offer.agent_id.clone(), chat_id: chat_id.clone(), reason };
+        let event = BusEvent::OfferWithdrawn {
+            agent_id: offer.agent_id.clone(),
+            chat_id: chat_id.clone(),
+            reason,
+        };
         if reason != OfferEnd::ChatEnded {
             offer.waiting.declined_by.push(offer.agent_id.clone());
             self.requeue_front(offer.waiting);
@@ -218,8 +255,7 @@ impl RouterState {
         let names: Vec<QueueName> = self.queues.keys().cloned().collect();
         for name in names {
             let mut skipped = VecDeque::new();
-            loop {
-                let Some((settings, q)) = self.queues.get_mut(&name) else { break };
+            while let Some((settings, q)) = self.queues.get_mut(&name) {
                 let timeout = settings.offer_timeout_ms;
                 let Some(waiting) = q.pop_front() else { break };
                 match self.pick_agent(&name, &waiting.declined_by) {
@@ -235,7 +271,14 @@ impl RouterState {
                             service: waiting.service.clone(),
                             expires_ms,
                         });
-                        self.offers.insert(waiting.chat_id.clone(), Offer { agent_id, expires_ms, waiting });
+                        self.offers.insert(
+                            waiting.chat_id.clone(),
+                            Offer {
+                                agent_id,
+                                expires_ms,
+                                waiting,
+                            },
+                        );
                     }
                     None => skipped.push_back(waiting),
                 }
@@ -249,8 +292,14 @@ impl RouterState {
     }
 
     fn pick_agent(&self, queue: &QueueName, declined_by: &[AgentId]) -> Option<AgentId> {
-        let eligible = |a: &&AgentPresence| a.available() && a.serves(queue) && !declined_by.contains(&a.account.id);
-        let best = self.agents.values().filter(eligible).min_by_key(|a| (a.idle_key(), a.account.id.clone()));
+        let eligible = |a: &&AgentPresence| {
+            a.available() && a.serves(queue) && !declined_by.contains(&a.account.id)
+        };
+        let best = self
+            .agents
+            .values()
+            .filter(eligible)
+            .min_by_key(|a| (a.idle_key(), a.account.id.clone()));
         best.map(|a| a.account.id.clone()).or_else(|| {
             // Everyone eligible declined: offer again to the declining agents rather than stall.
             if declined_by.is_empty() {
@@ -260,7 +309,12 @@ impl RouterState {
                 .values()
                 .filter(|a| a.available() && a.serves(queue))
                 .min_by_key(|a| (a.idle_key(), a.account.id.clone()))
-                .filter(|_| self.agents.values().filter(|a| a.serves(queue)).all(|a| declined_by.contains(&a.account.id)))
+                .filter(|_| {
+                    self.agents
+                        .values()
+                        .filter(|a| a.serves(queue))
+                        .all(|a| declined_by.contains(&a.account.id))
+                })
                 .map(|a| a.account.id.clone())
         })
     }

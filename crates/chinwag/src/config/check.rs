@@ -3,7 +3,9 @@
 use super::Config;
 use anyhow::{bail, ensure};
 use chinwag_core::ids::{AgentId, NodeAlias, QueueName, ServiceName};
-use chinwag_core::settings::{AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceSettings};
+use chinwag_core::settings::{
+    AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceSettings,
+};
 use chinwag_gms_rest::access::ServiceAccess;
 use std::collections::{HashMap, HashSet};
 
@@ -18,18 +20,37 @@ pub(crate) struct Validated {
 
 /// Checks `cfg` and builds the settings; the error names the offending entry.
 pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
-    ensure!(!cfg.services.is_empty(), "at least one [services.<name>] is required");
-    ensure!(cfg.server.max_body_bytes >= 1024, "server.max_body_bytes must be at least 1024");
+    ensure!(
+        !cfg.services.is_empty(),
+        "at least one [services.<name>] is required"
+    );
+    ensure!(
+        cfg.server.max_body_bytes >= 1024,
+        "server.max_body_bytes must be at least 1024"
+    );
     let mut services = Vec::new();
     let mut access = HashMap::new();
     for (name, s) in &cfg.services {
         ensure!(
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
             "service name '{name}' may only use letters, digits, '-', '_' and '.'"
         );
-        ensure!(cfg.queues.contains_key(&s.queue), "services.{name}.queue '{}' is not a configured queue", s.queue);
-        ensure!(s.max_sessions >= 1, "services.{name}.max_sessions must be at least 1");
-        ensure!(s.max_message_length >= 1, "services.{name}.max_message_length must be at least 1");
+        ensure!(
+            cfg.queues.contains_key(&s.queue),
+            "services.{name}.queue '{}' is not a configured queue",
+            s.queue
+        );
+        ensure!(
+            s.max_sessions >= 1,
+            "services.{name}.max_sessions must be at least 1"
+        );
+        ensure!(
+            s.max_message_length >= 1,
+            "services.{name}.max_message_length must be at least 1"
+        );
         for o in &s.cors_origins {
             ensure!(
                 o == "*" || o.starts_with("http://") || o.starts_with("https://"),
@@ -50,7 +71,10 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             name.clone(),
             ServiceAccess {
                 apikey: s.apikey.clone(),
-                basic_auth: s.basic_auth.as_ref().map(|b| (b.username.clone(), b.password.clone())),
+                basic_auth: s
+                    .basic_auth
+                    .as_ref()
+                    .map(|b| (b.username.clone(), b.password.clone())),
                 cors_origins: s.cors_origins.clone(),
                 chat_400_response_on_disconnected: s.chat_400_response_on_disconnected,
             },
@@ -58,30 +82,67 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
     }
     let mut queues = Vec::new();
     for (name, q) in &cfg.queues {
-        ensure!(q.offer_timeout_secs > 0.0 && q.offer_timeout_secs <= 3600.0, "queues.{name}.offer_timeout_secs must be in (0, 3600]");
-        queues.push(QueueSettings { name: QueueName::new(name.as_str()), offer_timeout_ms: (q.offer_timeout_secs * 1000.0) as i64 });
+        ensure!(
+            q.offer_timeout_secs > 0.0 && q.offer_timeout_secs <= 3600.0,
+            "queues.{name}.offer_timeout_secs must be in (0, 3600]"
+        );
+        queues.push(QueueSettings {
+            name: QueueName::new(name.as_str()),
+            offer_timeout_ms: (q.offer_timeout_secs * 1000.0) as i64,
+        });
     }
     let (mut ids, mut tokens) = (HashSet::new(), HashSet::new());
     let mut agents = Vec::new();
     for a in &cfg.agents {
         ensure!(!a.id.is_empty(), "every agent needs an id");
-        ensure!(ids.insert(a.id.clone()), "agent id '{}' is used twice", a.id);
-        ensure!(a.token.len() >= 8, "agent '{}' token must be at least 8 characters", a.id);
-        ensure!(tokens.insert(a.token.clone()), "agent '{}' reuses another agent's token", a.id);
-        ensure!(a.capacity >= 1, "agent '{}' capacity must be at least 1", a.id);
+        ensure!(
+            ids.insert(a.id.clone()),
+            "agent id '{}' is used twice",
+            a.id
+        );
+        ensure!(
+            a.token.len() >= 8,
+            "agent '{}' token must be at least 8 characters",
+            a.id
+        );
+        ensure!(
+            tokens.insert(a.token.clone()),
+            "agent '{}' reuses another agent's token",
+            a.id
+        );
+        ensure!(
+            a.capacity >= 1,
+            "agent '{}' capacity must be at least 1",
+            a.id
+        );
         for q in &a.queues {
-            ensure!(cfg.queues.contains_key(q), "agent '{}' serves unknown queue '{q}'", a.id);
+            ensure!(
+                cfg.queues.contains_key(q),
+                "agent '{}' serves unknown queue '{q}'",
+                a.id
+            );
         }
         let role = match a.role.as_str() {
             "agent" => AgentRole::Agent,
             "supervisor" => AgentRole::Supervisor,
-            other => bail!("agent '{}' role '{other}' must be \"agent\" or \"supervisor\"", a.id),
+            other => bail!(
+                "agent '{}' role '{other}' must be \"agent\" or \"supervisor\"",
+                a.id
+            ),
         };
         agents.push(AgentAccount {
             id: AgentId::new(a.id.as_str()),
-            name: if a.name.is_empty() { a.id.clone() } else { a.name.clone() },
+            name: if a.name.is_empty() {
+                a.id.clone()
+            } else {
+                a.name.clone()
+            },
             token: a.token.clone(),
-            queues: a.queues.iter().map(|q| QueueName::new(q.as_str())).collect(),
+            queues: a
+                .queues
+                .iter()
+                .map(|q| QueueName::new(q.as_str()))
+                .collect(),
             capacity: a.capacity,
             role,
         });
@@ -91,7 +152,8 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         services,
         queues,
         agents,
-        ended_retention_ms: i64::try_from(cfg.server.ended_retention_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+        ended_retention_ms: i64::try_from(cfg.server.ended_retention_secs.saturating_mul(1000))
+            .unwrap_or(i64::MAX),
     };
     Ok(Validated { engine, access })
 }
@@ -110,7 +172,10 @@ mod tests {
         let text = include_str!("../../../../chinwag.example.toml");
         let cfg: Config = toml::from_str(text)?;
         let v = validate(&cfg)?;
-        assert!(v.access.values().any(|a| a.apikey.is_some()), "the example documents apikey");
+        assert!(
+            v.access.values().any(|a| a.apikey.is_some()),
+            "the example documents apikey"
+        );
         Ok(())
     }
 
@@ -121,11 +186,19 @@ mod tests {
             ("[[agents]]\nid = \"a\"\ntoken = \"short\"\n", "at least 8"),
             ("[server]\nlisten = \"nowhere\"\n", "invalid socket address"),
             ("[services.x]\nunknown_key = 1\n", "unknown field"),
-            ("[[agents]]\nid = \"a\"\ntoken = \"longenough\"\nrole = \"boss\"\n", "role"),
+            (
+                "[[agents]]\nid = \"a\"\ntoken = \"longenough\"\nrole = \"boss\"\n",
+                "role",
+            ),
         ];
         for (text, expected) in cases {
-            let result = toml::from_str::<Config>(text).map_err(anyhow::Error::from).and_then(|c| validate(&c).map(|_| ()));
-            let msg = format!("{:#}", result.err().map(|e| format!("{e:#}")).unwrap_or_default());
+            let result = toml::from_str::<Config>(text)
+                .map_err(anyhow::Error::from)
+                .and_then(|c| validate(&c).map(|_| ()));
+            let msg = format!(
+                "{:#}",
+                result.err().map(|e| format!("{e:#}")).unwrap_or_default()
+            );
             assert!(msg.contains(expected), "{text:?} gave {msg:?}");
         }
     }

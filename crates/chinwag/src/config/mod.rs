@@ -132,7 +132,9 @@ pub(crate) struct QueueConfig {
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        Self { offer_timeout_secs: 30.0 }
+        Self {
+            offer_timeout_secs: 30.0,
+        }
     }
 }
 
@@ -177,7 +179,8 @@ impl Config {
         match path {
             None => Ok(Self::default()),
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("while reading {}", p.display()))?;
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("while reading {}", p.display()))?;
                 toml::from_str(&text).with_context(|| format!("while parsing {}", p.display()))
             }
         }

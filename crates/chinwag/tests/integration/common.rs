@@ -40,13 +40,26 @@ impl Server {
 
     async fn start_on(data: PathBuf, config: Option<PathBuf>, port: u16) -> R<Self> {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_chinwag"));
-        cmd.arg("serve").arg("--listen").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(data.join("db"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(data.join("db"));
         if let Some(c) = &config {
             cmd.arg("--config").arg(c);
         }
-        cmd.env_remove("CHINWAG_CONFIG").env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
+        cmd.env_remove("CHINWAG_CONFIG")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
         let child = cmd.spawn()?;
-        let server = Self { child, base: format!("http://127.0.0.1:{port}"), data, config, port };
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data,
+            config,
+            port,
+        };
         server.wait_ready().await?;
         Ok(server)
     }
@@ -89,7 +102,10 @@ impl Server {
     }
 
     pub fn ws_url(&self, token: &str) -> String {
-        format!("ws://{}/agent/v1/events?token={token}", self.base.trim_start_matches("http://"))
+        format!(
+            "ws://{}/agent/v1/events?token={token}",
+            self.base.trim_start_matches("http://")
+        )
     }
 }
 
@@ -126,15 +142,28 @@ pub async fn request_chat(server: &Server, pairs: &[(&str, &str)]) -> R<(Chat, V
     let url = server.gms("customer-support");
     let (status, v) = post_form(&format!("{url}/"), pairs).await?;
     assert_eq!(status, 200, "{v}");
-    let s = |k: &str| v[k].as_str().map(str::to_owned).ok_or(format!("missing {k} in {v}"));
-    let chat = Chat { url, chat_id: s("chatId")?, user_id: s("userId")?, secure_key: s("secureKey")? };
+    let s = |k: &str| {
+        v[k].as_str()
+            .map(str::to_owned)
+            .ok_or(format!("missing {k} in {v}"))
+    };
+    let chat = Chat {
+        url,
+        chat_id: s("chatId")?,
+        user_id: s("userId")?,
+        secure_key: s("secureKey")?,
+    };
     Ok((chat, v))
 }
 
 impl Chat {
     /// Calls `op` with the chat's credentials plus `extra` fields.
     pub async fn call(&self, op: &str, extra: &[(&str, &str)]) -> R<(u16, Value)> {
-        let mut pairs = vec![("userId", self.user_id.as_str()), ("secureKey", self.secure_key.as_str()), ("alias", "1")];
+        let mut pairs = vec![
+            ("userId", self.user_id.as_str()),
+            ("secureKey", self.secure_key.as_str()),
+            ("alias", "1"),
+        ];
         pairs.extend_from_slice(extra);
         post_form(&format!("{}/{}/{op}", self.url, self.chat_id), &pairs).await
     }
@@ -148,18 +177,35 @@ pub struct Agent {
 
 impl Agent {
     pub fn new(server: &Server, token: &str) -> Self {
-        Self { base: format!("{}/agent/v1", server.base), token: token.into() }
+        Self {
+            base: format!("{}/agent/v1", server.base),
+            token: token.into(),
+        }
     }
 
-    pub async fn req(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> R<(u16, Value)> {
-        let mut rb = client().request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+    pub async fn req(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> R<(u16, Value)> {
+        let mut rb = client()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
         let r = rb.send().await?;
         let status = r.status().as_u16();
         let text = r.text().await?;
-        Ok((status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? }))
+        Ok((
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text)?
+            },
+        ))
     }
 
     pub async fn post(&self, path: &str, body: Value) -> R<(u16, Value)> {
@@ -170,7 +216,13 @@ impl Agent {
     pub async fn ready(&self) -> R {
         let (s, _) = self.req(reqwest::Method::POST, "/login", None).await?;
         assert_eq!(s, 200);
-        let (s, v) = self.req(reqwest::Method::PUT, "/state", Some(serde_json::json!({"ready": true}))).await?;
+        let (s, v) = self
+            .req(
+                reqwest::Method::PUT,
+                "/state",
+                Some(serde_json::json!({"ready": true})),
+            )
+            .await?;
         assert_eq!(s, 200, "{v}");
         Ok(())
     }
@@ -183,8 +235,12 @@ pub fn redact(mut v: Value) -> Value {
             Value::Object(m) => {
                 for (k, x) in m.iter_mut() {
                     match k.as_str() {
-                        "utcTime" | "utc_time_ms" | "expires_ms" | "joined_ms" => *x = Value::from("<time>"),
-                        "secureKey" | "userId" | "chatId" | "chat_id" | "referenceId" => *x = Value::from("<id>"),
+                        "utcTime" | "utc_time_ms" | "expires_ms" | "joined_ms" => {
+                            *x = Value::from("<time>")
+                        }
+                        "secureKey" | "userId" | "chatId" | "chat_id" | "referenceId" => {
+                            *x = Value::from("<id>")
+                        }
                         _ => walk(x),
                     }
                 }

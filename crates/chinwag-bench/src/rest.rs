@@ -1,0 +1,297 @@
+//! Scenario `rest`: the GMS REST API under load, beside the ceiling of a trivial axum handler.
+
+use crate::load::{Conn, Progress, Stats, steady};
+use crate::procs::{self, Proc};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Arguments of the `rest` scenario.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RestArgs {
+    /// The chinwag binary (default: `chinwag` next to this executable).
+    #[arg(long)]
+    chinwag: Option<PathBuf>,
+    /// Seconds per measured phase.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Idle chats polled in the refresh phase.
+    #[arg(long, default_value_t = 1000)]
+    chats: usize,
+    /// Open sessions created for the memory measurement.
+    #[arg(long, default_value_t = 100_000)]
+    sessions: usize,
+    /// Write the JSON result here instead of stdout.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+const SERVICE: &str = "/genesys/2/chat/customer-support";
+
+fn start_chinwag(bin: &PathBuf) -> anyhow::Result<(Proc, tempdir::Dir)> {
+    let dir = tempdir::Dir::new()?;
+    let cfg = dir.0.join("bench.toml");
+    std::fs::write(
+        &cfg,
+        "[services.customer-support]\nmax_sessions = 10000000\n",
+    )?;
+    let port = procs::free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let args = [
+        "serve",
+        "--listen",
+        &addr,
+        "--data-dir",
+        &dir.0.join("db").to_string_lossy(),
+        "--config",
+        &cfg.to_string_lossy(),
+    ]
+    .map(String::from);
+    Ok((procs::spawn(bin, &args, addr)?, dir))
+}
+
+mod tempdir {
+    /// A temporary directory removed on drop.
+    pub(crate) struct Dir(pub(crate) std::path::PathBuf);
+    impl Dir {
+        pub(crate) fn new() -> std::io::Result<Self> {
+            let p = std::env::temp_dir().join(format!(
+                "chinwag-bench-{}-{}",
+                std::process::id(),
+                rand_suffix()
+            ));
+            std::fs::create_dir_all(&p)?;
+            Ok(Self(p))
+        }
+    }
+    fn rand_suffix() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+struct Ids {
+    chat: String,
+    user: String,
+    key: String,
+}
+
+async fn request_chat(conn: &mut Conn, n: usize) -> anyhow::Result<Ids> {
+    let (status, body) = conn
+        .post(
+            &format!("{SERVICE}/"),
+            &format!("nickname=bench{n}&subject=load"),
+        )
+        .await?;
+    anyhow::ensure!(status == 200, "request chat answered {status}");
+    let v: Value = serde_json::from_slice(&body)?;
+    let s = |k: &str| {
+        v[k].as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no {k}"))
+    };
+    Ok(Ids {
+        chat: s("chatId")?,
+        user: s("userId")?,
+        key: s("secureKey")?,
+    })
+}
+
+/// Creates `count` chats over `conns` connections.
+async fn create_chats(
+    addr: &str,
+    count: usize,
+    conns: usize,
+    label: &str,
+) -> anyhow::Result<Vec<Ids>> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let _p = Progress::start(label.to_owned(), counter.clone(), Some(count as u64));
+    let mut tasks = Vec::new();
+    for w in 0..conns {
+        let (addr, counter) = (addr.to_owned(), counter.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await?;
+            let mut out = Vec::new();
+            for n in (w..count).step_by(conns) {
+                out.push(request_chat(&mut conn, n).await?);
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(out)
+        }));
+    }
+    let mut all = Vec::with_capacity(count);
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
+}
+
+fn per_chat(ids: &Ids, op: &str, extra: &str) -> (String, String) {
+    (
+        format!("{SERVICE}/{}/{op}", ids.chat),
+        format!("userId={}&secureKey={}&alias=1{extra}", ids.user, ids.key),
+    )
+}
+
+fn summary(mut s: Stats) -> Value {
+    json!({
+        "requests": s.requests, "errors": s.errors, "seconds": s.elapsed.as_secs_f64(),
+        "requests_per_sec": s.per_sec(), "p50_ms": s.pct_ms(0.50), "p99_ms": s.pct_ms(0.99), "max_ms": s.pct_ms(1.0),
+    })
+}
+
+/// Customer cycles: request chat, 10 sends, 2 refreshes, disconnect.
+async fn cycles(addr: &str, conns: usize, duration: Duration) -> anyhow::Result<(u64, Stats)> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let _p = Progress::start("rest: customer cycles".into(), counter.clone(), None);
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..conns {
+        let (addr, counter) = (addr.to_owned(), counter.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await?;
+            let (mut stats, mut done) = (Stats::default(), 0u64);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let ids = request_chat(&mut conn, w).await?;
+                stats
+                    .latencies_us
+                    .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                let mut steps: Vec<(String, String)> = (0..10)
+                    .map(|i| per_chat(&ids, "send", &format!("&message=hello+{i}")))
+                    .collect();
+                steps.push(per_chat(&ids, "refresh", "&transcriptPosition=1"));
+                steps.push(per_chat(&ids, "refresh", "&transcriptPosition=12"));
+                steps.push(per_chat(&ids, "disconnect", ""));
+                for (path, body) in &steps {
+                    let t = Instant::now();
+                    let (status, _) = conn.post(path, body).await?;
+                    stats
+                        .latencies_us
+                        .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                    if status == 200 {
+                        stats.requests += 1
+                    } else {
+                        stats.errors += 1
+                    }
+                }
+                stats.requests += 1;
+                done += 1;
+                counter.fetch_add(14, Ordering::Relaxed);
+            }
+            anyhow::Ok((done, stats))
+        }));
+    }
+    let (mut total, mut done) = (Stats::default(), 0);
+    for t in tasks {
+        let (d, s) = t.await??;
+        done += d;
+        total.merge(s);
+    }
+    total.elapsed = started.elapsed();
+    Ok((done, total))
+}
+
+pub(crate) async fn run(args: RestArgs) -> anyhow::Result<Value> {
+    let me = std::env::current_exe()?;
+    let bin = args
+        .chinwag
+        .clone()
+        .unwrap_or_else(|| me.with_file_name("chinwag"));
+    let duration = Duration::from_secs(args.duration);
+
+    // Refresh with no new events: ceiling first, then Chinwag, same requests and connections.
+    let (chinwag, _dir) = start_chinwag(&bin)?;
+    let chats = create_chats(
+        &chinwag.addr,
+        args.chats,
+        args.connections,
+        "rest: creating idle chats",
+    )
+    .await?;
+    let refreshes: Arc<Vec<(String, String)>> = Arc::new(
+        chats
+            .iter()
+            .map(|c| per_chat(c, "refresh", "&transcriptPosition=2&message="))
+            .collect(),
+    );
+    let port = procs::free_port()?;
+    let ceiling_addr = format!("127.0.0.1:{port}");
+    let ceiling = procs::spawn(
+        &me,
+        &["ceiling".into(), "--listen".into(), ceiling_addr.clone()],
+        ceiling_addr,
+    )?;
+    let ceil = steady(
+        &ceiling.addr,
+        refreshes.clone(),
+        args.connections,
+        duration,
+        "rest: ceiling (trivial axum)",
+    )
+    .await?;
+    drop(ceiling);
+    let chin = steady(
+        &chinwag.addr,
+        refreshes,
+        args.connections,
+        duration,
+        "rest: chinwag refresh",
+    )
+    .await?;
+    let ratio = chin.per_sec() / ceil.per_sec().max(1e-9);
+    let (done, cyc) = cycles(&chinwag.addr, args.connections, duration).await?;
+    let cycles_per_sec = done as f64 / cyc.elapsed.as_secs_f64().max(1e-9);
+    drop(chinwag);
+
+    // Memory per idle stored session, in a fresh process.
+    let (fresh, _dir2) = start_chinwag(&bin)?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = procs::rss_bytes(fresh.child.id())?;
+    create_chats(
+        &fresh.addr,
+        args.sessions,
+        args.connections,
+        "rest: idle sessions for memory",
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = procs::rss_bytes(fresh.child.id())?;
+    let per_session = after.saturating_sub(before) as f64 / args.sessions.max(1) as f64;
+
+    Ok(json!({
+        "scenario": "rest",
+        "connections": args.connections,
+        "seconds_per_phase": args.duration,
+        "refresh_idle": {
+            "chinwag": summary(chin),
+            "ceiling_trivial_axum": summary(ceil),
+            "ratio_to_ceiling": ratio,
+            "goal": ">= 0.5",
+        },
+        "customer_cycles": {
+            "cycles_per_sec": cycles_per_sec,
+            "requests": summary(cyc),
+            "cycle": "request chat, 10 sends, 2 refreshes, disconnect",
+        },
+        "memory": {
+            "open_sessions": args.sessions,
+            "rss_before_bytes": before,
+            "rss_after_bytes": after,
+            "bytes_per_session": per_session,
+            "goal": "< 2048",
+        },
+    }))
+}
