@@ -232,6 +232,14 @@ impl ChatEngine {
 
     /// Runs `f` on the router, publishes what it returns, and wakes the routing worker.
     fn route<T>(&self, f: impl FnOnce(&mut RouterState, i64) -> (T, Vec<BusEvent>)) -> T {
+        let value = self.route_quietly(f);
+        self.router_wake.notify_one();
+        value
+    }
+
+    /// [`Self::route`] without waking the routing worker (used by the worker itself, which
+    /// would otherwise wake itself forever).
+    fn route_quietly<T>(&self, f: impl FnOnce(&mut RouterState, i64) -> (T, Vec<BusEvent>)) -> T {
         let now = self.now_ms();
         let (value, events) = {
             let mut r = lock(&self.router);
@@ -242,7 +250,6 @@ impl ChatEngine {
         for e in events {
             self.bus.publish(e);
         }
-        self.router_wake.notify_one();
         value
     }
 

@@ -27,7 +27,7 @@ impl RoutingWorker {
     pub async fn run(self, cancel: CancellationToken) {
         let e = &self.engine;
         loop {
-            e.route(|r, now| ((), r.expire(now)));
+            e.route_quietly(|r, now| ((), r.expire(now)));
             let wait = lock(&e.router)
                 .next_deadline()
                 .map_or(Duration::from_secs(3600), |d| {

@@ -255,7 +255,14 @@ impl RouterState {
         let names: Vec<QueueName> = self.queues.keys().cloned().collect();
         for name in names {
             let mut skipped = VecDeque::new();
-            while let Some((settings, q)) = self.queues.get_mut(&name) {
+            // Stop as soon as nobody can take a chat from this queue: without this, every new
+            // chat would walk the whole queue while all agents are busy.
+            while self
+                .agents
+                .values()
+                .any(|a| a.available() && a.serves(&name))
+                && let Some((settings, q)) = self.queues.get_mut(&name)
+            {
                 let timeout = settings.offer_timeout_ms;
                 let Some(waiting) = q.pop_front() else { break };
                 match self.pick_agent(&name, &waiting.declined_by) {
