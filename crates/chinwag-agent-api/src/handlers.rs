@@ -120,6 +120,19 @@ pub(crate) async fn chat(
     )?))
 }
 
+/// Parses the JSON body as `T`, turns it into an operation, and applies it.
+async fn act_with<T: DeserializeOwned>(
+    st: &AgentState,
+    headers: &HeaderMap,
+    chat: String,
+    bytes: &Bytes,
+    to_op: impl FnOnce(T) -> Result<AgentOp, ApiError>,
+) -> Answer {
+    agent(st, headers)?;
+    let op = to_op(body(bytes)?)?;
+    act(st, headers, chat, op).await
+}
+
 async fn act(st: &AgentState, headers: &HeaderMap, chat: String, op: AgentOp) -> Answer {
     let id = agent(st, headers)?;
     let events = st.engine.agent_act(&id, &ChatId::new(chat), op).await?;
@@ -140,17 +153,12 @@ pub(crate) async fn send(
     Path(chat): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    agent(&st, &headers)?;
-    let b: SendBody = body(&bytes)?;
-    act(
-        &st,
-        &headers,
-        chat,
-        AgentOp::Send {
+    act_with(&st, &headers, chat, &bytes, |b: SendBody| {
+        Ok(AgentOp::Send {
             text: b.text,
             message_type: b.message_type,
-        },
-    )
+        })
+    })
     .await
 }
 
@@ -168,17 +176,12 @@ pub(crate) async fn typing(
     Path(chat): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    agent(&st, &headers)?;
-    let b: TypingBody = body(&bytes)?;
-    act(
-        &st,
-        &headers,
-        chat,
-        AgentOp::Typing {
+    act_with(&st, &headers, chat, &bytes, |b: TypingBody| {
+        Ok(AgentOp::Typing {
             on: b.typing,
             text: b.text,
-        },
-    )
+        })
+    })
     .await
 }
 
@@ -195,9 +198,10 @@ pub(crate) async fn push_url(
     Path(chat): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    agent(&st, &headers)?;
-    let b: UrlBody = body(&bytes)?;
-    act(&st, &headers, chat, AgentOp::PushUrl { url: b.url }).await
+    act_with(&st, &headers, chat, &bytes, |b: UrlBody| {
+        Ok(AgentOp::PushUrl { url: b.url })
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -216,21 +220,16 @@ pub(crate) async fn notice(
     Path(chat): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    agent(&st, &headers)?;
-    let b: NoticeBody = body(&bytes)?;
-    if b.attributes.as_ref().is_some_and(|a| !a.is_object()) {
-        return Err(ApiError::bad_request("attributes must be a JSON object"));
-    }
-    act(
-        &st,
-        &headers,
-        chat,
-        AgentOp::Notice {
+    act_with(&st, &headers, chat, &bytes, |b: NoticeBody| {
+        if b.attributes.as_ref().is_some_and(|a| !a.is_object()) {
+            return Err(ApiError::bad_request("attributes must be a JSON object"));
+        }
+        Ok(AgentOp::Notice {
             text: b.text,
             custom: b.custom,
             attributes: b.attributes,
-        },
-    )
+        })
+    })
     .await
 }
 
