@@ -6,7 +6,6 @@ use crate::ids::{
     AgentId, ChatId, EventIndex, NodeAlias, ParticipantId, SecureKey, ServiceName, UserId,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A participant of one chat.
@@ -111,25 +110,20 @@ impl Session {
             record,
             events: Vec::new(),
         };
-        let mut change = Change {
-            record: Some(session.record.clone()),
-            events: Vec::new(),
-        };
-        if let Some(client) = session.record.participants.first() {
-            let ev = session.make_event(EventKind::ParticipantJoined, client.party(), None, now_ms);
-            change.events.push(ev);
+        if let Some(join) = session.event_from(CLIENT, EventKind::ParticipantJoined, None, now_ms) {
+            session.events.push(join);
         }
-        if let (Some(text), Some(client)) = (first_text, session.record.participants.first())
-            && !text.is_empty()
+        if let Some(text) = first_text.filter(|t| !t.is_empty())
+            && let Some(mut msg) =
+                session.event_from(CLIENT, EventKind::Message, Some(text), now_ms)
         {
-            let mut ev = Event {
-                index: EventIndex(2),
-                ..session.make_event(EventKind::Message, client.party(), Some(text), now_ms)
-            };
-            ev.message_type = Some("text".into());
-            change.events.push(ev);
+            msg.message_type = Some("text".into());
+            session.events.push(msg);
         }
-        session.events.extend(change.events.iter().cloned());
+        let change = Change {
+            record: Some(session.record.clone()),
+            events: session.events.clone(),
+        };
         (session, change)
     }
 
@@ -324,9 +318,4 @@ pub fn client_participant(nickname: &str, now_ms: i64) -> Participant {
         left_ms: None,
         read_up_to: None,
     }
-}
-
-/// Empty attached data.
-pub fn no_data() -> UserData {
-    BTreeMap::new()
 }

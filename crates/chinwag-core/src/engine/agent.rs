@@ -147,46 +147,36 @@ impl ChatEngine {
     /// The agent's presence, chats and offers.
     pub fn agent_status(&self, agent: &AgentId) -> AgentStatus {
         let r = lock(&self.router);
-        let offers_of = |a: &crate::routing::AgentPresence| {
-            let mut v: Vec<ChatId> = a.offers.iter().cloned().collect();
-            v.sort();
-            v
+        let mut status = AgentStatus {
+            id: agent.clone(),
+            name: String::new(),
+            logged_in: false,
+            ready: false,
+            capacity: 0,
+            chats: Vec::new(),
+            offers: Vec::new(),
         };
-        match r.agent(agent) {
-            Some(a) => {
-                let mut chats: Vec<ChatId> = a.chats.iter().cloned().collect();
-                chats.sort();
-                let offers = offers_of(a)
-                    .into_iter()
-                    .filter_map(|c| {
-                        let o = r.offer(&c)?;
-                        Some(OfferView {
-                            chat_id: c,
-                            service: o.waiting.service.clone(),
-                            expires_ms: o.expires_ms,
-                        })
+        if let Some(a) = r.agent(agent) {
+            status.name.clone_from(&a.account.name);
+            (status.logged_in, status.ready, status.capacity) =
+                (a.logged_in, a.ready, a.account.capacity);
+            status.chats = a.chats.iter().cloned().collect();
+            status.chats.sort();
+            status.offers = a
+                .offers
+                .iter()
+                .filter_map(|c| {
+                    let o = r.offer(c)?;
+                    Some(OfferView {
+                        chat_id: c.clone(),
+                        service: o.waiting.service.clone(),
+                        expires_ms: o.expires_ms,
                     })
-                    .collect();
-                AgentStatus {
-                    id: agent.clone(),
-                    name: a.account.name.clone(),
-                    logged_in: a.logged_in,
-                    ready: a.ready,
-                    capacity: a.account.capacity,
-                    chats,
-                    offers,
-                }
-            }
-            None => AgentStatus {
-                id: agent.clone(),
-                name: String::new(),
-                logged_in: false,
-                ready: false,
-                capacity: 0,
-                chats: Vec::new(),
-                offers: Vec::new(),
-            },
+                })
+                .collect();
+            status.offers.sort_by(|x, y| x.chat_id.cmp(&y.chat_id));
         }
+        status
     }
 
     /// Accepts an offered chat: the agent joins it (`ParticipantJoined` for the customer).

@@ -146,11 +146,12 @@ impl ChatEngine {
         if result.is_err() {
             service.open.fetch_sub(1, Ordering::AcqRel);
         }
-        let (slot, queue) = result?;
+        let slot = result?;
+        let queue = &service.settings.queue;
         let view = ChatView::of(&lock(&slot.state), selection);
         let (chat_id, since) = (view.chat_id.clone(), self.now_ms());
         self.route(|r, _| {
-            r.enqueue(&queue, chat_id, service.settings.name.clone(), since);
+            r.enqueue(queue, chat_id, service.settings.name.clone(), since);
             ((), Vec::new())
         });
         Ok(view)
@@ -161,7 +162,7 @@ impl ChatEngine {
         req: NewChat,
         name: String,
         service: &ServiceName,
-    ) -> Result<(Arc<Slot>, crate::ids::QueueName), CoreError> {
+    ) -> Result<Arc<Slot>, CoreError> {
         let ids = FreshIds::generate().map_err(|_| CoreError::Random)?;
         let now = self.now_ms();
         let clean = |s: Option<String>| s.filter(|s| !s.is_empty());
@@ -188,10 +189,7 @@ impl ChatEngine {
                 events: change.events.clone(),
             })
             .await?;
-        let slot = Arc::new(Slot {
-            gate: tokio::sync::Mutex::new(()),
-            state: std::sync::Mutex::new(session),
-        });
+        let slot = Slot::new(session);
         self.sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -203,12 +201,7 @@ impl ChatEngine {
                 event: Arc::new(event),
             });
         }
-        let queue = self
-            .services
-            .get(service)
-            .map(|s| s.settings.queue.clone())
-            .ok_or(CoreError::UnknownService)?;
-        Ok((slot, queue))
+        Ok(slot)
     }
 
     fn authorize(&self, creds: Credentials<'_>) -> Result<Arc<Slot>, CoreError> {
@@ -277,21 +270,12 @@ impl ChatEngine {
             )
             .await?;
         if ended_now {
-            let mut all = agents;
-            all.extend(
-                lock(&slot.state)
-                    .record
-                    .participants
-                    .iter()
-                    .filter_map(|p| p.agent_id.clone()),
-            );
-            all.dedup();
-            self.on_ended(&service, &view.chat_id, all);
-        }
-        if let Some(index) = receipt {
+            // The customer's leave removes no agent, so the present agents are all of them.
+            self.on_ended(&service, &view.chat_id, agents);
+        } else if let Some(index) = receipt {
             self.bus.publish(BusEvent::ReadReceipt {
                 chat_id: view.chat_id.clone(),
-                agents: agents_of(&slot).into(),
+                agents: agents.into(),
                 participant_id: CLIENT,
                 index,
             });
@@ -300,19 +284,15 @@ impl ChatEngine {
     }
 }
 
-fn agents_of(slot: &Slot) -> Vec<crate::ids::AgentId> {
-    lock(&slot.state).present_agents()
-}
-
 fn validate_op(op: &CustomerOp, max: usize) -> Result<(), CoreError> {
-    let texts: [Option<&str>; 1] = [match op {
-        CustomerOp::Send { text, .. } => Some(text),
+    let text = match op {
+        CustomerOp::Send { text, .. } => Some(text.as_str()),
         CustomerOp::StartTyping { text } | CustomerOp::StopTyping { text } => text.as_deref(),
-        CustomerOp::PushUrl { url } => Some(url),
+        CustomerOp::PushUrl { url } => Some(url.as_str()),
         CustomerOp::CustomNotice { text, .. } => text.as_deref(),
         _ => None,
-    }];
-    for t in texts.into_iter().flatten() {
+    };
+    if let Some(t) = text {
         validate::text_len(t, max)?;
     }
     match op {

@@ -41,6 +41,15 @@ pub(crate) struct Slot {
     state: Mutex<Session>,
 }
 
+impl Slot {
+    fn new(session: Session) -> Arc<Self> {
+        Arc::new(Self {
+            gate: tokio::sync::Mutex::new(()),
+            state: Mutex::new(session),
+        })
+    }
+}
+
 /// Per-service runtime state.
 #[derive(Debug)]
 struct ServiceState {
@@ -79,7 +88,7 @@ impl ChatEngine {
     ) -> Result<Arc<Self>, CoreError> {
         let mut stored = store.load_open().await?;
         stored.sort_by_key(|s| s.record.created_ms);
-        let services = settings
+        let services: HashMap<ServiceName, ServiceState> = settings
             .services
             .iter()
             .map(|s| {
@@ -94,14 +103,13 @@ impl ChatEngine {
             .collect();
         let mut router = RouterState::new(&settings.queues, &settings.agents);
         let mut sessions = HashMap::with_capacity(stored.len());
-        let engine_services: &HashMap<ServiceName, ServiceState> = &services;
         for s in stored {
             let session = Session {
                 record: s.record,
                 events: s.events,
             };
             let chat_id = session.record.chat_id.clone();
-            if let Some(svc) = engine_services.get(&session.record.service) {
+            if let Some(svc) = services.get(&session.record.service) {
                 svc.open.fetch_add(1, Ordering::Relaxed);
                 let agents = session.present_agents();
                 if agents.is_empty() {
@@ -116,13 +124,7 @@ impl ChatEngine {
                     router.restore_assignment(&a, chat_id.clone());
                 }
             }
-            sessions.insert(
-                chat_id,
-                Arc::new(Slot {
-                    gate: tokio::sync::Mutex::new(()),
-                    state: Mutex::new(session),
-                }),
-            );
+            sessions.insert(chat_id, Slot::new(session));
         }
         tracing::info!(sessions = sessions.len(), "chat engine opened");
         Ok(Arc::new(Self {
@@ -198,21 +200,22 @@ impl ChatEngine {
         after: impl FnOnce(&Session) -> T,
     ) -> Result<T, CoreError> {
         let _gate = slot.gate.lock().await;
-        let (change, agents_before) = {
+        let (chat_id, change, agents_before) = {
             let s = lock(&slot.state);
-            (compute(&s)?, s.present_agents())
+            (s.record.chat_id.clone(), compute(&s)?, s.present_agents())
         };
-        let commit = Commit {
-            chat_id: lock(&slot.state).record.chat_id.clone(),
-            record: change.record.clone(),
-            events: change.events.clone(),
-        };
-        if commit.record.is_some() || !commit.events.is_empty() {
+        if change.record.is_some() || !change.events.is_empty() {
+            let commit = Commit {
+                chat_id: chat_id.clone(),
+                record: change.record.clone(),
+                events: change.events.clone(),
+            };
             self.store.commit(commit).await?;
         }
-        let events = change.events.clone();
         let mut s = lock(&slot.state);
+        let first_new = s.events.len();
         s.apply(change);
+        // Agents present before or after: an agent who just left still sees its own leave.
         let mut agents = s.present_agents();
         for a in agents_before {
             if !agents.contains(&a) {
@@ -220,11 +223,11 @@ impl ChatEngine {
             }
         }
         let agents: Arc<[_]> = agents.into();
-        for event in events {
+        for event in &s.events[first_new..] {
             self.bus.publish(BusEvent::Transcript {
-                chat_id: s.record.chat_id.clone(),
+                chat_id: chat_id.clone(),
                 agents: agents.clone(),
-                event: Arc::new(event),
+                event: Arc::new(event.clone()),
             });
         }
         Ok(after(&s))

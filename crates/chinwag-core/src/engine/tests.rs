@@ -209,3 +209,41 @@ async fn reopening_restores_sessions_and_assignments() -> Result<(), CoreError> 
     assert_eq!(offers, vec![b.chat_id], "the unanswered chat queued again");
     Ok(())
 }
+
+#[test]
+fn the_routing_worker_sleeps_until_there_is_work() -> Result<(), CoreError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let rt = runtime().map_err(|_| CoreError::Unavailable)?;
+    let (e, _) = rt.block_on(engine(10))?;
+    let worker = RoutingWorker::new(e.clone());
+    let passes = worker.passes();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    // Its own thread and runtime, never joined: a worker that spins fails the assertions
+    // below instead of hanging the test's runtime at shutdown.
+    std::thread::spawn(move || {
+        if let Ok(rt) = runtime() {
+            rt.block_on(worker.run(stop));
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        passes.load(Relaxed),
+        1,
+        "an idle worker makes one pass, then sleeps (it must not wake itself)"
+    );
+    rt.block_on(e.request_chat(new_chat(), Selection::Nothing))?;
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        passes.load(Relaxed),
+        2,
+        "one new chat wakes it exactly once"
+    );
+    cancel.cancel();
+    Ok(())
+}

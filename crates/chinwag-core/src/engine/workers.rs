@@ -3,6 +3,7 @@
 
 use super::{ChatEngine, lock};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -10,12 +11,21 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug)]
 pub struct RoutingWorker {
     engine: Arc<ChatEngine>,
+    passes: Arc<AtomicU64>,
 }
 
 impl RoutingWorker {
     /// The worker for `engine`.
     pub fn new(engine: Arc<ChatEngine>) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            passes: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many passes the worker has made (one per wake-up or deadline).
+    pub fn passes(&self) -> Arc<AtomicU64> {
+        self.passes.clone()
     }
 
     /// Worker name for logs and health.
@@ -27,6 +37,7 @@ impl RoutingWorker {
     pub async fn run(self, cancel: CancellationToken) {
         let e = &self.engine;
         loop {
+            self.passes.fetch_add(1, Ordering::Relaxed);
             e.route_quietly(|r, now| ((), r.expire(now)));
             let wait = lock(&e.router)
                 .next_deadline()

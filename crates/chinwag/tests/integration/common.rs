@@ -4,7 +4,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -91,10 +91,6 @@ impl Server {
         let (data, config, port) = (self.data.clone(), self.config.clone(), self.port);
         std::mem::forget(self);
         Self::start_on(data, config, port).await
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data
     }
 
     pub fn gms(&self, service: &str) -> String {
