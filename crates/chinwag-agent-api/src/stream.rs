@@ -42,6 +42,7 @@ fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
             chat_id,
             agents,
             event,
+            ..
         } if agents.contains(me) => {
             json!({"type": "event", "chat_id": chat_id, "event": event})
         }

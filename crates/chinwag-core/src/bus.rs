@@ -29,6 +29,10 @@ pub enum BusEvent {
         agents: Arc<[AgentId]>,
         /// The event.
         event: Arc<Event>,
+        /// The chat had ended once this event was applied.
+        ended: bool,
+        /// A supervisor was present once this event was applied.
+        monitored: bool,
     },
     /// A chat was offered to an agent.
     Offered {

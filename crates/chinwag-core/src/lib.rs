@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`ids`]: newtype identifiers (chat, user, secure key, agent, participant, index).
+//! - [`comet_key`]: the self-describing CometD `secureKey`.
 //! - [`event`]: transcript events and the parties that produce them.
 //! - [`session`]: one chat session's state and the pure rules that turn operations into events.
 //! - [`ports`]: the traits the engine needs from the outside (store, clock, event bus).
@@ -15,6 +16,7 @@
 //! the typed operations defined here, and storage backends implement [`ports::ChatStore`].
 
 pub mod bus;
+pub mod comet_key;
 pub mod engine;
 pub mod error;
 pub mod event;

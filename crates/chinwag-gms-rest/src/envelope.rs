@@ -1,56 +1,8 @@
 //! The success envelope of GMS Chat API v2 and the event format inside it, field for field.
 
 use chinwag_core::engine::ChatView;
-use chinwag_core::event::{Event, UserData};
+use chinwag_gms_wire::WireEvent;
 use serde::Serialize;
-
-/// `from` of an event.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireParty<'a> {
-    nickname: &'a str,
-    participant_id: u32,
-    #[serde(rename = "type")]
-    party_type: &'static str,
-}
-
-/// One event as GMS clients read it.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WireEvent<'a> {
-    from: WireParty<'a>,
-    index: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message_type: Option<&'a str>,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    utc_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_data: Option<&'a UserData>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event_attributes: Option<&'a serde_json::Value>,
-}
-
-impl<'a> From<&'a Event> for WireEvent<'a> {
-    fn from(e: &'a Event) -> Self {
-        Self {
-            from: WireParty {
-                nickname: &e.from.nickname,
-                participant_id: e.from.participant_id.0,
-                party_type: e.from.party_type.as_str(),
-            },
-            index: e.index.0,
-            text: e.text.as_deref(),
-            message_type: e.message_type.as_deref(),
-            kind: e.kind.as_str(),
-            utc_time: e.utc_time_ms,
-            user_data: e.user_data.as_deref(),
-            event_attributes: e.event_attributes.as_deref(),
-        }
-    }
-}
 
 /// The response envelope (§1.3): field order as in the GMS samples.
 #[derive(Serialize)]

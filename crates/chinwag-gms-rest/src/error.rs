@@ -63,37 +63,24 @@ impl GmsError {
 
 impl From<CoreError> for GmsError {
     fn from(e: CoreError) -> Self {
-        let advice = e.to_string();
-        match e {
-            CoreError::UnknownService => Self::not_found(advice),
-            CoreError::ChatNotFound => Self::bad_request(404, advice),
-            CoreError::ChatEnded => Self {
-                chat_ended: true,
-                ..Self::bad_request(404, advice)
-            },
-            CoreError::NameRequired => Self::bad_request(161, advice),
-            CoreError::FirstNameRequired => Self::bad_request(102, advice),
-            CoreError::LastNameRequired => Self::bad_request(103, advice),
-            CoreError::InvalidEmail => Self::bad_request(364, advice),
-            CoreError::MessageTooLong { .. } => Self::bad_request(204, advice),
-            CoreError::ServiceFull => Self::bad_request(240, advice),
-            CoreError::InvalidArgument(_) => Self::invalid(advice),
-            CoreError::Unavailable => Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: 503,
-                advice,
-                chat_ended: false,
-            },
-            CoreError::Unauthorized => Self::unauthorized(),
-            CoreError::NotLoggedIn | CoreError::NoSuchOffer | CoreError::NotInChat => {
-                Self::bad_request(404, advice)
-            }
-            CoreError::Store(_) | CoreError::Random => Self {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: 500,
-                advice: "unexpected service error".into(),
-                chat_ended: false,
-            },
+        let c = chinwag_gms_wire::code_of(&e);
+        let status = match (&e, c.code) {
+            (CoreError::UnknownService, _) => StatusCode::NOT_FOUND,
+            (CoreError::Unauthorized, _) => StatusCode::UNAUTHORIZED,
+            (_, 503) => StatusCode::SERVICE_UNAVAILABLE,
+            (_, 500) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let advice = if c.internal {
+            "unexpected service error".into()
+        } else {
+            e.to_string()
+        };
+        Self {
+            status,
+            code: c.code,
+            advice,
+            chat_ended: c.chat_ended,
         }
     }
 }

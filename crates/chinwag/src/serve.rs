@@ -50,7 +50,32 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     tracing::info!(worker = retention.name(), "starting worker");
     workers.spawn(retention.run(shutdown.clone()));
 
-    let app = Router::new()
+    let basic_auth = cfg
+        .services
+        .iter()
+        .filter_map(|(name, s)| {
+            s.basic_auth
+                .as_ref()
+                .map(|b| (name.clone(), (b.username.clone(), b.password.clone())))
+        })
+        .collect();
+    let (bayeux, gms) = chinwag_gms_cometd::build(
+        engine.clone(),
+        cfg.cometd.bayeux(),
+        basic_auth,
+        cfg.cometd.broadcast,
+    );
+    let mut app = Router::new();
+    if cfg.cometd.enabled {
+        let notify = chinwag_gms_cometd::NotifyWorker::new(gms, bayeux.clone());
+        tracing::info!(worker = notify.name(), "starting worker");
+        workers.spawn(notify.run(shutdown.clone()));
+        let sweep = chinwag_bayeux::SweepWorker::new(bayeux.clone());
+        tracing::info!(worker = sweep.name(), "starting worker");
+        workers.spawn(sweep.run(shutdown.clone()));
+        app = app.merge(bayeux.router(&cfg.cometd.path));
+    }
+    let app = app
         .merge(chinwag_gms_rest::router(chinwag_gms_rest::GmsState {
             engine: engine.clone(),
             access: Arc::new(validated.access),

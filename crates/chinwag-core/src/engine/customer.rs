@@ -199,6 +199,8 @@ impl ChatEngine {
                 chat_id: ids.chat_id.clone(),
                 agents: Arc::new([]),
                 event: Arc::new(event),
+                ended: false,
+                monitored: false,
             });
         }
         Ok(slot)

@@ -223,11 +223,14 @@ impl ChatEngine {
             }
         }
         let agents: Arc<[_]> = agents.into();
+        let (ended, monitored) = (s.ended(), s.monitored());
         for event in &s.events[first_new..] {
             self.bus.publish(BusEvent::Transcript {
                 chat_id: chat_id.clone(),
                 agents: agents.clone(),
                 event: Arc::new(event.clone()),
+                ended,
+                monitored,
             });
         }
         Ok(after(&s))

@@ -28,6 +28,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         cfg.server.max_body_bytes >= 1024,
         "server.max_body_bytes must be at least 1024"
     );
+    cfg.cometd.check().map_err(anyhow::Error::msg)?;
     let mut services = Vec::new();
     let mut access = HashMap::new();
     for (name, s) in &cfg.services {

@@ -1,0 +1,191 @@
+//! `/meta/connect`: acknowledge acked batches, decide whether to hold, hold (long-polling),
+//! and finish with the queued deliveries followed by the connect reply.
+
+use super::{Request, handshake_advice};
+use crate::ext::{Timesync, acked_batch};
+use crate::message::{Message, Reply, errors};
+use crate::server::BayeuxServer;
+use crate::session::{Parked, Removal, Session};
+use serde_json::{Value, json};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A connect to answer, now or after holding it.
+pub(crate) struct ConnectPlan {
+    /// Its session.
+    pub session: Arc<Session>,
+    id: Option<Value>,
+    /// How long it may be held.
+    pub hold: Duration,
+    generation: u64,
+    timesync: Option<Timesync>,
+    multiple_clients: bool,
+}
+
+impl ConnectPlan {
+    /// Whether it must be answered now: the session ended, a newer connect replaced it,
+    /// something is queued for it, or a callback-polling request released it.
+    pub(crate) fn ready(&self) -> bool {
+        let st = self.session.state();
+        st.removed.is_some()
+            || st.connect_gen != self.generation
+            || !st.queue.is_empty()
+            || self.session.release.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl BayeuxServer {
+    pub(super) fn connect(&self, msg: Message, req: &Request) -> Result<ConnectPlan, Reply> {
+        let session = self.session_for(&msg, req)?;
+        if msg.connection_type.as_deref().is_none_or(str::is_empty) {
+            return Err(Reply::to("/meta/connect", msg.id).fail(
+                errors::missing("connectionType"),
+                Some(self.retry_advice(req.transport)),
+            ));
+        }
+        let cap = self.inner.config.timeout;
+        let asked = msg
+            .advice
+            .as_ref()
+            .and_then(|a| a.get("timeout"))
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis);
+        let state = {
+            let mut st = session.state();
+            if st.ack
+                && let Some(n) = acked_batch(msg.ext.as_ref())
+            {
+                st.acknowledge(n);
+            }
+            st.transport = req.transport;
+            let now = !st.connected || !st.unacked.is_empty() || !st.queue.is_empty();
+            st.connected = true;
+            st.connect_gen += 1;
+            (st.connect_gen, now)
+        };
+        let (generation, now) = state;
+        session.release.store(false, Ordering::Release);
+        // Wake (and so supersede) a connect already held for this session.
+        session.wake.notify_waiters();
+        Ok(ConnectPlan {
+            session,
+            id: msg.id,
+            hold: if now {
+                Duration::ZERO
+            } else {
+                asked.map_or(cap, |a| a.min(cap))
+            },
+            generation,
+            timesync: Timesync::read(msg.ext.as_ref()),
+            multiple_clients: false,
+        })
+    }
+}
+
+/// Releases a browser's held-connect slot however the hold ends (including a dropped request).
+struct BrowserSlot<'a> {
+    server: &'a BayeuxServer,
+    browser: Option<Arc<str>>,
+}
+
+impl Drop for BrowserSlot<'_> {
+    fn drop(&mut self) {
+        if let Some(b) = &self.browser {
+            self.server.inner.registry.unhold(b);
+        }
+    }
+}
+
+/// Holds a long-poll connect until something is ready or its time is up. A browser that
+/// already holds its quota of connects gets `multiple-clients` advice instead.
+pub(crate) async fn hold_connect(server: &BayeuxServer, plan: &mut ConnectPlan, req: &Request) {
+    if plan.hold.is_zero() {
+        return;
+    }
+    let browser = req.browser.clone().or_else(|| plan.session.browser.clone());
+    if let Some(b) = &browser
+        && !server
+            .inner
+            .registry
+            .hold(b, server.inner.config.max_sessions_per_browser)
+    {
+        plan.multiple_clients = true;
+        return;
+    }
+    let _slot = BrowserSlot { server, browser };
+    let _parked = Parked::new(plan.session.clone());
+    let deadline = Instant::now() + plan.hold;
+    loop {
+        let mut notified = pin!(plan.session.wake.notified());
+        notified.as_mut().enable();
+        if plan.ready() {
+            return;
+        }
+        tokio::select! {
+            () = notified => {}
+            () = tokio::time::sleep_until(deadline) => return,
+        }
+    }
+}
+
+/// Answers a connect: queued deliveries first, then the reply (with advice, ack batch and
+/// timesync).
+pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<String> {
+    let mut reply = Reply::to("/meta/connect", plan.id.clone());
+    let mut st = plan.session.state();
+    if let Some(why) = st.removed {
+        drop(st);
+        let reply = match why {
+            Removal::Disconnected => Reply {
+                successful: true,
+                advice: Some(json!({"reconnect": "none", "interval": 0})),
+                ..reply
+            },
+            Removal::Shutdown => reply.fail(
+                errors::UNKNOWN_CLIENT.into(),
+                Some(json!({"reconnect": "handshake", "interval": jitter_ms(2_000)})),
+            ),
+            Removal::Expired | Removal::Overflow => {
+                reply.fail(errors::UNKNOWN_CLIENT.into(), Some(handshake_advice()))
+            }
+        };
+        return vec![server.outgoing(reply)];
+    }
+    let transport = st.transport;
+    let mut out: Vec<String> = Vec::new();
+    if st.connect_gen == plan.generation {
+        let (msgs, batch) = st.take_for_connect();
+        st.last_active = std::time::Instant::now();
+        drop(st);
+        out.extend(msgs.iter().map(|m| m.to_string()));
+        if let Some(b) = batch {
+            reply.ext("ack", json!(b));
+        }
+    } else {
+        drop(st);
+    }
+    let mut advice = server.retry_advice(transport);
+    if plan.multiple_clients {
+        advice["multiple-clients"] = json!(true);
+        advice["interval"] = json!(server.inner.config.multi_session_interval.as_millis());
+    }
+    reply.successful = true;
+    reply.advice = Some(advice);
+    if let Some(t) = plan.timesync {
+        reply.ext("timesync", t.answer());
+    }
+    out.push(server.outgoing(reply));
+    out
+}
+
+/// A random delay below `max_ms`, so clients told to come back do not return in lockstep.
+fn jitter_ms(max_ms: u64) -> u64 {
+    let mut b = [0u8; 8];
+    match getrandom::fill(&mut b) {
+        Ok(()) => u64::from_le_bytes(b) % max_ms.max(1),
+        Err(_) => max_ms / 2,
+    }
+}

@@ -1,0 +1,95 @@
+//! `/meta/handshake`: version and transport negotiation, authorization, the new session, the
+//! browser cookie, and the ack/timesync extensions.
+
+use super::Request;
+use crate::config::Transport;
+use crate::ext::{Timesync, wants_ack};
+use crate::message::{Message, Reply, errors};
+use crate::server::BayeuxServer;
+use crate::session::{ClientId, Session, random_hex};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+type Handshaken = (Reply, Option<Arc<Session>>, Option<Arc<str>>);
+
+impl BayeuxServer {
+    pub(super) fn handshake(&self, msg: Message, req: &Request) -> Handshaken {
+        let reply = Reply::to("/meta/handshake", msg.id.clone());
+        let fail = |error: String, reconnect: &str| {
+            (
+                Reply::to("/meta/handshake", msg.id.clone())
+                    .fail(error, Some(json!({"reconnect": reconnect, "interval": 0}))),
+                None,
+                None,
+            )
+        };
+        match &msg.version {
+            Some(Value::String(v)) if v.starts_with('1') => {}
+            Some(_) => return fail(errors::invalid("version", "version_unsupported"), "none"),
+            None => return fail(errors::missing("version"), "none"),
+        }
+        let offered = self.inner.config.transports();
+        let Some(theirs) = &msg.supported_connection_types else {
+            return fail(errors::missing("supportedConnectionTypes"), "none");
+        };
+        if !offered
+            .iter()
+            .any(|t| theirs.iter().any(|c| c == t.as_str()))
+        {
+            return fail(
+                format!("301:{}:connection types not supported", theirs.join(",")),
+                "none",
+            );
+        }
+        if let Err(d) = self.inner.authorizer.handshake(msg.ext.as_ref()) {
+            return fail(errors::denied("handshake", &d.0), "none");
+        }
+        let Ok(id) = ClientId::generate() else {
+            return fail("500::random_source_failed".into(), "retry");
+        };
+        let (browser, new_browser) = match (&req.browser, req.transport.is_http()) {
+            (Some(b), _) => (Some(b.clone()), None),
+            (None, true) => match random_hex::<12>() {
+                Ok(b) => {
+                    let b: Arc<str> = b.into();
+                    (Some(b.clone()), Some(b))
+                }
+                Err(_) => return fail("500::random_source_failed".into(), "retry"),
+            },
+            (None, false) => (None, None),
+        };
+        let session = Arc::new(Session::new(id.clone(), browser, req.transport));
+        let mut reply = Reply {
+            successful: true,
+            version: Some("1.0"),
+            supported_connection_types: Some(offered.iter().map(|t| t.as_str()).collect()),
+            client_id: Some(id.as_str().to_owned()),
+            advice: Some(self.retry_advice(req.transport)),
+            ..reply
+        };
+        if wants_ack(msg.ext.as_ref()) {
+            session.state().ack = true;
+            reply.ext("ack", Value::Bool(true));
+        }
+        if let Some(t) = Timesync::read(msg.ext.as_ref()) {
+            reply.ext("timesync", t.answer());
+        }
+        self.inner.registry.insert(session.clone());
+        for l in &self.inner.listeners {
+            l.added(&id);
+        }
+        (reply, Some(session), new_browser)
+    }
+
+    /// The complete advice for a healthy session (clients reset omitted fields to their
+    /// defaults, so every field is always sent).
+    pub(crate) fn retry_advice(&self, _transport: Transport) -> Value {
+        let c = &self.inner.config;
+        json!({
+            "reconnect": "retry",
+            "interval": c.interval.as_millis(),
+            "timeout": c.timeout.as_millis(),
+            "maxInterval": c.max_interval.as_millis(),
+        })
+    }
+}

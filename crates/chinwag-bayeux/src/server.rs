@@ -1,0 +1,206 @@
+//! [`BayeuxServer`]: the shared server state and the API an application uses — build it with
+//! hooks, mount its router, deliver to one client, publish to a channel, disconnect a client.
+
+use crate::channel::{Channel, ChannelKind};
+use crate::config::BayeuxConfig;
+use crate::hooks::{AllowAll, Authorizer, Extension, ServiceHandler, SessionListener};
+use crate::message::delivery;
+use crate::registry::Registry;
+use crate::session::{ClientId, Queued, Removal, Session};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Why a delivery was not made.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DeliverError {
+    /// No such session (gone or never existed).
+    #[error("unknown client")]
+    UnknownClient,
+    /// The data could not be encoded.
+    #[error("data could not be encoded as JSON")]
+    Encode,
+}
+
+/// Shared internals.
+pub(crate) struct Inner {
+    pub(crate) config: BayeuxConfig,
+    pub(crate) registry: Registry,
+    pub(crate) services: Vec<(String, Arc<dyn ServiceHandler>)>,
+    pub(crate) authorizer: Arc<dyn Authorizer>,
+    pub(crate) extensions: Vec<Arc<dyn Extension>>,
+    pub(crate) listeners: Vec<Arc<dyn SessionListener>>,
+}
+
+/// A Bayeux server. Cheap to clone.
+#[derive(Clone)]
+pub struct BayeuxServer {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for BayeuxServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BayeuxServer")
+            .field("sessions", &self.inner.registry.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`BayeuxServer`] with its hooks.
+pub struct Builder {
+    inner: Inner,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder").finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// Handles `/service/**` messages matching `pattern` (exact, `/x/*` or `/x/**`).
+    pub fn service(mut self, pattern: &str, handler: Arc<dyn ServiceHandler>) -> Self {
+        self.inner.services.push((pattern.to_owned(), handler));
+        self
+    }
+    /// Sets the authorizer.
+    pub fn authorizer(mut self, a: Arc<dyn Authorizer>) -> Self {
+        self.inner.authorizer = a;
+        self
+    }
+    /// Adds an extension.
+    pub fn extension(mut self, e: Arc<dyn Extension>) -> Self {
+        self.inner.extensions.push(e);
+        self
+    }
+    /// Adds a session listener.
+    pub fn listener(mut self, l: Arc<dyn SessionListener>) -> Self {
+        self.inner.listeners.push(l);
+        self
+    }
+    /// The server.
+    pub fn build(self) -> BayeuxServer {
+        BayeuxServer {
+            inner: Arc::new(self.inner),
+        }
+    }
+}
+
+impl BayeuxServer {
+    /// A builder with `config` and no hooks.
+    pub fn builder(config: BayeuxConfig) -> Builder {
+        Builder {
+            inner: Inner {
+                config,
+                registry: Registry::default(),
+                services: Vec::new(),
+                authorizer: Arc::new(AllowAll),
+                extensions: Vec::new(),
+                listeners: Vec::new(),
+            },
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &BayeuxConfig {
+        &self.inner.config
+    }
+
+    /// Live sessions.
+    pub fn session_count(&self) -> usize {
+        self.inner.registry.len()
+    }
+
+    /// Whether `client` is a live session.
+    pub fn is_connected(&self, client: &ClientId) -> bool {
+        self.inner.registry.get(client.as_str()).is_some()
+    }
+
+    /// Sends `data` on `channel` to one client only (service replies, private notices).
+    pub fn deliver<T: Serialize + ?Sized>(
+        &self,
+        client: &ClientId,
+        channel: &str,
+        data: &T,
+    ) -> Result<(), DeliverError> {
+        let data = serde_json::to_string(data).map_err(|_| DeliverError::Encode)?;
+        let session = self
+            .inner
+            .registry
+            .get(client.as_str())
+            .ok_or(DeliverError::UnknownClient)?;
+        self.push(&session, delivery(channel, &data).into())
+    }
+
+    /// Publishes `data` to every subscriber of the broadcast `channel`; returns how many.
+    pub fn publish<T: Serialize + ?Sized>(
+        &self,
+        channel: &str,
+        data: &T,
+    ) -> Result<usize, DeliverError> {
+        let data = serde_json::to_string(data).map_err(|_| DeliverError::Encode)?;
+        Ok(self.broadcast(channel, &data))
+    }
+
+    /// Ends a client's session from the server side; its held connect is told not to retry.
+    pub fn disconnect(&self, client: &ClientId) {
+        if let Some(s) = self.inner.registry.get(client.as_str()) {
+            self.remove(&s, Removal::Disconnected);
+        }
+    }
+
+    /// Ends every session (shutdown): held connects are answered with `reconnect: handshake`.
+    pub fn close_all(&self) {
+        for s in self.inner.registry.all() {
+            self.remove(&s, Removal::Shutdown);
+        }
+    }
+
+    /// Encodes once and queues to every subscriber of `channel`.
+    pub(crate) fn broadcast(&self, channel: &str, data: &str) -> usize {
+        if Channel::concrete(channel).map(|c| c.kind()) != Ok(ChannelKind::Broadcast) {
+            return 0;
+        }
+        let targets = self.inner.registry.subscribers(channel);
+        if targets.is_empty() {
+            return 0;
+        }
+        let msg: Arc<str> = delivery(channel, data).into();
+        let mut n = 0;
+        for s in targets {
+            if self.push(&s, msg.clone()).is_ok() {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    fn push(&self, session: &Arc<Session>, msg: Arc<str>) -> Result<(), DeliverError> {
+        match session.enqueue(msg, self.inner.config.max_queue) {
+            Queued::Ok => Ok(()),
+            Queued::Gone => Err(DeliverError::UnknownClient),
+            Queued::Full => {
+                tracing::warn!(client = %session.id, "client queue full: dropping the session");
+                self.remove(session, Removal::Overflow);
+                Err(DeliverError::UnknownClient)
+            }
+        }
+    }
+
+    /// Removes a session and tells the listeners.
+    pub(crate) fn remove(&self, session: &Session, why: Removal) {
+        if self.inner.registry.remove(session, why) {
+            for l in &self.inner.listeners {
+                l.removed(&session.id, why);
+            }
+        }
+    }
+
+    /// The handler for a service channel.
+    pub(crate) fn service_for(&self, channel: &str) -> Option<Arc<dyn ServiceHandler>> {
+        self.inner
+            .services
+            .iter()
+            .find(|(p, _)| p == channel || crate::channel::matches(p, channel))
+            .map(|(_, h)| h.clone())
+    }
+}

@@ -1,0 +1,93 @@
+//! The notifier: a named worker that turns transcript events from the engine's bus into
+//! unsolicited notifications (exactly one event each) for the CometD clients watching.
+
+use crate::GmsCometd;
+use chinwag_bayeux::BayeuxServer;
+use chinwag_core::bus::BusEvent;
+use chinwag_core::engine::{Credentials, CustomerOp, Selection};
+use chinwag_core::ids::EventIndex;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+/// Forwards bus events to watchers.
+#[derive(Debug)]
+pub struct NotifyWorker {
+    gms: Arc<GmsCometd>,
+    server: BayeuxServer,
+    rx: tokio::sync::broadcast::Receiver<BusEvent>,
+}
+
+impl NotifyWorker {
+    /// Subscribes to the bus now, so no event after this call is missed.
+    pub fn new(gms: Arc<GmsCometd>, server: BayeuxServer) -> Self {
+        let rx = gms.engine.bus().subscribe();
+        Self { gms, server, rx }
+    }
+
+    /// Worker name for logs.
+    pub fn name(&self) -> &'static str {
+        "cometd-notify"
+    }
+
+    /// Runs until cancelled.
+    pub async fn run(mut self, cancel: CancellationToken) {
+        loop {
+            let event = tokio::select! {
+                () = cancel.cancelled() => break,
+                e = self.rx.recv() => e,
+            };
+            match event {
+                Ok(BusEvent::Transcript {
+                    chat_id,
+                    event,
+                    ended,
+                    monitored,
+                    ..
+                }) => {
+                    self.gms
+                        .watchers
+                        .on_event(&self.server, &chat_id, &event, ended, monitored);
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "CometD notifier lagged: resynchronising watchers"
+                    );
+                    self.resync().await;
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    }
+
+    /// Sends every watcher what it missed, read from the engine.
+    async fn resync(&self) {
+        for (chat, w) in self.gms.watchers.all() {
+            let Some(k) = chinwag_core::comet_key::CometKey::decode(&w.key) else {
+                continue;
+            };
+            let Some(service) = w.channel.strip_prefix("/service/chatV2/") else {
+                continue;
+            };
+            let creds = Credentials {
+                service,
+                chat_id: chat.as_str(),
+                user_id: None,
+                secure_key: &k.secret,
+            };
+            let sel = Selection::From(EventIndex(w.sent + 1));
+            if let Ok(view) = self
+                .gms
+                .engine
+                .customer(creds, CustomerOp::Refresh { preview: None }, sel)
+                .await
+            {
+                self.gms
+                    .watchers
+                    .reply(&self.server, &w.client, &w.channel, Some(&w.key), &view);
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// Callback-polling (JSONP) driven by the official CometD client inside real headless
+// Chromium: the page comes from one origin, Chinwag is another, so only script tags work.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { readFileSync, existsSync } from "node:fs";
+import { join, dirname, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startServer, Agent, CHANNEL, chatIdOf, until, freePort } from "./harness.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+let server, pages, browser;
+
+const PAGE = (cometdUrl) => `<!doctype html><meta charset="utf-8"><title>jsonp</title>
+<script type="module">
+import { CometD } from "/cometd/cometd.js";
+const c = new CometD();
+c.unregisterTransport("websocket");
+c.unregisterTransport("long-polling");
+c.configure({ url: ${JSON.stringify(cometdUrl)} });
+window.notes = [];
+window.transport = null;
+c.addListener(${JSON.stringify(CHANNEL)}, (m) => window.notes.push(m.data));
+c.handshake((h) => {
+  window.transport = c.getTransport() && c.getTransport().type;
+  window.handshake = h.successful;
+  if (h.successful) c.publish(${JSON.stringify(CHANNEL)}, { operation: "requestChat", nickname: "Browser" });
+});
+window.send = (secureKey, message) => c.publish(${JSON.stringify(CHANNEL)}, { operation: "sendMessage", secureKey, message });
+</script>`;
+
+before(async () => {
+  server = await startServer();
+  const port = await freePort();
+  pages = http.createServer((req, res) => {
+    if (req.url === "/") {
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end(PAGE(server.cometd));
+    }
+    const file = normalize(join(here, "node_modules", "cometd", req.url.replace(/^\/cometd\//, "")));
+    if (req.url.startsWith("/cometd/") && file.startsWith(join(here, "node_modules", "cometd")) && existsSync(file)) {
+      res.writeHead(200, { "content-type": "text/javascript" });
+      return res.end(readFileSync(file));
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise((r) => pages.listen(port, "127.0.0.1", r));
+  pages.url = `http://127.0.0.1:${port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  pages?.close();
+  await server.stop();
+  server.cleanup();
+});
+
+test("callback-polling chat in Chromium with the official CometD client", async () => {
+  const page = await browser.newPage();
+  const scriptTypes = new Set();
+  page.on("response", (r) => r.url().startsWith(server.cometd) && scriptTypes.add(r.headers()["content-type"]));
+  await page.goto(pages.url);
+  await page.waitForFunction(() => window.handshake === true, null, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.transport), "callback-polling");
+  const key = (await page.waitForFunction(() => window.notes.find((n) => n.secureKey)?.secureKey, null, { timeout: 15000 })).jsonValue();
+  const secureKey = await key;
+
+  const agent = new Agent(server.base);
+  await agent.ready();
+  const chatId = await agent.acceptNext(chatIdOf(secureKey));
+  await agent.say(chatId, "hello browser");
+  await page.waitForFunction(() => window.notes.some((n) => n.messages.some((e) => e.text === "hello browser")), null, { timeout: 15000 });
+
+  await page.evaluate((k) => window.send(k, "hello agent"), secureKey);
+  await until(async () => (await agent.view(chatId)).events.some((e) => e.text === "hello agent"), 15000, "browser message at the agent");
+  const idx = await page.evaluate(() => window.notes.flatMap((n) => n.messages.map((e) => e.index)));
+  for (let i = 1; i < idx.length; i++) assert.ok(idx[i] > idx[i - 1], `in order, once: ${idx}`);
+  assert.deepEqual([...scriptTypes], ["text/javascript;charset=UTF-8"]);
+  await page.close();
+});
