@@ -45,8 +45,16 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
         };
     }
     let browser = browser_cookie(&server, &parts.headers);
-    let mut response = if parts.method == Method::POST {
-        match read_body(&server, body, &parts.headers).await {
+    // Keep nothing of the request but what is needed while a connect may be held.
+    let (method, headers, query) = (
+        parts.method,
+        parts.headers,
+        parts.uri.query().map(str::to_owned),
+    );
+    let mut response = if method == Method::POST {
+        let body = read_body(&server, body, &headers).await;
+        drop(headers);
+        match body {
             Ok(msgs) => {
                 let (status, json, new_browser) =
                     serve(&server, Transport::LongPolling, browser, msgs).await;
@@ -56,8 +64,9 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
             }
             Err(advice) => json_response(StatusCode::BAD_REQUEST, bad_request(&advice)),
         }
-    } else if parts.method == Method::GET {
-        callback_polling(&server, parts.uri.query().unwrap_or(""), browser).await
+    } else if method == Method::GET {
+        drop(headers);
+        callback_polling(&server, query.as_deref().unwrap_or(""), browser).await
     } else {
         StatusCode::METHOD_NOT_ALLOWED.into_response()
     };

@@ -21,8 +21,12 @@ pub(crate) fn upgrade(
     _headers: &HeaderMap,
 ) -> Response {
     let max = server.config().max_message_bytes;
+    // Small buffers: an idle chat client should cost a few KB, not the 128 KiB defaults
+    // (they grow on demand for large messages).
     ws.max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| run(server, socket))
         .into_response()
 }
@@ -97,7 +101,11 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
                     return;
                 }
             }
-            () = async { match notified { Some(n) => n.await, None => pending().await } } => {}
+            () = async { match notified { Some(n) => n.await, None => pending().await } } => {
+                // Let other ready tasks (publishers) run first: under load more messages
+                // queue up and go out in one frame (one write) instead of one each.
+                tokio::task::yield_now().await;
+            }
             () = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => pending().await } } => {
                 if let Some(h) = held.take()
                     && !send(&mut socket, finish_connect(&server, h.plan)).await {

@@ -1,106 +1,14 @@
-//! Raw-HTTP and raw-WebSocket protocol tests against a real server on loopback: every error
-//! path (bad JSON, unknown client, wrong channel, missing fields, publish to /meta, oversized
-//! batch, cookie mismatch, connect without handshake), the cookie, multiple-clients advice,
-//! acks, the sweep, JSONP framing and WebSocket handshake.
+//! Raw-HTTP protocol tests against a real server on loopback: every error path (bad JSON,
+//! unknown client, wrong channel, missing fields, publish to /meta, oversized batch, cookie
+//! mismatch, connect without handshake), the cookie, multiple-clients advice, acks, the sweep.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use chinwag_bayeux::{BayeuxConfig, BayeuxServer, ServiceCall, ServiceHandler};
-use futures_util::{SinkExt, StreamExt};
+mod common;
+
+use chinwag_bayeux::BayeuxConfig;
+use common::{quick, start};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-
-struct Echo;
-
-#[async_trait::async_trait]
-impl ServiceHandler for Echo {
-    async fn handle(&self, call: ServiceCall<'_>) {
-        let data: Value = serde_json::from_str(call.data.get()).unwrap_or(Value::Null);
-        let _ = call
-            .server
-            .deliver(call.client, call.channel, &json!({"echo": data}));
-    }
-}
-
-struct Srv {
-    url: String,
-    http: reqwest::Client,
-    server: BayeuxServer,
-}
-
-async fn start(config: BayeuxConfig) -> Srv {
-    let server = BayeuxServer::builder(config)
-        .service("/service/echo", Arc::new(Echo))
-        .build();
-    let app = server.router("/cometd");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Srv {
-        url: format!("http://{addr}/cometd"),
-        http: reqwest::Client::new(),
-        server,
-    }
-}
-
-impl Srv {
-    async fn raw(
-        &self,
-        path: &str,
-        body: &str,
-        cookie: Option<&str>,
-    ) -> (u16, String, Option<String>) {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body.to_owned());
-        if let Some(c) = cookie {
-            req = req.header("cookie", format!("BAYEUX_BROWSER={c}"));
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let set = r
-            .headers()
-            .get("set-cookie")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (status, r.text().await.unwrap(), set)
-    }
-
-    async fn post(&self, body: Value, cookie: Option<&str>) -> Vec<Value> {
-        let (status, text, _) = self.raw("", &body.to_string(), cookie).await;
-        assert_eq!(status, 200, "{text}");
-        serde_json::from_str(&text).unwrap()
-    }
-
-    /// Handshake + first connect; returns (clientId, browser cookie).
-    async fn session(&self) -> (String, String) {
-        let (_, text, set) = self
-            .raw("/handshake", r#"[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":"1"}]"#, None)
-            .await;
-        let v: Vec<Value> = serde_json::from_str(&text).unwrap();
-        let id = v[0]["clientId"].as_str().unwrap().to_owned();
-        let set = set.unwrap();
-        let browser = set
-            .split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_owned();
-        let r = self.post(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":"2"}]), Some(&browser)).await;
-        assert_eq!(r[0]["successful"], true);
-        (id, browser)
-    }
-}
-
-fn quick() -> BayeuxConfig {
-    BayeuxConfig {
-        timeout: Duration::from_millis(1500),
-        ..BayeuxConfig::default()
-    }
-}
 
 #[tokio::test]
 async fn handshake_connect_subscribe_publish_deliver() {
@@ -462,85 +370,4 @@ async fn disconnect_ends_the_session_and_a_server_disconnect_says_do_not_retry()
     s.server.disconnect(&chinwag_bayeux::ClientId::new(&id));
     let r: Vec<Value> = serde_json::from_str(&held.await.unwrap()).unwrap();
     assert_eq!(r[0]["advice"]["reconnect"], "none");
-}
-
-#[tokio::test]
-async fn jsonp_checks_the_callback_and_frames_the_reply() {
-    let s = start(quick()).await;
-    let msg = r#"[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["callback-polling"]}]"#;
-    let url = |cb: &str, m: &str| {
-        let q = form_urlencoded::Serializer::new(String::new())
-            .append_pair("jsonp", cb)
-            .append_pair("message", m)
-            .finish();
-        format!("{}?{q}", s.url)
-    };
-    let get = |cb: &str| s.http.get(url(cb, msg)).send();
-    let r = get("alert(document.cookie)//").await.unwrap();
-    assert_eq!(r.status(), 400);
-    let r = get("_cometd_jsonp_1").await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "text/javascript;charset=UTF-8");
-    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
-    let body = r.text().await.unwrap();
-    let json = body
-        .strip_prefix("/**/_cometd_jsonp_1(")
-        .and_then(|b| b.strip_suffix(");"))
-        .unwrap();
-    let v: Vec<Value> = serde_json::from_str(json).unwrap();
-    assert_eq!(v[0]["successful"], true);
-    let r = s.http.get(url("cb", "[{")).send().await.unwrap();
-    assert_eq!(
-        r.status(),
-        200,
-        "a script tag cannot read statuses: the error is in the body"
-    );
-    assert!(r.text().await.unwrap().contains("400::message_invalid"));
-}
-
-#[tokio::test]
-async fn websocket_handshake_subscribe_and_push() {
-    let s = start(quick()).await;
-    let ws_url = s.url.replace("http://", "ws://");
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url.as_str())
-        .await
-        .unwrap();
-    use tokio_tungstenite::tungstenite::Message as M;
-    async fn next(
-        ws: &mut (impl StreamExt<Item = Result<M, tokio_tungstenite::tungstenite::Error>> + Unpin),
-    ) -> Vec<Value> {
-        loop {
-            if let M::Text(t) = ws.next().await.unwrap().unwrap() {
-                return serde_json::from_str(&t).unwrap();
-            }
-        }
-    }
-    ws.send(M::text(json!([{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["websocket"],"id":"1"}]).to_string())).await.unwrap();
-    let h = next(&mut ws).await;
-    let id = h[0]["clientId"].as_str().unwrap().to_owned();
-    ws.send(M::text(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"websocket","id":"2"},
-                           {"channel":"/meta/subscribe","clientId":id,"subscription":"/w/**","id":"3"}]).to_string())).await.unwrap();
-    let mut seen = next(&mut ws).await;
-    while seen.len() < 2 {
-        seen.extend(next(&mut ws).await);
-    }
-    ws.send(M::text(
-        json!([{"channel":"/meta/connect","clientId":id,"connectionType":"websocket","id":"4"}])
-            .to_string(),
-    ))
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(
-        s.server.publish("/w/a/b", &json!({"pushed":true})).unwrap(),
-        1
-    );
-    let pushed = next(&mut ws).await;
-    assert_eq!(
-        pushed[0]["data"]["pushed"], true,
-        "delivered at once, not with the held connect: {pushed:?}"
-    );
-    let held = next(&mut ws).await;
-    assert_eq!(held[0]["channel"], "/meta/connect");
-    assert_eq!(held[0]["id"], "4");
 }

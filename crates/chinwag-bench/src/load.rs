@@ -29,11 +29,22 @@ impl Conn {
 
     /// POSTs a urlencoded form; returns status and body.
     pub(crate) async fn post(&mut self, path: &str, form: &str) -> anyhow::Result<(u16, Bytes)> {
+        self.post_as(path, "application/x-www-form-urlencoded", form)
+            .await
+    }
+
+    /// POSTs `body` with `content_type`; returns status and body.
+    pub(crate) async fn post_as(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> anyhow::Result<(u16, Bytes)> {
         self.sender.ready().await?;
         let req = hyper::Request::post(path)
             .header("host", &self.host)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Full::new(Bytes::copy_from_slice(form.as_bytes())))?;
+            .header("content-type", content_type)
+            .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))?;
         let res = self.sender.send_request(req).await?;
         let status = res.status().as_u16();
         let body = res.into_body().collect().await?.to_bytes();

@@ -3,8 +3,13 @@
 //!
 //! Scenario `rest`: steady refresh load on idle chats vs a trivial axum handler (the
 //! ceiling), customer cycles (request, 10 sends, refreshes, disconnect), and memory per idle
-//! stored session. Progress goes to stderr; the result is JSON on stdout (or `--out`).
+//! stored session.
+//!
+//! Scenario `bayeux`: CometD's benchmark shape against Chinwag and a Faye server, over
+//! WebSocket and long-polling, plus memory per idle client. Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
+mod bayeux;
+mod bclient;
 mod ceiling;
 mod load;
 mod procs;
@@ -24,6 +29,8 @@ struct Cli {
 enum Cmd {
     /// GMS REST scenario.
     Rest(rest::RestArgs),
+    /// Bayeux (CometD) scenario, against a Faye server in the same run.
+    Bayeux(bayeux::BayeuxArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -39,6 +46,16 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Cmd::Ceiling { listen } => rt.block_on(ceiling::serve(listen)),
+        Cmd::Bayeux(args) => {
+            let out: Option<PathBuf> = args.out.clone();
+            let result = rt.block_on(bayeux::run(args))?;
+            let text = serde_json::to_string_pretty(&result)?;
+            match out {
+                Some(p) => std::fs::write(p, text + "\n")?,
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
         Cmd::Rest(args) => {
             let out: Option<PathBuf> = args.out.clone();
             let result = rt.block_on(rest::run(args))?;

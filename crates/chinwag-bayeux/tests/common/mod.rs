@@ -1,0 +1,106 @@
+//! Shared test server: a real Bayeux server with an echo service on loopback, and raw HTTP
+//! helpers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    dead_code,
+    unreachable_pub
+)]
+
+use chinwag_bayeux::{BayeuxConfig, BayeuxServer, ServiceCall, ServiceHandler};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Echo;
+
+#[async_trait::async_trait]
+impl ServiceHandler for Echo {
+    async fn handle(&self, call: ServiceCall<'_>) {
+        let data: Value = serde_json::from_str(call.data.get()).unwrap_or(Value::Null);
+        let _ = call
+            .server
+            .deliver(call.client, call.channel, &json!({"echo": data}));
+    }
+}
+
+pub struct Srv {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub server: BayeuxServer,
+}
+
+pub async fn start(config: BayeuxConfig) -> Srv {
+    let server = BayeuxServer::builder(config)
+        .service("/service/echo", Arc::new(Echo))
+        .build();
+    let app = server.router("/cometd");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Srv {
+        url: format!("http://{addr}/cometd"),
+        http: reqwest::Client::new(),
+        server,
+    }
+}
+
+impl Srv {
+    pub async fn raw(
+        &self,
+        path: &str,
+        body: &str,
+        cookie: Option<&str>,
+    ) -> (u16, String, Option<String>) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("BAYEUX_BROWSER={c}"));
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let set = r
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, r.text().await.unwrap(), set)
+    }
+
+    pub async fn post(&self, body: Value, cookie: Option<&str>) -> Vec<Value> {
+        let (status, text, _) = self.raw("", &body.to_string(), cookie).await;
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Handshake + first connect; returns (clientId, browser cookie).
+    pub async fn session(&self) -> (String, String) {
+        let (_, text, set) = self
+            .raw("/handshake", r#"[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":"1"}]"#, None)
+            .await;
+        let v: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let id = v[0]["clientId"].as_str().unwrap().to_owned();
+        let set = set.unwrap();
+        let browser = set
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned();
+        let r = self.post(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":"2"}]), Some(&browser)).await;
+        assert_eq!(r[0]["successful"], true);
+        (id, browser)
+    }
+}
+
+pub fn quick() -> BayeuxConfig {
+    BayeuxConfig {
+        timeout: Duration::from_millis(1500),
+        ..BayeuxConfig::default()
+    }
+}

@@ -1,0 +1,265 @@
+//! Scenario `bayeux`: CometD's published benchmark shape (clients × rooms × rooms per
+//! client, 50-byte messages, a fixed publish rate in) against Chinwag and, in the same run,
+//! a Faye server (npm `faye`), over WebSocket and long-polling: delivered messages/s,
+//! latency p50/p99/max, server RSS. Then memory per idle connected client at N clients.
+
+use crate::bclient::{self, Kind};
+use crate::procs::{self, Proc};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct BayeuxArgs {
+    /// The chinwag binary.
+    #[arg(long)]
+    pub(crate) chinwag: PathBuf,
+    /// The Faye server script (run with node).
+    #[arg(long, default_value = "tests/node/faye-server.cjs")]
+    faye: PathBuf,
+    /// Node.js.
+    #[arg(long, default_value = "node")]
+    node: PathBuf,
+    /// Subscribing clients.
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    /// Rooms.
+    #[arg(long, default_value_t = 100)]
+    rooms: usize,
+    /// Rooms per client.
+    #[arg(long, default_value_t = 10)]
+    rooms_per_client: usize,
+    /// Publishes per second in.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Publishing sessions.
+    #[arg(long, default_value_t = 10)]
+    publishers: usize,
+    /// Seconds of publishing per run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Idle clients for the memory measurement (0 skips it).
+    #[arg(long, default_value_t = 19_000)]
+    idle: usize,
+    /// Skip the Faye runs.
+    #[arg(long)]
+    no_faye: bool,
+    /// Also measure Faye's idle memory (slow: Faye handshakes 19,000 clients at a crawl).
+    #[arg(long)]
+    faye_idle: bool,
+    /// Write the JSON result here.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+fn start(args: &BayeuxArgs, server: &str, dir: &std::path::Path) -> anyhow::Result<Proc> {
+    let port = procs::free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    if server == "faye" {
+        let a = [args.faye.to_string_lossy().into_owned(), port.to_string()];
+        return procs::spawn(&args.node, &a, addr);
+    }
+    let cfg = dir.join("bench.toml");
+    std::fs::write(
+        &cfg,
+        "[cometd]\nbroadcast = true\nmax_queue = 1000000\nmax_sessions_per_browser = 100000\n",
+    )?;
+    let a = [
+        "serve",
+        "--listen",
+        &addr,
+        "--data-dir",
+        &dir.join("db").to_string_lossy(),
+        "--config",
+        &cfg.to_string_lossy(),
+    ]
+    .map(String::from);
+    procs::spawn(&args.chinwag, &a, addr)
+}
+
+fn pct(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+async fn chat_shape(args: &BayeuxArgs, proc_: &Proc, kind: Kind) -> anyhow::Result<Value> {
+    let (stop_tx, stop) = watch::channel(false);
+    let (ready_tx, mut ready) = tokio::sync::mpsc::channel(args.clients.max(1));
+    let mut subs = Vec::new();
+    for i in 0..args.clients {
+        let rooms: Vec<String> = (0..args.rooms_per_client)
+            .map(|k| {
+                format!(
+                    "/bench/room/{}",
+                    (i + k * (args.rooms / args.rooms_per_client).max(1)) % args.rooms
+                )
+            })
+            .collect();
+        subs.push(tokio::spawn(bclient::subscriber(
+            proc_.addr.clone(),
+            kind,
+            rooms,
+            ready_tx.clone(),
+            stop.clone(),
+        )));
+    }
+    drop(ready_tx);
+    for _ in 0..args.clients {
+        if ready.recv().await.is_none() {
+            anyhow::bail!("a subscriber failed to connect");
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rooms: Vec<String> = (0..args.rooms)
+        .map(|r| format!("/bench/room/{r}"))
+        .collect();
+    let every = Duration::from_micros(1_000_000 * args.publishers as u64 / args.rate.max(1));
+    let (pstop_tx, pstop) = watch::channel(false);
+    let mut pubs = Vec::new();
+    for p in 0..args.publishers {
+        let mine: Vec<String> = rooms
+            .iter()
+            .skip(p)
+            .step_by(args.publishers)
+            .cloned()
+            .collect();
+        pubs.push(tokio::spawn(bclient::publisher(
+            proc_.addr.clone(),
+            kind,
+            mine,
+            every,
+            pstop.clone(),
+        )));
+    }
+    let started = Instant::now();
+    let mut peak_rss = 0;
+    while started.elapsed() < Duration::from_secs(args.seconds) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peak_rss = peak_rss.max(procs::rss_bytes(proc_.child.id()).unwrap_or(0));
+    }
+    let _ = pstop_tx.send(true);
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut published = 0;
+    for p in pubs {
+        published += p.await??;
+    }
+    // Let in-flight deliveries land (bounded), then stop the subscribers.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = stop_tx.send(true);
+    let mut lat = Vec::new();
+    let mut failed = 0;
+    for s in subs {
+        match s.await? {
+            Ok(l) => lat.extend(l),
+            Err(_) => failed += 1,
+        }
+    }
+    lat.sort_unstable();
+    let members = args.clients * args.rooms_per_client / args.rooms;
+    let expected = published * members as u64;
+    eprintln!(
+        "  {} published, {} of {} delivered",
+        published,
+        lat.len(),
+        expected
+    );
+    Ok(json!({
+        "transport": kind.name(),
+        "published": published,
+        "publish_rate_in": published as f64 / elapsed,
+        "expected_deliveries": expected,
+        "delivered": lat.len(),
+        "delivered_per_sec": lat.len() as f64 / elapsed,
+        "latency_ms": {"p50": pct(&lat, 0.5), "p99": pct(&lat, 0.99), "max": pct(&lat, 1.0)},
+        "peak_rss_mb": peak_rss as f64 / 1048576.0,
+        "failed_clients": failed,
+    }))
+}
+
+async fn idle_memory(args: &BayeuxArgs, proc_: &Proc, kind: Kind) -> anyhow::Result<Value> {
+    let before = procs::rss_bytes(proc_.child.id())?;
+    let (stop_tx, stop) = watch::channel(false);
+    let (ready_tx, mut ready) = tokio::sync::mpsc::unbounded_channel();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(200));
+    let mut tasks = Vec::new();
+    for _ in 0..args.idle {
+        let permit = gate.clone().acquire_owned().await?;
+        let (addr, ready_tx, stop) = (proc_.addr.clone(), ready_tx.clone(), stop.clone());
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        tasks.push(tokio::spawn(bclient::idle(addr, kind, tx, stop)));
+        tokio::spawn(async move {
+            if rx.recv().await.is_some() {
+                let _ = ready_tx.send(());
+            }
+            drop(permit);
+        });
+    }
+    drop(ready_tx);
+    let mut n = 0;
+    while ready.recv().await.is_some() {
+        n += 1;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = procs::rss_bytes(proc_.child.id())?;
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let per = (after.saturating_sub(before)) as f64 / n.max(1) as f64;
+    eprintln!("  {n} idle {} clients: {per:.0} B each", kind.name());
+    Ok(
+        json!({"transport": kind.name(), "clients": n, "rss_before_mb": before as f64 / 1048576.0, "rss_after_mb": after as f64 / 1048576.0, "bytes_per_client": per}),
+    )
+}
+
+pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
+    let dir = std::env::temp_dir().join(format!("chinwag-bench-bayeux-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let servers: &[&str] = if args.no_faye {
+        &["chinwag"]
+    } else {
+        &["chinwag", "faye"]
+    };
+    let mut shape = serde_json::Map::new();
+    let mut idle = serde_json::Map::new();
+    for server in servers {
+        for kind in [Kind::Ws, Kind::Lp] {
+            eprintln!("bayeux: {server} {} chat shape", kind.name());
+            let p = start(&args, server, &dir)?;
+            let r = chat_shape(&args, &p, kind).await?;
+            shape.insert(format!("{server}/{}", kind.name()), r);
+            drop(p);
+            if args.idle > 0 && (*server == "chinwag" || args.faye_idle) {
+                let _ = std::fs::remove_dir_all(dir.join("db"));
+                eprintln!("bayeux: {server} {} idle memory", kind.name());
+                let p = start(&args, server, &dir)?;
+                idle.insert(
+                    format!("{server}/{}", kind.name()),
+                    idle_memory(&args, &p, kind).await?,
+                );
+            }
+            let _ = std::fs::remove_dir_all(dir.join("db"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let ratio = |k: &str| {
+        let c = shape
+            .get(&format!("chinwag/{k}"))
+            .and_then(|v| v["delivered_per_sec"].as_f64());
+        let f = shape
+            .get(&format!("faye/{k}"))
+            .and_then(|v| v["delivered_per_sec"].as_f64());
+        c.zip(f).map(|(c, f)| c / f.max(1.0))
+    };
+    Ok(json!({
+        "scenario": "bayeux",
+        "shape": {"clients": args.clients, "rooms": args.rooms, "rooms_per_client": args.rooms_per_client, "rate_in": args.rate, "seconds": args.seconds, "message_bytes": 50},
+        "chat": shape,
+        "idle": idle,
+        "chinwag_vs_faye_delivered": {"websocket": ratio("websocket"), "long-polling": ratio("long-polling")},
+    }))
+}

@@ -1,0 +1,300 @@
+//! A minimal Bayeux client for load: handshake, subscribe, then a connect loop over
+//! WebSocket or HTTP long-polling, recording the latency of every delivery whose data holds
+//! the publisher's clock (`t`, µs since the epoch).
+
+use crate::load::Conn;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message as M;
+
+/// µs since the epoch.
+pub(crate) fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// Which transport a client uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Ws,
+    Lp,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Ws => "websocket",
+            Kind::Lp => "long-polling",
+        }
+    }
+}
+
+pub(crate) const PATH: &str = "/genesys/cometd";
+
+fn handshake_msg(kind: Kind) -> String {
+    json!([{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":[kind.name()],"id":"1"}]).to_string()
+}
+
+fn subscribe_msg(id: &str, rooms: &[String]) -> String {
+    let msgs: Vec<Value> = rooms
+        .iter()
+        .enumerate()
+        .map(|(i, r)| json!({"channel":"/meta/subscribe","clientId":id,"subscription":r,"id":format!("s{i}")}))
+        .collect();
+    Value::Array(msgs).to_string()
+}
+
+fn connect_msg(id: &str, kind: Kind, n: u64) -> String {
+    json!([{"channel":"/meta/connect","clientId":id,"connectionType":kind.name(),"id":format!("c{n}")}]).to_string()
+}
+
+/// Reads deliveries out of a reply array: latencies (µs) appended, whether a connect reply
+/// was seen. A byte scan, not a JSON parse: the load generator must stay much cheaper per
+/// message than the servers it measures (the publisher's `"t":` field is the only number
+/// named `t`, and only connect replies contain `/meta/connect`).
+fn absorb(text: &[u8], lat: &mut Vec<u32>) -> bool {
+    let now = now_us();
+    let mut rest = text;
+    while let Some(pos) = find(rest, b"\"t\":") {
+        rest = &rest[pos + 4..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let t = std::str::from_utf8(&rest[..digits])
+            .ok()
+            .and_then(|d| d.parse::<u64>().ok());
+        if let Some(t) = t {
+            lat.push(u32::try_from(now.saturating_sub(t)).unwrap_or(u32::MAX));
+        }
+    }
+    find(text, b"/meta/connect").is_some()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn client_id(text: &[u8]) -> anyhow::Result<String> {
+    let v: Value = serde_json::from_slice(text)?;
+    v[0]["clientId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("handshake failed: {v}"))
+}
+
+/// A connected subscriber. `ready` fires once its first connect is answered; it stops when
+/// `stop` turns true and returns the latencies it saw.
+pub(crate) async fn subscriber(
+    addr: String,
+    kind: Kind,
+    rooms: Vec<String>,
+    ready: tokio::sync::mpsc::Sender<()>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<u32>> {
+    let mut lat = Vec::new();
+    match kind {
+        Kind::Ws => {
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async(format!("ws://{addr}{PATH}")).await?;
+            ws.send(M::text(handshake_msg(kind))).await?;
+            let id = loop {
+                if let Some(M::Text(t)) = ws.next().await.transpose()? {
+                    break client_id(t.as_bytes())?;
+                }
+            };
+            ws.send(M::text(subscribe_msg(&id, &rooms))).await?;
+            let mut n = 0;
+            ws.send(M::text(connect_msg(&id, kind, n))).await?;
+            let mut announced = false;
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    frame = ws.next() => {
+                        let Some(frame) = frame.transpose()? else { break };
+                        if let M::Text(t) = frame
+                            && absorb(t.as_bytes(), &mut lat) {
+                                if !announced { announced = true; let _ = ready.send(()).await; }
+                                n += 1;
+                                ws.send(M::text(connect_msg(&id, kind, n))).await?;
+                            }
+                    }
+                }
+            }
+            let _ = ws.close(None).await;
+        }
+        Kind::Lp => {
+            let mut conn = Conn::open(&addr).await?;
+            let (_, body) = conn
+                .post_as(
+                    &format!("{PATH}/handshake"),
+                    "application/json",
+                    &handshake_msg(kind),
+                )
+                .await?;
+            let id = client_id(&body)?;
+            conn.post_as(PATH, "application/json", &subscribe_msg(&id, &rooms))
+                .await?;
+            let mut n = 0;
+            let mut announced = false;
+            loop {
+                n += 1;
+                let (path, msg) = (format!("{PATH}/connect"), connect_msg(&id, kind, n));
+                let fut = conn.post_as(&path, "application/json", &msg);
+                let (_, body) = tokio::select! {
+                    _ = stop.changed() => break,
+                    r = fut => r?,
+                };
+                absorb(&body, &mut lat);
+                if !announced {
+                    announced = true;
+                    let _ = ready.send(()).await;
+                }
+            }
+        }
+    }
+    Ok(lat)
+}
+
+/// A publisher session sending `count` messages at `every` intervals to rooms in turn;
+/// returns how many were published (acknowledged for long-polling, sent for WebSocket).
+pub(crate) async fn publisher(
+    addr: String,
+    kind: Kind,
+    rooms: Vec<String>,
+    every: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<u64> {
+    let pad = "x".repeat(24);
+    let body = |id: &str, room: &str, n: u64| {
+        json!([{"channel":room,"clientId":id,"id":format!("p{n}"),"data":{"t":now_us(),"p":pad}}])
+            .to_string()
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sent = 0u64;
+    match kind {
+        Kind::Ws => {
+            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{PATH}")).await?;
+            let (mut tx, mut rx) = ws.split();
+            tx.send(M::text(handshake_msg(kind))).await?;
+            let id = loop {
+                if let Some(M::Text(t)) = rx.next().await.transpose()? {
+                    break client_id(t.as_bytes())?;
+                }
+            };
+            tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tick.tick() => {
+                        let room = &rooms[usize::try_from(sent).unwrap_or(0) % rooms.len()];
+                        tx.send(M::text(body(&id, room, sent))).await?;
+                        sent += 1;
+                    }
+                }
+            }
+        }
+        Kind::Lp => {
+            let mut conn = Conn::open(&addr).await?;
+            let (_, b) = conn
+                .post_as(
+                    &format!("{PATH}/handshake"),
+                    "application/json",
+                    &handshake_msg(kind),
+                )
+                .await?;
+            let id = client_id(&b)?;
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tick.tick() => {
+                        let room = &rooms[usize::try_from(sent).unwrap_or(0) % rooms.len()];
+                        conn.post_as(PATH, "application/json", &body(&id, room, sent)).await?;
+                        sent += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// An idle client: handshake, one subscription, a held connect; kept until `stop`.
+pub(crate) async fn idle(
+    addr: String,
+    kind: Kind,
+    ready: tokio::sync::mpsc::Sender<()>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let rooms = vec!["/bench/idle".to_owned()];
+    let mut lat = Vec::new();
+    match kind {
+        Kind::Ws => {
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async(format!("ws://{addr}{PATH}")).await?;
+            ws.send(M::text(handshake_msg(kind))).await?;
+            let id = loop {
+                if let Some(M::Text(t)) = ws.next().await.transpose()? {
+                    break client_id(t.as_bytes())?;
+                }
+            };
+            ws.send(M::text(subscribe_msg(&id, &rooms))).await?;
+            ws.send(M::text(connect_msg(&id, kind, 0))).await?;
+            // The first connect returns at once; the second is held.
+            loop {
+                if let Some(M::Text(t)) = ws.next().await.transpose()?
+                    && absorb(t.as_bytes(), &mut lat)
+                {
+                    break;
+                }
+            }
+            let mut n = 1;
+            ws.send(M::text(connect_msg(&id, kind, n))).await?;
+            let _ = ready.send(()).await;
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    frame = ws.next() => match frame.transpose()? {
+                        Some(M::Text(t)) if absorb(t.as_bytes(), &mut lat) => {
+                            n += 1;
+                            ws.send(M::text(connect_msg(&id, kind, n))).await?;
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
+                }
+            }
+        }
+        Kind::Lp => {
+            let mut conn = Conn::open(&addr).await?;
+            let (_, body) = conn
+                .post_as(
+                    &format!("{PATH}/handshake"),
+                    "application/json",
+                    &handshake_msg(kind),
+                )
+                .await?;
+            let id = client_id(&body)?;
+            conn.post_as(PATH, "application/json", &subscribe_msg(&id, &rooms))
+                .await?;
+            conn.post_as(
+                &format!("{PATH}/connect"),
+                "application/json",
+                &connect_msg(&id, kind, 0),
+            )
+            .await?;
+            let _ = ready.send(()).await;
+            for n in 1.. {
+                let (path, msg) = (format!("{PATH}/connect"), connect_msg(&id, kind, n));
+                let held = conn.post_as(&path, "application/json", &msg);
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    r = held => { r?; }
+                }
+            }
+        }
+    }
+    Ok(())
+}
