@@ -39,7 +39,7 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade && server.config().websocket {
-        return match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        return match Box::pin(WebSocketUpgrade::from_request_parts(&mut parts, &())).await {
             Ok(ws) => crate::ws::upgrade(server, ws, &parts.headers),
             Err(rejection) => rejection.into_response(),
         };
@@ -52,7 +52,7 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
         parts.uri.query().map(str::to_owned),
     );
     let mut response = if method == Method::POST {
-        let body = read_body(&server, body, &headers).await;
+        let body = Box::pin(read_body(&server, body, &headers)).await;
         drop(headers);
         match body {
             Ok(msgs) => {
@@ -82,7 +82,9 @@ async fn serve(
     msgs: Vec<Message>,
 ) -> (StatusCode, String, Option<Arc<str>>) {
     let req = Request { transport, browser };
-    let mut outcome = server.process(msgs, &req).await;
+    // Boxed: the processing state machine is large and must not live on inside the future
+    // of a held connect (tens of thousands of those are parked at once).
+    let mut outcome = Box::pin(server.process(msgs, &req)).await;
     let mut parts = std::mem::take(&mut outcome.replies);
     if let Some(mut plan) = outcome.connect.take() {
         hold_connect(server, &mut plan, &req).await;
