@@ -40,7 +40,7 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade && server.config().websocket {
         return match Box::pin(WebSocketUpgrade::from_request_parts(&mut parts, &())).await {
-            Ok(ws) => crate::ws::upgrade(server, ws, &parts.headers),
+            Ok(ws) => crate::ws::upgrade(server, ws),
             Err(rejection) => rejection.into_response(),
         };
     }

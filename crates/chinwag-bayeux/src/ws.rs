@@ -8,18 +8,13 @@ use crate::process::{ConnectPlan, Request, finish_connect};
 use crate::server::BayeuxServer;
 use crate::session::{Parked, Session};
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use std::future::pending;
 use std::sync::Arc;
 use tokio::time::Instant;
 
 /// Accepts the upgrade and runs the connection.
-pub(crate) fn upgrade(
-    server: BayeuxServer,
-    ws: WebSocketUpgrade,
-    _headers: &HeaderMap,
-) -> Response {
+pub(crate) fn upgrade(server: BayeuxServer, ws: WebSocketUpgrade) -> Response {
     let max = server.config().max_message_bytes;
     // Small buffers: an idle chat client should cost a few KB, not the 128 KiB defaults
     // (they grow on demand for large messages).

@@ -371,3 +371,23 @@ async fn disconnect_ends_the_session_and_a_server_disconnect_says_do_not_retry()
     let r: Vec<Value> = serde_json::from_str(&held.await.unwrap()).unwrap();
     assert_eq!(r[0]["advice"]["reconnect"], "none");
 }
+
+#[tokio::test]
+async fn unsubscribed_clients_receive_nothing() {
+    let s = start(quick()).await;
+    let (id, b) = s.session().await;
+    let r = s
+        .post(
+            json!([{"channel":"/meta/subscribe","clientId":id,"subscription":"/u/a"},
+                     {"channel":"/meta/unsubscribe","clientId":id,"subscription":"/u/a","id":"u"}]),
+            Some(&b),
+        )
+        .await;
+    assert_eq!(r[1]["successful"], true);
+    assert_eq!(r[1]["subscription"], "/u/a");
+    assert_eq!(s.server.publish("/u/a", &json!({"x":1})).unwrap(), 0);
+    let r = s
+        .post(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","advice":{"timeout":0}}]), Some(&b))
+        .await;
+    assert_eq!(r.len(), 1, "only the connect reply: {r:?}");
+}

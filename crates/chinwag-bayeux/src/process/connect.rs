@@ -41,10 +41,8 @@ impl BayeuxServer {
     pub(super) fn connect(&self, msg: Message, req: &Request) -> Result<ConnectPlan, Reply> {
         let session = self.session_for(&msg, req)?;
         if msg.connection_type.as_deref().is_none_or(str::is_empty) {
-            return Err(Reply::to("/meta/connect", msg.id).fail(
-                errors::missing("connectionType"),
-                Some(self.retry_advice(req.transport)),
-            ));
+            return Err(Reply::to("/meta/connect", msg.id)
+                .fail(errors::missing("connectionType"), Some(self.retry_advice())));
         }
         let cap = self.inner.config.timeout;
         let asked = msg
@@ -154,7 +152,6 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<St
         };
         return vec![server.outgoing(reply)];
     }
-    let transport = st.transport;
     let mut out: Vec<String> = Vec::new();
     if st.connect_gen == plan.generation {
         let (msgs, batch) = st.take_for_connect();
@@ -167,7 +164,7 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<St
     } else {
         drop(st);
     }
-    let mut advice = server.retry_advice(transport);
+    let mut advice = server.retry_advice();
     if plan.multiple_clients {
         advice["multiple-clients"] = json!(true);
         advice["interval"] = json!(server.inner.config.multi_session_interval.as_millis());

@@ -2,7 +2,6 @@
 //! browser cookie, and the ack/timesync extensions.
 
 use super::Request;
-use crate::config::Transport;
 use crate::ext::{Timesync, wants_ack};
 use crate::message::{Message, Reply, errors};
 use crate::server::BayeuxServer;
@@ -64,7 +63,7 @@ impl BayeuxServer {
             version: Some("1.0"),
             supported_connection_types: Some(offered.iter().map(|t| t.as_str()).collect()),
             client_id: Some(id.as_str().to_owned()),
-            advice: Some(self.retry_advice(req.transport)),
+            advice: Some(self.retry_advice()),
             ..reply
         };
         if wants_ack(msg.ext.as_ref()) {
@@ -83,7 +82,7 @@ impl BayeuxServer {
 
     /// The complete advice for a healthy session (clients reset omitted fields to their
     /// defaults, so every field is always sent).
-    pub(crate) fn retry_advice(&self, _transport: Transport) -> Value {
+    pub(crate) fn retry_advice(&self) -> Value {
         let c = &self.inner.config;
         json!({
             "reconnect": "retry",
