@@ -128,11 +128,13 @@ impl Registry {
         out
     }
 
-    /// Counts a held connect for `browser`; false when the browser already holds `max`.
-    pub(crate) fn hold(&self, browser: &Arc<str>, max: u32) -> bool {
+    /// Counts a held connect for `browser`; false when the browser already holds `max`
+    /// (unless `replacing`: the session's own previous connect is being answered and is about
+    /// to give its count back).
+    pub(crate) fn hold(&self, browser: &Arc<str>, max: u32, replacing: bool) -> bool {
         let mut b = self.browsers.lock().unwrap_or_else(PoisonError::into_inner);
         let n = b.entry(browser.clone()).or_insert(0);
-        if *n >= max {
+        if *n >= max && !replacing {
             return false;
         }
         *n += 1;

@@ -391,3 +391,93 @@ async fn unsubscribed_clients_receive_nothing() {
         .await;
     assert_eq!(r.len(), 1, "only the connect reply: {r:?}");
 }
+
+#[tokio::test]
+async fn a_second_connect_answers_the_held_one() {
+    let s = start(BayeuxConfig {
+        timeout: Duration::from_secs(20),
+        ..quick()
+    })
+    .await;
+    let (id, b) = s.session().await;
+    let connect = |n: &str| {
+        json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":n}])
+            .to_string()
+    };
+    let held = {
+        let (url, http, body, b) = (s.url.clone(), s.http.clone(), connect("a"), b.clone());
+        tokio::spawn(async move {
+            http.post(url)
+                .header("cookie", format!("BAYEUX_BROWSER={b}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = {
+        let (url, http, body, b) = (s.url.clone(), s.http.clone(), connect("b"), b.clone());
+        tokio::spawn(async move {
+            http.post(url)
+                .header("cookie", format!("BAYEUX_BROWSER={b}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    };
+    // The first is answered (superseded) while the second is the one now held.
+    let first: Vec<Value> = serde_json::from_str(
+        &tokio::time::timeout(Duration::from_secs(10), held)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first[0]["id"], "a");
+    assert_eq!(first[0]["successful"], true);
+    assert!(!second.is_finished());
+    s.server.publish("/nobody", &json!({})).unwrap();
+    s.server.disconnect(&chinwag_bayeux::ClientId::new(&id));
+    let second: Vec<Value> = serde_json::from_str(&second.await.unwrap()).unwrap();
+    assert_eq!(second[0]["id"], "b");
+}
+
+#[tokio::test]
+async fn a_client_whose_queue_overflows_is_dropped_and_told_to_handshake() {
+    let s = start(BayeuxConfig {
+        max_queue: 3,
+        ..quick()
+    })
+    .await;
+    let (id, b) = s.session().await;
+    s.post(
+        json!([{"channel":"/meta/subscribe","clientId":id,"subscription":"/q"}]),
+        Some(&b),
+    )
+    .await;
+    for n in 0..3 {
+        assert_eq!(s.server.publish("/q", &json!({ "n": n })).unwrap(), 1);
+    }
+    assert_eq!(
+        s.server.publish("/q", &json!({"n": 3})).unwrap(),
+        0,
+        "the fourth overflows"
+    );
+    assert_eq!(s.server.session_count(), 0);
+    let r = s
+        .post(
+            json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling"}]),
+            Some(&b),
+        )
+        .await;
+    assert_eq!(r[0]["error"], "402::Unknown client");
+    assert_eq!(r[0]["advice"]["reconnect"], "handshake");
+}

@@ -76,6 +76,20 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket and handshakes over it; returns the socket and the client id.
+async fn ws_session(addr: &str) -> anyhow::Result<(Ws, String)> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{PATH}")).await?;
+    ws.send(M::text(handshake_msg(Kind::Ws))).await?;
+    loop {
+        if let Some(M::Text(t)) = ws.next().await.transpose()? {
+            return Ok((ws, client_id(t.as_bytes())?));
+        }
+    }
+}
+
 fn client_id(text: &[u8]) -> anyhow::Result<String> {
     let v: Value = serde_json::from_slice(text)?;
     v[0]["clientId"]
@@ -96,14 +110,7 @@ pub(crate) async fn subscriber(
     let mut lat = Vec::new();
     match kind {
         Kind::Ws => {
-            let (mut ws, _) =
-                tokio_tungstenite::connect_async(format!("ws://{addr}{PATH}")).await?;
-            ws.send(M::text(handshake_msg(kind))).await?;
-            let id = loop {
-                if let Some(M::Text(t)) = ws.next().await.transpose()? {
-                    break client_id(t.as_bytes())?;
-                }
-            };
+            let (mut ws, id) = ws_session(&addr).await?;
             ws.send(M::text(subscribe_msg(&id, &rooms))).await?;
             let mut n = 0;
             ws.send(M::text(connect_msg(&id, kind, n))).await?;
@@ -176,14 +183,8 @@ pub(crate) async fn publisher(
     let mut sent = 0u64;
     match kind {
         Kind::Ws => {
-            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{PATH}")).await?;
+            let (ws, id) = ws_session(&addr).await?;
             let (mut tx, mut rx) = ws.split();
-            tx.send(M::text(handshake_msg(kind))).await?;
-            let id = loop {
-                if let Some(M::Text(t)) = rx.next().await.transpose()? {
-                    break client_id(t.as_bytes())?;
-                }
-            };
             tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
             loop {
                 tokio::select! {
@@ -232,14 +233,7 @@ pub(crate) async fn idle(
     let mut lat = Vec::new();
     match kind {
         Kind::Ws => {
-            let (mut ws, _) =
-                tokio_tungstenite::connect_async(format!("ws://{addr}{PATH}")).await?;
-            ws.send(M::text(handshake_msg(kind))).await?;
-            let id = loop {
-                if let Some(M::Text(t)) = ws.next().await.transpose()? {
-                    break client_id(t.as_bytes())?;
-                }
-            };
+            let (mut ws, id) = ws_session(&addr).await?;
             ws.send(M::text(subscribe_msg(&id, &rooms))).await?;
             ws.send(M::text(connect_msg(&id, kind, 0))).await?;
             // The first connect returns at once; the second is held.

@@ -104,11 +104,14 @@ pub(crate) async fn hold_connect(server: &BayeuxServer, plan: &mut ConnectPlan, 
         return;
     }
     let browser = req.browser.clone().or_else(|| plan.session.browser.clone());
+    // A connect of this same session still held is being superseded (it is answered now):
+    // this one takes its place rather than counting as another client of the browser.
+    let replacing = plan.session.state().parked > 0;
     if let Some(b) = &browser
         && !server
             .inner
             .registry
-            .hold(b, server.inner.config.max_sessions_per_browser)
+            .hold(b, server.inner.config.max_sessions_per_browser, replacing)
     {
         plan.multiple_clients = true;
         return;
