@@ -3,20 +3,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { startServer, until } from "./harness.mjs";
+import { sharedServer, until } from "./harness.mjs";
 
 const faye = createRequire(import.meta.url)("faye");
-let server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server.stop();
-  server.cleanup();
-});
+const shared = sharedServer({ before, after });
 
 function fayeClient(transport) {
-  const c = new faye.Client(server.cometd, { timeout: 30, retry: 1 });
+  const c = new faye.Client(shared.server.cometd, { timeout: 30, retry: 1 });
   if (transport === "long-polling") c.disable("websocket");
   return c;
 }

@@ -4,29 +4,22 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { AckExtension } from "cometd/AckExtension.js";
 import { TimeSyncExtension } from "cometd/TimeSyncExtension.js";
-import { startServer, Agent, CHANNEL, chatIdOf, until, indexes, strictlyIncreasing, sleep } from "./harness.mjs";
+import { sharedServer, startServer, Agent, CHANNEL, chatIdOf, until, indexes, strictlyIncreasing, sleep } from "./harness.mjs";
 import { client, handshake, publish, disconnect, notifications } from "./cometd-client.mjs";
 
-let server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server.stop();
-  server.cleanup();
-});
+const shared = sharedServer({ before, after });
 
 const events = (notes) => notes.flatMap((n) => n.messages || []);
 const texts = (notes) => events(notes).filter((e) => e.type === "Message").map((e) => e.text);
 
 /** requestChat on a fresh client and the agent's accept; returns the pieces. */
 async function startChat(transport, extensions) {
-  const c = client(server.cometd, transport, extensions);
+  const c = client(shared.server.cometd, transport, extensions);
   const notes = notifications(c);
   await handshake(c);
   await publish(c, CHANNEL, { operation: "requestChat", nickname: "Joan", subject: "Savings", userData: { k: "v" } });
   const first = await until(() => notes.find((n) => n.secureKey), 10000, "requestChat notification");
-  const agent = new Agent(server.base);
+  const agent = new Agent(shared.server.base);
   await agent.ready();
   const chatId = await agent.acceptNext(chatIdOf(first.secureKey));
   await until(() => events(notes).some((e) => e.type === "ParticipantJoined" && e.from.type === "Agent"), 10000, "agent join");
@@ -97,7 +90,7 @@ for (const transport of ["long-polling", "websocket"]) {
 }
 
 test("one requestChat per CometD client, and errors are notifications with statusCode 2", async () => {
-  const c = client(server.cometd, "websocket");
+  const c = client(shared.server.cometd, "websocket");
   const notes = notifications(c);
   await handshake(c);
   await publish(c, CHANNEL, { operation: "requestChat" });
@@ -126,7 +119,7 @@ for (const transport of ["long-polling", "websocket"]) {
     await agent.say(chatId, "m2");
     await agent.say(chatId, "m3");
 
-    const c2 = client(server.cometd, transport);
+    const c2 = client(shared.server.cometd, transport);
     const notes2 = notifications(c2);
     await handshake(c2);
     await publish(c2, CHANNEL, { operation: "requestNotifications", secureKey: key, transcriptPosition: seen + 1, message: "" });
@@ -156,7 +149,7 @@ test("ack extension: negotiated, batches acknowledged, a burst arrives complete 
 
 test("ack extension over WebSocket delivers through connect replies", async () => {
   let handshakeAck;
-  const c = client(server.cometd, "websocket", { ack: new AckExtension() });
+  const c = client(shared.server.cometd, "websocket", { ack: new AckExtension() });
   c.addListener("/meta/handshake", (m) => (handshakeAck = m.ext && m.ext.ack));
   const notes = notifications(c);
   await handshake(c);
@@ -169,7 +162,7 @@ test("ack extension over WebSocket delivers through connect replies", async () =
 test("timesync extension gets tc/ts/p answers", async () => {
   const ts = new TimeSyncExtension();
   const replies = [];
-  const c = client(server.cometd, "long-polling", { timesync: ts });
+  const c = client(shared.server.cometd, "long-polling", { timesync: ts });
   c.addListener("/meta/connect", (m) => m.ext && m.ext.timesync && replies.push(m.ext.timesync));
   await handshake(c);
   await until(() => replies.length >= 1, 10000, "timesync on connect");

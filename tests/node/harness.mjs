@@ -67,6 +67,19 @@ export async function startServer({ port, dir, extraToml = "" } = {}) {
   return { port, dir, base, cometd: `${base}/genesys/cometd`, proc, stop, log: () => log, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** One server for a whole test file: started before its tests, stopped after. */
+export function sharedServer({ before, after }) {
+  const shared = {};
+  before(async () => {
+    shared.server = await startServer();
+  });
+  after(async () => {
+    await shared.server.stop();
+    shared.server.cleanup();
+  });
+  return shared;
+}
+
 /** The agent side, through the agent API. */
 export class Agent {
   constructor(base, token = AGENT_TOKEN) {

@@ -6,7 +6,7 @@
 mod common;
 
 use chinwag_bayeux::BayeuxConfig;
-use common::{quick, start};
+use common::{browser_of, quick, start};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -36,14 +36,7 @@ async fn handshake_connect_subscribe_publish_deliver() {
         "{set}"
     );
     assert!(!set.contains("Partitioned"));
-    let browser = set
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_owned();
+    let browser = browser_of(&set);
 
     // First connect is answered at once even without timeout 0.
     let r = s.post(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":"2"}]), Some(&browser)).await;
@@ -57,19 +50,7 @@ async fn handshake_connect_subscribe_publish_deliver() {
         "service subscriptions are answered"
     );
     // A held connect is woken by a publish; the delivery comes once although two patterns match.
-    let held = {
-        let (url, http, id, b) = (
-            s.url.clone(),
-            s.http.clone(),
-            id.to_owned(),
-            browser.clone(),
-        );
-        tokio::spawn(async move {
-            http.post(format!("{url}/connect")).header("cookie", format!("BAYEUX_BROWSER={b}"))
-                .body(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":"5"}]).to_string())
-                .send().await.unwrap().text().await.unwrap()
-        })
-    };
+    let held = s.post_later("/connect", &json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":"5"}]), &browser);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let r = s
         .post(
@@ -254,20 +235,7 @@ async fn a_second_parked_connect_of_one_browser_gets_multiple_clients_advice() {
     let s = start(quick()).await;
     let (a, browser) = s.session().await;
     let msg = |id: &str| json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":"5"}]);
-    let held = {
-        let (url, http, m, b) = (s.url.clone(), s.http.clone(), msg(&a), browser.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .header("cookie", format!("BAYEUX_BROWSER={b}"))
-                .body(m.to_string())
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
+    let held = s.post_later("", &msg(&a), &browser);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (_, text, _) = s
         .raw("", r#"[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]}]"#, Some(&browser))
@@ -293,15 +261,7 @@ async fn ack_extension_resends_until_acknowledged() {
     let v: Vec<Value> = serde_json::from_str(&text).unwrap();
     assert_eq!(v[0]["ext"]["ack"], true);
     let id = v[0]["clientId"].as_str().unwrap().to_owned();
-    let b = set
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_owned();
+    let b = browser_of(&set.unwrap());
     let connect = |ack: u64| json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","ext":{"ack":ack},"advice":{"timeout":0}}]);
     let r = s.post(connect(0), Some(&b)).await;
     assert_eq!(r.last().unwrap()["ext"]["ack"], 1);
@@ -358,14 +318,11 @@ async fn disconnect_ends_the_session_and_a_server_disconnect_says_do_not_retry()
     assert_eq!(r[0]["successful"], true);
     assert_eq!(s.server.session_count(), 0);
     let (id, b) = s.session().await;
-    let held = {
-        let (url, http, id, b) = (s.url.clone(), s.http.clone(), id.clone(), b.clone());
-        tokio::spawn(async move {
-            http.post(url).header("cookie", format!("BAYEUX_BROWSER={b}"))
-                .body(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling"}]).to_string())
-                .send().await.unwrap().text().await.unwrap()
-        })
-    };
+    let held = s.post_later(
+        "",
+        &json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling"}]),
+        &b,
+    );
     tokio::time::sleep(Duration::from_millis(100)).await;
     s.server.disconnect(&chinwag_bayeux::ClientId::new(&id));
     let r: Vec<Value> = serde_json::from_str(&held.await.unwrap()).unwrap();
@@ -400,39 +357,10 @@ async fn a_second_connect_answers_the_held_one() {
     })
     .await;
     let (id, b) = s.session().await;
-    let connect = |n: &str| {
-        json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":n}])
-            .to_string()
-    };
-    let held = {
-        let (url, http, body, b) = (s.url.clone(), s.http.clone(), connect("a"), b.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .header("cookie", format!("BAYEUX_BROWSER={b}"))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
+    let connect = |n: &str| json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":n}]);
+    let held = s.post_later("", &connect("a"), &b);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let second = {
-        let (url, http, body, b) = (s.url.clone(), s.http.clone(), connect("b"), b.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .header("cookie", format!("BAYEUX_BROWSER={b}"))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
+    let second = s.post_later("", &connect("b"), &b);
     // The first is answered (superseded) while the second is the one now held.
     let first: Vec<Value> = serde_json::from_str(
         &tokio::time::timeout(Duration::from_secs(10), held)

@@ -90,6 +90,20 @@ async fn ws_session(addr: &str) -> anyhow::Result<(Ws, String)> {
     }
 }
 
+/// Opens a keep-alive HTTP connection and handshakes over it; returns it and the client id.
+async fn lp_session(addr: &str) -> anyhow::Result<(Conn, String)> {
+    let mut conn = Conn::open(addr).await?;
+    let (_, body) = conn
+        .post_as(
+            &format!("{PATH}/handshake"),
+            "application/json",
+            &handshake_msg(Kind::Lp),
+        )
+        .await?;
+    let id = client_id(&body)?;
+    Ok((conn, id))
+}
+
 fn client_id(text: &[u8]) -> anyhow::Result<String> {
     let v: Value = serde_json::from_slice(text)?;
     v[0]["clientId"]
@@ -132,15 +146,7 @@ pub(crate) async fn subscriber(
             let _ = ws.close(None).await;
         }
         Kind::Lp => {
-            let mut conn = Conn::open(&addr).await?;
-            let (_, body) = conn
-                .post_as(
-                    &format!("{PATH}/handshake"),
-                    "application/json",
-                    &handshake_msg(kind),
-                )
-                .await?;
-            let id = client_id(&body)?;
+            let (mut conn, id) = lp_session(&addr).await?;
             conn.post_as(PATH, "application/json", &subscribe_msg(&id, &rooms))
                 .await?;
             let mut n = 0;
@@ -198,15 +204,7 @@ pub(crate) async fn publisher(
             }
         }
         Kind::Lp => {
-            let mut conn = Conn::open(&addr).await?;
-            let (_, b) = conn
-                .post_as(
-                    &format!("{PATH}/handshake"),
-                    "application/json",
-                    &handshake_msg(kind),
-                )
-                .await?;
-            let id = client_id(&b)?;
+            let (mut conn, id) = lp_session(&addr).await?;
             loop {
                 tokio::select! {
                     _ = stop.changed() => break,
@@ -262,15 +260,7 @@ pub(crate) async fn idle(
             }
         }
         Kind::Lp => {
-            let mut conn = Conn::open(&addr).await?;
-            let (_, body) = conn
-                .post_as(
-                    &format!("{PATH}/handshake"),
-                    "application/json",
-                    &handshake_msg(kind),
-                )
-                .await?;
-            let id = client_id(&body)?;
+            let (mut conn, id) = lp_session(&addr).await?;
             conn.post_as(PATH, "application/json", &subscribe_msg(&id, &rooms))
                 .await?;
             conn.post_as(

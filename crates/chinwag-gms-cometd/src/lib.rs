@@ -34,13 +34,6 @@ pub struct GmsCometd {
     watchers: watch::Watchers,
 }
 
-impl GmsCometd {
-    /// How many (client, chat) pairs are being notified.
-    pub fn watch_count(&self) -> usize {
-        self.watchers.len()
-    }
-}
-
 /// Broadcast channels on the GMS endpoint are off unless configured: chat clients only need
 /// `/service/chatV2/*`, and an open endpoint would let anyone run chat rooms on it.
 struct BroadcastPolicy(bool);

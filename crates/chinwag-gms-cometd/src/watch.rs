@@ -199,9 +199,4 @@ impl Watchers {
             .flat_map(|(c, l)| l.iter().map(move |w| (c.clone(), w.clone())))
             .collect()
     }
-
-    /// How many (client, chat) watches exist.
-    pub(crate) fn len(&self) -> usize {
-        self.lock().by_chat.values().map(Vec::len).sum()
-    }
 }

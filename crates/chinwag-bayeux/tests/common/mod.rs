@@ -77,25 +77,44 @@ impl Srv {
     }
 
     /// Handshake + first connect; returns (clientId, browser cookie).
+    /// POSTs `body` in the background (a connect to be held); the task yields the reply text.
+    pub fn post_later(
+        &self,
+        path: &str,
+        body: &Value,
+        browser: &str,
+    ) -> tokio::task::JoinHandle<String> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("cookie", format!("BAYEUX_BROWSER={browser}"))
+            .body(body.to_string());
+        tokio::spawn(async move { req.send().await.unwrap().text().await.unwrap() })
+    }
+
     pub async fn session(&self) -> (String, String) {
         let (_, text, set) = self
             .raw("/handshake", r#"[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":"1"}]"#, None)
             .await;
         let v: Vec<Value> = serde_json::from_str(&text).unwrap();
         let id = v[0]["clientId"].as_str().unwrap().to_owned();
-        let set = set.unwrap();
-        let browser = set
-            .split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_owned();
+        let browser = browser_of(&set.unwrap());
         let r = self.post(json!([{"channel":"/meta/connect","clientId":id,"connectionType":"long-polling","id":"2"}]), Some(&browser)).await;
         assert_eq!(r[0]["successful"], true);
         (id, browser)
     }
+}
+
+/// The browser id in a `Set-Cookie: BAYEUX_BROWSER=…; …` value.
+pub fn browser_of(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
 }
 
 pub fn quick() -> BayeuxConfig {
