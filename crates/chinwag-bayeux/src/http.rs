@@ -8,9 +8,8 @@ use crate::message::{Message, Reply, join_array, parse_batch};
 use crate::process::{Request, finish_connect, hold_connect};
 use crate::server::BayeuxServer;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{FromRequestParts, State, ws::WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::Arc;
@@ -29,7 +28,11 @@ impl BayeuxServer {
 
 async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) -> Response {
     let (mut parts, body) = req.into_parts();
-    let cors = cors_headers(&server, &parts.headers);
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let cors = to_header_map(cors(&server, origin));
     if parts.method == Method::OPTIONS {
         return (StatusCode::NO_CONTENT, cors).into_response();
     }
@@ -44,28 +47,37 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
             Err(rejection) => rejection.into_response(),
         };
     }
-    let browser = browser_cookie(&server, &parts.headers);
+    let cookies = parts.headers.get_all(header::COOKIE);
+    let browser = browser_cookie(&server, cookies.iter().filter_map(|v| v.to_str().ok()));
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_form);
     // Keep nothing of the request but what is needed while a connect may be held.
-    let (method, headers, query) = (
-        parts.method,
-        parts.headers,
-        parts.uri.query().map(str::to_owned),
-    );
+    let (method, query) = (parts.method, parts.uri.query().map(str::to_owned));
+    drop(parts.headers);
+    drop(parts.uri);
+    drop(parts.extensions);
     let mut response = if method == Method::POST {
-        let body = Box::pin(read_body(&server, body, &headers)).await;
-        drop(headers);
+        let max = server.config().max_message_bytes;
+        let body = axum::body::to_bytes(body, max)
+            .await
+            .map_err(|_| format!("request body larger than {max} bytes"))
+            .and_then(|b| parse_post(&b, form));
         match body {
             Ok(msgs) => {
                 let (status, json, new_browser) =
                     serve(&server, Transport::LongPolling, browser, msgs).await;
                 let mut r = json_response(status, json);
-                set_cookie(&server, &mut r, new_browser);
+                if let Some(v) = new_browser.and_then(|b| cookie_header(&server, &b)) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
                 r
             }
             Err(advice) => json_response(StatusCode::BAD_REQUEST, bad_request(&advice)),
         }
     } else if method == Method::GET {
-        drop(headers);
         callback_polling(&server, query.as_deref().unwrap_or(""), browser).await
     } else {
         StatusCode::METHOD_NOT_ALLOWED.into_response()
@@ -75,7 +87,7 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
 }
 
 /// Processes a batch and, for a connect, holds it; returns the JSON array to send.
-async fn serve(
+pub(crate) async fn serve(
     server: &BayeuxServer,
     transport: Transport,
     browser: Option<Arc<str>>,
@@ -93,7 +105,8 @@ async fn serve(
     (StatusCode::OK, join_array(&parts), outcome.new_browser)
 }
 
-fn bad_request(advice: &str) -> String {
+/// The reply array for a request that could not be read at all.
+pub(crate) fn bad_request(advice: &str) -> String {
     let reply = Reply::to("/meta/unknown", None).fail(
         format!("400::{advice}"),
         Some(json!({"reconnect": "retry", "interval": 0})),
@@ -101,24 +114,18 @@ fn bad_request(advice: &str) -> String {
     join_array(&[reply.encode()])
 }
 
-async fn read_body(
-    server: &BayeuxServer,
-    body: Body,
-    headers: &HeaderMap,
-) -> Result<Vec<Message>, String> {
-    let max = server.config().max_message_bytes;
-    let bytes = axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| format!("request body larger than {max} bytes"))?;
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+/// Whether a `Content-Type` is a form post (CometD's `message=` form).
+pub(crate) fn is_form(content_type: &str) -> bool {
+    content_type.starts_with("application/x-www-form-urlencoded")
+}
+
+/// Parses a long-polling POST body: a JSON batch, or a form with `message` fields.
+pub(crate) fn parse_post(bytes: &[u8], form: bool) -> Result<Vec<Message>, String> {
     if !form {
-        return parse_batch(&bytes).map_err(|e| format!("message_invalid: {e}"));
+        return parse_batch(bytes).map_err(|e| format!("message_invalid: {e}"));
     }
     let mut msgs = Vec::new();
-    for (k, v) in form_urlencoded::parse(&bytes) {
+    for (k, v) in form_urlencoded::parse(bytes) {
         if k == "message" {
             msgs.extend(parse_batch(v.as_bytes()).map_err(|e| format!("message_invalid: {e}"))?);
         }
@@ -162,7 +169,9 @@ async fn callback_polling(
     }
     let (_, json, new_browser) = serve(server, Transport::CallbackPolling, browser, msgs).await;
     let mut r = script_response(&callback, json);
-    set_cookie(server, &mut r, new_browser);
+    if let Some(v) = new_browser.and_then(|b| cookie_header(server, &b)) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
     r
 }
 
@@ -193,67 +202,72 @@ fn json_response(status: StatusCode, json: String) -> Response {
     r
 }
 
-fn browser_cookie(server: &BayeuxServer, headers: &HeaderMap) -> Option<Arc<str>> {
+/// The browser id from the `Cookie` header values, if it holds a plausible one.
+pub(crate) fn browser_cookie<'a>(
+    server: &BayeuxServer,
+    cookies: impl Iterator<Item = &'a str>,
+) -> Option<Arc<str>> {
     let name = &server.config().cookie.name;
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
+    cookies
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, v)| k == name && !v.is_empty() && v.len() <= 64)
         .map(|(_, v)| Arc::from(v))
 }
 
-fn set_cookie(server: &BayeuxServer, r: &mut Response, browser: Option<Arc<str>>) {
-    let Some(b) = browser else { return };
+/// The `Set-Cookie` value giving a new browser its id.
+pub(crate) fn cookie_header(server: &BayeuxServer, browser: &str) -> Option<HeaderValue> {
     let c = &server.config().cookie;
-    let mut v = format!("{}={b}; Path=/; HttpOnly", c.name);
+    let mut v = format!("{}={browser}; Path=/; HttpOnly", c.name);
     if c.cross_site {
         v.push_str("; SameSite=None; Secure; Partitioned");
     } else if c.secure {
         v.push_str("; Secure");
     }
-    if let Ok(v) = HeaderValue::from_str(&v) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    HeaderValue::from_str(&v).ok()
 }
 
-fn cors_headers(server: &BayeuxServer, headers: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::new();
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return out;
+/// The CORS response headers for a request from `origin` (none if it is not allowed).
+pub(crate) fn cors(server: &BayeuxServer, origin: Option<&str>) -> Vec<(HeaderName, HeaderValue)> {
+    let Some(origin) = origin else {
+        return Vec::new();
     };
     let allowed = &server.config().allowed_origins;
-    let listed = origin
-        .to_str()
-        .is_ok_and(|o| allowed.iter().any(|a| a == o));
-    if listed {
-        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        out.insert(
+    let allow = if allowed.iter().any(|a| a == origin) {
+        match HeaderValue::from_str(origin) {
+            Ok(v) => v,
+            Err(_) => return Vec::new(),
+        }
+    } else if allowed.iter().any(|a| a == "*") {
+        HeaderValue::from_static("*")
+    } else {
+        return Vec::new();
+    };
+    let mut out = vec![(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow.clone())];
+    if allow != "*" {
+        out.push((
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),
-        );
-    } else if allowed.iter().any(|a| a == "*") {
-        out.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    } else {
-        return out;
+        ));
     }
-    out.insert(header::VARY, HeaderValue::from_static("Origin"));
-    out.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, OPTIONS"),
-    );
-    out.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type, x-requested-with"),
-    );
-    out.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
+    out.extend([
+        (header::VARY, HeaderValue::from_static("Origin")),
+        (
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        ),
+        (
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type, x-requested-with"),
+        ),
+        (
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        ),
+    ]);
     out
+}
+
+fn to_header_map(pairs: Vec<(HeaderName, HeaderValue)>) -> HeaderMap {
+    pairs.into_iter().collect()
 }

@@ -12,16 +12,21 @@
 //! - [`hooks`]: what an application plugs in (service handlers, authorizer, extensions,
 //!   listeners).
 //! - `http`, `ws`, [`jsonp`]: the three transports on one router.
+//! - [`front`]: the lean long-polling front that holds connects without HTTP buffers;
+//!   [`listen`]: the accept loop putting it before the router.
 //! - [`sweep`]: the background worker ending idle sessions.
 //! - [`server`]: [`BayeuxServer`], the API an application uses.
 
 pub mod channel;
 pub mod config;
 pub mod ext;
+pub mod front;
 pub mod hooks;
 mod http;
 pub mod jsonp;
+pub mod listen;
 pub mod message;
+mod prefixed;
 mod process;
 mod registry;
 pub mod server;

@@ -110,6 +110,17 @@ impl BayeuxServer {
         self.inner.registry.len()
     }
 
+    /// Connects being held right now, over every session (walks all sessions: for
+    /// diagnostics and tests, not hot paths).
+    pub fn held_connects(&self) -> usize {
+        self.inner
+            .registry
+            .all()
+            .iter()
+            .map(|s| s.state().parked as usize)
+            .sum()
+    }
+
     /// Whether `client` is a live session.
     pub fn is_connected(&self, client: &ClientId) -> bool {
         self.inner.registry.get(client.as_str()).is_some()

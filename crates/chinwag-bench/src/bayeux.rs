@@ -1,7 +1,8 @@
 //! Scenario `bayeux`: CometD's published benchmark shape (clients × rooms × rooms per
 //! client, 50-byte messages, a fixed publish rate in) against Chinwag and, in the same run,
 //! a Faye server (npm `faye`), over WebSocket and long-polling: delivered messages/s,
-//! latency p50/p99/max, server RSS. Then memory per idle connected client at N clients.
+//! latency p50/p99/max, server RSS; then a throughput phase at a higher rate in; then memory
+//! per idle connected client at N clients.
 
 use crate::bclient::{self, Kind};
 use crate::procs::{self, Proc};
@@ -36,6 +37,15 @@ pub(crate) struct BayeuxArgs {
     /// Publishing sessions.
     #[arg(long, default_value_t = 10)]
     publishers: usize,
+    /// Second phase, for throughput: messages per second in (0 skips it).
+    #[arg(long, default_value_t = 5_000)]
+    peak_rate: u64,
+    /// Publishing sessions in the throughput phase.
+    #[arg(long, default_value_t = 40)]
+    peak_publishers: usize,
+    /// Messages per publish request (one Bayeux batch; CometD's benchmark uses 10).
+    #[arg(long, default_value_t = 10)]
+    batch: usize,
     /// Seconds of publishing per run.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
@@ -86,7 +96,19 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
-async fn chat_shape(args: &BayeuxArgs, proc_: &Proc, kind: Kind) -> anyhow::Result<Value> {
+/// One measured phase: `rate` messages/s in from `publishers` sessions.
+#[derive(Clone, Copy)]
+struct Load {
+    rate: u64,
+    publishers: usize,
+}
+
+async fn chat_shape(
+    args: &BayeuxArgs,
+    proc_: &Proc,
+    kind: Kind,
+    load: Load,
+) -> anyhow::Result<Value> {
     let (stop_tx, stop) = watch::channel(false);
     let (ready_tx, mut ready) = tokio::sync::mpsc::channel(args.clients.max(1));
     let mut subs = Vec::new();
@@ -117,20 +139,17 @@ async fn chat_shape(args: &BayeuxArgs, proc_: &Proc, kind: Kind) -> anyhow::Resu
     let rooms: Vec<String> = (0..args.rooms)
         .map(|r| format!("/bench/room/{r}"))
         .collect();
-    let every = Duration::from_micros(1_000_000 * args.publishers as u64 / args.rate.max(1));
+    let batch = args.batch.max(1);
+    let every =
+        Duration::from_micros(1_000_000 * (load.publishers * batch) as u64 / load.rate.max(1));
     let (pstop_tx, pstop) = watch::channel(false);
     let mut pubs = Vec::new();
-    for p in 0..args.publishers {
-        let mine: Vec<String> = rooms
-            .iter()
-            .skip(p)
-            .step_by(args.publishers)
-            .cloned()
-            .collect();
+    for _ in 0..load.publishers {
         pubs.push(tokio::spawn(bclient::publisher(
             proc_.addr.clone(),
             kind,
-            mine,
+            rooms.clone(),
+            batch,
             every,
             pstop.clone(),
         )));
@@ -143,9 +162,14 @@ async fn chat_shape(args: &BayeuxArgs, proc_: &Proc, kind: Kind) -> anyhow::Resu
     }
     let _ = pstop_tx.send(true);
     let elapsed = started.elapsed().as_secs_f64();
-    let mut published = 0;
+    // A publisher an overloaded server refused (e.g. Faye answering 408) publishes nothing;
+    // the run goes on and reports it.
+    let (mut published, mut failed_publishers) = (0, 0);
     for p in pubs {
-        published += p.await??;
+        match p.await {
+            Ok(Ok(n)) => published += n,
+            _ => failed_publishers += 1,
+        }
     }
     // Let in-flight deliveries land (bounded), then stop the subscribers.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -177,6 +201,7 @@ async fn chat_shape(args: &BayeuxArgs, proc_: &Proc, kind: Kind) -> anyhow::Resu
         "latency_ms": {"p50": pct(&lat, 0.5), "p99": pct(&lat, 0.99), "max": pct(&lat, 1.0)},
         "peak_rss_mb": peak_rss as f64 / 1048576.0,
         "failed_clients": failed,
+        "failed_publishers": failed_publishers,
     }))
 }
 
@@ -230,9 +255,24 @@ pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
         for kind in [Kind::Ws, Kind::Lp] {
             eprintln!("bayeux: {server} {} chat shape", kind.name());
             let p = start(&args, server, &dir)?;
-            let r = chat_shape(&args, &p, kind).await?;
+            let cometd = Load {
+                rate: args.rate,
+                publishers: args.publishers,
+            };
+            let r = chat_shape(&args, &p, kind, cometd).await?;
             shape.insert(format!("{server}/{}", kind.name()), r);
             drop(p);
+            if args.peak_rate > 0 {
+                let _ = std::fs::remove_dir_all(dir.join("db"));
+                eprintln!("bayeux: {server} {} throughput", kind.name());
+                let p = start(&args, server, &dir)?;
+                let peak = Load {
+                    rate: args.peak_rate,
+                    publishers: args.peak_publishers,
+                };
+                let r = chat_shape(&args, &p, kind, peak).await?;
+                shape.insert(format!("{server}/{}/peak", kind.name()), r);
+            }
             if args.idle > 0 && (*server == "chinwag" || args.faye_idle) {
                 let _ = std::fs::remove_dir_all(dir.join("db"));
                 eprintln!("bayeux: {server} {} idle memory", kind.name());
@@ -246,18 +286,24 @@ pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    // Chinwag's best phase in which everything arrived, over the best Faye managed in any
+    // phase (an upper bound of what Faye sustains): a conservative ratio.
+    let best = |server: &str, k: &str, complete: bool| {
+        [format!("{server}/{k}"), format!("{server}/{k}/peak")]
+            .iter()
+            .filter_map(|key| shape.get(key))
+            .filter(|v| !complete || v["delivered"] == v["expected_deliveries"])
+            .filter_map(|v| v["delivered_per_sec"].as_f64())
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
+    };
     let ratio = |k: &str| {
-        let c = shape
-            .get(&format!("chinwag/{k}"))
-            .and_then(|v| v["delivered_per_sec"].as_f64());
-        let f = shape
-            .get(&format!("faye/{k}"))
-            .and_then(|v| v["delivered_per_sec"].as_f64());
-        c.zip(f).map(|(c, f)| c / f.max(1.0))
+        best("chinwag", k, true)
+            .zip(best("faye", k, false))
+            .map(|(c, f)| c / f.max(1.0))
     };
     Ok(json!({
         "scenario": "bayeux",
-        "shape": {"clients": args.clients, "rooms": args.rooms, "rooms_per_client": args.rooms_per_client, "rate_in": args.rate, "seconds": args.seconds, "message_bytes": 50},
+        "shape": {"clients": args.clients, "rooms": args.rooms, "rooms_per_client": args.rooms_per_client, "rate_in": args.rate, "peak_rate_in": args.peak_rate, "batch": args.batch, "seconds": args.seconds, "message_bytes": 50},
         "chat": shape,
         "idle": idle,
         "chinwag_vs_faye_delivered": {"websocket": ratio("websocket"), "long-polling": ratio("long-polling")},

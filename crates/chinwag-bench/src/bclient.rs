@@ -3,6 +3,7 @@
 //! the publisher's clock (`t`, µs since the epoch).
 
 use crate::load::Conn;
+use crate::rawws::RawWs;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
@@ -73,7 +74,7 @@ fn absorb(text: &[u8], lat: &mut Vec<u32>) -> bool {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 type Ws =
@@ -124,26 +125,30 @@ pub(crate) async fn subscriber(
     let mut lat = Vec::new();
     match kind {
         Kind::Ws => {
-            let (mut ws, id) = ws_session(&addr).await?;
-            ws.send(M::text(subscribe_msg(&id, &rooms))).await?;
-            let mut n = 0;
-            ws.send(M::text(connect_msg(&id, kind, n))).await?;
-            let mut announced = false;
+            let mut ws = RawWs::connect(&addr, PATH).await?;
+            ws.send(&handshake_msg(kind)).await?;
+            let mut id = None;
+            while id.is_none() {
+                ws.frames(|p| id = id.take().or_else(|| client_id(p).ok()))
+                    .await?;
+            }
+            let id = id.unwrap_or_default();
+            ws.send(&subscribe_msg(&id, &rooms)).await?;
+            let (mut sent, mut answered) = (0u64, 0u64);
+            ws.send(&connect_msg(&id, kind, sent)).await?;
             loop {
                 tokio::select! {
                     _ = stop.changed() => break,
-                    frame = ws.next() => {
-                        let Some(frame) = frame.transpose()? else { break };
-                        if let M::Text(t) = frame
-                            && absorb(t.as_bytes(), &mut lat) {
-                                if !announced { announced = true; let _ = ready.send(()).await; }
-                                n += 1;
-                                ws.send(M::text(connect_msg(&id, kind, n))).await?;
-                            }
-                    }
+                    r = ws.frames(|p| if absorb(p, &mut lat) { answered += 1 }) => r?,
+                }
+                if answered > 0 && sent == 0 {
+                    let _ = ready.send(()).await;
+                }
+                while sent < answered {
+                    sent += 1;
+                    ws.send(&connect_msg(&id, kind, sent)).await?;
                 }
             }
-            let _ = ws.close(None).await;
         }
         Kind::Lp => {
             let (mut conn, id) = lp_session(&addr).await?;
@@ -170,48 +175,89 @@ pub(crate) async fn subscriber(
     Ok(lat)
 }
 
-/// A publisher session sending `count` messages at `every` intervals to rooms in turn;
-/// returns how many were published (acknowledged for long-polling, sent for WebSocket).
+/// A publisher session sending a batch of `batch` messages every `every`, each message to a
+/// random room of `rooms` (CometD's benchmark: one Bayeux batch per request or frame);
+/// returns how many messages it published.
 pub(crate) async fn publisher(
     addr: String,
     kind: Kind,
     rooms: Vec<String>,
+    batch: usize,
     every: std::time::Duration,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<u64> {
     let pad = "x".repeat(24);
-    let body = |id: &str, room: &str, n: u64| {
-        json!([{"channel":room,"clientId":id,"id":format!("p{n}"),"data":{"t":now_us(),"p":pad}}])
-            .to_string()
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64 ^ u64::from(std::process::id()) ^ now_us();
+    let mut body = |id: &str, n: u64| {
+        let msgs: Vec<Value> = (0..batch as u64)
+            .map(|k| {
+                // xorshift: a cheap, good-enough spread over the rooms
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let room = &rooms[usize::try_from(rng % rooms.len() as u64).unwrap_or(0)];
+                json!({"channel":room,"clientId":id,"id":format!("p{n}.{k}"),"data":{"t":now_us(),"p":pad}})
+            })
+            .collect();
+        Value::Array(msgs).to_string()
     };
     let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Keep the offered rate when the generator falls behind: send the missed batches.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut sent = 0u64;
     match kind {
         Kind::Ws => {
             let (ws, id) = ws_session(&addr).await?;
             let (mut tx, mut rx) = ws.split();
-            tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+            // A live session keeps a connect outstanding (else it is swept after
+            // maxInterval): the reader asks for the next one whenever one is answered.
+            let (again_tx, mut again) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                while let Some(Ok(frame)) = rx.next().await {
+                    if let M::Text(t) = frame
+                        && find(t.as_bytes(), b"/meta/connect").is_some()
+                    {
+                        let _ = again_tx.send(());
+                    }
+                }
+            });
+            let mut connects = 0;
+            tx.send(M::text(connect_msg(&id, kind, connects))).await?;
             loop {
                 tokio::select! {
                     _ = stop.changed() => break,
+                    Some(()) = again.recv() => {
+                        connects += 1;
+                        tx.send(M::text(connect_msg(&id, kind, connects))).await?;
+                    }
                     _ = tick.tick() => {
-                        let room = &rooms[usize::try_from(sent).unwrap_or(0) % rooms.len()];
-                        tx.send(M::text(body(&id, room, sent))).await?;
-                        sent += 1;
+                        tx.send(M::text(body(&id, sent))).await?;
+                        sent += batch as u64;
                     }
                 }
             }
         }
         Kind::Lp => {
             let (mut conn, id) = lp_session(&addr).await?;
+            let mut held = Conn::open(&addr).await?;
+            let (cid, mut cstop) = (id.clone(), stop.clone());
+            tokio::spawn(async move {
+                let path = format!("{PATH}/connect");
+                for n in 0.. {
+                    let msg = connect_msg(&cid, kind, n);
+                    let connect = held.post_as(&path, "application/json", &msg);
+                    tokio::select! {
+                        _ = cstop.changed() => break,
+                        r = connect => if r.is_err() { break },
+                    }
+                }
+            });
             loop {
                 tokio::select! {
                     _ = stop.changed() => break,
                     _ = tick.tick() => {
-                        let room = &rooms[usize::try_from(sent).unwrap_or(0) % rooms.len()];
-                        conn.post_as(PATH, "application/json", &body(&id, room, sent)).await?;
-                        sent += 1;
+                        conn.post_as(PATH, "application/json", &body(&id, sent)).await?;
+                        sent += batch as u64;
                     }
                 }
             }

@@ -13,6 +13,7 @@ mod bclient;
 mod ceiling;
 mod load;
 mod procs;
+mod rawws;
 mod rest;
 
 use clap::{Parser, Subcommand};

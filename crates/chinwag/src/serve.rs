@@ -107,15 +107,27 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     tracing::info!(listen = %listener.local_addr()?, data_dir = %cfg.server.data_dir.display(), alias = cfg.server.node_id, "chinwag serving");
     let signal = shutdown.clone();
     let drain_engine = engine.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            tracing::info!("shutdown requested: draining");
-            drain_engine.start_draining();
-            signal.cancel();
-        })
-        .await
-        .context("while serving")?;
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested: draining");
+        drain_engine.start_draining();
+        signal.cancel();
+    });
+    let front = cfg.cometd.enabled.then(|| {
+        chinwag_bayeux::front::Front::new(
+            bayeux.clone(),
+            &cfg.cometd.path,
+            cfg.server.max_head_bytes,
+        )
+    });
+    chinwag_bayeux::listen::serve(
+        listener,
+        app,
+        front,
+        cfg.server.max_head_bytes,
+        shutdown.clone(),
+    )
+    .await;
     shutdown.cancel();
     while workers.join_next().await.is_some() {}
     tracing::info!("stopped");

@@ -26,6 +26,7 @@ impl ServiceHandler for Echo {
 }
 
 pub struct Srv {
+    pub addr: std::net::SocketAddr,
     pub url: String,
     pub http: reqwest::Client,
     pub server: BayeuxServer,
@@ -38,8 +39,18 @@ pub async fn start(config: BayeuxConfig) -> Srv {
     let app = server.router("/cometd");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    // The way an application serves it: the lean long-polling front before the router.
+    let front = chinwag_bayeux::front::Front::new(server.clone(), "/cometd", 8192);
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(chinwag_bayeux::listen::serve(
+        listener,
+        app,
+        Some(front),
+        8192,
+        stop,
+    ));
     Srv {
+        addr,
         url: format!("http://{addr}/cometd"),
         http: reqwest::Client::new(),
         server,

@@ -28,6 +28,10 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         cfg.server.max_body_bytes >= 1024,
         "server.max_body_bytes must be at least 1024"
     );
+    ensure!(
+        (8192..=1 << 20).contains(&cfg.server.max_head_bytes),
+        "server.max_head_bytes must be between 8192 and 1048576"
+    );
     cfg.cometd.check().map_err(anyhow::Error::msg)?;
     let mut services = Vec::new();
     let mut access = HashMap::new();

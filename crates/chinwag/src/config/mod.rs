@@ -53,6 +53,9 @@ pub(crate) struct ServerConfig {
     pub(crate) node_id: u32,
     /// Largest accepted request body, in bytes.
     pub(crate) max_body_bytes: usize,
+    /// Largest accepted request head (request line and headers), in bytes; also the size of
+    /// each connection's HTTP buffer, which a held long-poll keeps.
+    pub(crate) max_head_bytes: usize,
     /// Seconds an ended chat stays readable before it is purged.
     pub(crate) ended_retention_secs: u64,
 }
@@ -64,6 +67,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("./chinwag-data"),
             node_id: 1,
             max_body_bytes: 64 * 1024,
+            max_head_bytes: 8 * 1024,
             ended_retention_secs: 3600,
         }
     }

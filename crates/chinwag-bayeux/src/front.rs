@@ -1,0 +1,276 @@
+//! The lean long-polling front: a small HTTP/1.1 reader that serves the Bayeux POSTs (and
+//! their CORS preflights) of a connection itself and keeps **no buffer** while a connect is
+//! held or the connection is idle. The first request it does not serve (another path, a
+//! WebSocket upgrade, a JSONP `GET`, chunked bodies, `Expect`, HTTP/1.0, pipelining, a head
+//! over the limit) hands the connection, with the bytes already read, to the general HTTP
+//! server ([`Prefixed`]), which answers it and everything after it.
+//!
+//! Why: a parked long-poll on a general HTTP server keeps that connection's read and write
+//! buffers (16 KiB or more) for the whole hold; here it keeps only its small state.
+
+use crate::config::Transport;
+use crate::http::{bad_request, browser_cookie, cookie_header, cors, is_form, parse_post, serve};
+use crate::server::BayeuxServer;
+use axum::http::{HeaderName, HeaderValue};
+use std::io::Write as _;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+pub use crate::prefixed::Prefixed;
+
+/// How a connection left the front.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Closed (by the peer, an error, `Connection: close` or shutdown).
+    Closed,
+    /// A request the front does not serve: the connection with what was read of it.
+    Handoff(Prefixed),
+}
+
+/// The front for one Bayeux mount path.
+#[derive(Clone)]
+pub struct Front {
+    server: BayeuxServer,
+    mount: Arc<str>,
+    head_limit: usize,
+}
+
+/// Headers looked at; a request with more goes to the general server.
+const MAX_HEADERS: usize = 48;
+/// First read size for a request head.
+const HEAD_START: usize = 1024;
+/// Time a request has to arrive whole once its first byte did (against slow-loris clients).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What the front takes from a request head it serves.
+struct Head {
+    len: usize,
+    options: bool,
+    content_length: usize,
+    form: bool,
+    origin: Option<String>,
+    browser: Option<Arc<str>>,
+    close: bool,
+}
+
+enum Read {
+    Closed,
+    Other,
+    Ours(Head),
+}
+
+impl Front {
+    /// A front serving `server` at `mount` (e.g. `/cometd`); request heads longer than
+    /// `head_limit` bytes go to the general server (which refuses them).
+    pub fn new(server: BayeuxServer, mount: &str, head_limit: usize) -> Self {
+        Self {
+            server,
+            mount: Arc::from(mount.trim_end_matches('/')),
+            head_limit,
+        }
+    }
+
+    /// Serves the connection until it closes or carries a request the front does not serve.
+    pub async fn serve(&self, mut stream: TcpStream, stop: &CancellationToken) -> Outcome {
+        loop {
+            // Idle: no buffer until the next request arrives.
+            tokio::select! {
+                r = stream.readable() => if r.is_err() { return Outcome::Closed },
+                () = stop.cancelled() => return Outcome::Closed,
+            }
+            let mut buf = Vec::with_capacity(HEAD_START);
+            let read =
+                tokio::time::timeout(REQUEST_TIMEOUT, self.read_request(&mut stream, &mut buf));
+            let head = match read.await {
+                Err(_) | Ok(Read::Closed) => return Outcome::Closed,
+                Ok(Read::Other) => return Outcome::Handoff(Prefixed::new(buf, stream)),
+                Ok(Read::Ours(h)) => h,
+            };
+            let parsed = (!head.options).then(|| parse_post(&buf[head.len..], head.form));
+            drop(buf);
+            let cors = cors(&self.server, head.origin.as_deref());
+            let response = match parsed {
+                None => response(204, "", &cors, None, head.close),
+                Some(Err(advice)) => response(400, &bad_request(&advice), &cors, None, true),
+                Some(Ok(msgs)) => {
+                    let work = serve(&self.server, Transport::LongPolling, head.browser, msgs);
+                    let mut work = std::pin::pin!(work);
+                    let (_, json, new_browser) = tokio::select! {
+                        out = &mut work => out,
+                        gone = peer_gone(&stream) => {
+                            if gone { return Outcome::Closed }
+                            work.await
+                        }
+                    };
+                    let cookie = new_browser.and_then(|b| cookie_header(&self.server, &b));
+                    let close = head.close || stop.is_cancelled();
+                    response(200, &json, &cors, cookie, close)
+                }
+            };
+            if stream.write_all(&response.bytes).await.is_err() || response.close {
+                let _ = stream.shutdown().await;
+                return Outcome::Closed;
+            }
+        }
+    }
+
+    /// Reads a request: its head, and for one the front serves, its whole body (a request
+    /// followed by more bytes, i.e. pipelining, is left to the general server).
+    async fn read_request(&self, stream: &mut TcpStream, buf: &mut Vec<u8>) -> Read {
+        let head = match self.read_head(stream, buf).await {
+            Read::Ours(h) => h,
+            other => return other,
+        };
+        let total = head.len + head.content_length;
+        while buf.len() < total {
+            buf.reserve_exact(total - buf.len());
+            match stream.read_buf(buf).await {
+                Ok(0) | Err(_) => return Read::Closed,
+                Ok(_) => {}
+            }
+        }
+        if buf.len() > total {
+            return Read::Other;
+        }
+        Read::Ours(head)
+    }
+
+    async fn read_head(&self, stream: &mut TcpStream, buf: &mut Vec<u8>) -> Read {
+        loop {
+            if buf.len() == buf.capacity() {
+                if buf.len() >= self.head_limit {
+                    return Read::Other;
+                }
+                buf.reserve_exact(buf.len().min(self.head_limit - buf.len()));
+            }
+            match stream.read_buf(buf).await {
+                Ok(0) | Err(_) => return Read::Closed,
+                Ok(_) => {}
+            }
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(buf) {
+                Ok(httparse::Status::Complete(len)) => return self.classify(&req, len),
+                Ok(httparse::Status::Partial) => {}
+                Err(_) => return Read::Other,
+            }
+        }
+    }
+
+    fn classify(&self, req: &httparse::Request<'_, '_>, len: usize) -> Read {
+        let options = match req.method {
+            Some("POST") => false,
+            Some("OPTIONS") => true,
+            _ => return Read::Other,
+        };
+        let path = req.path.unwrap_or("");
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
+        let ours = path
+            .strip_prefix(&*self.mount)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if req.version != Some(1) || !ours {
+            return Read::Other;
+        }
+        let mut head = Head {
+            len,
+            options,
+            content_length: 0,
+            form: false,
+            origin: None,
+            browser: None,
+            close: false,
+        };
+        let mut length = None;
+        let mut cookies = Vec::new();
+        for h in req.headers.iter() {
+            let value = std::str::from_utf8(h.value).unwrap_or("");
+            let name = h.name;
+            if ["upgrade", "transfer-encoding", "expect"]
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n))
+            {
+                return Read::Other;
+            } else if name.eq_ignore_ascii_case("content-length") {
+                match (value.trim().parse::<usize>(), length) {
+                    (Ok(n), None) => length = Some(n),
+                    (Ok(n), Some(m)) if n == m => {}
+                    _ => return Read::Other,
+                }
+            } else if name.eq_ignore_ascii_case("content-type") {
+                head.form = is_form(value);
+            } else if name.eq_ignore_ascii_case("origin") {
+                head.origin = Some(value.to_owned());
+            } else if name.eq_ignore_ascii_case("cookie") {
+                cookies.push(value);
+            } else if name.eq_ignore_ascii_case("connection") {
+                head.close |= value
+                    .split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("close"));
+            }
+        }
+        head.browser = browser_cookie(&self.server, cookies.into_iter());
+        match (options, length) {
+            (true, _) => Read::Ours(head),
+            (false, Some(n)) if n <= self.server.config().max_message_bytes => {
+                head.content_length = n;
+                Read::Ours(head)
+            }
+            // No length (the general server answers 411) or too large (it answers 400).
+            (false, _) => Read::Other,
+        }
+    }
+}
+
+/// Resolves when the peer closed (`true`) or sent more bytes (`false`, a pipelined request,
+/// left unread until the held one is answered).
+async fn peer_gone(stream: &TcpStream) -> bool {
+    let mut one = [0u8; 1];
+    !matches!(stream.peek(&mut one).await, Ok(n) if n > 0)
+}
+
+struct Response {
+    bytes: Vec<u8>,
+    close: bool,
+}
+
+fn response(
+    status: u16,
+    body: &str,
+    cors: &[(HeaderName, HeaderValue)],
+    cookie: Option<HeaderValue>,
+    close: bool,
+) -> Response {
+    let reason = match status {
+        200 => "OK",
+        204 => "No Content",
+        _ => "Bad Request",
+    };
+    let mut b = Vec::with_capacity(256 + body.len());
+    let _ = write!(b, "HTTP/1.1 {status} {reason}\r\n");
+    if status != 204 {
+        b.extend_from_slice(
+            b"content-type: application/json;charset=UTF-8\r\ncache-control: no-store\r\n",
+        );
+        let _ = write!(b, "content-length: {}\r\n", body.len());
+    }
+    let _ = write!(
+        b,
+        "date: {}\r\n",
+        httpdate::fmt_http_date(std::time::SystemTime::now())
+    );
+    let cookie = cookie.map(|c| (axum::http::header::SET_COOKIE, c));
+    for (name, value) in cors.iter().chain(cookie.as_ref()) {
+        b.extend_from_slice(name.as_str().as_bytes());
+        b.extend_from_slice(b": ");
+        b.extend_from_slice(value.as_bytes());
+        b.extend_from_slice(b"\r\n");
+    }
+    if close {
+        b.extend_from_slice(b"connection: close\r\n");
+    }
+    b.extend_from_slice(b"\r\n");
+    b.extend_from_slice(body.as_bytes());
+    Response { bytes: b, close }
+}
