@@ -70,9 +70,7 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
                 let (status, json, new_browser) =
                     serve(&server, Transport::LongPolling, browser, msgs).await;
                 let mut r = json_response(status, json);
-                if let Some(v) = new_browser.and_then(|b| cookie_header(&server, &b)) {
-                    r.headers_mut().append(header::SET_COOKIE, v);
-                }
+                set_cookie(&server, &mut r, new_browser);
                 r
             }
             Err(advice) => json_response(StatusCode::BAD_REQUEST, bad_request(&advice)),
@@ -169,9 +167,7 @@ async fn callback_polling(
     }
     let (_, json, new_browser) = serve(server, Transport::CallbackPolling, browser, msgs).await;
     let mut r = script_response(&callback, json);
-    if let Some(v) = new_browser.and_then(|b| cookie_header(server, &b)) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(server, &mut r, new_browser);
     r
 }
 
@@ -213,6 +209,13 @@ pub(crate) fn browser_cookie<'a>(
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, v)| k == name && !v.is_empty() && v.len() <= 64)
         .map(|(_, v)| Arc::from(v))
+}
+
+/// Gives a new browser (if any) its id on `r`.
+fn set_cookie(server: &BayeuxServer, r: &mut Response, new_browser: Option<Arc<str>>) {
+    if let Some(v) = new_browser.and_then(|b| cookie_header(server, &b)) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
 }
 
 /// The `Set-Cookie` value giving a new browser its id.
