@@ -10,6 +10,7 @@ use crate::session::{Parked, Session};
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use std::future::pending;
+use std::pin::pin;
 use std::sync::Arc;
 use tokio::time::Instant;
 
@@ -29,7 +30,6 @@ pub(crate) fn upgrade(server: BayeuxServer, ws: WebSocketUpgrade) -> Response {
 /// A connect held on this connection.
 struct Held {
     plan: ConnectPlan,
-    deadline: Instant,
     _parked: Parked,
 }
 
@@ -40,18 +40,22 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
     };
     let mut attached: Option<Arc<Session>> = None;
     let mut held: Option<Held> = None;
+    // One timer for the held connect, re-armed only when a connect is parked (not on every
+    // wake-up: this loop runs once per delivery).
+    let timer = tokio::time::sleep_until(Instant::now());
+    tokio::pin!(timer);
     loop {
         let current = attached.clone();
-        let mut notified = current.as_ref().map(|s| Box::pin(s.wake.notified()));
-        if let Some(n) = notified.as_mut() {
-            n.as_mut().enable();
+        let mut notified = pin!(current.as_ref().map(|s| s.wake.notified()));
+        // Register for wake-ups before looking at the queue, so none is missed in between.
+        if let Some(n) = notified.as_mut().as_pin_mut() {
+            n.enable();
         }
         if let Some(s) = &current
             && !flush(&server, s, &mut held, &mut socket).await
         {
             return;
         }
-        let deadline = held.as_ref().map(|h| h.deadline);
         tokio::select! {
             frame = socket.recv() => {
                 let text = match frame {
@@ -88,20 +92,21 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
                         parts.extend(finish_connect(&server, plan));
                     } else {
                         let deadline = Instant::now() + plan.hold;
+                        timer.as_mut().reset(deadline);
                         let parked = Parked::new(plan.session.clone());
-                        held = Some(Held { plan, deadline, _parked: parked });
+                        held = Some(Held { plan, _parked: parked });
                     }
                 }
                 if !parts.is_empty() && !send(&mut socket, parts).await {
                     return;
                 }
             }
-            () = async { match notified { Some(n) => n.await, None => pending().await } } => {
+            () = async { match notified.as_mut().as_pin_mut() { Some(n) => n.await, None => pending().await } } => {
                 // Let other ready tasks (publishers) run first: under load more messages
                 // queue up and go out in one frame (one write) instead of one each.
-                tokio::task::yield_now().await;
+                requeue().await;
             }
-            () = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => pending().await } } => {
+            () = &mut timer, if held.is_some() => {
                 if let Some(h) = held.take()
                     && !send(&mut socket, finish_connect(&server, h.plan)).await {
                         return;
@@ -142,4 +147,20 @@ async fn send(socket: &mut WebSocket, parts: Vec<String>) -> bool {
         .send(Frame::Text(join_array(&parts).into()))
         .await
         .is_ok()
+}
+
+/// Goes to the back of the run queue once: unlike `tokio::task::yield_now`, which defers the
+/// wake-up until the I/O driver has been polled (one `epoll_wait` per woken connection).
+async fn requeue() {
+    let mut once = false;
+    std::future::poll_fn(|cx| {
+        if once {
+            std::task::Poll::Ready(())
+        } else {
+            once = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }

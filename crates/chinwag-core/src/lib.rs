@@ -9,6 +9,7 @@
 //! - [`bus`]: the in-process [`ports::EventBus`] and the events published on it.
 //! - [`settings`]: services, queues and agent accounts as the engine sees them.
 //! - [`engine`]: [`engine::ChatEngine`], the application service every adapter calls.
+//! - [`push`]: push subscriptions, which events are pushed, and the durable push jobs.
 //! - [`routing`]: queues, agent presence, offers and their timers.
 //! - [`error`]: [`error::CoreError`] and [`error::StoreError`], in domain terms only.
 //!
@@ -23,6 +24,7 @@ pub mod event;
 pub mod ids;
 pub mod memstore;
 pub mod ports;
+pub mod push;
 pub mod routing;
 pub mod session;
 pub mod settings;

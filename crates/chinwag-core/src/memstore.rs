@@ -3,15 +3,69 @@
 
 use crate::error::StoreError;
 use crate::ids::ChatId;
-use crate::ports::{ChatStore, Commit, StoredSession};
+use crate::ports::{ChatStore, Commit, PushOutbox, StoredSession};
+use crate::push::PushJob;
 use async_trait::async_trait;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 /// Sessions kept in a map; lost when the process ends.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<HashMap<ChatId, StoredSession>>,
+    outbox: Mutex<Outbox>,
+}
+
+#[derive(Debug, Default)]
+struct Outbox {
+    jobs: BTreeMap<u64, PushJob>,
+    last: u64,
+}
+
+impl Outbox {
+    fn add(&mut self, jobs: Vec<PushJob>) {
+        for j in jobs {
+            self.last = self.last.max(j.seq);
+            self.jobs.insert(j.seq, j);
+        }
+    }
+}
+
+#[async_trait]
+impl PushOutbox for MemoryStore {
+    async fn enqueue(&self, jobs: Vec<PushJob>) -> Result<(), StoreError> {
+        crate::engine::lock(&self.outbox).add(jobs);
+        Ok(())
+    }
+
+    async fn pending(&self) -> Result<Vec<PushJob>, StoreError> {
+        Ok(crate::engine::lock(&self.outbox)
+            .jobs
+            .values()
+            .cloned()
+            .collect())
+    }
+
+    async fn update(&self, job: &PushJob) -> Result<(), StoreError> {
+        if let Some(j) = crate::engine::lock(&self.outbox).jobs.get_mut(&job.seq) {
+            j.attempt = job.attempt;
+            j.due_ms = job.due_ms;
+            j.sent = job.sent;
+        }
+        Ok(())
+    }
+
+    async fn finish(&self, seqs: &[u64]) -> Result<(), StoreError> {
+        let mut o = crate::engine::lock(&self.outbox);
+        for s in seqs {
+            o.jobs.remove(s);
+        }
+        Ok(())
+    }
+
+    async fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(crate::engine::lock(&self.outbox).last)
+    }
 }
 
 #[async_trait]
@@ -45,6 +99,8 @@ impl ChatStore for MemoryStore {
         });
         entry.record = record;
         entry.events.extend(commit.events);
+        drop(map);
+        crate::engine::lock(&self.outbox).add(commit.pushes);
         Ok(())
     }
 

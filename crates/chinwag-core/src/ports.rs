@@ -4,10 +4,12 @@
 use crate::error::StoreError;
 use crate::event::Event;
 use crate::ids::ChatId;
+use crate::push::PushJob;
 use crate::session::SessionRecord;
 use async_trait::async_trait;
 
-/// One atomic write: new transcript events and, when it changed, the session header.
+/// One atomic write: new transcript events, the push jobs announcing them, and, when it
+/// changed, the session header.
 #[derive(Debug, Clone)]
 pub struct Commit {
     /// The chat written to.
@@ -16,6 +18,8 @@ pub struct Commit {
     pub record: Option<SessionRecord>,
     /// New events, in index order.
     pub events: Vec<Event>,
+    /// Push jobs for those events (written to the outbox in the same transaction).
+    pub pushes: Vec<PushJob>,
 }
 
 /// A stored session as loaded back: header and whole transcript.
@@ -27,7 +31,7 @@ pub struct StoredSession {
     pub events: Vec<Event>,
 }
 
-/// Durable storage of sessions and transcripts.
+/// Durable storage of sessions and transcripts (and, through [`PushOutbox`], of push jobs).
 ///
 /// Contract (checked by `chinwag-store-conformance`):
 /// - `commit` is atomic and durable against process death once it returns `Ok`.
@@ -35,7 +39,7 @@ pub struct StoredSession {
 ///   `(chat_id, index)` already exists is an error and changes nothing.
 /// - `load_open` returns every session without `ended_ms`, with events in index order.
 #[async_trait]
-pub trait ChatStore: Send + Sync + 'static {
+pub trait ChatStore: PushOutbox {
     /// Writes one commit atomically.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
     /// Loads every open (not ended) session.
@@ -44,6 +48,27 @@ pub trait ChatStore: Send + Sync + 'static {
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError>;
     /// Deletes sessions that ended before `ended_before_ms`; returns how many.
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError>;
+}
+
+/// The durable push outbox. Jobs arrive with a [`Commit`] (or [`PushOutbox::enqueue`]) and
+/// stay until the delivery side finishes them.
+///
+/// Contract (checked by `chinwag-store-conformance`):
+/// - a job written by a commit that returned `Ok` is returned by `pending` until `finish`;
+/// - `pending` lists jobs in `seq` order, with the latest `update` applied;
+/// - `finish` of an unknown `seq` is not an error.
+#[async_trait]
+pub trait PushOutbox: Send + Sync + 'static {
+    /// Adds jobs outside a transcript commit (the shutdown notice).
+    async fn enqueue(&self, jobs: Vec<PushJob>) -> Result<(), StoreError>;
+    /// Every job not finished, in `seq` order.
+    async fn pending(&self) -> Result<Vec<PushJob>, StoreError>;
+    /// Records a job's new attempt count, due time and sent flag.
+    async fn update(&self, job: &PushJob) -> Result<(), StoreError>;
+    /// Removes jobs: delivered, acknowledged, given up on, or dropped.
+    async fn finish(&self, seqs: &[u64]) -> Result<(), StoreError>;
+    /// The highest `seq` ever written (0 when none), so new jobs continue after it.
+    async fn last_seq(&self) -> Result<u64, StoreError>;
 }
 
 /// Wall-clock time, so tests and timers can agree on "now".

@@ -66,4 +66,6 @@ pub struct EngineSettings {
     pub agents: Vec<AgentAccount>,
     /// How long ended sessions stay readable before they are purged.
     pub ended_retention_ms: i64,
+    /// Push notifications.
+    pub push: crate::push::PushSettings,
 }

@@ -34,6 +34,14 @@ pub struct GmsCometd {
     watchers: watch::Watchers,
 }
 
+impl GmsCometd {
+    /// Whether a CometD client with a live session watches `chat` (it is forgotten when its
+    /// Bayeux session ends: a disconnect, or `maxInterval` without a connect).
+    pub fn is_watched(&self, chat: &chinwag_core::ids::ChatId) -> bool {
+        self.watchers.is_watched(chat)
+    }
+}
+
 /// Broadcast channels on the GMS endpoint are off unless configured: chat clients only need
 /// `/service/chatV2/*`, and an open endpoint would let anyone run chat rooms on it.
 struct BroadcastPolicy(bool);

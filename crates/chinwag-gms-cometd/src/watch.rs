@@ -38,6 +38,11 @@ impl Watchers {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether any live client watches `chat`.
+    pub(crate) fn is_watched(&self, chat: &ChatId) -> bool {
+        self.lock().by_chat.get(chat).is_some_and(|w| !w.is_empty())
+    }
+
     /// Records the client's one `requestChat`; false if it already made one.
     pub(crate) fn claim_request_chat(&self, client: &ClientId) -> bool {
         let mut t = self.lock();

@@ -2,6 +2,8 @@
 //! object inside `messages`, and the GMS error code of each engine error. Keeping them here
 //! means the two adapters cannot drift apart, and neither depends on the other.
 
+pub mod notification;
+
 use chinwag_core::CoreError;
 use chinwag_core::event::{Event, UserData};
 use serde::Serialize;

@@ -1,5 +1,5 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
-//! ordering, open/ended filtering and purging. Backends call [`run_suite`] from a test.
+//! ordering, open/ended filtering and purging, and the push outbox. Backends call [`run_suite`] from a test.
 //! Assertions panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -7,6 +7,7 @@ use chinwag_core::ids::{
     ChatId, EventIndex, NodeAlias, ParticipantId, SecureKey, ServiceName, UserId,
 };
 use chinwag_core::ports::{ChatStore, Commit};
+use chinwag_core::push::{JobKind, PushJob};
 use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
@@ -55,6 +56,7 @@ pub fn sample(id: &str, events: u64) -> (Commit, SessionRecord) {
         chat_id: ChatId::new(id),
         record: Some(record.clone()),
         events: (1..=events).map(|i| event(i, &format!("m{i}"))).collect(),
+        pushes: Vec::new(),
     };
     (commit, record)
 }
@@ -66,6 +68,86 @@ pub async fn run_suite(store: &dyn ChatStore) {
     duplicate_index_is_rejected_atomically(store).await;
     events_for_unknown_session_are_rejected(store).await;
     ended_sessions_are_not_open_and_purge(store).await;
+    push_jobs_ride_with_their_commit(store).await;
+    push_jobs_update_and_finish(store).await;
+}
+
+fn job(seq: u64, chat: &str, index: u64) -> PushJob {
+    PushJob {
+        seq,
+        device: format!("customhttp:{chat}"),
+        chat_id: ChatId::new(chat),
+        index: EventIndex(index),
+        kind: JobKind::Event,
+        attempt: 0,
+        due_ms: 1_700_000_000_000,
+        sent: false,
+    }
+}
+
+async fn push_jobs_ride_with_their_commit(store: &dyn ChatStore) {
+    let (mut commit, _) = sample("push1", 2);
+    commit.pushes = vec![job(101, "push1", 1), job(102, "push1", 2)];
+    assert!(store.commit(commit).await.is_ok(), "commit with pushes");
+    // A rejected commit (duplicate index) must not leave its pushes behind.
+    let (mut dup, _) = sample("push1", 1);
+    dup.record = None;
+    dup.pushes = vec![job(103, "push1", 1)];
+    assert!(
+        store.commit(dup).await.is_err(),
+        "duplicate index must fail"
+    );
+    let seqs: Vec<u64> = store
+        .pending()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|j| j.seq)
+        .collect();
+    assert_eq!(
+        seqs,
+        [101, 102],
+        "jobs of a failed commit must not be stored"
+    );
+    assert_eq!(
+        store.last_seq().await.ok(),
+        Some(102),
+        "last_seq after commit"
+    );
+}
+
+async fn push_jobs_update_and_finish(store: &dyn ChatStore) {
+    let mut shutdown = job(200, "push1", 2);
+    shutdown.kind = JobKind::Shutdown;
+    assert!(
+        store.enqueue(vec![shutdown.clone()]).await.is_ok(),
+        "enqueue"
+    );
+    let mut updated = job(101, "push1", 1);
+    updated.attempt = 3;
+    updated.due_ms = 42;
+    updated.sent = true;
+    assert!(store.update(&updated).await.is_ok(), "update");
+    assert!(
+        store.finish(&[102, 999]).await.is_ok(),
+        "finish (999 unknown)"
+    );
+    let left = store.pending().await.unwrap_or_default();
+    assert_eq!(
+        left,
+        vec![updated, shutdown],
+        "pending after update and finish"
+    );
+    assert!(store.finish(&[101, 200]).await.is_ok(), "finish all");
+    assert!(
+        store.pending().await.unwrap_or_default().is_empty(),
+        "nothing left"
+    );
+    assert_eq!(
+        store.last_seq().await.ok(),
+        Some(200),
+        "last_seq survives finishing every job"
+    );
 }
 
 async fn round_trip(store: &dyn ChatStore) {
@@ -98,6 +180,7 @@ async fn appends_keep_order(store: &dyn ChatStore) {
             chat_id: ChatId::new("ord"),
             record: None,
             events: vec![event(i, "x")],
+            pushes: Vec::new(),
         };
         assert!(
             store.commit(c).await.is_ok(),
@@ -109,6 +192,7 @@ async fn appends_keep_order(store: &dyn ChatStore) {
         chat_id: ChatId::new("ord"),
         record: Some(record.clone()),
         events: vec![event(6, "y"), event(7, "z")],
+        pushes: Vec::new(),
     };
     assert!(store.commit(c).await.is_ok());
     let got = store
@@ -135,6 +219,7 @@ async fn duplicate_index_is_rejected_atomically(store: &dyn ChatStore) {
         chat_id: ChatId::new("dup"),
         record: Some(changed),
         events: vec![event(3, "ok"), event(2, "again")],
+        pushes: Vec::new(),
     };
     assert!(
         store.commit(bad).await.is_err(),
@@ -162,6 +247,7 @@ async fn events_for_unknown_session_are_rejected(store: &dyn ChatStore) {
         chat_id: ChatId::new("ghost"),
         record: None,
         events: vec![event(1, "x")],
+        pushes: Vec::new(),
     };
     assert!(
         store.commit(c).await.is_err(),
@@ -190,6 +276,7 @@ async fn ended_sessions_are_not_open_and_purge(store: &dyn ChatStore) {
         chat_id: ChatId::new("end"),
         record: Some(record),
         events: vec![event(2, "bye")],
+        pushes: Vec::new(),
     };
     assert!(store.commit(c).await.is_ok());
     let open = open_ids(store.load_open().await.unwrap_or_default());

@@ -7,17 +7,19 @@
 //! `synchronous=NORMAL` a committed transaction survives the death of the process; the WAL is
 //! synced at checkpoints, so a power cut can lose the last moments (see the operator guide).
 
+mod outbox;
 mod schema;
 mod writer;
 
 use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
-use chinwag_core::ports::{ChatStore, Commit, StoredSession};
+use chinwag_core::ports::{ChatStore, Commit, PushOutbox, StoredSession};
+use chinwag_core::push::PushJob;
 use std::path::Path;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
-use writer::Job;
+use writer::{Job, Write};
 
 /// Tuning of the SQLite store.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +61,8 @@ impl SqliteStore {
 #[async_trait]
 impl ChatStore for SqliteStore {
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        self.ask(|reply| Job::Commit(Box::new(commit), reply)).await
+        self.ask(|reply| Job::Write(Write::Commit(Box::new(commit)), reply))
+            .await
     }
 
     async fn load_open(&self) -> Result<Vec<StoredSession>, StoreError> {
@@ -73,6 +76,34 @@ impl ChatStore for SqliteStore {
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
         self.ask(|reply| Job::Purge(ended_before_ms, reply)).await
+    }
+}
+
+#[async_trait]
+impl PushOutbox for SqliteStore {
+    async fn enqueue(&self, jobs: Vec<PushJob>) -> Result<(), StoreError> {
+        self.ask(|reply| Job::Write(Write::Enqueue(jobs), reply))
+            .await
+    }
+
+    async fn pending(&self) -> Result<Vec<PushJob>, StoreError> {
+        self.ask(Job::Pending).await
+    }
+
+    async fn update(&self, job: &PushJob) -> Result<(), StoreError> {
+        let job = job.clone();
+        self.ask(|reply| Job::Write(Write::Update(job), reply))
+            .await
+    }
+
+    async fn finish(&self, seqs: &[u64]) -> Result<(), StoreError> {
+        let seqs = seqs.to_vec();
+        self.ask(|reply| Job::Write(Write::Finish(seqs), reply))
+            .await
+    }
+
+    async fn last_seq(&self) -> Result<u64, StoreError> {
+        self.ask(Job::LastSeq).await
     }
 }
 

@@ -22,6 +22,20 @@ CREATE TABLE IF NOT EXISTS events (
     body    TEXT NOT NULL,
     PRIMARY KEY (chat_id, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS push_outbox (
+    seq     INTEGER PRIMARY KEY,
+    device  TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    idx     INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    due_ms  INTEGER NOT NULL,
+    sent    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS push_seq (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    last INTEGER NOT NULL
+);
 ";
 
 /// Opens the connection with WAL, NORMAL sync and the schema in place.

@@ -5,6 +5,7 @@ use chinwag_core::StoreError;
 use chinwag_core::event::Event;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::{Commit, StoredSession};
+use chinwag_core::push::PushJob;
 use chinwag_core::session::SessionRecord;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -13,10 +14,20 @@ use tokio::sync::oneshot;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// A write folded into the group transaction.
+pub(crate) enum Write {
+    Commit(Box<Commit>),
+    Enqueue(Vec<PushJob>),
+    Update(PushJob),
+    Finish(Vec<u64>),
+}
+
 /// Work for the writer thread.
 pub(crate) enum Job {
-    Commit(Box<Commit>, Reply<()>),
+    Write(Write, Reply<()>),
     LoadOpen(Reply<Vec<StoredSession>>),
+    Pending(Reply<Vec<PushJob>>),
+    LastSeq(Reply<u64>),
     Load(ChatId, Reply<Option<StoredSession>>),
     Purge(i64, Reply<u64>),
 }
@@ -30,7 +41,7 @@ pub(crate) fn run(mut conn: Connection, jobs: &Receiver<Job>) {
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
-                Job::Commit(c, reply) => commits.push((c, reply)),
+                Job::Write(c, reply) => commits.push((c, reply)),
                 other => {
                     flush(&mut conn, std::mem::take(&mut commits));
                     serve(&conn, other);
@@ -60,12 +71,18 @@ fn serve(conn: &Connection, job: Job) {
                 .map_err(err);
             let _ = reply.send(r);
         }
-        Job::Commit(..) => {}
+        Job::Pending(reply) => {
+            let _ = reply.send(crate::outbox::pending(conn));
+        }
+        Job::LastSeq(reply) => {
+            let _ = reply.send(crate::outbox::last_seq(conn));
+        }
+        Job::Write(..) => {}
     }
 }
 
 /// Runs every commit under its own savepoint in one transaction, then answers all callers.
-fn flush(conn: &mut Connection, commits: Vec<(Box<Commit>, Reply<()>)>) {
+fn flush(conn: &mut Connection, commits: Vec<(Write, Reply<()>)>) {
     if commits.is_empty() {
         return;
     }
@@ -74,7 +91,12 @@ fn flush(conn: &mut Connection, commits: Vec<(Box<Commit>, Reply<()>)>) {
         let mut tx = conn.transaction().map_err(err)?;
         for (commit, _) in &commits {
             let mut sp = tx.savepoint().map_err(err)?;
-            let r = apply(&sp, commit);
+            let r = match commit {
+                Write::Commit(c) => apply(&sp, c),
+                Write::Enqueue(jobs) => crate::outbox::insert(&sp, jobs),
+                Write::Update(job) => crate::outbox::update(&sp, job),
+                Write::Finish(seqs) => crate::outbox::finish(&sp, seqs),
+            };
             if r.is_ok() {
                 sp.commit().map_err(err)?;
             } else {
@@ -136,7 +158,7 @@ fn apply(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
             i64::try_from(e.index.0).map_err(|_| StoreError::Backend("index overflow".into()))?;
         stmt.execute(params![id, idx, body]).map_err(err)?;
     }
-    Ok(())
+    crate::outbox::insert(conn, &commit.pushes)
 }
 
 fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {

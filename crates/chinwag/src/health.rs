@@ -13,6 +13,7 @@ use std::time::Instant;
 pub(crate) struct Health {
     pub(crate) engine: Arc<ChatEngine>,
     pub(crate) started: Instant,
+    pub(crate) push: Option<Arc<chinwag_push::PushStats>>,
 }
 
 /// # `GET /health`
@@ -24,5 +25,6 @@ pub(crate) async fn health(State(h): State<Health>) -> Json<Value> {
         "process_os_pid": std::process::id(),
         "uptime_secs": h.started.elapsed().as_secs(),
         "open_sessions": h.engine.open_sessions(),
+        "push": h.push.as_ref().map(|p| p.snapshot()),
     }))
 }

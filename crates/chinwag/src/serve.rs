@@ -65,6 +65,15 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         basic_auth,
         cfg.cometd.broadcast,
     );
+    let mut push_stats = None;
+    if engine.push_settings().enabled() {
+        let presence: Arc<dyn chinwag_push::Presence> = Arc::new(CometdPresence(gms.clone()));
+        let push = chinwag_push::PushWorker::new(engine.clone(), validated.push, Some(presence))
+            .context("while starting the push client")?;
+        push_stats = Some(push.stats());
+        tracing::info!(worker = "push", "starting worker");
+        workers.spawn(push.run(shutdown.clone()));
+    }
     let mut app = Router::new();
     if cfg.cometd.enabled {
         let notify = chinwag_gms_cometd::NotifyWorker::new(gms, bayeux.clone());
@@ -90,6 +99,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             axum::routing::get(health).with_state(Health {
                 engine: engine.clone(),
                 started: Instant::now(),
+                push: push_stats,
             }),
         )
         .fallback(|| async {
@@ -111,6 +121,11 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         wait_for_signal().await;
         tracing::info!("shutdown requested: draining");
         drain_engine.start_draining();
+        match drain_engine.queue_shutdown_notices().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(notices = n, "shutdown notices queued for push"),
+            Err(e) => tracing::error!(%e, "cannot queue the shutdown notices"),
+        }
         signal.cancel();
     });
     let front = cfg.cometd.enabled.then(|| {
@@ -132,6 +147,15 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     while workers.join_next().await.is_some() {}
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `push_notification_to_active_client`: a chat watched over CometD gets no push.
+struct CometdPresence(Arc<chinwag_gms_cometd::GmsCometd>);
+
+impl chinwag_push::Presence for CometdPresence {
+    fn is_live(&self, chat_id: &chinwag_core::ids::ChatId) -> bool {
+        self.0.is_watched(chat_id)
+    }
 }
 
 async fn wait_for_signal() {

@@ -149,6 +149,7 @@ impl ChatEngine {
         let slot = result?;
         let queue = &service.settings.queue;
         let view = ChatView::of(&lock(&slot.state), selection);
+        slot.fetched(&view);
         let (chat_id, since) = (view.chat_id.clone(), self.now_ms());
         self.route(|r, _| {
             r.enqueue(queue, chat_id, service.settings.name.clone(), since);
@@ -182,14 +183,20 @@ impl ChatEngine {
             participants: vec![client_participant(&name, now)],
         };
         let (session, change) = Session::start(record, now, req.text.as_deref());
+        let slot = Slot::new(session, now);
+        let pushes = {
+            let s = lock(&slot.state);
+            self.plan_pushes(&slot, &s.record, &change.events)
+        };
         self.store
             .commit(crate::ports::Commit {
                 chat_id: ids.chat_id.clone(),
                 record: change.record,
                 events: change.events.clone(),
+                pushes: pushes.clone(),
             })
             .await?;
-        let slot = Slot::new(session);
+        self.pushes.send(pushes);
         self.sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -230,6 +237,7 @@ impl ChatEngine {
         selection: Selection,
     ) -> Result<ChatView, CoreError> {
         let slot = self.authorize(creds)?;
+        slot.client_seen_ms.store(self.now_ms(), Ordering::Relaxed);
         let service = self
             .service(creds.service)
             .ok_or(CoreError::UnknownService)?;
@@ -249,7 +257,9 @@ impl ChatEngine {
                     });
                 }
             }
-            return Ok(ChatView::of(&s, selection));
+            let view = ChatView::of(&s, selection);
+            slot.fetched(&view);
+            return Ok(view);
         }
         self.check_serving()?;
         validate_op(&op, max)?;
@@ -271,6 +281,7 @@ impl ChatEngine {
                 },
             )
             .await?;
+        slot.fetched(&view);
         if ended_now {
             // The customer's leave removes no agent, so the present agents are all of them.
             self.on_ended(&service, &view.chat_id, agents);

@@ -8,11 +8,13 @@
 
 mod agent;
 mod customer;
+mod push;
 mod view;
 mod workers;
 
 pub use agent::{AgentChatView, AgentOp, AgentStatus, OfferView};
 pub use customer::{Credentials, CustomerOp, NewChat};
+pub use push::PushView;
 pub use view::{ChatView, Selection};
 pub use workers::{RetentionWorker, RoutingWorker};
 
@@ -24,7 +26,7 @@ use crate::routing::RouterState;
 use crate::session::{Change, Session};
 use crate::settings::{EngineSettings, ServiceSettings};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
@@ -39,13 +41,20 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Slot {
     gate: tokio::sync::Mutex<()>,
     state: Mutex<Session>,
+    /// The customer's last request (epoch ms), for `flex-push-timeout`.
+    client_seen_ms: AtomicI64,
+    /// First transcript position the customer has not fetched yet (0: unknown), which
+    /// acknowledges reliable pushes.
+    client_next: AtomicU64,
 }
 
 impl Slot {
-    fn new(session: Session) -> Arc<Self> {
+    fn new(session: Session, now_ms: i64) -> Arc<Self> {
         Arc::new(Self {
             gate: tokio::sync::Mutex::new(()),
             state: Mutex::new(session),
+            client_seen_ms: AtomicI64::new(now_ms),
+            client_next: AtomicU64::new(0),
         })
     }
 }
@@ -68,6 +77,7 @@ pub struct ChatEngine {
     router: Mutex<RouterState>,
     router_wake: Notify,
     draining: AtomicBool,
+    pushes: push::Feed,
 }
 
 impl std::fmt::Debug for ChatEngine {
@@ -87,6 +97,8 @@ impl ChatEngine {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, CoreError> {
         let mut stored = store.load_open().await?;
+        let pushes = push::Feed::new(store.last_seq().await?);
+        let now = clock.now_ms();
         stored.sort_by_key(|s| s.record.created_ms);
         let services: HashMap<ServiceName, ServiceState> = settings
             .services
@@ -124,7 +136,7 @@ impl ChatEngine {
                     router.restore_assignment(&a, chat_id.clone());
                 }
             }
-            sessions.insert(chat_id, Slot::new(session));
+            sessions.insert(chat_id, Slot::new(session, now));
         }
         tracing::info!(sessions = sessions.len(), "chat engine opened");
         Ok(Arc::new(Self {
@@ -137,6 +149,7 @@ impl ChatEngine {
             router: Mutex::new(router),
             router_wake: Notify::new(),
             draining: AtomicBool::new(false),
+            pushes,
         }))
     }
 
@@ -200,17 +213,22 @@ impl ChatEngine {
         after: impl FnOnce(&Session) -> T,
     ) -> Result<T, CoreError> {
         let _gate = slot.gate.lock().await;
-        let (chat_id, change, agents_before) = {
+        let (chat_id, change, agents_before, pushes) = {
             let s = lock(&slot.state);
-            (s.record.chat_id.clone(), compute(&s)?, s.present_agents())
+            let change = compute(&s)?;
+            let record = change.record.as_ref().unwrap_or(&s.record);
+            let pushes = self.plan_pushes(slot, record, &change.events);
+            (s.record.chat_id.clone(), change, s.present_agents(), pushes)
         };
         if change.record.is_some() || !change.events.is_empty() {
             let commit = Commit {
                 chat_id: chat_id.clone(),
                 record: change.record.clone(),
                 events: change.events.clone(),
+                pushes: pushes.clone(),
             };
             self.store.commit(commit).await?;
+            self.pushes.send(pushes);
         }
         let mut s = lock(&slot.state);
         let first_new = s.events.len();

@@ -4,7 +4,7 @@ use super::*;
 use crate::event::EventKind;
 use crate::ids::{AgentId, EventIndex, NodeAlias, QueueName};
 use crate::memstore::MemoryStore;
-use crate::ports::SystemClock;
+use crate::ports::{PushOutbox, SystemClock};
 use crate::settings::{AgentAccount, AgentRole, QueueSettings};
 
 fn settings(max_sessions: usize) -> EngineSettings {
@@ -30,6 +30,12 @@ fn settings(max_sessions: usize) -> EngineSettings {
             role: AgentRole::Agent,
         }],
         ended_retention_ms: 0,
+        push: crate::push::PushSettings {
+            enabled: vec![crate::push::DeviceType::CustomHttp],
+            on_join: true,
+            timeout_ms: None,
+            shutdown_notify: true,
+        },
     }
 }
 
@@ -245,5 +251,85 @@ fn the_routing_worker_sleeps_until_there_is_work() -> Result<(), CoreError> {
         "one new chat wakes it exactly once"
     );
     cancel.cancel();
+    Ok(())
+}
+
+#[tokio::test]
+async fn pushes_are_committed_with_their_events_and_survive_a_restart() -> Result<(), CoreError> {
+    let (e, store) = engine(10).await?;
+    let mut feed = e.take_push_feed().ok_or(CoreError::Unavailable)?;
+    assert!(e.take_push_feed().is_none(), "one consumer only");
+    let mut req = new_chat();
+    for (k, v) in [
+        ("GCTI_Chat_PushSubscribe", "true"),
+        ("GCTI_GMS_PushDeviceId", "dev-1"),
+        ("GCTI_GMS_PushDeviceType", "customhttp"),
+    ] {
+        req.user_data.insert(k.into(), v.into());
+    }
+    let view = e.request_chat(req, Selection::From(EventIndex(1))).await?;
+    let creds = Credentials {
+        service: "svc",
+        chat_id: view.chat_id.as_str(),
+        user_id: None,
+        secure_key: view.secure_key.as_str(),
+    };
+    let agent = e.authenticate("tok")?;
+    e.agent_login(&agent);
+    e.agent_set_ready(&agent, true)?;
+    e.agent_accept(&agent, &view.chat_id).await?;
+    let send = |text: &str| CustomerOp::Send {
+        text: text.into(),
+        message_type: None,
+        attributes: None,
+    };
+    // The customer's own message is not pushed (no NotifyRequestor); the agent's is.
+    e.customer(creds, send("hi"), Selection::Nothing).await?;
+    e.agent_act(
+        &agent,
+        &view.chat_id,
+        AgentOp::Send {
+            text: "hello".into(),
+            message_type: None,
+        },
+    )
+    .await?;
+    let pending = store.pending().await?;
+    let pushed: Vec<(u64, &str)> = pending
+        .iter()
+        .map(|j| (j.index.0, j.device.as_str()))
+        .collect();
+    // 2: the agent joined, 4: the agent's message.
+    assert_eq!(pushed, [(2, "customhttp:dev-1"), (4, "customhttp:dev-1")]);
+    assert!(pending.windows(2).all(|w| w[0].seq < w[1].seq));
+    for want in &pending {
+        assert_eq!(feed.try_recv().ok().as_ref(), Some(want));
+    }
+    // What the customer fetched is tracked (it acknowledges reliable pushes).
+    e.customer(
+        creds,
+        CustomerOp::Refresh { preview: None },
+        Selection::From(EventIndex(3)),
+    )
+    .await?;
+    assert_eq!(e.client_position(&view.chat_id), Some(5));
+    let pv = e
+        .push_view(&view.chat_id, EventIndex(4))
+        .ok_or(CoreError::Unavailable)?;
+    assert_eq!(pv.event.map(|ev| ev.kind), Some(EventKind::Message));
+    assert_eq!(
+        pv.subscription.map(|s| s.device_id),
+        Some("dev-1".to_owned())
+    );
+    // A restarted engine continues the sequence after what is in the outbox.
+    let last = store.last_seq().await?;
+    let e2 = ChatEngine::open(settings(10), store.clone(), Arc::new(SystemClock)).await?;
+    assert_eq!(e2.queue_shutdown_notices().await?, 1);
+    let after = store.pending().await?;
+    let notice = after.last().ok_or(CoreError::Unavailable)?;
+    assert_eq!(
+        (notice.seq, notice.kind),
+        (last + 1, crate::push::JobKind::Shutdown)
+    );
     Ok(())
 }

@@ -16,6 +16,8 @@ pub(crate) struct Validated {
     pub(crate) engine: EngineSettings,
     /// REST access rules per service.
     pub(crate) access: HashMap<String, ServiceAccess>,
+    /// Push delivery settings.
+    pub(crate) push: chinwag_push::PushConfig,
 }
 
 /// Checks `cfg` and builds the settings; the error names the offending entry.
@@ -152,6 +154,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             role,
         });
     }
+    let (push, push_worker) = cfg.push.validate()?;
     let engine = EngineSettings {
         alias: NodeAlias(cfg.server.node_id),
         services,
@@ -159,8 +162,13 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         agents,
         ended_retention_ms: i64::try_from(cfg.server.ended_retention_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX),
+        push,
     };
-    Ok(Validated { engine, access })
+    Ok(Validated {
+        engine,
+        access,
+        push: push_worker,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! parses and checks against these types.
 
 mod check;
+mod push;
 
 pub(crate) use check::validate;
 
@@ -26,6 +27,8 @@ pub(crate) struct Config {
     /// Agent accounts.
     pub(crate) agents: Vec<AgentConfig>,
     pub(crate) cometd: CometdConfig,
+    /// Push notifications.
+    pub(crate) push: push::PushSection,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             queues: BTreeMap::from([("default".to_owned(), QueueConfig::default())]),
             agents: vec![AgentConfig::default()],
             cometd: CometdConfig::default(),
+            push: push::PushSection::default(),
         }
     }
 }

@@ -3,4 +3,5 @@
 mod common;
 mod errors;
 mod full_chat;
+mod push;
 mod restart;

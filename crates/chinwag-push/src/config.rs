@@ -1,0 +1,115 @@
+//! Delivery settings (`[push]` of the configuration file; the engine's own part —
+//! enabled channels, on-join, timeout, shutdown notice — is in `chinwag_core::push`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Tokens a reliable push carries in `userData` (`flex-push-content`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// `app-dbid`: the node alias.
+    AppDbid,
+    /// `secure-key`: the REST secure key.
+    SecureKey,
+    /// `session-id`: the chat id.
+    SessionId,
+    /// `user-id`: the user id.
+    UserId,
+}
+
+impl Content {
+    /// Parses an option value item (`app-dbid`, `secure-key`, `session-id`, `user-id`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "app-dbid" => Some(Self::AppDbid),
+            "secure-key" => Some(Self::SecureKey),
+            "session-id" => Some(Self::SessionId),
+            "user-id" => Some(Self::UserId),
+            _ => None,
+        }
+    }
+}
+
+/// The customhttp channel.
+#[derive(Debug, Clone, Default)]
+pub struct CustomHttpConfig {
+    /// Where to POST.
+    pub url: String,
+    /// `customhttp.message`: replaces the pushed content when set.
+    pub message: Option<String>,
+    /// Beyond GMS: sign each body with HMAC-SHA256 under this secret.
+    pub hmac_secret: Option<String>,
+}
+
+/// Retries after transport errors, 429 and 5xx.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Tries in all before a push is dropped (reliable pushes then follow the resend
+    /// schedule instead).
+    pub max_tries: u32,
+    /// First delay.
+    pub base: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_tries: 8,
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Everything the delivery side is configured with.
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    /// The default customhttp channel.
+    pub customhttp: Option<CustomHttpConfig>,
+    /// Named provider sections (`[push.provider.<name>]`) overriding the default.
+    pub providers: HashMap<String, CustomHttpConfig>,
+    /// `push_notification_include_payload` for sessions that do not say.
+    pub include_payload: bool,
+    /// `push_notification_to_active_client`: no push while a CometD client is connected.
+    pub to_active_client: bool,
+    /// `flex-push-resend-delay`.
+    pub resend_delay: Duration,
+    /// `flex-push-resend-attempts`.
+    pub resend_attempts: u32,
+    /// `flex-push-content`.
+    pub content: Vec<Content>,
+    /// Pushes in flight at once (over all devices).
+    pub concurrency: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Transport retries.
+    pub retry: RetryPolicy,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            customhttp: None,
+            providers: HashMap::new(),
+            include_payload: false,
+            to_active_client: false,
+            resend_delay: Duration::from_secs(15),
+            resend_attempts: 3,
+            content: vec![Content::SessionId, Content::UserId],
+            concurrency: 256,
+            timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl PushConfig {
+    /// The customhttp settings for a session's provider name (falling back to the default).
+    pub fn customhttp_for(&self, provider: Option<&str>) -> Option<&CustomHttpConfig> {
+        provider
+            .and_then(|p| self.providers.get(p))
+            .or(self.customhttp.as_ref())
+    }
+}
