@@ -325,7 +325,7 @@ async fn reliable_pushes_survive_a_flaky_receiver_and_resend_until_a_refresh() -
         9,
         "acknowledged by the refresh"
     );
-    let (_, health) = post_or_get(&server).await?;
+    let (_, health) = health(&server).await?;
     assert!(
         health["push"]["acknowledged"].as_u64() >= Some(1),
         "{health}"
@@ -334,7 +334,7 @@ async fn reliable_pushes_survive_a_flaky_receiver_and_resend_until_a_refresh() -
     Ok(())
 }
 
-async fn post_or_get(server: &Server) -> R<(u16, Value)> {
+async fn health(server: &Server) -> R<(u16, Value)> {
     let r = client()
         .get(format!("{}/health", server.base))
         .send()
