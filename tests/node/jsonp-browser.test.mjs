@@ -66,7 +66,8 @@ test("callback-polling chat in Chromium with the official CometD client", async 
   const page = await browser.newPage();
   const scriptTypes = new Set();
   page.on("response", (r) => r.url().startsWith(server.cometd) && scriptTypes.add(r.headers()["content-type"]));
-  await page.goto(pages.url);
+  // Not "load": a held callback-polling connect is a pending <script> that delays the load event.
+  await page.goto(pages.url, { waitUntil: "domcontentloaded" });
   await page.waitForFunction(() => window.handshake === true, null, { timeout: 15000 });
   assert.equal(await page.evaluate(() => window.transport), "callback-polling");
   const key = (await page.waitForFunction(() => window.notes.find((n) => n.secureKey)?.secureKey, null, { timeout: 15000 })).jsonValue();

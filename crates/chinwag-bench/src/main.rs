@@ -6,13 +6,17 @@
 //! stored session.
 //!
 //! Scenario `bayeux`: CometD's benchmark shape against Chinwag and a Faye server, over
-//! WebSocket and long-polling, plus memory per idle client. Progress goes to stderr; the result is JSON on stdout (or `--out`).
+//! WebSocket and long-polling, plus memory per idle client.
+//!
+//! Scenario `push`: draining a push backlog into a receiver answering after 5 ms, with the
+//! default concurrency and strictly sequentially (the GMS behaviour), per-device order checked. Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod bayeux;
 mod bclient;
 mod ceiling;
 mod load;
 mod procs;
+mod push;
 mod rawws;
 mod rest;
 
@@ -32,12 +36,24 @@ enum Cmd {
     Rest(rest::RestArgs),
     /// Bayeux (CometD) scenario, against a Faye server in the same run.
     Bayeux(bayeux::BayeuxArgs),
+    /// Push delivery scenario, against strictly sequential delivery in the same run.
+    Push(push::PushArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
         #[arg(long)]
         listen: std::net::SocketAddr,
     },
+}
+
+/// Writes a scenario's JSON result to `out`, or stdout.
+fn emit(out: Option<PathBuf>, result: &serde_json::Value) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(result)?;
+    match out {
+        Some(p) => std::fs::write(p, text + "\n")?,
+        None => println!("{text}"),
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,24 +64,16 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Ceiling { listen } => rt.block_on(ceiling::serve(listen)),
         Cmd::Bayeux(args) => {
-            let out: Option<PathBuf> = args.out.clone();
-            let result = rt.block_on(bayeux::run(args))?;
-            let text = serde_json::to_string_pretty(&result)?;
-            match out {
-                Some(p) => std::fs::write(p, text + "\n")?,
-                None => println!("{text}"),
-            }
-            Ok(())
+            let out = args.out.clone();
+            emit(out, &rt.block_on(bayeux::run(args))?)
+        }
+        Cmd::Push(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(push::run(args))?)
         }
         Cmd::Rest(args) => {
-            let out: Option<PathBuf> = args.out.clone();
-            let result = rt.block_on(rest::run(args))?;
-            let text = serde_json::to_string_pretty(&result)?;
-            match out {
-                Some(p) => std::fs::write(p, text + "\n")?,
-                None => println!("{text}"),
-            }
-            Ok(())
+            let out = args.out.clone();
+            emit(out, &rt.block_on(rest::run(args))?)
         }
     }
 }

@@ -31,7 +31,7 @@ pub(crate) struct RestArgs {
     pub(crate) out: Option<PathBuf>,
 }
 
-const SERVICE: &str = "/genesys/2/chat/customer-support";
+pub(crate) const SERVICE: &str = "/genesys/2/chat/customer-support";
 
 fn start_chinwag(bin: &PathBuf) -> anyhow::Result<(Proc, tempdir::Dir)> {
     let dir = tempdir::Dir::new()?;
@@ -55,7 +55,7 @@ fn start_chinwag(bin: &PathBuf) -> anyhow::Result<(Proc, tempdir::Dir)> {
     Ok((procs::spawn(bin, &args, addr)?, dir))
 }
 
-mod tempdir {
+pub(crate) mod tempdir {
     /// A temporary directory removed on drop.
     pub(crate) struct Dir(pub(crate) std::path::PathBuf);
     impl Dir {

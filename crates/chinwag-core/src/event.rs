@@ -34,7 +34,7 @@ impl PartyType {
 }
 
 /// Event types of the Digital Channels Chat V2 response format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventKind {
     /// A party joined; index 1 is always the client's own join.
     ParticipantJoined,

@@ -9,6 +9,7 @@ use chinwag_bayeux::{BayeuxServer, ClientId, ServiceCall, ServiceHandler};
 use chinwag_core::CoreError;
 use chinwag_core::comet_key::CometKey;
 use chinwag_core::engine::{Credentials, CustomerOp, Selection};
+use chinwag_core::event::UserData;
 use chinwag_core::ids::{ChatId, EventIndex};
 use subtle::ConstantTimeEq;
 
@@ -178,8 +179,21 @@ impl GmsCometd {
                 self.notify_from(server, client, channel, service, &r, 1)
                     .await
             }
-            GmsOp::RequestNotifications(key, from) => {
+            GmsOp::RequestNotifications(key, from, data) => {
                 let r = resolve(service, &key).map_err(|f| (Some(key.secure_key.clone()), f))?;
+                // A reconnecting app repeats its push_notification_* keys; a new device
+                // token (or a device the provider had dropped) takes effect from here.
+                let push: UserData = data
+                    .into_iter()
+                    .filter(|(k, _)| k.starts_with("push_notification_"))
+                    .collect();
+                if !push.is_empty() {
+                    let op = CustomerOp::UpdateData { data: push };
+                    self.engine
+                        .customer(creds(service, &r), op, Selection::Nothing)
+                        .await
+                        .map_err(|e| (Some(r.wire.clone()), e.into()))?;
+                }
                 self.notify_from(server, client, channel, service, &r, from)
                     .await
             }

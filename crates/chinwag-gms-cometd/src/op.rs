@@ -24,8 +24,9 @@ pub enum Auth {
 pub enum GmsOp {
     /// Start a chat.
     RequestChat(Box<NewChat>, Option<Auth>),
-    /// Watch an existing chat from a transcript position (0 or absent: all events).
-    RequestNotifications(Key, u64),
+    /// Watch an existing chat from a transcript position (0 or absent: all events), with
+    /// the push keys of its `userData` (a reconnecting app repeats them).
+    RequestNotifications(Key, u64, UserData),
     /// Read the transcript (REST position rules; used by Widgets though undocumented).
     Refresh(Key, Selection, Option<String>),
     /// Any other customer operation.
@@ -153,7 +154,11 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
             let pos = integer(m, "transcriptPosition")?.unwrap_or(0);
             let from = u64::try_from(pos)
                 .map_err(|_| Invalid("transcriptPosition must be 0 or positive".into()))?;
-            Ok(GmsOp::RequestNotifications(key(m)?, from.max(1)))
+            Ok(GmsOp::RequestNotifications(
+                key(m)?,
+                from.max(1),
+                user_data(m)?,
+            ))
         }
         "refresh" => {
             let sel = match integer(m, "transcriptPosition")? {
@@ -223,14 +228,14 @@ mod tests {
                 "s",
                 &json!({"operation":"requestNotifications","secureKey":"k","transcriptPosition":"5"})
             ),
-            Ok(GmsOp::RequestNotifications(_, 5))
+            Ok(GmsOp::RequestNotifications(_, 5, _))
         ));
         assert!(matches!(
             parse(
                 "s",
                 &json!({"operation":"requestNotifications","secureKey":"k"})
             ),
-            Ok(GmsOp::RequestNotifications(_, 1))
+            Ok(GmsOp::RequestNotifications(_, 1, _))
         ));
         assert!(ok(json!({"operation":"sendMessage","secureKey":"k"})).is_err());
         assert!(ok(json!({"operation":"sendMessage","message":"hi"})).is_err());

@@ -1,9 +1,11 @@
 //! customhttp bodies: `{"deviceId", "message"}` as GMS posts them (seed 002, reference
 //! §4.2). `message` is the CometD notification `data` with the event (payload form), the
 //! `PushUrl`/`PUSH-NOTIFICATION` trigger (reliable form), or the `customhttp.message`
-//! override; without payload only `deviceId` is sent.
+//! override; without payload only `deviceId` is sent. The mobile channels get a [`Note`]:
+//! a title and body from the templates, and the same GMS message when there is one.
 
 use crate::config::{Content, CustomHttpConfig, PushConfig};
+use crate::template::{self, Templates};
 use chinwag_core::comet_key::CometKey;
 use chinwag_core::engine::PushView;
 use chinwag_core::event::{Event, EventKind, Party, PartyType, UserData};
@@ -11,7 +13,8 @@ use chinwag_core::ids::{EventIndex, ParticipantId};
 use chinwag_core::push::{JobKind, PushJob, Subscription};
 use chinwag_core::session::CLIENT;
 use chinwag_gms_wire::notification::Notification;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// One push about to be built.
 #[derive(Debug, Clone, Copy)]
@@ -99,34 +102,125 @@ fn shutdown_notice(p: Push<'_>, now_ms: i64) -> Event {
     }
 }
 
-/// The body to POST, or `None` when there is nothing to announce (the event is gone).
+/// Calls `f` with the GMS `message` for a push: the notification `data` with the event
+/// (payload form), the reliable trigger, or the shutdown notice; `None` when the session
+/// gets no payload. Returns `None` when there is nothing to announce (the event is gone).
+fn with_message<R>(
+    cfg: &PushConfig,
+    p: Push<'_>,
+    now_ms: i64,
+    f: impl FnOnce(Option<&Notification<'_>>) -> R,
+) -> Option<R> {
+    let r = &p.view.record;
+    let key = CometKey::new(&r.service, &r.chat_id, &r.secure_key).encode();
+    let (ended, monitored) = (p.view.ended, p.view.monitored);
+    if p.job.kind == JobKind::Shutdown {
+        let e = shutdown_notice(p, now_ms);
+        Some(f(Some(&Notification::ok(
+            [&e],
+            Some(&key),
+            false,
+            monitored,
+            None,
+        ))))
+    } else if p.sub.resend {
+        let e = trigger(cfg, p, now_ms);
+        let next = Some(p.view.next_position);
+        Some(f(Some(&Notification::ok(
+            [&e],
+            Some(&key),
+            ended,
+            monitored,
+            next,
+        ))))
+    } else if p.sub.include_payload.unwrap_or(cfg.include_payload) {
+        let e = p.view.event.as_ref()?;
+        let next = Some(e.index.0 + 1);
+        Some(f(Some(&Notification::ok(
+            [e],
+            Some(&key),
+            ended,
+            monitored,
+            next,
+        ))))
+    } else {
+        p.view.event.as_ref()?;
+        Some(f(None))
+    }
+}
+
+/// The GMS `message` for a push as JSON (see [`customhttp`] for the forms). `Some(None)`
+/// when the session gets no payload; `None` when there is nothing to announce.
+pub fn gms_message(cfg: &PushConfig, p: Push<'_>, now_ms: i64) -> Option<Option<Value>> {
+    with_message(cfg, p, now_ms, |m| {
+        m.and_then(|m| serde_json::to_value(m).ok())
+    })
+}
+
+/// A customhttp body: `deviceId` and, unless the session gets no payload, `message`.
+#[derive(Serialize)]
+struct Body<'a, M: Serialize> {
+    #[serde(rename = "deviceId")]
+    device_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<M>,
+}
+
+/// The body to POST, serialized, or `None` when there is nothing to announce (the event
+/// is gone).
 pub fn customhttp(
     cfg: &PushConfig,
     channel: &CustomHttpConfig,
     p: Push<'_>,
     now_ms: i64,
-) -> Option<Value> {
-    let device = p.sub.device_id.as_str();
+) -> Option<Vec<u8>> {
+    let device_id = p.sub.device_id.as_str();
     if let Some(text) = &channel.message {
-        return Some(json!({"deviceId": device, "message": text}));
+        let body = Body {
+            device_id,
+            message: Some(text.as_str()),
+        };
+        return serde_json::to_vec(&body).ok();
     }
-    let r = &p.view.record;
-    let key = CometKey::new(&r.service, &r.chat_id, &r.secure_key).encode();
-    let (ended, monitored) = (p.view.ended, p.view.monitored);
-    let message = if p.job.kind == JobKind::Shutdown {
-        let e = shutdown_notice(p, now_ms);
-        serde_json::to_value(Notification::ok([&e], Some(&key), false, monitored, None)).ok()?
-    } else if p.sub.resend {
-        let e = trigger(cfg, p, now_ms);
-        let next = Some(p.view.next_position);
-        serde_json::to_value(Notification::ok([&e], Some(&key), ended, monitored, next)).ok()?
-    } else if p.sub.include_payload.unwrap_or(cfg.include_payload) {
-        let e = p.view.event.as_ref()?;
-        let next = Some(e.index.0 + 1);
-        serde_json::to_value(Notification::ok([e], Some(&key), ended, monitored, next)).ok()?
+    with_message(cfg, p, now_ms, |message| {
+        serde_json::to_vec(&Body { device_id, message }).ok()
+    })?
+}
+
+/// What a mobile notification (FCM, APNs) shows and carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// Shown title.
+    pub title: String,
+    /// Shown body.
+    pub body: String,
+    /// The event type announced.
+    pub event: &'static str,
+    /// Position of the event announced.
+    pub index: u64,
+    /// The GMS message (payload or reliable form), when the session gets one.
+    pub message: Option<Value>,
+}
+
+/// The mobile notification for a push, its text from `templates` (provider first, then
+/// `[push]`), or `None` when there is nothing to announce.
+pub fn note(
+    cfg: &PushConfig,
+    templates: (&Templates, &Templates),
+    p: Push<'_>,
+    now_ms: i64,
+) -> Option<Note> {
+    let shown = if p.job.kind == JobKind::Shutdown {
+        shutdown_notice(p, now_ms)
     } else {
-        p.view.event.as_ref()?;
-        return Some(json!({"deviceId": device}));
+        p.view.event.clone()?
     };
-    Some(json!({"deviceId": device, "message": message}))
+    let (title, body) = template::render(&shown, templates.0, templates.1);
+    Some(Note {
+        title,
+        body,
+        event: shown.kind.as_str(),
+        index: p.job.index.0,
+        message: gms_message(cfg, p, now_ms)?,
+    })
 }

@@ -1,6 +1,9 @@
 //! Delivery settings (`[push]` of the configuration file; the engine's own part —
 //! enabled channels, on-join, timeout, shutdown notice — is in `chinwag_core::push`).
 
+use crate::apns::ApnsConfig;
+use crate::fcm::FcmConfig;
+use crate::template::Templates;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -63,13 +66,28 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The channels of one provider section: the default (`[push]`) or a named one
+/// (`[push.provider.<name>]`, chosen per session by `GCTI_GMS_PushProvider` /
+/// `push_notification_provider`).
+#[derive(Debug, Clone, Default)]
+pub struct ProviderConfig {
+    /// customhttp.
+    pub customhttp: Option<CustomHttpConfig>,
+    /// FCM HTTP v1.
+    pub fcm: Option<FcmConfig>,
+    /// APNs.
+    pub ios: Option<ApnsConfig>,
+    /// Title/body overrides per event type.
+    pub templates: Templates,
+}
+
 /// Everything the delivery side is configured with.
 #[derive(Debug, Clone)]
 pub struct PushConfig {
-    /// The default customhttp channel.
-    pub customhttp: Option<CustomHttpConfig>,
-    /// Named provider sections (`[push.provider.<name>]`) overriding the default.
-    pub providers: HashMap<String, CustomHttpConfig>,
+    /// The default channels (`[push]`).
+    pub default: ProviderConfig,
+    /// Named provider sections: a channel they leave out falls back to the default's.
+    pub providers: HashMap<String, ProviderConfig>,
     /// `push_notification_include_payload` for sessions that do not say.
     pub include_payload: bool,
     /// `push_notification_to_active_client`: no push while a CometD client is connected.
@@ -91,7 +109,7 @@ pub struct PushConfig {
 impl Default for PushConfig {
     fn default() -> Self {
         Self {
-            customhttp: None,
+            default: ProviderConfig::default(),
             providers: HashMap::new(),
             include_payload: false,
             to_active_client: false,
@@ -102,14 +120,5 @@ impl Default for PushConfig {
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
         }
-    }
-}
-
-impl PushConfig {
-    /// The customhttp settings for a session's provider name (falling back to the default).
-    pub fn customhttp_for(&self, provider: Option<&str>) -> Option<&CustomHttpConfig> {
-        provider
-            .and_then(|p| self.providers.get(p))
-            .or(self.customhttp.as_ref())
     }
 }

@@ -26,15 +26,7 @@ pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
 }
 
 /// Sends one body.
-pub async fn send(
-    client: &reqwest::Client,
-    channel: &CustomHttpConfig,
-    body: &serde_json::Value,
-) -> Outcome {
-    let bytes = match serde_json::to_vec(body) {
-        Ok(b) => b,
-        Err(e) => return Outcome::Rejected(e.to_string()),
-    };
+pub async fn send(client: &reqwest::Client, channel: &CustomHttpConfig, bytes: Vec<u8>) -> Outcome {
     let mut req = client
         .post(&channel.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json");
@@ -49,11 +41,7 @@ pub async fn send(
     }
     match req.body(bytes).send().await {
         Ok(resp) => {
-            let after = outcome::retry_after(
-                resp.headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let after = outcome::retry_after_of(&resp);
             outcome::from_status(resp.status().as_u16(), after)
         }
         Err(e) => Outcome::Retry {

@@ -40,6 +40,15 @@ pub fn retry_after(value: Option<&str>) -> Option<Duration> {
         .map(|s| Duration::from_secs(s.min(3600)))
 }
 
+/// The `Retry-After` of a provider's answer.
+pub fn retry_after_of(resp: &reqwest::Response) -> Option<Duration> {
+    retry_after(
+        resp.headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
 /// Delay before try `tries + 1`: exponential from `base`, capped at `max`, with "full
 /// jitter" (uniform in [d/2, d]) so that many devices failing together do not retry in
 /// lockstep; never less than the provider's `Retry-After`.

@@ -5,13 +5,16 @@
 //! `flex-push-resend-*` schedule.
 
 use crate::body::{self, Push};
+use crate::channels::{Channels, Route};
 use crate::config::PushConfig;
+use crate::error::PushError;
+use crate::finisher::Finisher;
 use crate::outcome::{Outcome, backoff};
 use crate::stats::PushStats;
 use chinwag_core::ChatEngine;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::PushOutbox;
-use chinwag_core::push::{DeviceType, JobKind, PushJob};
+use chinwag_core::push::{JobKind, PushJob};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,9 +40,14 @@ struct Shared {
     engine: Arc<ChatEngine>,
     outbox: Arc<dyn PushOutbox>,
     cfg: PushConfig,
+    channels: Channels,
+    /// customhttp and FCM (HTTP/1.1 or HTTP/2 as negotiated).
     client: reqwest::Client,
+    /// APNs (HTTP/2 only).
+    h2: reqwest::Client,
     stats: Arc<PushStats>,
     presence: Option<Arc<dyn Presence>>,
+    finisher: Finisher,
 }
 
 /// What a finished attempt leads to (the outbox is already updated).
@@ -66,19 +74,29 @@ impl PushWorker {
         engine: Arc<ChatEngine>,
         cfg: PushConfig,
         presence: Option<Arc<dyn Presence>>,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, PushError> {
+        crate::error::init_crypto();
         let client = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .pool_max_idle_per_host(cfg.concurrency)
             .build()?;
+        let h2 = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .http2_prior_knowledge()
+            .http2_keep_alive_interval(Duration::from_secs(60))
+            .http2_keep_alive_while_idle(true)
+            .build()?;
         Ok(Self {
             shared: Arc::new(Shared {
                 outbox: engine.outbox(),
+                channels: Channels::new(&cfg),
                 engine,
                 cfg,
                 client,
+                h2,
                 stats: Arc::new(PushStats::default()),
                 presence,
+                finisher: Finisher::new(),
             }),
         })
     }
@@ -94,6 +112,7 @@ impl PushWorker {
             tracing::error!("push worker: the engine's push feed is already taken");
             return;
         };
+        self.shared.finisher.start(self.shared.outbox.clone());
         let mut s = Sched::default();
         let mut loaded = HashSet::new();
         match self.shared.outbox.pending().await {
@@ -109,6 +128,15 @@ impl PushWorker {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut drain_until = None;
         loop {
+            if drain_until.is_some() {
+                // Jobs committed before the stop (the shutdown notices) may still be in
+                // the feed: take them before deciding that nothing is left.
+                while let Ok(job) = feed.try_recv() {
+                    if !loaded.remove(&job.seq) {
+                        s.push(job);
+                    }
+                }
+            }
             s.dispatch(&self.shared, &done_tx);
             if let Some(t) = drain_until
                 && (tokio::time::Instant::now() >= t || (s.ready.is_empty() && s.in_flight == 0))
@@ -129,12 +157,13 @@ impl PushWorker {
                     }
                 }
                 Some((job, next)) = done_rx.recv() => s.complete(&self.shared, job, next),
-                () = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } }, if drain_until.is_none() => {
+                () = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {
                     s.fire(&self.shared, now).await;
                 }
                 () = tokio::time::sleep(Duration::from_millis(100)), if drain_until.is_some() => {}
             }
         }
+        self.shared.finisher.flush().await;
         tracing::info!(stats = %self.shared.stats.snapshot(), "push worker stopped");
     }
 }
@@ -220,8 +249,7 @@ impl Sched {
                 for _ in &dropped {
                     PushStats::add(&shared.stats.dropped);
                 }
-                let outbox = shared.outbox.clone();
-                tokio::spawn(async move { outbox.finish(&dropped).await });
+                shared.finisher.done(&dropped);
             }
             Next::Finished => {}
         }
@@ -259,13 +287,8 @@ impl Sched {
 }
 
 impl Shared {
-    fn finish(&self, job: &PushJob) -> impl Future<Output = ()> + use<> {
-        let (outbox, seq) = (self.outbox.clone(), job.seq);
-        async move {
-            if let Err(e) = outbox.finish(&[seq]).await {
-                tracing::error!(%e, seq, "push outbox: cannot finish a job");
-            }
-        }
+    fn finish(&self, job: &PushJob) {
+        self.finisher.done(&[job.seq]);
     }
 
     fn drop_job(&self, job: &PushJob, why: &str) -> Next {
@@ -279,7 +302,7 @@ impl Shared {
         let now = self.engine.now_ms();
         let next = self.deliver(&mut job, tries, now).await;
         match &next {
-            Next::Finished | Next::DeviceGone => self.finish(&job).await,
+            Next::Finished | Next::DeviceGone => self.finish(&job),
             Next::Await(j) | Next::Retry(j) => {
                 if let Err(e) = self.outbox.update(j).await {
                     tracing::error!(%e, seq = j.seq, "push outbox: cannot update a job");
@@ -305,27 +328,46 @@ impl Shared {
             PushStats::add(&self.stats.skipped);
             return Next::Finished;
         }
-        if sub.device_type != DeviceType::CustomHttp {
-            return self.drop_job(job, "no provider for this device type");
-        }
-        let Some(channel) = self.cfg.customhttp_for(sub.provider.as_deref()) else {
-            return self.drop_job(job, "customhttp is not configured");
+        let Some(route) = self.channels.route(&sub) else {
+            return self.drop_job(job, "no channel configured for this device type");
         };
         let push = Push {
             job,
             view: &view,
             sub: &sub,
         };
-        let Some(body) = body::customhttp(&self.cfg, channel, push, now) else {
-            return self.drop_job(job, "the event is gone");
+        let outcome = match route {
+            Route::CustomHttp(channel) => {
+                let Some(body) = body::customhttp(&self.cfg, channel, push, now) else {
+                    return self.drop_job(job, "the event is gone");
+                };
+                crate::customhttp::send(&self.client, channel, body).await
+            }
+            Route::Fcm(fcm) => {
+                let templates = self.channels.templates(&sub);
+                let Some(note) = body::note(&self.cfg, templates, push, now) else {
+                    return self.drop_job(job, "the event is gone");
+                };
+                fcm.send(&self.client, sub.debug, &sub.device_id, &note)
+                    .await
+            }
+            Route::Apns(apns) => {
+                let templates = self.channels.templates(&sub);
+                let Some(note) = body::note(&self.cfg, templates, push, now) else {
+                    return self.drop_job(job, "the event is gone");
+                };
+                apns.send(&self.h2, sub.debug, &sub.device_id, &note).await
+            }
         };
-        match crate::customhttp::send(&self.client, channel, &body).await {
+        // Delays count from the answer, not from when the request was built.
+        let answered = self.engine.now_ms();
+        match outcome {
             Outcome::Delivered => {
                 PushStats::add(&self.stats.sent);
                 if sub.resend && job.kind == JobKind::Event {
                     job.sent = true;
-                    job.due_ms =
-                        now + i64::try_from(self.cfg.resend_delay.as_millis()).unwrap_or(i64::MAX);
+                    job.due_ms = answered
+                        + i64::try_from(self.cfg.resend_delay.as_millis()).unwrap_or(i64::MAX);
                     Next::Await(job.clone())
                 } else {
                     Next::Finished
@@ -338,13 +380,14 @@ impl Shared {
                 }
                 let r = self.cfg.retry;
                 let wait = backoff(tries, r.base, r.max, after);
-                job.due_ms = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                job.due_ms = answered + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                 tracing::debug!(seq = job.seq, %reason, ?wait, "push failed; will retry");
                 Next::Retry(job.clone())
             }
             Outcome::Rejected(reason) => self.drop_job(job, &reason),
             Outcome::Unregistered(reason) => {
                 self.drop_job(job, &reason);
+                self.engine.drop_push_device(&job.chat_id, &job.device);
                 Next::DeviceGone
             }
         }
@@ -357,12 +400,12 @@ impl Shared {
         let acked = fetched.is_none_or(|next| next > job.index.0);
         if acked || superseded {
             PushStats::add(&self.stats.acknowledged);
-            self.finish(&job).await;
+            self.finish(&job);
             return None;
         }
         if job.attempt >= self.cfg.resend_attempts {
             self.drop_job(&job, "no refresh after the last resend");
-            self.finish(&job).await;
+            self.finish(&job);
             return None;
         }
         job.attempt += 1;

@@ -46,6 +46,9 @@ pub(crate) struct Slot {
     /// First transcript position the customer has not fetched yet (0: unknown), which
     /// acknowledges reliable pushes.
     client_next: AtomicU64,
+    /// A push device the provider called unregistered: the subscription is ignored while
+    /// it still names this device (a new device id subscribes again).
+    push_gone: Mutex<Option<String>>,
 }
 
 impl Slot {
@@ -55,6 +58,7 @@ impl Slot {
             state: Mutex::new(session),
             client_seen_ms: AtomicI64::new(now_ms),
             client_next: AtomicU64::new(0),
+            push_gone: Mutex::new(None),
         })
     }
 }

@@ -48,6 +48,17 @@ impl Feed {
 }
 
 impl Slot {
+    /// The subscription of `record`, unless its device was reported gone.
+    fn live_subscription(
+        &self,
+        settings: &crate::push::PushSettings,
+        record: &SessionRecord,
+    ) -> Option<Subscription> {
+        let sub = settings.subscription(record)?;
+        let gone = lock(&self.push_gone);
+        (gone.as_deref() != Some(sub.device_key().as_str())).then_some(sub)
+    }
+
     /// Notes what a customer-side view handed out: everything before its `nextPosition`.
     pub(super) fn fetched(&self, view: &ChatView) {
         if let Some(next) = view.next_position {
@@ -85,6 +96,12 @@ impl ChatEngine {
     ) -> Vec<PushJob> {
         let now = self.now_ms();
         let seen = slot.client_seen_ms.load(Ordering::Relaxed);
+        if slot
+            .live_subscription(&self.settings.push, record)
+            .is_none()
+        {
+            return Vec::new();
+        }
         let Some((device, picked)) = plan(&self.settings.push, record, events, seen, now) else {
             return Vec::new();
         };
@@ -124,7 +141,7 @@ impl ChatEngine {
         let slot = self.slot(chat_id)?;
         let s = lock(&slot.state);
         Some(PushView {
-            subscription: self.settings.push.subscription(&s.record),
+            subscription: slot.live_subscription(&self.settings.push, &s.record),
             record: s.record.clone(),
             event: s
                 .events_from(index)
@@ -136,6 +153,16 @@ impl ChatEngine {
             next_position: s.next_index().0,
             client_next: slot.client_next.load(Ordering::Relaxed),
         })
+    }
+
+    /// The provider said `device` (`type:id`) is unregistered: `chat_id` gets no more
+    /// pushes until its subscription names another device. (Kept in memory: after a
+    /// restart the first push to the device finds out again.)
+    pub fn drop_push_device(&self, chat_id: &ChatId, device: &str) {
+        if let Some(slot) = self.slot(chat_id) {
+            *lock(&slot.push_gone) = Some(device.to_owned());
+            tracing::info!(chat = %chat_id.as_str(), device, "push device unregistered; subscription dropped");
+        }
     }
 
     /// First position the customer of `chat_id` has not fetched (0 when unknown).

@@ -203,6 +203,23 @@ mod tests {
                 "[[agents]]\nid = \"a\"\ntoken = \"longenough\"\nrole = \"boss\"\n",
                 "role",
             ),
+            (
+                "[push]\nenabled = [\"fcm\"]\n",
+                "push.enabled has fcm but no [push.fcm] section",
+            ),
+            ("[push]\nenabled = [\"pager\"]\n", "unknown push type"),
+            (
+                "[push.templates.Notice]\ntitle = \"x\"\n",
+                "not a pushed event type",
+            ),
+            (
+                "[push.fcm]\nservice_account_file = \"/nonexistent/key.json\"\n",
+                "push.fcm.service_account_file: cannot read",
+            ),
+            (
+                "[push.provider.acme.customhttp]\nurl = \"ftp://x\"\n",
+                "push.provider.acme.customhttp.url must be http or https",
+            ),
         ];
         for (text, expected) in cases {
             let result = toml::from_str::<Config>(text)

@@ -4,6 +4,7 @@
 
 mod check;
 mod push;
+mod push_channels;
 
 pub(crate) use check::validate;
 

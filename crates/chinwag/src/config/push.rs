@@ -1,9 +1,12 @@
 //! `[push]`: push channels, reliable delivery and the delivery worker, translated into the
 //! engine's `PushSettings` and the worker's `PushConfig`.
 
+use super::push_channels::{
+    ChannelsSection, CustomHttpSection, FcmSection, IosSection, TemplateSection,
+};
 use anyhow::{Context, bail, ensure};
 use chinwag_core::push::{DeviceType, PushSettings};
-use chinwag_push::{Content, CustomHttpConfig, PushConfig, RetryPolicy};
+use chinwag_push::{Content, PushConfig, RetryPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,16 +30,11 @@ pub(crate) struct PushSection {
     pub(crate) retry_base_ms: u64,
     pub(crate) retry_max_ms: u64,
     pub(crate) customhttp: Option<CustomHttpSection>,
-    pub(crate) provider: BTreeMap<String, CustomHttpSection>,
-}
-
-/// `[push.customhttp]` and `[push.provider.<name>]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CustomHttpSection {
-    pub(crate) url: String,
-    pub(crate) message: Option<String>,
-    pub(crate) hmac_secret: Option<String>,
+    pub(crate) fcm: Option<FcmSection>,
+    pub(crate) ios: Option<IosSection>,
+    pub(crate) templates: BTreeMap<String, TemplateSection>,
+    /// `[push.provider.<name>]`, each with the same channel sections.
+    pub(crate) provider: BTreeMap<String, ChannelsSection>,
 }
 
 impl Default for PushSection {
@@ -58,22 +56,12 @@ impl Default for PushSection {
             retry_base_ms: 500,
             retry_max_ms: 60_000,
             customhttp: None,
+            fcm: None,
+            ios: None,
+            templates: BTreeMap::new(),
             provider: BTreeMap::new(),
         }
     }
-}
-
-fn channel(name: &str, c: &CustomHttpSection) -> anyhow::Result<CustomHttpConfig> {
-    let url = reqwest::Url::parse(&c.url).with_context(|| format!("{name}.url"))?;
-    ensure!(
-        matches!(url.scheme(), "http" | "https"),
-        "{name}.url must be http or https"
-    );
-    Ok(CustomHttpConfig {
-        url: c.url.clone(),
-        message: c.message.clone(),
-        hmac_secret: c.hmac_secret.clone().filter(|s| !s.is_empty()),
-    })
 }
 
 impl PushSection {
@@ -85,24 +73,33 @@ impl PushSection {
                 // GMS lists "comet" among push types; CometD is always on in Chinwag.
                 "comet" => {}
                 other => match DeviceType::parse(other) {
-                    Some(DeviceType::CustomHttp) => enabled.push(DeviceType::CustomHttp),
-                    Some(t) => bail!("push.enabled: \"{}\" is not supported yet", t.as_str()),
+                    Some(t) => enabled.push(t),
                     None => bail!("push.enabled: unknown push type \"{other}\""),
                 },
             }
         }
-        let customhttp = self
-            .customhttp
-            .as_ref()
-            .map(|c| channel("push.customhttp", c))
-            .transpose()?;
-        ensure!(
-            !enabled.contains(&DeviceType::CustomHttp) || customhttp.is_some(),
-            "push.enabled has customhttp but [push.customhttp] has no url"
-        );
+        let default = ChannelsSection {
+            customhttp: self.customhttp.clone(),
+            fcm: self.fcm.clone(),
+            ios: self.ios.clone(),
+            templates: self.templates.clone(),
+        }
+        .validate("push")?;
         let mut providers = std::collections::HashMap::new();
         for (name, c) in &self.provider {
-            providers.insert(name.clone(), channel(&format!("push.provider.{name}"), c)?);
+            providers.insert(name.clone(), c.validate(&format!("push.provider.{name}"))?);
+        }
+        for t in &enabled {
+            let configured = |p: &chinwag_push::ProviderConfig| match t {
+                DeviceType::CustomHttp => p.customhttp.is_some(),
+                DeviceType::Fcm => p.fcm.is_some(),
+                DeviceType::Ios => p.ios.is_some(),
+            };
+            ensure!(
+                configured(&default) || providers.values().any(configured),
+                "push.enabled has {0} but no [push.{0}] section (nor one under a provider)",
+                t.as_str()
+            );
         }
         let content = self
             .content
@@ -128,7 +125,7 @@ impl PushSection {
             shutdown_notify: self.shutdown_notify,
         };
         let worker = PushConfig {
-            customhttp,
+            default,
             providers,
             include_payload: self.include_payload,
             to_active_client: self.to_active_client,

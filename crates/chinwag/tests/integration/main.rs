@@ -2,6 +2,9 @@
 
 mod common;
 mod errors;
+mod fakes;
 mod full_chat;
 mod push;
+mod push_faults;
+mod push_mobile;
 mod restart;

@@ -132,7 +132,7 @@ async fn subscribed(server: &Server, device: &str, extra: &[(&str, &str)]) -> R<
     Ok(request_chat(server, &pairs).await?.0)
 }
 
-async fn agent_says(agent: &Agent, chat: &Chat, text: &str) -> R {
+pub(crate) async fn agent_says(agent: &Agent, chat: &Chat, text: &str) -> R {
     let (s, v) = agent
         .post(
             &format!("/chats/{}/messages", chat.chat_id),
@@ -143,7 +143,7 @@ async fn agent_says(agent: &Agent, chat: &Chat, text: &str) -> R {
     Ok(())
 }
 
-async fn accept(agent: &Agent, chat: &Chat) -> R {
+pub(crate) async fn accept(agent: &Agent, chat: &Chat) -> R {
     let (s, v) = agent
         .post(&format!("/offers/{}/accept", chat.chat_id), json!({}))
         .await?;
@@ -154,9 +154,22 @@ async fn accept(agent: &Agent, chat: &Chat) -> R {
 #[tokio::test]
 async fn customhttp_bodies_match_the_gms_forms_field_by_field() -> R {
     let (rx, url) = Receiver::start().await?;
-    let server = Server::start(&config(&url, "")).await?;
+    // A named provider with its own channel, replacing the content (customhttp.message).
+    let acme = format!(
+        "[push.provider.acme.customhttp]\nurl = \"{url}\"\nmessage = \"Open the app\"\nhmac_secret = \"s3cret\"\n"
+    );
+    let server = Server::start(&config(&url, &acme)).await?;
     let agent = Agent::new(&server, "agent-token-1");
     agent.ready().await?;
+    let overridden = subscribed(
+        &server,
+        "dev-acme",
+        &[
+            ("userData[GCTI_GMS_PushProvider]", "acme"),
+            ("userData[GCTI_GMS_PushIncludePayload]", "true"),
+        ],
+    )
+    .await?;
     let payload = subscribed(
         &server,
         "dev-payload",
@@ -173,7 +186,7 @@ async fn customhttp_bodies_match_the_gms_forms_field_by_field() -> R {
         ],
     )
     .await?;
-    for chat in [&payload, &bare, &reliable] {
+    for chat in [&payload, &bare, &reliable, &overridden] {
         accept(&agent, chat).await?;
         // The customer's own message is not pushed (no NotifyRequestor).
         chat.call("send", &[("message", "from me")]).await?;
@@ -232,6 +245,13 @@ async fn customhttp_bodies_match_the_gms_forms_field_by_field() -> R {
     );
     assert_eq!(m["nextPosition"], 5);
     assert_eq!(m["chatId"], "deprecated");
+
+    let o = rx.wait_for("dev-acme", 2).await?;
+    assert_eq!(
+        o[1],
+        json!({"deviceId": "dev-acme", "message": "Open the app"}),
+        "the provider's customhttp.message replaces the content"
+    );
 
     // Every request is signed: sha256=HMAC(secret, "<timestamp>.<body>").
     for g in rx.got() {
@@ -334,7 +354,7 @@ async fn reliable_pushes_survive_a_flaky_receiver_and_resend_until_a_refresh() -
     Ok(())
 }
 
-async fn health(server: &Server) -> R<(u16, Value)> {
+pub(crate) async fn health(server: &Server) -> R<(u16, Value)> {
     let r = client()
         .get(format!("{}/health", server.base))
         .send()
