@@ -202,6 +202,19 @@ pub struct Note {
     pub message: Option<Value>,
 }
 
+/// Longest title shown (characters): FCM and APNs refuse payloads over 4 KB.
+const MAX_TITLE: usize = 200;
+/// Longest body shown (characters); a long chat message is cut, the app has the rest.
+const MAX_BODY: usize = 1000;
+
+/// `text` cut to `max` characters, ending with "…" when cut.
+fn shorten(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
+}
+
 /// The mobile notification for a push, its text from `templates` (provider first, then
 /// `[push]`), or `None` when there is nothing to announce.
 pub fn note(
@@ -217,10 +230,21 @@ pub fn note(
     };
     let (title, body) = template::render(&shown, templates.0, templates.1);
     Some(Note {
-        title,
-        body,
+        title: shorten(title, MAX_TITLE),
+        body: shorten(body, MAX_BODY),
         event: shown.kind.as_str(),
         index: p.job.index.0,
         message: gms_message(cfg, p, now_ms)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn long_texts_are_cut_on_a_character_boundary() {
+        assert_eq!(shorten("héllo".into(), 10), "héllo");
+        assert_eq!(shorten("héllo".into(), 2), "hé…");
+    }
 }

@@ -20,6 +20,9 @@ use std::time::Duration;
 pub const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 /// The JWT-bearer grant type.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// Largest GMS message carried in `data` (bytes), leaving room for the rest under FCM's
+/// 4 KB limit.
+const MAX_DATA_MESSAGE: usize = 3000;
 /// The public API base.
 pub const API_URL: &str = "https://fcm.googleapis.com";
 
@@ -133,8 +136,12 @@ pub fn message_body(device: &str, note: &Note) -> Value {
     let mut data = serde_json::Map::new();
     data.insert("event".into(), note.event.into());
     data.insert("index".into(), note.index.to_string().into());
-    if let Some(m) = &note.message {
-        data.insert("message".into(), m.to_string().into());
+    // FCM refuses messages over 4 KB: a payload that does not fit is left out (the app
+    // fetches instead).
+    if let Some(m) = note.message.as_ref().map(Value::to_string)
+        && m.len() <= MAX_DATA_MESSAGE
+    {
+        data.insert("message".into(), m.into());
     }
     json!({"message": {
         "token": device,
@@ -321,6 +328,15 @@ mod tests {
         assert_eq!(b["message"]["token"], "tok");
         assert_eq!(b["message"]["data"]["index"], "7");
         assert_eq!(b["message"]["data"]["message"], r#"{"statusCode":0}"#);
+        let big = Note {
+            message: Some(json!({"text": "x".repeat(4000)})),
+            ..note.clone()
+        };
+        assert!(
+            message_body("tok", &big)["message"]["data"]
+                .get("message")
+                .is_none()
+        );
         assert!(
             b["message"]["data"]
                 .as_object()
