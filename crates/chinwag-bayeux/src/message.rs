@@ -138,6 +138,37 @@ pub mod errors {
     }
 }
 
+/// One encoded message on its way out: a reply built for this request, or a delivery shared
+/// by every session it was queued to (joined into the response without a copy of its own).
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// Built for this response.
+    Own(String),
+    /// Queued, shared with other sessions.
+    Shared(std::sync::Arc<str>),
+}
+
+impl AsRef<str> for Part {
+    fn as_ref(&self) -> &str {
+        match self {
+            Part::Own(s) => s,
+            Part::Shared(s) => s,
+        }
+    }
+}
+
+impl From<String> for Part {
+    fn from(s: String) -> Self {
+        Part::Own(s)
+    }
+}
+
+impl From<std::sync::Arc<str>> for Part {
+    fn from(s: std::sync::Arc<str>) -> Self {
+        Part::Shared(s)
+    }
+}
+
 /// Writes `[a,b,c]` from already-encoded messages.
 pub fn join_array<S: AsRef<str>>(parts: &[S]) -> String {
     let len = parts.iter().map(|p| p.as_ref().len() + 1).sum::<usize>() + 2;

@@ -3,7 +3,7 @@
 //! only the `/meta/connect` reply is held.
 
 use crate::config::Transport;
-use crate::message::{join_array, parse_batch};
+use crate::message::{Part, join_array, parse_batch};
 use crate::process::{ConnectPlan, Request, finish_connect};
 use crate::server::BayeuxServer;
 use crate::session::{Parked, Session};
@@ -74,7 +74,7 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
                             format!("400::message_invalid: {e}"),
                             Some(serde_json::json!({"reconnect": "retry", "interval": 0})),
                         );
-                        if send(&mut socket, vec![reply.encode()]).await { continue; }
+                        if send(&mut socket, vec![reply.encode().into()]).await { continue; }
                         return;
                     }
                 };
@@ -123,10 +123,10 @@ async fn flush(
     held: &mut Option<Held>,
     socket: &mut WebSocket,
 ) -> bool {
-    let direct: Vec<String> = {
+    let direct: Vec<Part> = {
         let mut st = session.state();
         if st.direct() && st.removed.is_none() {
-            st.queue.drain(..).map(|m| m.to_string()).collect()
+            st.queue.drain(..).map(Part::Shared).collect()
         } else {
             Vec::new()
         }
@@ -142,7 +142,7 @@ async fn flush(
     true
 }
 
-async fn send(socket: &mut WebSocket, parts: Vec<String>) -> bool {
+async fn send(socket: &mut WebSocket, parts: Vec<Part>) -> bool {
     socket
         .send(Frame::Text(join_array(&parts).into()))
         .await

@@ -8,6 +8,8 @@ use crate::bclient::{self, Kind};
 use crate::procs::{self, Proc};
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -49,9 +51,16 @@ pub(crate) struct BayeuxArgs {
     /// Seconds of publishing per run.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Seconds of publishing before those, left out of the latency figures (first
+    /// connections, buffers and queues growing to their working size).
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
     /// Idle clients for the memory measurement (0 skips it).
     #[arg(long, default_value_t = 19_000)]
     idle: usize,
+    /// Only this transport (`websocket` or `long-polling`); both when absent.
+    #[arg(long)]
+    only: Option<String>,
     /// Skip the Faye runs.
     #[arg(long)]
     no_faye: bool,
@@ -111,6 +120,7 @@ async fn chat_shape(
 ) -> anyhow::Result<Value> {
     let (stop_tx, stop) = watch::channel(false);
     let (ready_tx, mut ready) = tokio::sync::mpsc::channel(args.clients.max(1));
+    let measure_from = Arc::new(AtomicU64::new(u64::MAX));
     let mut subs = Vec::new();
     for i in 0..args.clients {
         let rooms: Vec<String> = (0..args.rooms_per_client)
@@ -126,6 +136,7 @@ async fn chat_shape(
             kind,
             rooms,
             ready_tx.clone(),
+            measure_from.clone(),
             stop.clone(),
         )));
     }
@@ -143,20 +154,28 @@ async fn chat_shape(
     let every =
         Duration::from_micros(1_000_000 * (load.publishers * batch) as u64 / load.rate.max(1));
     let (pstop_tx, pstop) = watch::channel(false);
+    let published = Arc::new(AtomicU64::new(0));
     let mut pubs = Vec::new();
-    for _ in 0..load.publishers {
+    for i in 0..load.publishers {
+        let pace = bclient::Pace {
+            every,
+            offset: every * u32::try_from(i)? / u32::try_from(load.publishers)?,
+        };
         pubs.push(tokio::spawn(bclient::publisher(
             proc_.addr.clone(),
             kind,
             rooms.clone(),
             batch,
-            every,
+            pace,
+            published.clone(),
             pstop.clone(),
         )));
     }
     let started = Instant::now();
+    let started_us = bclient::now_us();
+    measure_from.store(started_us + args.warmup * 1_000_000, Ordering::Relaxed);
     let mut peak_rss = 0;
-    while started.elapsed() < Duration::from_secs(args.seconds) {
+    while started.elapsed() < Duration::from_secs(args.warmup + args.seconds) {
         tokio::time::sleep(Duration::from_millis(250)).await;
         peak_rss = peak_rss.max(procs::rss_bytes(proc_.child.id()).unwrap_or(0));
     }
@@ -164,40 +183,60 @@ async fn chat_shape(
     let elapsed = started.elapsed().as_secs_f64();
     // A publisher an overloaded server refused (e.g. Faye answering 408) publishes nothing;
     // the run goes on and reports it.
-    let (mut published, mut failed_publishers) = (0, 0);
-    for p in pubs {
-        match p.await {
-            Ok(Ok(n)) => published += n,
-            _ => failed_publishers += 1,
+    let mut failed_publishers = 0;
+    // One still opening its session (a server too busy to answer a handshake) is given up
+    // on, and counted as failed.
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(5);
+    for mut p in pubs {
+        match tokio::time::timeout_at(give_up, &mut p).await {
+            Ok(Ok(Ok(_))) => {}
+            Ok(_) => failed_publishers += 1,
+            Err(_) => {
+                p.abort();
+                failed_publishers += 1;
+            }
         }
     }
+    // A publisher held back by back-pressure finishes its last send after the window.
+    let publishing = started.elapsed().as_secs_f64();
+    let published = published.load(Ordering::Relaxed);
     // Let in-flight deliveries land (bounded), then stop the subscribers.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let _ = stop_tx.send(true);
     let mut lat = Vec::new();
-    let mut failed = 0;
+    let (mut failed, mut last_us, mut connects, mut delivered) = (0, started_us, 0, 0);
     for s in subs {
         match s.await? {
-            Ok(l) => lat.extend(l),
+            Ok(seen) => {
+                lat.extend(seen.lat);
+                delivered += seen.delivered;
+                last_us = last_us.max(seen.last_us);
+                connects += seen.connects;
+            }
             Err(_) => failed += 1,
         }
     }
     lat.sort_unstable();
+    // The rate is taken over the time deliveries really took: from the first publish to the
+    // last delivery (never shorter than the publishing window). A server that falls behind
+    // (or holds its publishers back) is thus not credited for deliveries that came late.
+    let span = elapsed.max((last_us - started_us) as f64 / 1e6);
     let members = args.clients * args.rooms_per_client / args.rooms;
     let expected = published * members as u64;
     eprintln!(
         "  {} published, {} of {} delivered",
-        published,
-        lat.len(),
-        expected
+        published, delivered, expected
     );
     Ok(json!({
         "transport": kind.name(),
         "published": published,
-        "publish_rate_in": published as f64 / elapsed,
+        "publish_rate_in": published as f64 / publishing,
         "expected_deliveries": expected,
-        "delivered": lat.len(),
-        "delivered_per_sec": lat.len() as f64 / elapsed,
+        "delivered": delivered,
+        "latency_samples": lat.len(),
+        "delivery_span_s": span,
+        "connect_replies": connects,
+        "delivered_per_sec": delivered as f64 / span,
         "latency_ms": {"p50": pct(&lat, 0.5), "p99": pct(&lat, 0.99), "max": pct(&lat, 1.0)},
         "peak_rss_mb": peak_rss as f64 / 1048576.0,
         "failed_clients": failed,
@@ -253,6 +292,9 @@ pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
     let mut idle = serde_json::Map::new();
     for server in servers {
         for kind in [Kind::Ws, Kind::Lp] {
+            if args.only.as_deref().is_some_and(|o| o != kind.name()) {
+                continue;
+            }
             eprintln!("bayeux: {server} {} chat shape", kind.name());
             let p = start(&args, server, &dir)?;
             let cometd = Load {

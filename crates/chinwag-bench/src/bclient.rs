@@ -3,10 +3,13 @@
 //! the publisher's clock (`t`, µs since the epoch).
 
 use crate::load::Conn;
+use crate::rawhttp::RawHttp;
 use crate::rawws::RawWs;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message as M;
@@ -53,12 +56,28 @@ fn connect_msg(id: &str, kind: Kind, n: u64) -> String {
     json!([{"channel":"/meta/connect","clientId":id,"connectionType":kind.name(),"id":format!("c{n}")}]).to_string()
 }
 
-/// Reads deliveries out of a reply array: latencies (µs) appended, whether a connect reply
+/// What a subscriber saw: every delivery counted, the latency (µs) of those published after
+/// the warm-up, and when the last one arrived (µs since the epoch), so a run's rate can be
+/// taken over the time deliveries really took.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    pub(crate) delivered: u64,
+    pub(crate) lat: Vec<u32>,
+    pub(crate) last_us: u64,
+    /// Connect replies (long-polling: responses) received.
+    pub(crate) connects: u64,
+    /// Deliveries published before this time (µs since the epoch) are the warm-up: counted,
+    /// but not in the latency figures. Set when publishing starts.
+    pub(crate) measure_from: Arc<AtomicU64>,
+}
+
+/// Reads deliveries out of a reply array into `seen`; returns whether a connect reply
 /// was seen. A byte scan, not a JSON parse: the load generator must stay much cheaper per
 /// message than the servers it measures (the publisher's `"t":` field is the only number
 /// named `t`, and only connect replies contain `/meta/connect`).
-fn absorb(text: &[u8], lat: &mut Vec<u32>) -> bool {
+fn absorb(text: &[u8], seen: &mut Seen) -> bool {
     let now = now_us();
+    let from = seen.measure_from.load(Ordering::Relaxed);
     let mut rest = text;
     while let Some(pos) = find(rest, b"\"t\":") {
         rest = &rest[pos + 4..];
@@ -67,10 +86,17 @@ fn absorb(text: &[u8], lat: &mut Vec<u32>) -> bool {
             .ok()
             .and_then(|d| d.parse::<u64>().ok());
         if let Some(t) = t {
-            lat.push(u32::try_from(now.saturating_sub(t)).unwrap_or(u32::MAX));
+            seen.delivered += 1;
+            seen.last_us = now;
+            if t >= from {
+                seen.lat
+                    .push(u32::try_from(now.saturating_sub(t)).unwrap_or(u32::MAX));
+            }
         }
     }
-    find(text, b"/meta/connect").is_some()
+    let connect = find(text, b"/meta/connect").is_some();
+    seen.connects += u64::from(connect);
+    connect
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -114,15 +140,19 @@ fn client_id(text: &[u8]) -> anyhow::Result<String> {
 }
 
 /// A connected subscriber. `ready` fires once its first connect is answered; it stops when
-/// `stop` turns true and returns the latencies it saw.
+/// `stop` turns true and returns what it saw.
 pub(crate) async fn subscriber(
     addr: String,
     kind: Kind,
     rooms: Vec<String>,
     ready: tokio::sync::mpsc::Sender<()>,
+    measure_from: Arc<AtomicU64>,
     mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<Vec<u32>> {
-    let mut lat = Vec::new();
+) -> anyhow::Result<Seen> {
+    let mut lat = Seen {
+        measure_from,
+        ..Seen::default()
+    };
     match kind {
         Kind::Ws => {
             let mut ws = RawWs::connect(&addr, PATH).await?;
@@ -151,20 +181,23 @@ pub(crate) async fn subscriber(
             }
         }
         Kind::Lp => {
-            let (mut conn, id) = lp_session(&addr).await?;
-            conn.post_as(PATH, "application/json", &subscribe_msg(&id, &rooms))
+            let mut conn = RawHttp::connect(&addr).await?;
+            let hs = conn
+                .post(&format!("{PATH}/handshake"), &handshake_msg(kind))
                 .await?;
+            let id = client_id(hs)?;
+            conn.post(PATH, &subscribe_msg(&id, &rooms)).await?;
+            let path = format!("{PATH}/connect");
             let mut n = 0;
             let mut announced = false;
             loop {
                 n += 1;
-                let (path, msg) = (format!("{PATH}/connect"), connect_msg(&id, kind, n));
-                let fut = conn.post_as(&path, "application/json", &msg);
-                let (_, body) = tokio::select! {
+                let msg = connect_msg(&id, kind, n);
+                let body = tokio::select! {
                     _ = stop.changed() => break,
-                    r = fut => r?,
+                    r = conn.post(&path, &msg) => r?,
                 };
-                absorb(&body, &mut lat);
+                absorb(body, &mut lat);
                 if !announced {
                     announced = true;
                     let _ = ready.send(()).await;
@@ -175,15 +208,25 @@ pub(crate) async fn subscriber(
     Ok(lat)
 }
 
-/// A publisher session sending a batch of `batch` messages every `every`, each message to a
+/// When and how often a publisher sends: a batch every `every`, the first after `offset`
+/// (publishers are spread evenly over the period, so the rate in is steady, not bursts).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace {
+    pub(crate) every: std::time::Duration,
+    pub(crate) offset: std::time::Duration,
+}
+
+/// A publisher session sending a batch of `batch` messages at `pace`, each message to a
 /// random room of `rooms` (CometD's benchmark: one Bayeux batch per request or frame);
+/// adds each batch the server took to `published` (kept even if the task is aborted) and
 /// returns how many messages it published.
 pub(crate) async fn publisher(
     addr: String,
     kind: Kind,
     rooms: Vec<String>,
     batch: usize,
-    every: std::time::Duration,
+    pace: Pace,
+    published: Arc<AtomicU64>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<u64> {
     let pad = "x".repeat(24);
@@ -201,7 +244,8 @@ pub(crate) async fn publisher(
             .collect();
         Value::Array(msgs).to_string()
     };
-    let mut tick = tokio::time::interval(every);
+    let first = tokio::time::Instant::now() + pace.offset;
+    let mut tick = tokio::time::interval_at(first, pace.every);
     // Keep the offered rate when the generator falls behind: send the missed batches.
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut sent = 0u64;
@@ -231,8 +275,15 @@ pub(crate) async fn publisher(
                         tx.send(M::text(connect_msg(&id, kind, connects))).await?;
                     }
                     _ = tick.tick() => {
-                        tx.send(M::text(body(&id, sent))).await?;
+                        // A server holding its publishers back must not keep them past the
+                        // window: the send is abandoned when the run stops (uncounted).
+                        let msgs = body(&id, sent);
+                        match or_stop(stop.clone(), tx.send(M::text(msgs))).await {
+                            Some(r) => r?,
+                            None => break,
+                        }
                         sent += batch as u64;
+                        published.fetch_add(batch as u64, Ordering::Relaxed);
                     }
                 }
             }
@@ -256,14 +307,28 @@ pub(crate) async fn publisher(
                 tokio::select! {
                     _ = stop.changed() => break,
                     _ = tick.tick() => {
+                        // Each publish waits for its answer (as CometD clients do); one
+                        // still unanswered when the run ends is given up on by the caller.
                         conn.post_as(PATH, "application/json", &body(&id, sent)).await?;
                         sent += batch as u64;
+                        published.fetch_add(batch as u64, Ordering::Relaxed);
                     }
                 }
             }
         }
     }
     Ok(sent)
+}
+
+/// Runs `fut` unless the run stops first.
+async fn or_stop<T>(
+    mut stop: watch::Receiver<bool>,
+    fut: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        _ = stop.wait_for(|s| *s) => None,
+        r = fut => Some(r),
+    }
 }
 
 /// An idle client: handshake, one subscription, a held connect; kept until `stop`.
@@ -274,7 +339,7 @@ pub(crate) async fn idle(
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let rooms = vec!["/bench/idle".to_owned()];
-    let mut lat = Vec::new();
+    let mut lat = Seen::default();
     match kind {
         Kind::Ws => {
             let (mut ws, id) = ws_session(&addr).await?;

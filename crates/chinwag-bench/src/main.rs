@@ -17,6 +17,7 @@ mod ceiling;
 mod load;
 mod procs;
 mod push;
+mod rawhttp;
 mod rawws;
 mod rest;
 
@@ -58,9 +59,14 @@ fn emit(out: Option<PathBuf>, result: &serde_json::Value) -> anyhow::Result<()> 
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // The Bayeux generator runs on one thread: it is pinned to one CPU, where a
+    // multi-threaded scheduler only adds cross-thread bookkeeping to every wake-up.
+    let rt = match cli.command {
+        Cmd::Bayeux(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build()?;
     match cli.command {
         Cmd::Ceiling { listen } => rt.block_on(ceiling::serve(listen)),
         Cmd::Bayeux(args) => {

@@ -3,7 +3,7 @@
 
 use super::{Request, handshake_advice};
 use crate::ext::{Timesync, acked_batch};
-use crate::message::{Message, Reply, errors};
+use crate::message::{Message, Part, Reply, errors};
 use crate::server::BayeuxServer;
 use crate::session::{Parked, Removal, Session};
 use serde_json::{Value, json};
@@ -134,7 +134,7 @@ pub(crate) async fn hold_connect(server: &BayeuxServer, plan: &mut ConnectPlan, 
 
 /// Answers a connect: queued deliveries first, then the reply (with advice, ack batch and
 /// timesync).
-pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<String> {
+pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Part> {
     let mut reply = Reply::to("/meta/connect", plan.id.clone());
     let mut st = plan.session.state();
     if let Some(why) = st.removed {
@@ -153,14 +153,14 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<St
                 reply.fail(errors::UNKNOWN_CLIENT.into(), Some(handshake_advice()))
             }
         };
-        return vec![server.outgoing(reply)];
+        return vec![server.outgoing(reply).into()];
     }
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<Part> = Vec::new();
     if st.connect_gen == plan.generation {
         let (msgs, batch) = st.take_for_connect();
         st.last_active = std::time::Instant::now();
         drop(st);
-        out.extend(msgs.iter().map(|m| m.to_string()));
+        out.extend(msgs.into_iter().map(Part::Shared));
         if let Some(b) = batch {
             reply.ext("ack", json!(b));
         }
@@ -177,7 +177,7 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<St
     if let Some(t) = plan.timesync {
         reply.ext("timesync", t.answer());
     }
-    out.push(server.outgoing(reply));
+    out.push(server.outgoing(reply).into());
     out
 }
 

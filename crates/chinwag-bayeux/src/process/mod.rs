@@ -12,7 +12,7 @@ mod handshake;
 pub(crate) use connect::{ConnectPlan, finish_connect, hold_connect};
 
 use crate::config::Transport;
-use crate::message::{Message, Reply, errors};
+use crate::message::{Message, Part, Reply, errors};
 use crate::server::BayeuxServer;
 use crate::session::Session;
 use serde_json::{Value, json};
@@ -31,7 +31,7 @@ pub(crate) struct Request {
 #[derive(Default)]
 pub(crate) struct Outcome {
     /// Encoded replies, in request order (the connect's comes later).
-    pub replies: Vec<String>,
+    pub replies: Vec<Part>,
     /// A connect to hold and finish.
     pub connect: Option<ConnectPlan>,
     /// A new browser id to set as a cookie.
@@ -54,7 +54,7 @@ impl BayeuxServer {
                 errors::invalid("batch", "too many messages in one request"),
                 Some(json!({"reconnect": "retry", "interval": 0})),
             );
-            out.replies.push(reply.encode());
+            out.replies.push(reply.encode().into());
             return out;
         }
         // A handshake must be alone: anything sent with it is ignored.
@@ -64,18 +64,18 @@ impl BayeuxServer {
         {
             let mut msg = msgs.swap_remove(pos);
             if let Err(reply) = self.incoming(&mut msg) {
-                out.replies.push(self.outgoing(reply));
+                out.replies.push(self.outgoing(reply).into());
                 return out;
             }
             let (reply, session, new_browser) = self.handshake(msg, req);
-            out.replies.push(self.outgoing(reply));
+            out.replies.push(self.outgoing(reply).into());
             out.session = session;
             out.new_browser = new_browser;
             return out;
         }
         for mut msg in msgs {
             if let Err(reply) = self.incoming(&mut msg) {
-                out.replies.push(self.outgoing(reply));
+                out.replies.push(self.outgoing(reply).into());
                 continue;
             }
             let channel = msg.channel.clone().unwrap_or_default();
@@ -100,7 +100,7 @@ impl BayeuxServer {
                 _ => Some(self.publish_msg(msg, req, &mut out).await),
             };
             if let Some(reply) = reply {
-                out.replies.push(self.outgoing(reply));
+                out.replies.push(self.outgoing(reply).into());
             }
         }
         if req.transport == Transport::CallbackPolling && out.connect.is_none() {
