@@ -189,7 +189,7 @@ async fn chat_shape(
     let give_up = tokio::time::Instant::now() + Duration::from_secs(5);
     for mut p in pubs {
         match tokio::time::timeout_at(give_up, &mut p).await {
-            Ok(Ok(Ok(_))) => {}
+            Ok(Ok(Ok(()))) => {}
             Ok(_) => failed_publishers += 1,
             Err(_) => {
                 p.abort();
