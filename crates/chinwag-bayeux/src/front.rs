@@ -77,6 +77,7 @@ impl Front {
         loop {
             // Idle: no buffer until the next request arrives.
             tokio::select! {
+                biased;
                 r = stream.readable() => if r.is_err() { return Outcome::Closed },
                 () = stop.cancelled() => return Outcome::Closed,
             }
@@ -98,6 +99,7 @@ impl Front {
                     let work = serve(&self.server, Transport::LongPolling, head.browser, msgs);
                     let mut work = std::pin::pin!(work);
                     let (_, json, new_browser) = tokio::select! {
+                        biased;
                         out = &mut work => out,
                         gone = peer_gone(&stream) => {
                             if gone { return Outcome::Closed }
@@ -230,6 +232,24 @@ async fn peer_gone(stream: &TcpStream) -> bool {
     !matches!(stream.peek(&mut one).await, Ok(n) if n > 0)
 }
 
+/// Appends the current `Date` value, formatted once per second per thread.
+fn http_date(out: &mut Vec<u8>) {
+    thread_local! {
+        static CACHED: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((0, String::new())) };
+    }
+    let now = std::time::SystemTime::now();
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    CACHED.with_borrow_mut(|(at, text)| {
+        if *at != secs || text.is_empty() {
+            *at = secs;
+            *text = httpdate::fmt_http_date(now);
+        }
+        out.extend_from_slice(text.as_bytes());
+    });
+}
+
 struct Response {
     bytes: Vec<u8>,
     close: bool,
@@ -255,11 +275,9 @@ fn response(
         );
         let _ = write!(b, "content-length: {}\r\n", body.len());
     }
-    let _ = write!(
-        b,
-        "date: {}\r\n",
-        httpdate::fmt_http_date(std::time::SystemTime::now())
-    );
+    b.extend_from_slice(b"date: ");
+    http_date(&mut b);
+    b.extend_from_slice(b"\r\n");
     let cookie = cookie.map(|c| (axum::http::header::SET_COOKIE, c));
     for (name, value) in cors.iter().chain(cookie.as_ref()) {
         b.extend_from_slice(name.as_str().as_bytes());

@@ -29,6 +29,8 @@ pub(crate) struct Inner {
     pub(crate) authorizer: Arc<dyn Authorizer>,
     pub(crate) extensions: Vec<Arc<dyn Extension>>,
     pub(crate) listeners: Vec<Arc<dyn SessionListener>>,
+    /// The usual connect advice, encoded once (it goes out with every connect reply).
+    pub(crate) retry_advice_json: String,
 }
 
 /// A Bayeux server. Cheap to clone.
@@ -78,7 +80,8 @@ impl Builder {
         self
     }
     /// The server.
-    pub fn build(self) -> BayeuxServer {
+    pub fn build(mut self) -> BayeuxServer {
+        self.inner.retry_advice_json = crate::process::retry_advice(&self.inner.config).to_string();
         BayeuxServer {
             inner: Arc::new(self.inner),
         }
@@ -96,6 +99,7 @@ impl BayeuxServer {
                 authorizer: Arc::new(AllowAll),
                 extensions: Vec::new(),
                 listeners: Vec::new(),
+                retry_advice_json: String::new(),
             },
         }
     }

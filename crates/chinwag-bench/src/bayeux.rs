@@ -1,8 +1,9 @@
 //! Scenario `bayeux`: CometD's published benchmark shape (clients × rooms × rooms per
 //! client, 50-byte messages, a fixed publish rate in) against Chinwag and, in the same run,
-//! a Faye server (npm `faye`), over WebSocket and long-polling: delivered messages/s,
-//! latency p50/p99/max, server RSS; then a throughput phase at a higher rate in; then memory
-//! per idle connected client at N clients.
+//! the ceiling ([`crate::bceiling`]) and a Faye server (npm `faye`), over WebSocket and
+//! long-polling: delivered messages/s, latency p50/p99/max, server RSS and CPU per delivery;
+//! then a throughput phase at a higher rate in; then memory per idle connected client at N
+//! clients.
 
 use crate::bclient::{self, Kind};
 use crate::procs::{self, Proc};
@@ -64,6 +65,9 @@ pub(crate) struct BayeuxArgs {
     /// Skip the Faye runs.
     #[arg(long)]
     no_faye: bool,
+    /// Skip the ceiling runs (the least work a server can do for this traffic).
+    #[arg(long)]
+    no_ceiling: bool,
     /// Also measure Faye's idle memory (slow: Faye handshakes 19,000 clients at a crawl).
     #[arg(long)]
     faye_idle: bool,
@@ -75,6 +79,11 @@ pub(crate) struct BayeuxArgs {
 fn start(args: &BayeuxArgs, server: &str, dir: &std::path::Path) -> anyhow::Result<Proc> {
     let port = procs::free_port()?;
     let addr = format!("127.0.0.1:{port}");
+    if server == "ceiling" {
+        let me = std::env::current_exe()?;
+        let a = ["bayeux-ceiling".into(), "--listen".into(), addr.clone()];
+        return procs::spawn(&me, &a, addr);
+    }
     if server == "faye" {
         let a = [args.faye.to_string_lossy().into_owned(), port.to_string()];
         return procs::spawn(&args.node, &a, addr);
@@ -173,6 +182,7 @@ async fn chat_shape(
     }
     let started = Instant::now();
     let started_us = bclient::now_us();
+    let cpu_before = procs::cpu_seconds(proc_.child.id()).unwrap_or(f64::NAN);
     measure_from.store(started_us + args.warmup * 1_000_000, Ordering::Relaxed);
     let mut peak_rss = 0;
     while started.elapsed() < Duration::from_secs(args.warmup + args.seconds) {
@@ -202,6 +212,7 @@ async fn chat_shape(
     let published = published.load(Ordering::Relaxed);
     // Let in-flight deliveries land (bounded), then stop the subscribers.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let cpu = procs::cpu_seconds(proc_.child.id()).unwrap_or(f64::NAN) - cpu_before;
     let _ = stop_tx.send(true);
     let mut lat = Vec::new();
     let (mut failed, mut last_us, mut connects, mut delivered) = (0, started_us, 0, 0);
@@ -239,6 +250,8 @@ async fn chat_shape(
         "delivered_per_sec": delivered as f64 / span,
         "latency_ms": {"p50": pct(&lat, 0.5), "p99": pct(&lat, 0.99), "max": pct(&lat, 1.0)},
         "peak_rss_mb": peak_rss as f64 / 1048576.0,
+        "server_cpu_s": cpu,
+        "server_cpu_us_per_delivery": cpu * 1e6 / delivered.max(1) as f64,
         "failed_clients": failed,
         "failed_publishers": failed_publishers,
     }))
@@ -283,14 +296,13 @@ async fn idle_memory(args: &BayeuxArgs, proc_: &Proc, kind: Kind) -> anyhow::Res
 pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
     let dir = std::env::temp_dir().join(format!("chinwag-bench-bayeux-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let servers: &[&str] = if args.no_faye {
-        &["chinwag"]
-    } else {
-        &["chinwag", "faye"]
-    };
+    let servers: Vec<&str> = ["ceiling", "chinwag", "faye"]
+        .into_iter()
+        .filter(|s| !(*s == "ceiling" && args.no_ceiling || *s == "faye" && args.no_faye))
+        .collect();
     let mut shape = serde_json::Map::new();
     let mut idle = serde_json::Map::new();
-    for server in servers {
+    for server in &servers {
         for kind in [Kind::Ws, Kind::Lp] {
             if args.only.as_deref().is_some_and(|o| o != kind.name()) {
                 continue;
@@ -315,7 +327,7 @@ pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
                 let r = chat_shape(&args, &p, kind, peak).await?;
                 shape.insert(format!("{server}/{}/peak", kind.name()), r);
             }
-            if args.idle > 0 && (*server == "chinwag" || args.faye_idle) {
+            if args.idle > 0 && (*server == "chinwag" || *server == "faye" && args.faye_idle) {
                 let _ = std::fs::remove_dir_all(dir.join("db"));
                 eprintln!("bayeux: {server} {} idle memory", kind.name());
                 let p = start(&args, server, &dir)?;
@@ -343,11 +355,30 @@ pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
             .zip(best("faye", k, false))
             .map(|(c, f)| c / f.max(1.0))
     };
+    // Latency at the CometD shape and throughput at the peak, over the ceiling's.
+    let over_ceiling = |k: &str, key: &str, field: &str| {
+        let get = |server: &str| {
+            shape
+                .get(&format!("{server}/{k}{key}"))
+                .and_then(|v| v.pointer(field))
+                .and_then(Value::as_f64)
+        };
+        get("chinwag").zip(get("ceiling")).map(|(c, f)| c / f)
+    };
+    let vs_ceiling = |k: &str| {
+        json!({
+            "p99": over_ceiling(k, "", "/latency_ms/p99"),
+            "p50": over_ceiling(k, "", "/latency_ms/p50"),
+            "cpu_per_delivery": over_ceiling(k, "", "/server_cpu_us_per_delivery"),
+            "peak_delivered": over_ceiling(k, "/peak", "/delivered_per_sec"),
+        })
+    };
     Ok(json!({
         "scenario": "bayeux",
         "shape": {"clients": args.clients, "rooms": args.rooms, "rooms_per_client": args.rooms_per_client, "rate_in": args.rate, "peak_rate_in": args.peak_rate, "batch": args.batch, "seconds": args.seconds, "message_bytes": 50},
         "chat": shape,
         "idle": idle,
         "chinwag_vs_faye_delivered": {"websocket": ratio("websocket"), "long-polling": ratio("long-polling")},
+        "chinwag_over_ceiling": {"websocket": vs_ceiling("websocket"), "long-polling": vs_ceiling("long-polling")},
     }))
 }

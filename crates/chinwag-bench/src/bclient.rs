@@ -8,8 +8,9 @@ use crate::rawws::RawWs;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
-use std::sync::Arc;
+use memchr::memmem::Finder;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message as M;
@@ -52,8 +53,13 @@ fn subscribe_msg(id: &str, rooms: &[String]) -> String {
     Value::Array(msgs).to_string()
 }
 
+/// A connect (formatted directly: subscribers send one per delivery round, and the
+/// generator must stay cheap; ids are hex and transport names plain, so nothing to escape).
 fn connect_msg(id: &str, kind: Kind, n: u64) -> String {
-    json!([{"channel":"/meta/connect","clientId":id,"connectionType":kind.name(),"id":format!("c{n}")}]).to_string()
+    format!(
+        r#"[{{"channel":"/meta/connect","clientId":"{id}","connectionType":"{}","id":"c{n}"}}]"#,
+        kind.name()
+    )
 }
 
 /// What a subscriber saw: every delivery counted, the latency (µs) of those published after
@@ -79,7 +85,7 @@ fn absorb(text: &[u8], seen: &mut Seen) -> bool {
     let now = now_us();
     let from = seen.measure_from.load(Ordering::Relaxed);
     let mut rest = text;
-    while let Some(pos) = find(rest, b"\"t\":") {
+    while let Some(pos) = T_FIELD.find(rest) {
         rest = &rest[pos + 4..];
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         let t = std::str::from_utf8(&rest[..digits])
@@ -94,10 +100,14 @@ fn absorb(text: &[u8], seen: &mut Seen) -> bool {
             }
         }
     }
-    let connect = find(text, b"/meta/connect").is_some();
+    let connect = CONNECT.find(text).is_some();
     seen.connects += u64::from(connect);
     connect
 }
+
+/// Searchers built once (building one per search showed in the generator's profile).
+static T_FIELD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"t\":"));
+static CONNECT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"/meta/connect"));
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)

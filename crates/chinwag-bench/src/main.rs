@@ -5,13 +5,15 @@
 //! ceiling), customer cycles (request, 10 sends, refreshes, disconnect), and memory per idle
 //! stored session.
 //!
-//! Scenario `bayeux`: CometD's benchmark shape against Chinwag and a Faye server, over
-//! WebSocket and long-polling, plus memory per idle client.
+//! Scenario `bayeux`: CometD's benchmark shape against Chinwag, a Faye server and the
+//! Bayeux ceiling (the least work any server can do for that traffic), over WebSocket and
+//! long-polling, plus memory per idle client.
 //!
 //! Scenario `push`: draining a push backlog into a receiver answering after 5 ms, with the
 //! default concurrency and strictly sequentially (the GMS behaviour), per-device order checked. Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod bayeux;
+mod bceiling;
 mod bclient;
 mod ceiling;
 mod load;
@@ -35,12 +37,18 @@ struct Cli {
 enum Cmd {
     /// GMS REST scenario.
     Rest(rest::RestArgs),
-    /// Bayeux (CometD) scenario, against a Faye server in the same run.
+    /// Bayeux (CometD) scenario, against a Faye server and the ceiling in the same run.
     Bayeux(bayeux::BayeuxArgs),
     /// Push delivery scenario, against strictly sequential delivery in the same run.
     Push(push::PushArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
+        /// Listen address.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
+    /// Serve the Bayeux ceiling (used by the `bayeux` scenario as a subprocess).
+    BayeuxCeiling {
         /// Listen address.
         #[arg(long)]
         listen: std::net::SocketAddr,
@@ -59,16 +67,17 @@ fn emit(out: Option<PathBuf>, result: &serde_json::Value) -> anyhow::Result<()> 
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The Bayeux generator runs on one thread: it is pinned to one CPU, where a
-    // multi-threaded scheduler only adds cross-thread bookkeeping to every wake-up.
+    // The Bayeux generator and ceiling run on one thread: each is pinned to one CPU, where
+    // a multi-threaded scheduler only adds cross-thread bookkeeping to every wake-up.
     let rt = match cli.command {
-        Cmd::Bayeux(_) => tokio::runtime::Builder::new_current_thread(),
+        Cmd::Bayeux(_) | Cmd::BayeuxCeiling { .. } => tokio::runtime::Builder::new_current_thread(),
         _ => tokio::runtime::Builder::new_multi_thread(),
     }
     .enable_all()
     .build()?;
     match cli.command {
         Cmd::Ceiling { listen } => rt.block_on(ceiling::serve(listen)),
+        Cmd::BayeuxCeiling { listen } => rt.block_on(bceiling::serve(listen)),
         Cmd::Bayeux(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(bayeux::run(args))?)

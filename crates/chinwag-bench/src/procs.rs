@@ -69,3 +69,21 @@ pub(crate) fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("no VmRSS for pid {pid}"))?;
     Ok(kb * 1024)
 }
+
+/// CPU time (user + system, seconds) a process has used so far (Linux `/proc`, in clock
+/// ticks of 1/100 s, the kernel's `USER_HZ` on every mainstream build).
+pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or_else(|| anyhow::anyhow!("bad stat for pid {pid}"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+    let (u, s) = ticks(11)
+        .zip(ticks(12))
+        .ok_or_else(|| anyhow::anyhow!("no CPU times for pid {pid}"))?;
+    Ok((u + s) as f64 / 100.0)
+}

@@ -4,6 +4,9 @@
 //! message than the servers it measures (hyper's client costs a task hop and a channel per
 //! request, which made the generator the bottleneck of the long-polling runs).
 
+use memchr::memmem::Finder;
+use std::io::Write as _;
+use std::sync::LazyLock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -13,7 +16,11 @@ pub(crate) struct RawHttp {
     host: String,
     buf: Vec<u8>,
     body: Vec<u8>,
+    req: Vec<u8>,
 }
+
+/// The end of a head, searched for once per response.
+static HEAD_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\r\n\r\n"));
 
 impl RawHttp {
     pub(crate) async fn connect(addr: &str) -> anyhow::Result<Self> {
@@ -24,21 +31,24 @@ impl RawHttp {
             host: addr.to_owned(),
             buf: Vec::with_capacity(4096),
             body: Vec::new(),
+            req: Vec::with_capacity(512),
         })
     }
 
     /// POSTs a JSON `body` to `path`; returns the response body (any status).
     pub(crate) async fn post(&mut self, path: &str, body: &str) -> anyhow::Result<&[u8]> {
-        let req = format!(
+        self.req.clear();
+        write!(
+            self.req,
             "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             self.host,
             body.len()
-        );
-        self.stream.write_all(req.as_bytes()).await?;
+        )?;
+        self.stream.write_all(&self.req).await?;
         self.buf.clear();
         let head = loop {
             self.fill().await?;
-            if let Some(i) = memchr::memmem::find(&self.buf, b"\r\n\r\n") {
+            if let Some(i) = HEAD_END.find(&self.buf) {
                 break i + 4;
             }
         };
@@ -89,7 +99,7 @@ impl RawHttp {
 }
 
 /// The body framing of a response head: (content length, chunked).
-fn framing(head: &[u8]) -> anyhow::Result<(usize, bool)> {
+pub(crate) fn framing(head: &[u8]) -> anyhow::Result<(usize, bool)> {
     let head = std::str::from_utf8(head)?;
     let mut length = 0;
     let mut chunked = false;

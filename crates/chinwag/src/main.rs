@@ -71,9 +71,17 @@ fn main() -> anyhow::Result<()> {
             if let Some(d) = data_dir {
                 cfg.server.data_dir = d;
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+            // On one CPU (a small VM, or pinned with taskset) one thread does all the work:
+            // the multi-threaded scheduler would only add cross-thread bookkeeping to every
+            // wake-up. Blocking work (SQLite, files) still runs on the blocking pool.
+            let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
+            let runtime = if one_cpu {
+                tokio::runtime::Builder::new_current_thread()
+            } else {
+                tokio::runtime::Builder::new_multi_thread()
+            }
+            .enable_all()
+            .build()?;
             runtime.block_on(serve::run(cfg))
         }
     }

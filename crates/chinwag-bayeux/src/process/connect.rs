@@ -167,6 +167,15 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Pa
     } else {
         drop(st);
     }
+    if !plan.multiple_clients
+        && plan.timesync.is_none()
+        && reply.ext.is_none()
+        && server.inner.extensions.is_empty()
+    {
+        // The usual reply, written without building a `Reply` (one per delivery round).
+        out.push(usual_reply(server, plan.id.as_ref()).into());
+        return out;
+    }
     let mut advice = server.retry_advice();
     if plan.multiple_clients {
         advice["multiple-clients"] = json!(true);
@@ -181,11 +190,47 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Pa
     out
 }
 
+/// `{"channel":"/meta/connect","id":…,"successful":true,"advice":…}`, field for field
+/// what encoding the equivalent [`Reply`] gives.
+fn usual_reply(server: &BayeuxServer, id: Option<&Value>) -> String {
+    let advice = &server.inner.retry_advice_json;
+    let mut out = String::with_capacity(80 + advice.len());
+    out.push_str(r#"{"channel":"/meta/connect","#);
+    if let Some(id) = id {
+        out.push_str(r#""id":"#);
+        out.push_str(&id.to_string());
+        out.push(',');
+    }
+    out.push_str(r#""successful":true,"advice":"#);
+    out.push_str(advice);
+    out.push('}');
+    out
+}
+
 /// A random delay below `max_ms`, so clients told to come back do not return in lockstep.
 fn jitter_ms(max_ms: u64) -> u64 {
     let mut b = [0u8; 8];
     match getrandom::fill(&mut b) {
         Ok(()) => u64::from_le_bytes(b) % max_ms.max(1),
         Err(_) => max_ms / 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::BayeuxConfig;
+
+    #[test]
+    fn the_usual_reply_is_what_encoding_the_reply_gives() {
+        let server = BayeuxServer::builder(BayeuxConfig::default()).build();
+        for id in [Some(json!("7")), Some(json!(12)), Some(json!("a\"b")), None] {
+            let reply = Reply {
+                successful: true,
+                advice: Some(server.retry_advice()),
+                ..Reply::to("/meta/connect", id.clone())
+            };
+            assert_eq!(usual_reply(&server, id.as_ref()), reply.encode());
+        }
     }
 }

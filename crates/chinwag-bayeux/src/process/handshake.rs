@@ -2,6 +2,7 @@
 //! browser cookie, and the ack/timesync extensions.
 
 use super::Request;
+use crate::config::BayeuxConfig;
 use crate::ext::{Timesync, wants_ack};
 use crate::message::{Message, Reply, errors};
 use crate::server::BayeuxServer;
@@ -83,12 +84,16 @@ impl BayeuxServer {
     /// The complete advice for a healthy session (clients reset omitted fields to their
     /// defaults, so every field is always sent).
     pub(crate) fn retry_advice(&self) -> Value {
-        let c = &self.inner.config;
-        json!({
-            "reconnect": "retry",
-            "interval": c.interval.as_millis(),
-            "timeout": c.timeout.as_millis(),
-            "maxInterval": c.max_interval.as_millis(),
-        })
+        retry_advice(&self.inner.config)
     }
+}
+
+/// The usual advice: come back at once (after `interval`), held up to `timeout`.
+pub(crate) fn retry_advice(c: &BayeuxConfig) -> Value {
+    json!({
+        "reconnect": "retry",
+        "interval": c.interval.as_millis(),
+        "timeout": c.timeout.as_millis(),
+        "maxInterval": c.max_interval.as_millis(),
+    })
 }

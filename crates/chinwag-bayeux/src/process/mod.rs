@@ -10,6 +10,7 @@ mod connect;
 mod handshake;
 
 pub(crate) use connect::{ConnectPlan, finish_connect, hold_connect};
+pub(crate) use handshake::retry_advice;
 
 use crate::config::Transport;
 use crate::message::{Message, Part, Reply, errors};

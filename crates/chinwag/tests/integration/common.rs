@@ -27,19 +27,40 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts with the defaults plus `config` TOML (empty for none).
     pub async fn start(config: &str) -> R<Self> {
-        let data = tempfile::tempdir()?.keep();
-        let cfg = if config.is_empty() {
-            None
-        } else {
-            let p = data.join("test.toml");
-            std::fs::write(&p, config)?;
-            Some(p)
-        };
+        let (data, cfg) = Self::prepare(config)?;
         Self::start_on(data, cfg, free_port()).await
     }
 
+    /// Starts pinned to one CPU with `taskset` (util-linux), so the binary sees one CPU.
+    pub async fn start_on_one_cpu(config: &str) -> R<Self> {
+        let (data, cfg) = Self::prepare(config)?;
+        let mut cmd = Command::new("taskset");
+        cmd.arg("-c").arg("0").arg(env!("CARGO_BIN_EXE_chinwag"));
+        Self::spawn(cmd, data, cfg, free_port()).await
+    }
+
+    /// A fresh data directory, with `config` written into it (when not empty).
+    fn prepare(config: &str) -> R<(PathBuf, Option<PathBuf>)> {
+        let data = tempfile::tempdir()?.keep();
+        if config.is_empty() {
+            return Ok((data, None));
+        }
+        let p = data.join("test.toml");
+        std::fs::write(&p, config)?;
+        Ok((data, Some(p)))
+    }
+
     async fn start_on(data: PathBuf, config: Option<PathBuf>, port: u16) -> R<Self> {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chinwag"));
+        Self::spawn(
+            Command::new(env!("CARGO_BIN_EXE_chinwag")),
+            data,
+            config,
+            port,
+        )
+        .await
+    }
+
+    async fn spawn(mut cmd: Command, data: PathBuf, config: Option<PathBuf>, port: u16) -> R<Self> {
         cmd.arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))

@@ -29,7 +29,17 @@ where
 
 #[tokio::test]
 async fn a_full_chat_between_customer_and_agent() -> R {
-    let server = Server::start("").await?;
+    full_chat(Server::start("").await?).await
+}
+
+/// On one CPU the binary runs a one-thread runtime (blocking work on its pool): the same
+/// whole chat must work there.
+#[tokio::test]
+async fn a_full_chat_on_one_cpu() -> R {
+    full_chat(Server::start_on_one_cpu("").await?).await
+}
+
+async fn full_chat(server: Server) -> R {
     let agent = Agent::new(&server, "demo-agent-token");
     let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url("demo-agent-token")).await?;
     next_json(&mut ws, "status").await?;
