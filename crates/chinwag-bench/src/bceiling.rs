@@ -68,9 +68,9 @@ fn handle(hub: &Shared, batch: &[u8]) -> anyhow::Result<Handled> {
     let mut replies = Vec::new();
     // The hot path (one connect) is read by scanning, as a lean server would.
     if batch.starts_with(br#"[{"channel":"/meta/connect""#) {
-        let client = field(batch, "clientId")?;
+        let client = field(batch, br#""clientId":""#)?;
         let client = client.strip_prefix('c').unwrap_or(client).parse()?;
-        let id = field(batch, "id")?.to_owned();
+        let id = field(batch, br#""id":""#)?.to_owned();
         return Ok(Handled {
             replies,
             connect: Some((client, id)),
@@ -123,13 +123,12 @@ fn client_of(m: &Value) -> anyhow::Result<usize> {
     Ok(id.strip_prefix('c').unwrap_or(id).parse()?)
 }
 
-/// The string value of `"name":"…"` in `text` (no escapes in the generator's messages).
-fn field<'a>(text: &'a [u8], name: &str) -> anyhow::Result<&'a str> {
-    let key = format!("\"{name}\":\"");
-    let at = memchr::memmem::find(text, key.as_bytes())
-        .ok_or_else(|| anyhow::anyhow!("no {name}"))?
-        + key.len();
-    let len = memchr::memchr(b'"', &text[at..]).ok_or_else(|| anyhow::anyhow!("bad {name}"))?;
+/// The string value after `key` (`"name":"`) in `text` (no escapes in the generator's
+/// messages).
+fn field<'a>(text: &'a [u8], key: &[u8]) -> anyhow::Result<&'a str> {
+    let at =
+        memchr::memmem::find(text, key).ok_or_else(|| anyhow::anyhow!("no field"))? + key.len();
+    let len = memchr::memchr(b'"', &text[at..]).ok_or_else(|| anyhow::anyhow!("bad field"))?;
     Ok(std::str::from_utf8(&text[at..at + len])?)
 }
 
