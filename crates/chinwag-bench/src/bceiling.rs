@@ -167,13 +167,8 @@ async fn long_polling(hub: Shared, mut stream: TcpStream) -> anyhow::Result<()> 
     let mut buf = Vec::with_capacity(4096);
     let mut out = Vec::with_capacity(4096);
     loop {
-        let head = loop {
-            if let Some(i) = memchr::memmem::find(&buf, b"\r\n\r\n") {
-                break i + 4;
-            }
-            if stream.read_buf(&mut buf).await? == 0 {
-                return Ok(());
-            }
+        let Some(head) = read_head(&mut stream, &mut buf).await? else {
+            return Ok(());
         };
         let (length, _) = crate::rawhttp::framing(&buf[..head])?;
         while buf.len() < head + length {
@@ -203,13 +198,8 @@ async fn long_polling(hub: Shared, mut stream: TcpStream) -> anyhow::Result<()> 
 /// deliveries, written with one `write` each); client frames are unmasked in place.
 async fn websocket(hub: Shared, mut stream: TcpStream) -> anyhow::Result<()> {
     let mut buf = Vec::with_capacity(4096);
-    let head = loop {
-        if let Some(i) = memchr::memmem::find(&buf, b"\r\n\r\n") {
-            break i + 4;
-        }
-        if stream.read_buf(&mut buf).await? == 0 {
-            return Ok(());
-        }
+    let Some(head) = read_head(&mut stream, &mut buf).await? else {
+        return Ok(());
     };
     let key = std::str::from_utf8(&buf[..head])?
         .split("\r\n")
@@ -272,30 +262,26 @@ async fn websocket(hub: Shared, mut stream: TcpStream) -> anyhow::Result<()> {
 /// (payload start, payload length, frame length). Only unfragmented text frames come from
 /// the generator; anything else (its close) ends the connection.
 fn unmask_frame(buf: &mut [u8]) -> Option<(usize, usize, usize)> {
-    let b1 = *buf.get(1)?;
-    let (len, at) = match b1 & 0x7f {
-        126 => (
-            usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
-            4,
-        ),
-        127 => (
-            usize::try_from(u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?)).ok()?,
-            10,
-        ),
-        n => (usize::from(n), 2),
-    };
-    let masked = b1 & 0x80 != 0;
-    let start = at + if masked { 4 } else { 0 };
-    if buf.len() < start + len {
-        return None;
-    }
-    if masked {
-        let key = [buf[at], buf[at + 1], buf[at + 2], buf[at + 3]];
-        for (i, b) in buf[start..start + len].iter_mut().enumerate() {
+    let (_, start, end) = crate::rawws::frame_at(buf)?;
+    if buf[1] & 0x80 != 0 {
+        let key: [u8; 4] = buf[start - 4..start].try_into().ok()?;
+        for (i, b) in buf[start..end].iter_mut().enumerate() {
             *b ^= key[i % 4];
         }
     }
-    Some((start, len, start + len))
+    Some((start, end - start, end))
+}
+
+/// Reads until `buf` holds a whole request head; its length, or `None` if the peer closed.
+async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Result<Option<usize>> {
+    loop {
+        if let Some(i) = memchr::memmem::find(buf, b"\r\n\r\n") {
+            return Ok(Some(i + 4));
+        }
+        if stream.read_buf(buf).await? == 0 {
+            return Ok(None);
+        }
+    }
 }
 
 /// Appends an unmasked server text frame holding `payload` to `out`.

@@ -92,8 +92,9 @@ impl RawWs {
     }
 }
 
-/// A complete server frame at the start of `b`: (opcode, payload start, payload end).
-fn frame_at(b: &[u8]) -> Option<(u8, usize, usize)> {
+/// A complete frame at the start of `b`: (opcode, payload start, payload end); a masked
+/// frame's key is the 4 bytes before its payload.
+pub(crate) fn frame_at(b: &[u8]) -> Option<(u8, usize, usize)> {
     if b.len() < 2 {
         return None;
     }
