@@ -10,10 +10,14 @@
 
 use crate::config::Transport;
 use crate::http::{bad_request, browser_cookie, cookie_header, cors, is_form, parse_post, serve};
+use crate::message::{Part, array_len, write_array};
 use crate::server::BayeuxServer;
 use axum::http::{HeaderName, HeaderValue};
+use std::future::{Future as _, poll_fn};
 use std::io::Write as _;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -82,9 +86,15 @@ impl Front {
                 () = stop.cancelled() => return Outcome::Closed,
             }
             let mut buf = Vec::with_capacity(HEAD_START);
-            let read =
-                tokio::time::timeout(REQUEST_TIMEOUT, self.read_request(&mut stream, &mut buf));
-            let head = match read.await {
+            let read = {
+                let mut read = pin!(self.read_request(&mut stream, &mut buf));
+                // Usually the whole request is already here: no timer for that case.
+                match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+                    Poll::Ready(r) => Ok(r),
+                    Poll::Pending => tokio::time::timeout(REQUEST_TIMEOUT, read).await,
+                }
+            };
+            let head = match read {
                 Err(_) | Ok(Read::Closed) => return Outcome::Closed,
                 Ok(Read::Other) => return Outcome::Handoff(Prefixed::new(buf, stream)),
                 Ok(Read::Ours(h)) => h,
@@ -93,12 +103,12 @@ impl Front {
             drop(buf);
             let cors = cors(&self.server, head.origin.as_deref());
             let response = match parsed {
-                None => response(204, "", &cors, None, head.close),
-                Some(Err(advice)) => response(400, &bad_request(&advice), &cors, None, true),
+                None => response(204, &[] as &[&str], &cors, None, head.close),
+                Some(Err(advice)) => response(400, &[bad_request(&advice)][..], &cors, None, true),
                 Some(Ok(msgs)) => {
                     let work = serve(&self.server, Transport::LongPolling, head.browser, msgs);
-                    let mut work = std::pin::pin!(work);
-                    let (_, json, new_browser) = tokio::select! {
+                    let mut work = pin!(work);
+                    let (parts, new_browser) = tokio::select! {
                         biased;
                         out = &mut work => out,
                         gone = peer_gone(&stream) => {
@@ -108,7 +118,7 @@ impl Front {
                     };
                     let cookie = new_browser.and_then(|b| cookie_header(&self.server, &b));
                     let close = head.close || stop.is_cancelled();
-                    response(200, &json, &cors, cookie, close)
+                    response(200, &Array(&parts), &cors, cookie, close)
                 }
             };
             if stream.write_all(&response.bytes).await.is_err() || response.close {
@@ -187,7 +197,8 @@ impl Front {
         let mut length = None;
         let mut cookies = Vec::new();
         for h in req.headers.iter() {
-            let value = std::str::from_utf8(h.value).unwrap_or("");
+            // Only the headers looked at are decoded.
+            let value = || std::str::from_utf8(h.value).unwrap_or("");
             let name = h.name;
             if ["upgrade", "transfer-encoding", "expect"]
                 .iter()
@@ -195,19 +206,19 @@ impl Front {
             {
                 return Read::Other;
             } else if name.eq_ignore_ascii_case("content-length") {
-                match (value.trim().parse::<usize>(), length) {
+                match (value().trim().parse::<usize>(), length) {
                     (Ok(n), None) => length = Some(n),
                     (Ok(n), Some(m)) if n == m => {}
                     _ => return Read::Other,
                 }
             } else if name.eq_ignore_ascii_case("content-type") {
-                head.form = is_form(value);
+                head.form = is_form(value());
             } else if name.eq_ignore_ascii_case("origin") {
-                head.origin = Some(value.to_owned());
+                head.origin = Some(value().to_owned());
             } else if name.eq_ignore_ascii_case("cookie") {
-                cookies.push(value);
+                cookies.push(value());
             } else if name.eq_ignore_ascii_case("connection") {
-                head.close |= value
+                head.close |= value()
                     .split(',')
                     .any(|t| t.trim().eq_ignore_ascii_case("close"));
             }
@@ -255,9 +266,37 @@ struct Response {
     close: bool,
 }
 
+/// A response body: written as is (one part), or the parts as one JSON array.
+trait Body {
+    fn len(&self) -> usize;
+    fn write(&self, out: &mut Vec<u8>);
+}
+
+impl<S: AsRef<str>> Body for [S] {
+    fn len(&self) -> usize {
+        self.iter().map(|p| p.as_ref().len()).sum()
+    }
+    fn write(&self, out: &mut Vec<u8>) {
+        self.iter()
+            .for_each(|p| out.extend_from_slice(p.as_ref().as_bytes()));
+    }
+}
+
+/// Parts sent as one JSON array.
+struct Array<'a>(&'a [Part]);
+
+impl Body for Array<'_> {
+    fn len(&self) -> usize {
+        array_len(self.0)
+    }
+    fn write(&self, out: &mut Vec<u8>) {
+        write_array(self.0, out);
+    }
+}
+
 fn response(
     status: u16,
-    body: &str,
+    body: &(impl Body + ?Sized),
     cors: &[(HeaderName, HeaderValue)],
     cookie: Option<HeaderValue>,
     close: bool,
@@ -289,6 +328,6 @@ fn response(
         b.extend_from_slice(b"connection: close\r\n");
     }
     b.extend_from_slice(b"\r\n");
-    b.extend_from_slice(body.as_bytes());
+    body.write(&mut b);
     Response { bytes: b, close }
 }

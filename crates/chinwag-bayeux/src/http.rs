@@ -4,7 +4,7 @@
 
 use crate::config::Transport;
 use crate::jsonp;
-use crate::message::{Message, Reply, join_array, parse_batch};
+use crate::message::{Message, Part, Reply, join_array, parse_batch};
 use crate::process::{Request, finish_connect, hold_connect};
 use crate::server::BayeuxServer;
 use axum::Router;
@@ -67,9 +67,9 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
             .and_then(|b| parse_post(&b, form));
         match body {
             Ok(msgs) => {
-                let (status, json, new_browser) =
+                let (parts, new_browser) =
                     serve(&server, Transport::LongPolling, browser, msgs).await;
-                let mut r = json_response(status, json);
+                let mut r = json_response(StatusCode::OK, join_array(&parts));
                 set_cookie(&server, &mut r, new_browser);
                 r
             }
@@ -84,13 +84,14 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
     response
 }
 
-/// Processes a batch and, for a connect, holds it; returns the JSON array to send.
+/// Processes a batch and, for a connect, holds it; returns the messages to send back (as
+/// one JSON array) and a new browser id to set.
 pub(crate) async fn serve(
     server: &BayeuxServer,
     transport: Transport,
     browser: Option<Arc<str>>,
     msgs: Vec<Message>,
-) -> (StatusCode, String, Option<Arc<str>>) {
+) -> (Vec<Part>, Option<Arc<str>>) {
     let req = Request { transport, browser };
     // Boxed: the processing state machine is large and must not live on inside the future
     // of a held connect (tens of thousands of those are parked at once).
@@ -98,9 +99,9 @@ pub(crate) async fn serve(
     let mut parts = std::mem::take(&mut outcome.replies);
     if let Some(mut plan) = outcome.connect.take() {
         hold_connect(server, &mut plan, &req).await;
-        parts.extend(finish_connect(server, plan));
+        finish_connect(server, plan, &mut parts);
     }
-    (StatusCode::OK, join_array(&parts), outcome.new_browser)
+    (parts, outcome.new_browser)
 }
 
 /// The reply array for a request that could not be read at all.
@@ -165,8 +166,8 @@ async fn callback_polling(
     if msgs.is_empty() {
         return script_response(&callback, bad_request("message_missing"));
     }
-    let (_, json, new_browser) = serve(server, Transport::CallbackPolling, browser, msgs).await;
-    let mut r = script_response(&callback, json);
+    let (parts, new_browser) = serve(server, Transport::CallbackPolling, browser, msgs).await;
+    let mut r = script_response(&callback, join_array(&parts));
     set_cookie(server, &mut r, new_browser);
     r
 }

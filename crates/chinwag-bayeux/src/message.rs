@@ -171,17 +171,27 @@ impl From<std::sync::Arc<str>> for Part {
 
 /// Writes `[a,b,c]` from already-encoded messages.
 pub fn join_array<S: AsRef<str>>(parts: &[S]) -> String {
-    let len = parts.iter().map(|p| p.as_ref().len() + 1).sum::<usize>() + 2;
-    let mut out = String::with_capacity(len);
-    out.push('[');
+    let mut out = Vec::with_capacity(array_len(parts));
+    write_array(parts, &mut out);
+    // Only whole `str`s and ASCII punctuation were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The length of what [`join_array`] makes of `parts`.
+pub fn array_len<S: AsRef<str>>(parts: &[S]) -> usize {
+    parts.iter().map(|p| p.as_ref().len() + 1).sum::<usize>() + 1 + usize::from(parts.is_empty())
+}
+
+/// Appends what [`join_array`] makes of `parts` to `out`.
+pub fn write_array<S: AsRef<str>>(parts: &[S], out: &mut Vec<u8>) {
+    out.push(b'[');
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str(p.as_ref());
+        out.extend_from_slice(p.as_ref().as_bytes());
     }
-    out.push(']');
-    out
+    out.push(b']');
 }
 
 /// Encodes a delivery `{"channel":…,"data":…}` from raw JSON data.
@@ -221,6 +231,10 @@ mod tests {
         let v: Value = serde_json::from_str(&join_array(&[d.clone(), d]))?;
         assert_eq!(v[1]["data"]["text"], "hi");
         assert_eq!(v[0]["channel"], "/chat/\"q\"");
+        for n in 0..3 {
+            let parts = vec!["{}"; n];
+            assert_eq!(array_len(&parts), join_array(&parts).len(), "{n} parts");
+        }
         Ok(())
     }
 }

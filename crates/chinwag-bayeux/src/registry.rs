@@ -2,33 +2,65 @@
 //! pattern (exact names and trailing globs), and held long-poll connects per browser.
 
 use crate::channel::patterns_for;
-use crate::session::{ClientId, Removal, Session};
+use crate::session::{Browser, ClientId, Removal, Session};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 
 type Subscribers = HashMap<ClientId, Arc<Session>>;
+
+/// Hashes a session key by folding its 128 bits: they are random and chosen by the server,
+/// so they need no keyed hash (a client can look up any key, but cannot place one).
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        // Truncation intended: the low and high halves folded together.
+        self.0 ^= (n as u64) ^ ((n >> 64) as u64);
+    }
+}
+
+type Sessions = HashMap<u128, Arc<Session>, BuildHasherDefault<KeyHasher>>;
 
 /// The server's tables.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
-    sessions: RwLock<HashMap<ClientId, Arc<Session>>>,
+    sessions: RwLock<Sessions>,
     subs: RwLock<HashMap<Arc<str>, Subscribers>>,
-    browsers: Mutex<HashMap<Arc<str>, u32>>,
+    /// Each browser's held-connect counter, alive while one of its sessions is.
+    browsers: Mutex<HashMap<Arc<str>, Weak<AtomicU32>>>,
 }
 
 impl Registry {
-    pub(crate) fn insert(&self, session: Arc<Session>) {
+    /// Adds a session; false (and not added) if its id is not one [`ClientId::generate`]
+    /// makes.
+    pub(crate) fn insert(&self, session: Arc<Session>) -> bool {
+        let Some(key) = ClientId::key(session.id.as_str()) else {
+            return false;
+        };
         self.sessions
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(session.id.clone(), session);
+            .insert(key, session);
+        true
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
+        let key = ClientId::key(id)?;
         self.sessions
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&ClientId::new(id))
+            .get(&key)
             .cloned()
     }
 
@@ -50,12 +82,13 @@ impl Registry {
 
     /// Removes a session and its subscriptions; false if it was already gone.
     pub(crate) fn remove(&self, session: &Session, why: Removal) -> bool {
-        let removed = self
-            .sessions
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&session.id)
-            .is_some();
+        let removed = ClientId::key(session.id.as_str()).is_some_and(|key| {
+            self.sessions
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&key)
+                .is_some()
+        });
         let patterns = session.mark_removed(why);
         if !patterns.is_empty() {
             let mut subs = self.subs.write().unwrap_or_else(PoisonError::into_inner);
@@ -128,26 +161,98 @@ impl Registry {
         out
     }
 
-    /// Counts a held connect for `browser`; false when the browser already holds `max`
-    /// (unless `replacing`: the session's own previous connect is being answered and is about
-    /// to give its count back).
-    pub(crate) fn hold(&self, browser: &Arc<str>, max: u32, replacing: bool) -> bool {
+    /// The browser named `id`, with the held-connect counter its sessions share.
+    pub(crate) fn browser(&self, id: &Arc<str>) -> Browser {
         let mut b = self.browsers.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = b.entry(browser.clone()).or_insert(0);
-        if *n >= max && !replacing {
-            return false;
+        let held = match b.get(id).and_then(Weak::upgrade) {
+            Some(held) => held,
+            None => {
+                let held = Arc::new(AtomicU32::new(0));
+                b.insert(id.clone(), Arc::downgrade(&held));
+                held
+            }
+        };
+        Browser {
+            id: id.clone(),
+            held,
         }
-        *n += 1;
-        true
     }
 
-    pub(crate) fn unhold(&self, browser: &Arc<str>) {
-        let mut b = self.browsers.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = b.get_mut(browser) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                b.remove(browser);
-            }
+    /// Forgets browsers none of whose sessions is left.
+    pub(crate) fn prune_browsers(&self) {
+        self.browsers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, held| held.strong_count() > 0);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn browser_count(&self) -> usize {
+        self.browsers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Transport;
+
+    type Res = Result<(), Box<dyn std::error::Error>>;
+
+    fn session(reg: &Registry, browser: &str) -> Result<Arc<Session>, getrandom::Error> {
+        let id = ClientId::generate()?;
+        let b = reg.browser(&Arc::from(browser));
+        let s = Arc::new(Session::new(id, Some(b), Transport::LongPolling));
+        assert!(reg.insert(s.clone()));
+        Ok(s)
+    }
+
+    #[test]
+    fn sessions_are_found_by_their_id_text_only() -> Res {
+        let reg = Registry::default();
+        let s = session(&reg, "b1")?;
+        let found = reg.get(s.id.as_str()).ok_or("not found")?;
+        assert!(Arc::ptr_eq(&found, &s));
+        assert!(reg.get(&s.id.as_str().to_uppercase()).is_none());
+        assert!(reg.get("nope").is_none());
+        assert!(!reg.insert(Arc::new(Session::new(
+            ClientId::new("c"),
+            None,
+            Transport::LongPolling
+        ))));
+        assert!(reg.remove(&s, Removal::Disconnected));
+        assert!(reg.get(s.id.as_str()).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn a_browser_counter_is_shared_by_its_sessions_and_forgotten_with_them() -> Res {
+        let reg = Registry::default();
+        let (a, b) = (session(&reg, "b1")?, session(&reg, "b1")?);
+        let other = session(&reg, "b2")?;
+        let held = |s: &Session| s.browser.as_ref().map(|b| b.held.clone());
+        assert!(
+            held(&a)
+                .zip(held(&b))
+                .is_some_and(|(x, y)| Arc::ptr_eq(&x, &y))
+        );
+        assert!(
+            held(&a)
+                .zip(held(&other))
+                .is_some_and(|(x, y)| !Arc::ptr_eq(&x, &y))
+        );
+        for s in [&a, &b, &other] {
+            reg.remove(s, Removal::Disconnected);
         }
+        drop((a, b));
+        reg.prune_browsers();
+        assert_eq!(reg.browser_count(), 1, "b2 still has a live session");
+        drop(other);
+        reg.prune_browsers();
+        assert_eq!(reg.browser_count(), 0);
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use crate::config::Transport;
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -26,6 +26,15 @@ impl ClientId {
     pub(crate) fn generate() -> Result<Self, getrandom::Error> {
         Ok(Self(random_hex::<16>()?.into()))
     }
+    /// The 128 bits an id generated here stands for (the registry's key); `None` for text
+    /// that is not 32 lowercase hex digits, which no session has.
+    pub(crate) fn key(text: &str) -> Option<u128> {
+        let b = text.as_bytes();
+        if b.len() != 32 || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        u128::from_str_radix(text, 16).ok()
+    }
 }
 
 impl fmt::Debug for ClientId {
@@ -45,6 +54,27 @@ pub(crate) fn random_hex<const N: usize>() -> Result<String, getrandom::Error> {
     let mut buf = [0u8; N];
     getrandom::fill(&mut buf)?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A browser (its `BAYEUX_BROWSER` id) with the count of long-poll connects its sessions
+/// hold, one counter shared by all of them (see [`crate::registry::Registry::browser`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Browser {
+    /// The cookie value.
+    pub id: Arc<str>,
+    /// Connects held by its sessions.
+    pub held: Arc<AtomicU32>,
+}
+
+impl Browser {
+    /// Counts one more held connect; false when `max` are already held, unless `replacing`
+    /// (the session's own previous connect is being answered and gives its count back).
+    pub(crate) fn hold(held: &AtomicU32, max: u32, replacing: bool) -> bool {
+        held.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max || replacing).then_some(n + 1)
+        })
+        .is_ok()
+    }
 }
 
 /// Why a session ended.
@@ -92,8 +122,8 @@ pub(crate) struct State {
 pub struct Session {
     /// Its id.
     pub(crate) id: ClientId,
-    /// The browser cookie it was created under (HTTP transports).
-    pub(crate) browser: Option<Arc<str>>,
+    /// The browser it was created under (HTTP transports).
+    pub(crate) browser: Option<Browser>,
     /// Woken when a message is queued, a connect arrives, or the session ends.
     pub(crate) wake: Notify,
     /// A callback-polling request asked the held connect to return now.
@@ -113,7 +143,7 @@ pub(crate) enum Queued {
 }
 
 impl Session {
-    pub(crate) fn new(id: ClientId, browser: Option<Arc<str>>, transport: Transport) -> Self {
+    pub(crate) fn new(id: ClientId, browser: Option<Browser>, transport: Transport) -> Self {
         Self {
             id,
             browser,
@@ -190,21 +220,21 @@ impl State {
         self.transport == Transport::WebSocket && !self.ack
     }
 
-    /// Takes what a connect reply carries: with acks, everything unacknowledged (re-sent) plus
-    /// the queue as a new batch, and the batch number; without, just the queue.
-    pub(crate) fn take_for_connect(&mut self) -> (Vec<Arc<str>>, Option<u64>) {
+    /// Hands `take` what a connect reply carries: with acks, everything unacknowledged
+    /// (re-sent) plus the queue as a new batch, and returns the batch number; without, just
+    /// the queue.
+    pub(crate) fn take_for_connect(&mut self, mut take: impl FnMut(Arc<str>)) -> Option<u64> {
         if !self.ack {
-            return (self.queue.drain(..).collect(), None);
+            self.queue.drain(..).for_each(take);
+            return None;
         }
         self.batch += 1;
         let batch = self.batch;
         while let Some(m) = self.queue.pop_front() {
             self.unacked.push_back((batch, m));
         }
-        (
-            self.unacked.iter().map(|(_, m)| m.clone()).collect(),
-            Some(batch),
-        )
+        self.unacked.iter().for_each(|(_, m)| take(m.clone()));
+        Some(batch)
     }
 
     /// Drops messages acknowledged up to `batch`.
@@ -245,14 +275,45 @@ mod tests {
         let mut st = s.state();
         st.ack = true;
         st.queue.push_back("a".into());
-        let (first, b1) = st.take_for_connect();
+        let mut first = Vec::new();
+        let b1 = st.take_for_connect(|m| first.push(m));
         assert_eq!((first.len(), b1), (1, Some(1)));
         st.queue.push_back("b".into());
         // The client never saw batch 1: both are sent again with batch 2.
-        let (second, b2) = st.take_for_connect();
+        let mut second = Vec::new();
+        let b2 = st.take_for_connect(|m| second.push(m));
         assert_eq!((second.len(), b2), (2, Some(2)));
         st.acknowledge(2);
         assert!(st.unacked.is_empty());
+    }
+
+    #[test]
+    fn generated_ids_have_keys_and_nothing_else_does() -> Result<(), getrandom::Error> {
+        for _ in 0..100 {
+            let id = ClientId::generate()?;
+            assert!(ClientId::key(id.as_str()).is_some(), "{id}");
+        }
+        let upper = "ABCDEF0123456789abcdef0123456789";
+        for bad in [
+            "",
+            "c",
+            "+bcdef0123456789abcdef012345678",
+            upper,
+            "0123456789abcdef0123456789abcdef0",
+        ] {
+            assert_eq!(ClientId::key(bad), None, "{bad}");
+        }
+        assert_eq!(ClientId::key("000000000000000000000000000000ff"), Some(255));
+        Ok(())
+    }
+
+    #[test]
+    fn a_browser_holds_up_to_its_quota_unless_replacing() {
+        let held = AtomicU32::new(0);
+        assert!(Browser::hold(&held, 1, false));
+        assert!(!Browser::hold(&held, 1, false));
+        assert!(Browser::hold(&held, 1, true));
+        assert_eq!(held.load(Ordering::Relaxed), 2);
     }
 
     #[test]

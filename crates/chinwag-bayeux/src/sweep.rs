@@ -37,8 +37,8 @@ impl SweepWorker {
 }
 
 impl BayeuxServer {
-    /// Removes every session that holds no connect and has been idle past `maxInterval`;
-    /// returns how many.
+    /// Removes every session that holds no connect and has been idle past `maxInterval`
+    /// (and forgets browsers left without sessions); returns how many.
     pub fn sweep(&self) -> usize {
         let max = self.inner.config.max_interval;
         let mut n = 0;
@@ -52,6 +52,7 @@ impl BayeuxServer {
                 n += 1;
             }
         }
+        self.inner.registry.prune_browsers();
         n
     }
 }

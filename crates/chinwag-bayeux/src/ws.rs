@@ -86,10 +86,10 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
                 if let Some(plan) = outcome.connect.take() {
                     // A new connect supersedes one held here: answer the old one now.
                     if let Some(old) = held.take() {
-                        parts.extend(finish_connect(&server, old.plan));
+                        finish_connect(&server, old.plan, &mut parts);
                     }
                     if plan.hold.is_zero() {
-                        parts.extend(finish_connect(&server, plan));
+                        finish_connect(&server, plan, &mut parts);
                     } else {
                         let deadline = Instant::now() + plan.hold;
                         timer.as_mut().reset(deadline);
@@ -108,7 +108,7 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
             }
             () = &mut timer, if held.is_some() => {
                 if let Some(h) = held.take()
-                    && !send(&mut socket, finish_connect(&server, h.plan)).await {
+                    && !send(&mut socket, answer(&server, h.plan)).await {
                         return;
                     }
             }
@@ -137,9 +137,16 @@ async fn flush(
     if held.as_ref().is_some_and(|h| h.plan.ready())
         && let Some(h) = held.take()
     {
-        return send(socket, finish_connect(server, h.plan)).await;
+        return send(socket, answer(server, h.plan)).await;
     }
     true
+}
+
+/// A held connect's answer on its own.
+fn answer(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Part> {
+    let mut parts = Vec::new();
+    finish_connect(server, plan, &mut parts);
+    parts
 }
 
 async fn send(socket: &mut WebSocket, parts: Vec<Part>) -> bool {

@@ -121,6 +121,24 @@ struct Load {
     publishers: usize,
 }
 
+/// The p99 of each second's messages (by publish time; seconds with fewer than 1,000
+/// samples left out): its median and its worst. A machine stall of a few milliseconds
+/// decides a whole run's p99; these show whether it is the server's steady state or one
+/// bad second.
+fn per_second_p99(seconds: Vec<Vec<u32>>) -> Value {
+    let mut p99s: Vec<f64> = seconds
+        .into_iter()
+        .filter(|s| s.len() >= 1000)
+        .map(|mut s| {
+            s.sort_unstable();
+            pct(&s, 0.99)
+        })
+        .collect();
+    p99s.sort_by(f64::total_cmp);
+    let median = p99s.get(p99s.len() / 2).copied();
+    json!({"median": median, "worst": p99s.last(), "seconds": p99s.len()})
+}
+
 async fn chat_shape(
     args: &BayeuxArgs,
     proc_: &Proc,
@@ -215,10 +233,18 @@ async fn chat_shape(
     let cpu = procs::cpu_seconds(proc_.child.id()).unwrap_or(f64::NAN) - cpu_before;
     let _ = stop_tx.send(true);
     let mut lat = Vec::new();
+    let mut by_second: Vec<Vec<u32>> = Vec::new();
     let (mut failed, mut last_us, mut connects, mut delivered) = (0, started_us, 0, 0);
     for s in subs {
         match s.await? {
             Ok(seen) => {
+                for (&l, &s) in seen.lat.iter().zip(&seen.second) {
+                    let s = usize::from(s);
+                    if by_second.len() <= s {
+                        by_second.resize_with(s + 1, Vec::new);
+                    }
+                    by_second[s].push(l);
+                }
                 lat.extend(seen.lat);
                 delivered += seen.delivered;
                 last_us = last_us.max(seen.last_us);
@@ -249,6 +275,7 @@ async fn chat_shape(
         "connect_replies": connects,
         "delivered_per_sec": delivered as f64 / span,
         "latency_ms": {"p50": pct(&lat, 0.5), "p99": pct(&lat, 0.99), "max": pct(&lat, 1.0)},
+        "p99_per_second_ms": per_second_p99(by_second),
         "peak_rss_mb": peak_rss as f64 / 1048576.0,
         "server_cpu_s": cpu,
         "server_cpu_us_per_delivery": cpu * 1e6 / delivered.max(1) as f64,
@@ -368,6 +395,7 @@ pub(crate) async fn run(args: BayeuxArgs) -> anyhow::Result<Value> {
     let vs_ceiling = |k: &str| {
         json!({
             "p99": over_ceiling(k, "", "/latency_ms/p99"),
+            "p99_per_second_median": over_ceiling(k, "", "/p99_per_second_ms/median"),
             "p50": over_ceiling(k, "", "/latency_ms/p50"),
             "cpu_per_delivery": over_ceiling(k, "", "/server_cpu_us_per_delivery"),
             "peak_delivered": over_ceiling(k, "/peak", "/delivered_per_sec"),

@@ -69,6 +69,8 @@ fn connect_msg(id: &str, kind: Kind, n: u64) -> String {
 pub(crate) struct Seen {
     pub(crate) delivered: u64,
     pub(crate) lat: Vec<u32>,
+    /// For each latency, the second (after the warm-up) its message was published in.
+    pub(crate) second: Vec<u16>,
     pub(crate) last_us: u64,
     /// Connect replies (long-polling: responses) received.
     pub(crate) connects: u64,
@@ -97,6 +99,8 @@ fn absorb(text: &[u8], seen: &mut Seen) -> bool {
             if t >= from {
                 seen.lat
                     .push(u32::try_from(now.saturating_sub(t)).unwrap_or(u32::MAX));
+                seen.second
+                    .push(u16::try_from((t - from) / 1_000_000).unwrap_or(u16::MAX));
             }
         }
     }

@@ -5,11 +5,12 @@ use super::{Request, handshake_advice};
 use crate::ext::{Timesync, acked_batch};
 use crate::message::{Message, Part, Reply, errors};
 use crate::server::BayeuxServer;
-use crate::session::{Parked, Removal, Session};
+use crate::session::{Browser, Parked, Removal, Session};
 use serde_json::{Value, json};
+use std::fmt::Write as _;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -21,6 +22,8 @@ pub(crate) struct ConnectPlan {
     /// How long it may be held.
     pub hold: Duration,
     generation: u64,
+    /// A connect of this session was held when this one arrived (and is now superseded).
+    replacing: bool,
     timesync: Option<Timesync>,
     multiple_clients: bool,
 }
@@ -62,12 +65,15 @@ impl BayeuxServer {
             let now = !st.connected || !st.unacked.is_empty() || !st.queue.is_empty();
             st.connected = true;
             st.connect_gen += 1;
-            (st.connect_gen, now)
+            (st.connect_gen, now, st.parked > 0)
         };
-        let (generation, now) = state;
+        let (generation, now, replacing) = state;
         session.release.store(false, Ordering::Release);
-        // Wake (and so supersede) a connect already held for this session.
-        session.wake.notify_waiters();
+        if replacing {
+            // Wake (and so supersede) the connect held for this session. One not counted yet
+            // sees the new generation when it looks, after counting itself.
+            session.wake.notify_waiters();
+        }
         Ok(ConnectPlan {
             session,
             id: msg.id,
@@ -77,22 +83,21 @@ impl BayeuxServer {
                 asked.map_or(cap, |a| a.min(cap))
             },
             generation,
+            replacing,
             timesync: Timesync::read(msg.ext.as_ref()),
             multiple_clients: false,
         })
     }
 }
 
-/// Releases a browser's held-connect slot however the hold ends (including a dropped request).
-struct BrowserSlot<'a> {
-    server: &'a BayeuxServer,
-    browser: Option<Arc<str>>,
-}
+/// Gives a browser's held-connect slot back however the hold ends (including a dropped
+/// request).
+struct BrowserSlot(Option<Arc<AtomicU32>>);
 
-impl Drop for BrowserSlot<'_> {
+impl Drop for BrowserSlot {
     fn drop(&mut self) {
-        if let Some(b) = &self.browser {
-            self.server.inner.registry.unhold(b);
+        if let Some(held) = &self.0 {
+            held.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
@@ -103,20 +108,23 @@ pub(crate) async fn hold_connect(server: &BayeuxServer, plan: &mut ConnectPlan, 
     if plan.hold.is_zero() {
         return;
     }
-    let browser = req.browser.clone().or_else(|| plan.session.browser.clone());
+    // The session's own browser; a cookie sent with the request counts only for a session
+    // that has none (one made over WebSocket), since a different one was refused already.
+    let held = match (&plan.session.browser, &req.browser) {
+        (Some(b), _) => Some(b.held.clone()),
+        (None, Some(id)) => Some(server.inner.registry.browser(id).held),
+        (None, None) => None,
+    };
     // A connect of this same session still held is being superseded (it is answered now):
     // this one takes its place rather than counting as another client of the browser.
-    let replacing = plan.session.state().parked > 0;
-    if let Some(b) = &browser
-        && !server
-            .inner
-            .registry
-            .hold(b, server.inner.config.max_sessions_per_browser, replacing)
+    let max = server.inner.config.max_sessions_per_browser;
+    if let Some(h) = &held
+        && !Browser::hold(h, max, plan.replacing)
     {
         plan.multiple_clients = true;
         return;
     }
-    let _slot = BrowserSlot { server, browser };
+    let _slot = BrowserSlot(held);
     let _parked = Parked::new(plan.session.clone());
     let deadline = Instant::now() + plan.hold;
     loop {
@@ -132,13 +140,13 @@ pub(crate) async fn hold_connect(server: &BayeuxServer, plan: &mut ConnectPlan, 
     }
 }
 
-/// Answers a connect: queued deliveries first, then the reply (with advice, ack batch and
-/// timesync).
-pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Part> {
-    let mut reply = Reply::to("/meta/connect", plan.id.clone());
+/// Answers a connect into `out`: queued deliveries first, then the reply (with advice, ack
+/// batch and timesync).
+pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan, out: &mut Vec<Part>) {
     let mut st = plan.session.state();
     if let Some(why) = st.removed {
         drop(st);
+        let reply = Reply::to("/meta/connect", plan.id);
         let reply = match why {
             Removal::Disconnected => Reply {
                 successful: true,
@@ -153,28 +161,30 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Pa
                 reply.fail(errors::UNKNOWN_CLIENT.into(), Some(handshake_advice()))
             }
         };
-        return vec![server.outgoing(reply).into()];
+        out.push(server.outgoing(reply).into());
+        return;
     }
-    let mut out: Vec<Part> = Vec::new();
+    let mut batch = None;
     if st.connect_gen == plan.generation {
-        let (msgs, batch) = st.take_for_connect();
-        st.last_active = std::time::Instant::now();
-        drop(st);
-        out.extend(msgs.into_iter().map(Part::Shared));
-        if let Some(b) = batch {
-            reply.ext("ack", json!(b));
+        batch = st.take_for_connect(|m| out.push(Part::Shared(m)));
+        if plan.hold.is_zero() || plan.multiple_clients {
+            // (A held connect's end was recorded when it stopped being held.)
+            st.last_active = std::time::Instant::now();
         }
-    } else {
-        drop(st);
     }
+    drop(st);
     if !plan.multiple_clients
         && plan.timesync.is_none()
-        && reply.ext.is_none()
+        && batch.is_none()
         && server.inner.extensions.is_empty()
     {
         // The usual reply, written without building a `Reply` (one per delivery round).
         out.push(usual_reply(server, plan.id.as_ref()).into());
-        return out;
+        return;
+    }
+    let mut reply = Reply::to("/meta/connect", plan.id);
+    if let Some(b) = batch {
+        reply.ext("ack", json!(b));
     }
     let mut advice = server.retry_advice();
     if plan.multiple_clients {
@@ -187,7 +197,6 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Pa
         reply.ext("timesync", t.answer());
     }
     out.push(server.outgoing(reply).into());
-    out
 }
 
 /// `{"channel":"/meta/connect","id":…,"successful":true,"advice":…}`, field for field
@@ -198,7 +207,8 @@ fn usual_reply(server: &BayeuxServer, id: Option<&Value>) -> String {
     out.push_str(r#"{"channel":"/meta/connect","#);
     if let Some(id) = id {
         out.push_str(r#""id":"#);
-        out.push_str(&id.to_string());
+        // `Value`'s `Display` writes JSON; writing to a `String` cannot fail.
+        let _ = write!(out, "{id}");
         out.push(',');
     }
     out.push_str(r#""successful":true,"advice":"#);

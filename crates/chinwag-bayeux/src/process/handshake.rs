@@ -58,6 +58,7 @@ impl BayeuxServer {
             },
             (None, false) => (None, None),
         };
+        let browser = browser.map(|b| self.inner.registry.browser(&b));
         let session = Arc::new(Session::new(id.clone(), browser, req.transport));
         let mut reply = Reply {
             successful: true,
@@ -74,7 +75,9 @@ impl BayeuxServer {
         if let Some(t) = Timesync::read(msg.ext.as_ref()) {
             reply.ext("timesync", t.answer());
         }
-        self.inner.registry.insert(session.clone());
+        if !self.inner.registry.insert(session.clone()) {
+            return fail("500::client_id_invalid".into(), "retry");
+        }
         for l in &self.inner.listeners {
             l.added(&id);
         }

@@ -79,8 +79,7 @@ impl BayeuxServer {
                 out.replies.push(self.outgoing(reply).into());
                 continue;
             }
-            let channel = msg.channel.clone().unwrap_or_default();
-            let reply = match channel.as_str() {
+            let reply = match msg.channel.as_deref().unwrap_or_default() {
                 "" => Some(
                     Reply::to("/meta/unknown", msg.id.clone())
                         .fail(errors::missing("channel"), None),
@@ -89,7 +88,7 @@ impl BayeuxServer {
                     Ok(plan) => {
                         out.session = Some(plan.session.clone());
                         if let Some(old) = out.connect.replace(plan) {
-                            out.replies.extend(finish_connect(self, old));
+                            finish_connect(self, old, &mut out.replies);
                         }
                         None
                     }
@@ -141,16 +140,15 @@ impl BayeuxServer {
     /// cookie naming another browser is refused; a missing cookie is accepted because the
     /// 128-bit client id is the secret and third-party cookies are often blocked.
     fn session_for(&self, msg: &Message, req: &Request) -> Result<Arc<Session>, Reply> {
-        let channel = msg.channel.clone().unwrap_or_default();
         let unknown = || {
-            Reply::to(channel.clone(), msg.id.clone())
+            Reply::to(msg.channel.clone().unwrap_or_default(), msg.id.clone())
                 .fail(errors::UNKNOWN_CLIENT.into(), Some(handshake_advice()))
         };
         let id = msg.client_id.as_deref().ok_or_else(unknown)?;
         let session = self.inner.registry.get(id).ok_or_else(unknown)?;
         if req.transport.is_http()
             && let (Some(mine), Some(given)) = (&session.browser, &req.browser)
-            && mine != given
+            && mine.id != *given
         {
             return Err(unknown());
         }
