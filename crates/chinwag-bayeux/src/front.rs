@@ -103,8 +103,10 @@ impl Front {
             drop(buf);
             let cors = cors(&self.server, head.origin.as_deref());
             let response = match parsed {
-                None => response(204, &[] as &[&str], &cors, None, head.close),
-                Some(Err(advice)) => response(400, &[bad_request(&advice)][..], &cors, None, true),
+                None => response(204, Body::Text(""), &cors, None, head.close),
+                Some(Err(advice)) => {
+                    response(400, Body::Text(&bad_request(&advice)), &cors, None, true)
+                }
                 Some(Ok(msgs)) => {
                     let work = serve(&self.server, Transport::LongPolling, head.browser, msgs);
                     let mut work = pin!(work);
@@ -118,7 +120,7 @@ impl Front {
                     };
                     let cookie = new_browser.and_then(|b| cookie_header(&self.server, &b));
                     let close = head.close || stop.is_cancelled();
-                    response(200, &Array(&parts), &cors, cookie, close)
+                    response(200, Body::Array(&parts), &cors, cookie, close)
                 }
             };
             if stream.write_all(&response.bytes).await.is_err() || response.close {
@@ -266,37 +268,30 @@ struct Response {
     close: bool,
 }
 
-/// A response body: written as is (one part), or the parts as one JSON array.
-trait Body {
-    fn len(&self) -> usize;
-    fn write(&self, out: &mut Vec<u8>);
+/// A response body: text as is, or parts as one JSON array.
+enum Body<'a> {
+    Text(&'a str),
+    Array(&'a [Part]),
 }
 
-impl<S: AsRef<str>> Body for [S] {
+impl Body<'_> {
     fn len(&self) -> usize {
-        self.iter().map(|p| p.as_ref().len()).sum()
+        match self {
+            Body::Text(t) => t.len(),
+            Body::Array(parts) => array_len(parts),
+        }
     }
     fn write(&self, out: &mut Vec<u8>) {
-        self.iter()
-            .for_each(|p| out.extend_from_slice(p.as_ref().as_bytes()));
-    }
-}
-
-/// Parts sent as one JSON array.
-struct Array<'a>(&'a [Part]);
-
-impl Body for Array<'_> {
-    fn len(&self) -> usize {
-        array_len(self.0)
-    }
-    fn write(&self, out: &mut Vec<u8>) {
-        write_array(self.0, out);
+        match self {
+            Body::Text(t) => out.extend_from_slice(t.as_bytes()),
+            Body::Array(parts) => write_array(parts, out),
+        }
     }
 }
 
 fn response(
     status: u16,
-    body: &(impl Body + ?Sized),
+    body: Body<'_>,
     cors: &[(HeaderName, HeaderValue)],
     cookie: Option<HeaderValue>,
     close: bool,
