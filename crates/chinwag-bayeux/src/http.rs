@@ -93,9 +93,7 @@ pub(crate) async fn serve(
     msgs: Vec<Message>,
 ) -> (Vec<Part>, Option<Arc<str>>) {
     let req = Request { transport, browser };
-    // Boxed: the processing state machine is large and must not live on inside the future
-    // of a held connect (tens of thousands of those are parked at once).
-    let mut outcome = Box::pin(server.process(msgs, &req)).await;
+    let mut outcome = server.process(msgs, &req).await;
     let mut parts = std::mem::take(&mut outcome.replies);
     if let Some(mut plan) = outcome.connect.take() {
         hold_connect(server, &mut plan, &req).await;

@@ -37,7 +37,35 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Message>, serde_json::Error> {
     if first == Some(&b'{') {
         serde_json::from_slice::<Message>(body).map(|m| vec![m])
     } else {
-        serde_json::from_slice::<Vec<Message>>(body)
+        serde_json::from_slice::<Batch>(body).map(|b| b.0)
+    }
+}
+
+/// An array of messages, collected from a capacity of one: most batches are a single
+/// connect, and the default first capacity (four messages, over 1 KiB) would take the
+/// allocator's slow path for large blocks on every request.
+struct Batch(Vec<Message>);
+
+impl<'de> Deserialize<'de> for Batch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Messages;
+        impl<'de> serde::de::Visitor<'de> for Messages {
+            type Value = Batch;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of Bayeux messages")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Batch, A::Error> {
+                let mut out = Vec::with_capacity(1);
+                while let Some(m) = seq.next_element()? {
+                    out.push(m);
+                }
+                Ok(Batch(out))
+            }
+        }
+        d.deserialize_seq(Messages)
     }
 }
 

@@ -97,7 +97,9 @@ impl BayeuxServer {
                 "/meta/subscribe" => Some(self.subscribe(msg, req, &mut out, true)),
                 "/meta/unsubscribe" => Some(self.subscribe(msg, req, &mut out, false)),
                 "/meta/disconnect" => Some(self.disconnect_msg(msg, req)),
-                _ => Some(self.publish_msg(msg, req, &mut out).await),
+                // Boxed: a service call's state is large, and inline it would make every
+                // request's processing (and the future of every held connect) carry it.
+                _ => Some(Box::pin(self.publish_msg(msg, req, &mut out)).await),
             };
             if let Some(reply) = reply {
                 out.replies.push(self.outgoing(reply).into());
