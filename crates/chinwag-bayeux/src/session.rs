@@ -57,7 +57,8 @@ pub(crate) fn random_hex<const N: usize>() -> Result<String, getrandom::Error> {
 }
 
 /// A browser (its `BAYEUX_BROWSER` id) with the count of long-poll connects its sessions
-/// hold, one counter shared by all of them (see [`crate::registry::Registry::browser`]).
+/// hold, one counter shared by all of them (see [`crate::registry::Registry::browser`] and
+/// [`BrowserSlot`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Browser {
     /// The cookie value.
@@ -66,14 +67,28 @@ pub(crate) struct Browser {
     pub held: Arc<AtomicU32>,
 }
 
-impl Browser {
-    /// Counts one more held connect; false when `max` are already held, unless `replacing`
-    /// (the session's own previous connect is being answered and gives its count back).
-    pub(crate) fn hold(held: &AtomicU32, max: u32, replacing: bool) -> bool {
+/// One held connect counted against its browser, counted back when dropped (however the
+/// hold ends, a dropped request included).
+#[derive(Debug)]
+pub(crate) struct BrowserSlot(Arc<AtomicU32>);
+
+impl BrowserSlot {
+    /// Counts one more held connect on `held`; `None` when `max` are already held, unless
+    /// `replacing` (the session's own previous connect is being answered and gives its
+    /// count back).
+    pub(crate) fn take(held: Arc<AtomicU32>, max: u32, replacing: bool) -> Option<Self> {
+        // (Built only on success: a slot dropped here would count back what it never took.)
         held.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
             (n < max || replacing).then_some(n + 1)
         })
         .is_ok()
+        .then(|| Self(held))
+    }
+}
+
+impl Drop for BrowserSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -309,10 +324,12 @@ mod tests {
 
     #[test]
     fn a_browser_holds_up_to_its_quota_unless_replacing() {
-        let held = AtomicU32::new(0);
-        assert!(Browser::hold(&held, 1, false));
-        assert!(!Browser::hold(&held, 1, false));
-        assert!(Browser::hold(&held, 1, true));
+        let held = Arc::new(AtomicU32::new(0));
+        let first = BrowserSlot::take(held.clone(), 1, false);
+        assert!(first.is_some());
+        assert!(BrowserSlot::take(held.clone(), 1, false).is_none());
+        let replacing = BrowserSlot::take(held.clone(), 1, true);
+        assert!(replacing.is_some());
         assert_eq!(held.load(Ordering::Relaxed), 2);
     }
 

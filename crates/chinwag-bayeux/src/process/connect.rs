@@ -5,12 +5,12 @@ use super::{Request, handshake_advice};
 use crate::ext::{Timesync, acked_batch};
 use crate::message::{Message, Part, Reply, errors};
 use crate::server::BayeuxServer;
-use crate::session::{Browser, Parked, Removal, Session};
+use crate::session::{BrowserSlot, Parked, Removal, Session};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -90,18 +90,6 @@ impl BayeuxServer {
     }
 }
 
-/// Gives a browser's held-connect slot back however the hold ends (including a dropped
-/// request).
-struct BrowserSlot(Option<Arc<AtomicU32>>);
-
-impl Drop for BrowserSlot {
-    fn drop(&mut self) {
-        if let Some(held) = &self.0 {
-            held.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-}
-
 /// Holds a long-poll connect until something is ready or its time is up. A browser that
 /// already holds its quota of connects gets `multiple-clients` advice instead.
 pub(crate) async fn hold_connect(server: &BayeuxServer, plan: &mut ConnectPlan, req: &Request) {
@@ -118,13 +106,13 @@ pub(crate) async fn hold_connect(server: &BayeuxServer, plan: &mut ConnectPlan, 
     // A connect of this same session still held is being superseded (it is answered now):
     // this one takes its place rather than counting as another client of the browser.
     let max = server.inner.config.max_sessions_per_browser;
-    if let Some(h) = &held
-        && !Browser::hold(h, max, plan.replacing)
-    {
-        plan.multiple_clients = true;
-        return;
-    }
-    let _slot = BrowserSlot(held);
+    let _slot = match held.map(|h| BrowserSlot::take(h, max, plan.replacing)) {
+        Some(None) => {
+            plan.multiple_clients = true;
+            return;
+        }
+        slot => slot.flatten(),
+    };
     let _parked = Parked::new(plan.session.clone());
     let deadline = Instant::now() + plan.hold;
     loop {
