@@ -3,7 +3,8 @@
 //! held or the connection is idle. The first request it does not serve (another path, a
 //! WebSocket upgrade, a JSONP `GET`, chunked bodies, `Expect`, HTTP/1.0, pipelining, a head
 //! over the limit) hands the connection, with the bytes already read, to the general HTTP
-//! server ([`Prefixed`]), which answers it and everything after it.
+//! server, which answers it and everything after it. It plugs into the accept loop of
+//! `chinwag-http` as a [`ConnectionFront`], under that loop's idle, header and body timeouts.
 //!
 //! Why: a parked long-poll on a general HTTP server keeps that connection's read and write
 //! buffers (16 KiB or more) for the whole hold; here it keeps only its small state.
@@ -13,25 +14,17 @@ use crate::http::{bad_request, browser_cookie, cookie_header, cors, is_form, par
 use crate::message::{Part, array_len, write_array};
 use crate::server::BayeuxServer;
 use axum::http::{HeaderName, HeaderValue};
-use std::future::{Future as _, poll_fn};
+use chinwag_http::{Conn, ConnectionFront, Outcome, Timeouts};
+use std::future::{Future, poll_fn};
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
-
-pub use crate::prefixed::Prefixed;
-
-/// How a connection left the front.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Closed (by the peer, an error, `Connection: close` or shutdown).
-    Closed,
-    /// A request the front does not serve: the connection with what was read of it.
-    Handoff(Prefixed),
-}
 
 /// The front for one Bayeux mount path.
 #[derive(Clone)]
@@ -46,8 +39,6 @@ const MAX_HEADERS: usize = 48;
 /// First read size for a request head (just under 1 KiB: glibc serves blocks up to 1,032
 /// bytes from its per-thread cache, larger ones take its slow path).
 const HEAD_START: usize = 1000;
-/// Time a request has to arrive whole once its first byte did (against slow-loris clients).
-const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the front takes from a request head it serves.
 struct Head {
@@ -78,27 +69,33 @@ impl Front {
     }
 
     /// Serves the connection until it closes or carries a request the front does not serve.
-    pub async fn serve(&self, mut stream: TcpStream, stop: &CancellationToken) -> Outcome {
+    async fn serve_conn(
+        &self,
+        conn: &mut Conn,
+        _peer: SocketAddr,
+        timeouts: Timeouts,
+        stop: &CancellationToken,
+    ) -> Outcome {
+        let stream = conn.stream();
         loop {
             // Idle: no buffer until the next request arrives.
             tokio::select! {
                 biased;
                 r = stream.readable() => if r.is_err() { return Outcome::Closed },
                 () = stop.cancelled() => return Outcome::Closed,
+                () = tokio::time::sleep(timeouts.idle) => return Outcome::Closed,
             }
             let mut buf = Vec::with_capacity(HEAD_START);
-            let read = {
-                let mut read = pin!(self.read_request(&mut stream, &mut buf));
-                // Usually the whole request is already here: no timer for that case.
-                match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
-                    Poll::Ready(r) => Ok(r),
-                    Poll::Pending => tokio::time::timeout(REQUEST_TIMEOUT, read).await,
+            let read = match within(timeouts.header, self.read_head(stream, &mut buf)).await {
+                Some(Read::Ours(h)) => {
+                    within(timeouts.body, self.read_body(stream, &mut buf, h)).await
                 }
+                other => other,
             };
             let head = match read {
-                Err(_) | Ok(Read::Closed) => return Outcome::Closed,
-                Ok(Read::Other) => return Outcome::Handoff(Prefixed::new(buf, stream)),
-                Ok(Read::Ours(h)) => h,
+                None | Some(Read::Closed) => return Outcome::Closed,
+                Some(Read::Other) => return Outcome::Handoff(buf),
+                Some(Read::Ours(h)) => h,
             };
             let parsed = (!head.options).then(|| parse_post(&buf[head.len..], head.form));
             drop(buf);
@@ -114,7 +111,7 @@ impl Front {
                     let (parts, new_browser) = tokio::select! {
                         biased;
                         out = &mut work => out,
-                        gone = peer_gone(&stream) => {
+                        gone = peer_gone(stream) => {
                             if gone { return Outcome::Closed }
                             work.await
                         }
@@ -125,19 +122,14 @@ impl Front {
                 }
             };
             if stream.write_all(&response.bytes).await.is_err() || response.close {
-                let _ = stream.shutdown().await;
                 return Outcome::Closed;
             }
         }
     }
 
-    /// Reads a request: its head, and for one the front serves, its whole body (a request
-    /// followed by more bytes, i.e. pipelining, is left to the general server).
-    async fn read_request(&self, stream: &mut TcpStream, buf: &mut Vec<u8>) -> Read {
-        let head = match self.read_head(stream, buf).await {
-            Read::Ours(h) => h,
-            other => return other,
-        };
+    /// Reads the body of a request the front serves (a request followed by more bytes, i.e.
+    /// pipelining, is left to the general server).
+    async fn read_body(&self, stream: &mut TcpStream, buf: &mut Vec<u8>, head: Head) -> Read {
         let total = head.len + head.content_length;
         while buf.len() < total {
             buf.reserve_exact(total - buf.len());
@@ -236,6 +228,28 @@ impl Front {
             // No length (the general server answers 411) or too large (it answers 400).
             (false, _) => Read::Other,
         }
+    }
+}
+
+impl ConnectionFront for Front {
+    fn serve(
+        &self,
+        conn: &mut Conn,
+        peer: SocketAddr,
+        timeouts: Timeouts,
+        stop: &CancellationToken,
+    ) -> impl Future<Output = Outcome> + Send {
+        self.serve_conn(conn, peer, timeouts, stop)
+    }
+}
+
+/// Runs `read` with a time limit, armed only if it does not finish at once (usually the
+/// whole request is already here, and a timer would be wasted work). `None`: timed out.
+async fn within<F: Future<Output = Read>>(limit: Duration, read: F) -> Option<Read> {
+    let mut read = pin!(read);
+    match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+        Poll::Ready(r) => Some(r),
+        Poll::Pending => tokio::time::timeout(limit, read).await.ok(),
     }
 }
 

@@ -12,8 +12,8 @@
 //! - [`hooks`]: what an application plugs in (service handlers, authorizer, extensions,
 //!   listeners).
 //! - `http`, `ws`, [`jsonp`]: the three transports on one router.
-//! - [`front`]: the lean long-polling front that holds connects without HTTP buffers;
-//!   [`listen`]: the accept loop putting it before the router.
+//! - [`front`]: the lean long-polling front that holds connects without HTTP buffers (a
+//!   connection front for `chinwag-http`'s accept loop).
 //! - [`sweep`]: the background worker ending idle sessions.
 //! - [`server`]: [`BayeuxServer`], the API an application uses.
 
@@ -24,9 +24,7 @@ pub mod front;
 pub mod hooks;
 mod http;
 pub mod jsonp;
-pub mod listen;
 pub mod message;
-mod prefixed;
 mod process;
 mod registry;
 pub mod server;

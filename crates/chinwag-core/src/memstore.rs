@@ -3,7 +3,7 @@
 
 use crate::error::StoreError;
 use crate::ids::ChatId;
-use crate::ports::{ChatStore, Commit, PushOutbox, StoredSession};
+use crate::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
 use crate::push::PushJob;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
@@ -104,12 +104,15 @@ impl ChatStore for MemoryStore {
         Ok(())
     }
 
-    async fn load_open(&self) -> Result<Vec<StoredSession>, StoreError> {
-        Ok(crate::engine::lock(&self.inner)
-            .values()
-            .filter(|s| s.record.ended_ms.is_none())
-            .cloned()
-            .collect())
+    async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError> {
+        Ok(Loaded {
+            sessions: crate::engine::lock(&self.inner)
+                .values()
+                .filter(|s| s.record.ended_ms.is_none_or(|t| t >= ended_since_ms))
+                .cloned()
+                .collect(),
+            quarantined: Vec::new(),
+        })
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

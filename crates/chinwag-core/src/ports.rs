@@ -31,19 +31,32 @@ pub struct StoredSession {
     pub events: Vec<Event>,
 }
 
+/// What [`ChatStore::load_live`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The sessions read back whole.
+    pub sessions: Vec<StoredSession>,
+    /// Chats whose stored header or events could not be read: left as they are in the store
+    /// (for an operator to look at) and not served, with why.
+    pub quarantined: Vec<(ChatId, String)>,
+}
+
 /// Durable storage of sessions and transcripts (and, through [`PushOutbox`], of push jobs).
 ///
 /// Contract (checked by `chinwag-store-conformance`):
 /// - `commit` is atomic and durable against process death once it returns `Ok`.
 /// - Events are never lost, reordered or duplicated; committing an event whose
 ///   `(chat_id, index)` already exists is an error and changes nothing.
-/// - `load_open` returns every session without `ended_ms`, with events in index order.
+/// - `load_live` returns every session without `ended_ms` and every session that ended at or
+///   after its cutoff, with events in index order; one unreadable session is reported in
+///   `quarantined` and never fails the load of the others.
 #[async_trait]
 pub trait ChatStore: PushOutbox {
     /// Writes one commit atomically.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
-    /// Loads every open (not ended) session.
-    async fn load_open(&self) -> Result<Vec<StoredSession>, StoreError>;
+    /// Loads every open session and every session that ended at or after
+    /// `ended_since_ms` (still readable by its customer).
+    async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError>;
     /// Loads one session, open or ended.
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError>;
     /// Deletes sessions that ended before `ended_before_ms`; returns how many.

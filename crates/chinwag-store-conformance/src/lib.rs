@@ -72,6 +72,19 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_update_and_finish(store).await;
 }
 
+/// The sessions `load_live(since)` returns, asserting nothing was quarantined.
+async fn live(store: &dyn ChatStore, since: i64) -> Vec<chinwag_core::ports::StoredSession> {
+    let loaded = store
+        .load_live(since)
+        .await
+        .unwrap_or_else(|e| panic!("load_live failed: {e}"));
+    assert!(
+        loaded.quarantined.is_empty(),
+        "well-formed sessions are never quarantined"
+    );
+    loaded.sessions
+}
+
 fn job(seq: u64, chat: &str, index: u64) -> PushJob {
     PushJob {
         seq,
@@ -266,7 +279,7 @@ async fn ended_sessions_are_not_open_and_purge(store: &dyn ChatStore) {
         ids.sort();
         ids
     };
-    let open = open_ids(store.load_open().await.unwrap_or_default());
+    let open = open_ids(live(store, i64::MAX).await);
     assert!(
         open.contains(&"end".to_owned()),
         "an open session is listed as open"
@@ -279,20 +292,26 @@ async fn ended_sessions_are_not_open_and_purge(store: &dyn ChatStore) {
         pushes: Vec::new(),
     };
     assert!(store.commit(c).await.is_ok());
-    let open = open_ids(store.load_open().await.unwrap_or_default());
+    let open = open_ids(live(store, 5_001).await);
     assert!(
         !open.contains(&"end".to_owned()),
-        "an ended session is not open"
+        "a session ended before the cutoff is not live"
     );
     assert_eq!(
         open,
         vec!["dup", "ord", "rt"],
-        "load_open returns exactly the open sessions"
+        "load_live returns exactly the open sessions (and those ended since the cutoff)"
     );
-    let all = store.load_open().await.unwrap_or_default();
+    let with_ended = open_ids(live(store, 5_000).await);
+    assert_eq!(
+        with_ended,
+        vec!["dup", "end", "ord", "rt"],
+        "a session ended at or after the cutoff is live (still readable)"
+    );
+    let all = live(store, 0).await;
     assert!(
         all.iter().all(|s| !s.events.is_empty()),
-        "open sessions load with their events"
+        "live sessions load with their events"
     );
     assert_eq!(
         store.purge_ended(5_000).await.ok(),

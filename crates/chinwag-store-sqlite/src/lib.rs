@@ -14,7 +14,7 @@ mod writer;
 use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
-use chinwag_core::ports::{ChatStore, Commit, PushOutbox, StoredSession};
+use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::PushJob;
 use std::path::Path;
 use std::sync::mpsc;
@@ -65,8 +65,8 @@ impl ChatStore for SqliteStore {
             .await
     }
 
-    async fn load_open(&self) -> Result<Vec<StoredSession>, StoreError> {
-        self.ask(Job::LoadOpen).await
+    async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError> {
+        self.ask(|reply| Job::LoadLive(ended_since_ms, reply)).await
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
@@ -128,7 +128,7 @@ mod tests {
         store.commit(commit).await?;
         drop(store);
         let store = SqliteStore::open(&path, &SqliteOptions::default())?;
-        let open = store.load_open().await?;
+        let open = store.load_live(0).await?.sessions;
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].events.len(), 3);
         Ok(())
@@ -151,7 +151,7 @@ mod tests {
         }
         assert!(failed, "a 64 KiB quota must be exceeded by 2000 sessions");
         // The store is still usable for reads after a failed write.
-        assert!(!store.load_open().await?.is_empty());
+        assert!(!store.load_live(0).await?.sessions.is_empty());
         Ok(())
     }
 }

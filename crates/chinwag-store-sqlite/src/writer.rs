@@ -4,7 +4,7 @@ use crate::schema::err;
 use chinwag_core::StoreError;
 use chinwag_core::event::Event;
 use chinwag_core::ids::ChatId;
-use chinwag_core::ports::{Commit, StoredSession};
+use chinwag_core::ports::{Commit, Loaded, StoredSession};
 use chinwag_core::push::PushJob;
 use chinwag_core::session::SessionRecord;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -25,7 +25,7 @@ pub(crate) enum Write {
 /// Work for the writer thread.
 pub(crate) enum Job {
     Write(Write, Reply<()>),
-    LoadOpen(Reply<Vec<StoredSession>>),
+    LoadLive(i64, Reply<Loaded>),
     Pending(Reply<Vec<PushJob>>),
     LastSeq(Reply<u64>),
     Load(ChatId, Reply<Option<StoredSession>>),
@@ -57,8 +57,8 @@ pub(crate) fn run(mut conn: Connection, jobs: &Receiver<Job>) {
 
 fn serve(conn: &Connection, job: Job) {
     match job {
-        Job::LoadOpen(reply) => {
-            let _ = reply.send(load_open(conn));
+        Job::LoadLive(since, reply) => {
+            let _ = reply.send(load_live(conn, since));
         }
         Job::Load(id, reply) => {
             let _ = reply.send(load(conn, &id));
@@ -165,42 +165,79 @@ fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Backend(format!("corrupt row: {e}")))
 }
 
-fn load_open(conn: &Connection) -> Result<Vec<StoredSession>, StoreError> {
+/// Every live session: open, or ended at or after `since`. A session whose header or one of
+/// whose events cannot be decoded is quarantined (reported, logged, left in the database) and
+/// the others load as usual.
+fn load_live(conn: &Connection, since: i64) -> Result<Loaded, StoreError> {
     let mut sessions: HashMap<String, StoredSession> = HashMap::new();
+    let mut bad: HashMap<String, String> = HashMap::new();
+    let live = "ended_ms IS NULL OR ended_ms >= ?1";
     let mut stmt = conn
-        .prepare("SELECT chat_id, record FROM sessions WHERE ended_ms IS NULL")
+        .prepare(&format!(
+            "SELECT chat_id, record FROM sessions WHERE {live}"
+        ))
         .map_err(err)?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .query_map([since], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
         .map_err(err)?;
     for row in rows {
         let (id, record) = row.map_err(err)?;
-        let record: SessionRecord = decode(&record)?;
-        sessions.insert(
-            id,
-            StoredSession {
-                record,
-                events: Vec::new(),
-            },
-        );
-    }
-    let mut stmt = conn
-        .prepare(
-            "SELECT e.chat_id, e.body FROM events e JOIN sessions s ON s.chat_id = e.chat_id
-             WHERE s.ended_ms IS NULL ORDER BY e.chat_id, e.idx",
-        )
-        .map_err(err)?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .map_err(err)?;
-    for row in rows {
-        let (id, body) = row.map_err(err)?;
-        let event: Event = decode(&body)?;
-        if let Some(s) = sessions.get_mut(&id) {
-            s.events.push(event);
+        match decode::<SessionRecord>(&record) {
+            Ok(record) => {
+                sessions.insert(
+                    id,
+                    StoredSession {
+                        record,
+                        events: Vec::new(),
+                    },
+                );
+            }
+            Err(e) => {
+                bad.insert(id, format!("session header: {e}"));
+            }
         }
     }
-    Ok(sessions.into_values().collect())
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT e.chat_id, e.idx, e.body FROM events e JOIN sessions s ON s.chat_id = e.chat_id
+             WHERE s.{live} ORDER BY e.chat_id, e.idx"
+        ))
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([since], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(err)?;
+    for row in rows {
+        let (id, idx, body) = row.map_err(err)?;
+        if bad.contains_key(&id) {
+            continue;
+        }
+        match decode::<Event>(&body) {
+            Ok(event) => {
+                if let Some(s) = sessions.get_mut(&id) {
+                    s.events.push(event);
+                }
+            }
+            Err(e) => {
+                sessions.remove(&id);
+                bad.insert(id, format!("event {idx}: {e}"));
+            }
+        }
+    }
+    Ok(Loaded {
+        sessions: sessions.into_values().collect(),
+        quarantined: bad
+            .into_iter()
+            .map(|(id, why)| (ChatId::new(id), why))
+            .collect(),
+    })
 }
 
 fn load(conn: &Connection, id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

@@ -25,6 +25,7 @@ pub(crate) async fn health(State(h): State<Health>) -> Json<Value> {
         "process_os_pid": std::process::id(),
         "uptime_secs": h.started.elapsed().as_secs(),
         "open_sessions": h.engine.open_sessions(),
+        "quarantined_chats": h.engine.quarantined(),
         "push": h.push.as_ref().map(|p| p.snapshot()),
     }))
 }

@@ -135,14 +135,14 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             cfg.server.max_head_bytes,
         )
     });
-    chinwag_bayeux::listen::serve(
-        listener,
-        app,
-        front,
-        cfg.server.max_head_bytes,
-        shutdown.clone(),
-    )
-    .await;
+    let http = chinwag_http::Server::new(
+        chinwag_http::Settings {
+            head_bytes: cfg.server.max_head_bytes,
+            ..chinwag_http::Settings::default()
+        },
+        Arc::default(),
+    );
+    http.serve(listener, app, front, shutdown.clone()).await;
     shutdown.cancel();
     while workers.join_next().await.is_some() {}
     tracing::info!("stopped");

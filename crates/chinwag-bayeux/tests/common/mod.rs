@@ -42,13 +42,8 @@ pub async fn start(config: BayeuxConfig) -> Srv {
     // The way an application serves it: the lean long-polling front before the router.
     let front = chinwag_bayeux::front::Front::new(server.clone(), "/cometd", 8192);
     let stop = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(chinwag_bayeux::listen::serve(
-        listener,
-        app,
-        Some(front),
-        8192,
-        stop,
-    ));
+    let http = chinwag_http::Server::new(chinwag_http::Settings::default(), Arc::default());
+    tokio::spawn(http.serve(listener, app, Some(front), stop));
     Srv {
         addr,
         url: format!("http://{addr}/cometd"),

@@ -82,6 +82,8 @@ pub struct ChatEngine {
     router_wake: Notify,
     draining: AtomicBool,
     pushes: push::Feed,
+    /// Chats found unreadable at start (see [`ChatEngine::open`]).
+    quarantined: usize,
 }
 
 impl std::fmt::Debug for ChatEngine {
@@ -93,16 +95,25 @@ impl std::fmt::Debug for ChatEngine {
 }
 
 impl ChatEngine {
-    /// Opens the engine: loads every open session from the store and rebuilds routing
-    /// (chats with an agent stay with that agent; the others queue again in creation order).
+    /// Opens the engine: loads every open session (and every ended one still within its
+    /// retention) from the store and rebuilds routing (chats with an agent stay with that
+    /// agent; the others queue again in creation order). A chat the store cannot read is
+    /// quarantined: logged, counted, not served; the others load.
     pub async fn open(
         settings: EngineSettings,
         store: Arc<dyn ChatStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, CoreError> {
-        let mut stored = store.load_open().await?;
-        let pushes = push::Feed::new(store.last_seq().await?);
         let now = clock.now_ms();
+        let loaded = store
+            .load_live(now.saturating_sub(settings.ended_retention_ms))
+            .await?;
+        for (chat, why) in &loaded.quarantined {
+            tracing::error!(chat = %chat.as_str(), %why, "unreadable chat quarantined: left in the store, not served");
+        }
+        let quarantined = loaded.quarantined.len();
+        let mut stored = loaded.sessions;
+        let pushes = push::Feed::new(store.last_seq().await?);
         stored.sort_by_key(|s| s.record.created_ms);
         let services: HashMap<ServiceName, ServiceState> = settings
             .services
@@ -125,7 +136,10 @@ impl ChatEngine {
                 events: s.events,
             };
             let chat_id = session.record.chat_id.clone();
-            if let Some(svc) = services.get(&session.record.service) {
+            if let Some(svc) = services
+                .get(&session.record.service)
+                .filter(|_| !session.ended())
+            {
                 svc.open.fetch_add(1, Ordering::Relaxed);
                 let agents = session.present_agents();
                 if agents.is_empty() {
@@ -142,7 +156,7 @@ impl ChatEngine {
             }
             sessions.insert(chat_id, Slot::new(session, now));
         }
-        tracing::info!(sessions = sessions.len(), "chat engine opened");
+        tracing::info!(sessions = sessions.len(), quarantined, "chat engine opened");
         Ok(Arc::new(Self {
             settings,
             services,
@@ -154,6 +168,7 @@ impl ChatEngine {
             router_wake: Notify::new(),
             draining: AtomicBool::new(false),
             pushes,
+            quarantined,
         }))
     }
 
@@ -185,6 +200,11 @@ impl ChatEngine {
             .values()
             .map(|s| s.open.load(Ordering::Relaxed))
             .sum()
+    }
+
+    /// Chats found unreadable in the store at start and not served.
+    pub fn quarantined(&self) -> usize {
+        self.quarantined
     }
 
     /// Stops accepting work (new chats and operations answer "unavailable").
