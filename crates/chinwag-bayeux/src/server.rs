@@ -146,6 +146,22 @@ impl BayeuxServer {
         self.push(&session, delivery(channel, &data).into())
     }
 
+    /// Sends already-encoded JSON `data` on `channel` to one client only (the caller encoded
+    /// it, e.g. outside a lock of its own).
+    pub fn deliver_json(
+        &self,
+        client: &ClientId,
+        channel: &str,
+        data: &str,
+    ) -> Result<(), DeliverError> {
+        let session = self
+            .inner
+            .registry
+            .get(client.as_str())
+            .ok_or(DeliverError::UnknownClient)?;
+        self.push(&session, delivery(channel, data).into())
+    }
+
     /// Publishes `data` to every subscriber of the broadcast `channel`; returns how many.
     pub fn publish<T: Serialize + ?Sized>(
         &self,
