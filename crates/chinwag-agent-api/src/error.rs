@@ -45,6 +45,8 @@ impl From<CoreError> for ApiError {
             }
             CoreError::ChatEnded => (StatusCode::CONFLICT, "chat_ended"),
             CoreError::MessageTooLong { .. } => (StatusCode::BAD_REQUEST, "text_too_long"),
+            CoreError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            CoreError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             CoreError::InvalidArgument(_)
             | CoreError::NameRequired
             | CoreError::FirstNameRequired

@@ -43,6 +43,18 @@ pub enum CoreError {
         /// Limit in characters.
         max: usize,
     },
+    /// A bound on what a chat may hold was hit (transcript events or bytes, attached data,
+    /// attribute size or depth); the text says which.
+    #[error("limit exceeded: {0}")]
+    TooLarge(String),
+    /// The client (or the whole service) is over its rate limit.
+    #[error("too many requests: retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds before a retry can succeed.
+        retry_after_secs: u64,
+        /// The refused request would have started a chat.
+        creation: bool,
+    },
     /// The service cannot take new chats now (session limit reached).
     #[error("cannot start a new chat now")]
     ServiceFull,

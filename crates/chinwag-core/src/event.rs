@@ -96,6 +96,31 @@ pub struct Party {
     pub party_type: PartyType,
 }
 
+/// Bytes every event costs on the wire besides its strings (field names, numbers, type).
+const EVENT_OVERHEAD: usize = 160;
+
+impl Event {
+    /// About how many bytes the event takes as GMS JSON (an upper estimate for ordinary
+    /// text; characters JSON must escape count once). Used to bound what one chat holds and
+    /// what one answer carries, so it must be cheap, not exact.
+    pub fn wire_size(&self) -> usize {
+        let data = self
+            .user_data
+            .as_deref()
+            .map_or(0, |d| d.iter().map(|(k, v)| k.len() + v.len() + 6).sum());
+        let attributes = self
+            .event_attributes
+            .as_deref()
+            .map_or(0, crate::validate::json_size);
+        EVENT_OVERHEAD
+            + self.from.nickname.len()
+            + self.text.as_deref().map_or(0, str::len)
+            + self.message_type.as_deref().map_or(0, str::len)
+            + data
+            + attributes
+    }
+}
+
 /// One transcript event. Immutable once committed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {

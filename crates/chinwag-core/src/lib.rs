@@ -2,7 +2,6 @@
 //!
 //! # Layout
 //! - [`ids`]: newtype identifiers (chat, user, secure key, agent, participant, index).
-//! - [`comet_key`]: the self-describing CometD `secureKey`.
 //! - [`event`]: transcript events and the parties that produce them.
 //! - [`session`]: one chat session's state and the pure rules that turn operations into events.
 //! - [`ports`]: the traits the engine needs from the outside (store, clock, event bus).
@@ -17,7 +16,6 @@
 //! the typed operations defined here, and storage backends implement [`ports::ChatStore`].
 
 pub mod bus;
-pub mod comet_key;
 pub mod engine;
 pub mod error;
 pub mod event;

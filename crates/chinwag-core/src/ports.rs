@@ -101,3 +101,10 @@ impl Clock for SystemClock {
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
+
+/// Whether a chat's customer is connected right now through a live push channel of the
+/// transport (a CometD client watching it). The engine asks it before ending a silent chat.
+pub trait Presence: Send + Sync + 'static {
+    /// A live client watches `chat`.
+    fn is_watched(&self, chat: &ChatId) -> bool;
+}

@@ -88,6 +88,9 @@ pub struct Session {
     pub record: SessionRecord,
     /// Every event, in index order.
     pub events: Vec<Event>,
+    /// Sum of the events' [`Event::wire_size`] (what the transcript costs, as bounded by
+    /// `max_chat_bytes`).
+    pub bytes: usize,
 }
 
 /// What an operation changed, for the engine to persist and then apply.
@@ -102,14 +105,25 @@ pub struct Change {
 /// The customer's participant id.
 pub const CLIENT: ParticipantId = ParticipantId(1);
 
+/// The party system notices come from (`External` is shown by Genesys Widgets as a system
+/// message; participant 0 is no participant).
+pub const SYSTEM: ParticipantId = ParticipantId(0);
+
 impl Session {
+    /// A session made of `record` and `events` (as loaded from the store).
+    pub fn new(record: SessionRecord, events: Vec<Event>) -> Self {
+        let bytes = events.iter().map(Event::wire_size).sum();
+        Self {
+            record,
+            events,
+            bytes,
+        }
+    }
+
     /// Starts a session with the client's `ParticipantJoined` at index 1 (and an initial
     /// message at index 2 when `first_text` is non-empty).
     pub fn start(record: SessionRecord, now_ms: i64, first_text: Option<&str>) -> (Self, Change) {
-        let mut session = Session {
-            record,
-            events: Vec::new(),
-        };
+        let mut session = Session::new(record, Vec::new());
         if let Some(join) = session.event_from(CLIENT, EventKind::ParticipantJoined, None, now_ms) {
             session.events.push(join);
         }
@@ -120,6 +134,7 @@ impl Session {
             msg.message_type = Some("text".into());
             session.events.push(msg);
         }
+        session.bytes = session.events.iter().map(Event::wire_size).sum();
         let change = Change {
             record: Some(session.record.clone()),
             events: session.events.clone(),
@@ -198,6 +213,7 @@ impl Session {
         if let Some(record) = change.record {
             self.record = record;
         }
+        self.bytes += change.events.iter().map(Event::wire_size).sum::<usize>();
         self.events.extend(change.events);
     }
 
@@ -255,6 +271,27 @@ impl Session {
             events,
             record: Some(record),
         }
+    }
+
+    /// Ends the chat on the system's initiative: a `Notice` from the system saying why,
+    /// then the customer's `ParticipantLeft`.
+    pub fn close_by_system(&self, why: &str, now_ms: i64) -> Change {
+        let notice = self.make_event(
+            EventKind::Notice,
+            Party {
+                nickname: "system".into(),
+                participant_id: SYSTEM,
+                party_type: PartyType::External,
+            },
+            Some(why),
+            now_ms,
+        );
+        let mut change = self.leave(CLIENT, true, now_ms);
+        for (i, e) in change.events.iter_mut().enumerate() {
+            e.index = EventIndex(notice.index.0 + 1 + i as u64);
+        }
+        change.events.insert(0, notice);
+        change
     }
 
     /// Renames a participant with a `NicknameUpdated` event.

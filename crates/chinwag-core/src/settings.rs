@@ -2,6 +2,7 @@
 //! builds these from its configuration file.
 
 use crate::ids::{AgentId, QueueName, ServiceName};
+use chinwag_limits::Rate;
 
 /// One chat service (`/genesys/2/chat/{name}`).
 #[derive(Debug, Clone)]
@@ -16,6 +17,61 @@ pub struct ServiceSettings {
     pub max_message_length: usize,
     /// Taken out of service by the operator: every request answers "unavailable" (GMS 503).
     pub maintenance: bool,
+    /// What one customer may make the service hold, and how fast.
+    pub limits: ServiceLimits,
+}
+
+/// Bounds on what one chat may grow to and how fast clients may act, per service. Every
+/// limit answers with a clear error when hit (see the operator's guide, "Limits").
+#[derive(Debug, Clone)]
+pub struct ServiceLimits {
+    /// Transcript events one chat may hold; content beyond it is refused (leaving and
+    /// ending always work).
+    pub max_events_per_chat: usize,
+    /// Bytes (as GMS JSON, estimated) one chat's transcript may hold.
+    pub max_chat_bytes: usize,
+    /// `userData` keys one chat may hold.
+    pub max_user_data_keys: usize,
+    /// `userData` bytes (keys and values) one chat may hold.
+    pub max_user_data_bytes: usize,
+    /// Bytes of events one answer carries; a transcript read returns at most this much and
+    /// its `nextPosition` continues from there.
+    pub max_response_bytes: usize,
+    /// Largest `eventAttributes` (as JSON).
+    pub max_attributes_bytes: usize,
+    /// Deepest nesting of `eventAttributes`.
+    pub max_attributes_depth: usize,
+    /// New chats per client address.
+    pub create_per_ip: Rate,
+    /// New chats on the whole service.
+    pub create_per_service: Rate,
+    /// Operations on chats per client address.
+    pub ops_per_ip: Rate,
+    /// Operations on chats on the whole service.
+    pub ops_per_service: Rate,
+    /// A chat whose customer made no request for this long, and is not connected over
+    /// CometD, is ended (GMS `flex-disconnect-timeout`); push-subscribed chats use the push
+    /// timeout instead. `None`: never.
+    pub abandon_after_ms: Option<i64>,
+}
+
+impl Default for ServiceLimits {
+    fn default() -> Self {
+        Self {
+            max_events_per_chat: 5_000,
+            max_chat_bytes: 2 << 20,
+            max_user_data_keys: 100,
+            max_user_data_bytes: 32 << 10,
+            max_response_bytes: 256 << 10,
+            max_attributes_bytes: 32 << 10,
+            max_attributes_depth: 32,
+            create_per_ip: Rate::new(1.0, 20),
+            create_per_service: Rate::new(50.0, 200),
+            ops_per_ip: Rate::new(100.0, 500),
+            ops_per_service: Rate::UNLIMITED,
+            abandon_after_ms: Some(180_000),
+        }
+    }
 }
 
 /// One routing queue.

@@ -1,6 +1,12 @@
-//! Input rules shared by every adapter: names, e-mail addresses, text lengths.
+//! Input rules shared by every adapter: names, e-mail addresses, text lengths, and the
+//! bounds on attached data and event attributes, so that whatever is accepted can always be
+//! stored and read back (the store reads JSON with serde's default recursion limit of 128,
+//! and an event adds a level or two around its attributes).
 
 use crate::error::CoreError;
+use crate::event::UserData;
+use crate::settings::ServiceLimits;
+use serde_json::Value;
 
 /// Longest nickname, first name or last name accepted (characters).
 pub const MAX_NAME_CHARS: usize = 128;
@@ -9,6 +15,75 @@ pub const MAX_NAME_CHARS: usize = 128;
 pub fn text_len(text: &str, max: usize) -> Result<(), CoreError> {
     if text.chars().count() > max {
         return Err(CoreError::MessageTooLong { max });
+    }
+    Ok(())
+}
+
+/// About how many bytes `v` takes as JSON (strings counted unescaped, numbers as 20).
+pub fn json_size(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 20,
+        Value::String(s) => s.len() + 2,
+        Value::Array(a) => 2 + a.iter().map(|x| json_size(x) + 1).sum::<usize>(),
+        Value::Object(m) => {
+            2 + m
+                .iter()
+                .map(|(k, x)| k.len() + 4 + json_size(x))
+                .sum::<usize>()
+        }
+    }
+}
+
+/// How deeply `v` nests (a scalar is 0, `[1]` is 1).
+pub fn json_depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(m) => 1 + m.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Checks `eventAttributes` against the service's bounds.
+pub fn attributes(v: &Value, limits: &ServiceLimits) -> Result<(), CoreError> {
+    if json_depth(v) > limits.max_attributes_depth {
+        return Err(CoreError::TooLarge(format!(
+            "eventAttributes nest deeper than {} levels",
+            limits.max_attributes_depth
+        )));
+    }
+    if json_size(v) > limits.max_attributes_bytes {
+        return Err(CoreError::TooLarge(format!(
+            "eventAttributes larger than {} bytes",
+            limits.max_attributes_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Longest `userData` key (characters).
+pub const MAX_KEY_CHARS: usize = 256;
+
+/// Checks a chat's whole attached data (after a merge) against the service's bounds.
+pub fn user_data(data: &UserData, limits: &ServiceLimits) -> Result<(), CoreError> {
+    if data.len() > limits.max_user_data_keys {
+        return Err(CoreError::TooLarge(format!(
+            "userData holds more than {} keys",
+            limits.max_user_data_keys
+        )));
+    }
+    if let Some(k) = data.keys().find(|k| k.chars().count() > MAX_KEY_CHARS) {
+        return Err(CoreError::TooLarge(format!(
+            "userData key '{}…' longer than {MAX_KEY_CHARS} characters",
+            k.chars().take(16).collect::<String>()
+        )));
+    }
+    let bytes: usize = data.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if bytes > limits.max_user_data_bytes {
+        return Err(CoreError::TooLarge(format!(
+            "userData larger than {} bytes",
+            limits.max_user_data_bytes
+        )));
     }
     Ok(())
 }
@@ -103,6 +178,37 @@ mod tests {
         ] {
             assert!(email(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn attributes_and_user_data_are_bounded() {
+        let limits = ServiceLimits {
+            max_attributes_depth: 3,
+            max_attributes_bytes: 64,
+            max_user_data_keys: 2,
+            max_user_data_bytes: 10,
+            ..ServiceLimits::default()
+        };
+        assert!(attributes(&serde_json::json!({"a": {"b": [1]}}), &limits).is_ok());
+        let deep = serde_json::json!({"a": {"b": {"c": 1}}, "d": [[[[]]]]});
+        assert!(matches!(
+            attributes(&deep, &limits),
+            Err(CoreError::TooLarge(_))
+        ));
+        let big = serde_json::json!({"a": "x".repeat(100)});
+        assert!(matches!(
+            attributes(&big, &limits),
+            Err(CoreError::TooLarge(_))
+        ));
+        let ok = UserData::from([("a".into(), "1234".into()), ("b".into(), "1".into())]);
+        assert!(user_data(&ok, &limits).is_ok());
+        let mut many = ok.clone();
+        many.insert("c".into(), String::new());
+        assert!(user_data(&many, &limits).is_err());
+        let heavy = UserData::from([("a".into(), "12345678901".into())]);
+        assert!(user_data(&heavy, &limits).is_err());
+        assert_eq!(json_depth(&serde_json::json!(1)), 0);
+        assert_eq!(json_depth(&serde_json::json!([[1]])), 2);
     }
 
     #[test]

@@ -1,23 +1,23 @@
-//! The `/service/chatV2/{service}` handler: parse the publish, apply it on the chat engine,
-//! and answer with a notification (or an error notification) to the publisher.
+//! The `/service/chatV2/{service}` handler: parse the publish, check who may make it, apply
+//! it on the chat engine, and answer with a notification (or an error notification) to the
+//! publisher. Every notification goes through the watch tables ([`crate::watch`]).
 
 use crate::GmsCometd;
+use crate::access::Caller;
 use crate::notify::Notification;
-use crate::op::{Auth, GmsOp, Key, parse};
-use base64::Engine;
+use crate::op::{GmsOp, Key, RequestChat, parse};
 use chinwag_bayeux::{BayeuxServer, ClientId, ServiceCall, ServiceHandler};
 use chinwag_core::CoreError;
-use chinwag_core::comet_key::CometKey;
 use chinwag_core::engine::{Credentials, CustomerOp, Selection};
 use chinwag_core::event::UserData;
-use chinwag_core::ids::{ChatId, EventIndex};
-use subtle::ConstantTimeEq;
+use chinwag_core::ids::{ChatId, EventIndex, ServiceName};
+use chinwag_gms_wire::comet_key::CometKey;
 
 /// Why an operation failed: a GMS code and advice.
-struct Failure {
-    code: u16,
-    advice: String,
-    chat_ended: bool,
+pub(crate) struct Failure {
+    pub(crate) code: u16,
+    pub(crate) advice: String,
+    pub(crate) chat_ended: bool,
 }
 
 impl From<CoreError> for Failure {
@@ -38,7 +38,7 @@ impl From<CoreError> for Failure {
     }
 }
 
-fn invalid(advice: impl Into<String>) -> Failure {
+pub(crate) fn invalid(advice: impl Into<String>) -> Failure {
     Failure {
         code: 400,
         advice: advice.into(),
@@ -47,31 +47,22 @@ fn invalid(advice: impl Into<String>) -> Failure {
 }
 
 /// A key resolved to the chat it names.
-struct Resolved {
-    chat_id: ChatId,
-    secret: String,
-    wire: String,
+pub(crate) struct Resolved {
+    pub(crate) chat_id: ChatId,
+    pub(crate) secret: String,
+    pub(crate) wire: String,
 }
 
-fn resolve(service: &str, key: &Key) -> Result<Resolved, Failure> {
-    if let Some(k) = CometKey::decode(&key.secure_key) {
-        if k.service.as_str() != service {
-            return Err(CoreError::ChatNotFound.into());
-        }
-        return Ok(Resolved {
-            chat_id: k.chat_id,
-            secret: k.secret,
-            wire: key.secure_key.clone(),
-        });
-    }
-    // A REST key works with an explicit chatId (clients mixing the two APIs).
-    let chat = key.chat_id.clone().ok_or(CoreError::ChatNotFound)?;
-    Ok(Resolved {
-        chat_id: ChatId::new(chat),
-        secret: key.secure_key.clone(),
-        wire: key.secure_key.clone(),
-    })
+/// Where an answer goes, and who asked.
+struct Ctx<'a> {
+    server: &'a BayeuxServer,
+    client: &'a ClientId,
+    channel: &'a str,
+    service: &'a str,
+    caller: Caller,
 }
+
+type Failed = (Option<String>, Failure);
 
 #[async_trait::async_trait]
 impl ServiceHandler for GmsCometd {
@@ -79,108 +70,64 @@ impl ServiceHandler for GmsCometd {
         let Some(service) = call.channel.strip_prefix("/service/chatV2/") else {
             return;
         };
+        let ctx = Ctx {
+            server: call.server,
+            client: call.client,
+            channel: call.channel,
+            service,
+            caller: Caller::of(&call),
+        };
         let data: serde_json::Value = match serde_json::from_str(call.data.get()) {
             Ok(v) => v,
-            Err(_) => {
-                return self.fail(
-                    call.server,
-                    call.client,
-                    call.channel,
-                    None,
-                    invalid("data must be JSON"),
-                );
-            }
+            Err(_) => return self.fail(&ctx, None, invalid("data must be JSON")),
         };
         let op = match parse(service, &data) {
             Ok(op) => op,
             Err(e) => {
                 let key = data.get("secureKey").and_then(|k| k.as_str());
-                return self.fail(call.server, call.client, call.channel, key, invalid(e.0));
+                return self.fail(&ctx, key, invalid(e.0));
             }
         };
-        if let Err((key, f)) = self
-            .apply(call.server, call.client, call.channel, service, op)
-            .await
-        {
-            self.fail(call.server, call.client, call.channel, key.as_deref(), f);
+        if let Err((key, f)) = self.apply(&ctx, op).await {
+            self.fail(&ctx, key.as_deref(), f);
         }
     }
 }
 
 impl GmsCometd {
-    fn fail(
-        &self,
-        server: &BayeuxServer,
-        client: &ClientId,
-        channel: &str,
-        key: Option<&str>,
-        f: Failure,
-    ) {
+    fn fail(&self, ctx: &Ctx<'_>, key: Option<&str>, f: Failure) {
         let n = Notification::error(f.code, &f.advice, key, f.chat_ended);
-        let _ = server.deliver(client, channel, &n);
+        self.watchers.send(ctx.server, ctx.client, ctx.channel, &n);
     }
 
-    fn check_auth(&self, service: &str, auth: Option<&Auth>) -> bool {
-        let Some((user, pass)) = self.basic_auth.get(service) else {
-            return true;
-        };
-        let expected = format!("{user}:{pass}");
-        let given = match auth {
-            Some(Auth::Open(u, p)) => format!("{u}:{p}"),
-            Some(Auth::Encoded(e)) => base64::engine::general_purpose::STANDARD
-                .decode(e.trim())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        given.as_bytes().ct_eq(expected.as_bytes()).into()
-    }
-
-    async fn apply(
-        &self,
-        server: &BayeuxServer,
-        client: &ClientId,
-        channel: &str,
-        service: &str,
-        op: GmsOp,
-    ) -> Result<(), (Option<String>, Failure)> {
-        match op {
-            GmsOp::RequestChat(req, auth) => {
-                if !self.check_auth(service, auth.as_ref()) {
-                    return Err((None, CoreError::Unauthorized.into()));
-                }
-                if !self.watchers.claim_request_chat(client) {
-                    return Err((
-                        None,
-                        invalid(
-                            "one requestChat per CometD client: open a new connection for a new chat",
-                        ),
-                    ));
-                }
-                let view = match self.engine.request_chat(*req, Selection::Nothing).await {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.watchers.release_request_chat(client);
-                        return Err((None, e.into()));
-                    }
-                };
-                let key = CometKey::new(
-                    &chinwag_core::ids::ServiceName::new(service),
-                    &view.chat_id,
-                    &view.secure_key,
-                )
-                .encode();
-                let r = Resolved {
-                    chat_id: view.chat_id,
-                    secret: view.secure_key.as_str().to_owned(),
-                    wire: key,
-                };
-                self.notify_from(server, client, channel, service, &r, 1)
-                    .await
+    fn resolve(&self, service: &str, key: &Key) -> Result<Resolved, Failed> {
+        let wire = key.secure_key.clone();
+        if let Some(k) = self.keys.open(&key.secure_key) {
+            if k.service.as_str() != service {
+                return Err((Some(wire), CoreError::ChatNotFound.into()));
             }
+            return Ok(Resolved {
+                chat_id: k.chat_id,
+                secret: k.secret,
+                wire,
+            });
+        }
+        // A REST key works with an explicit chatId (clients mixing the two APIs).
+        let Some(chat) = key.chat_id.clone() else {
+            return Err((Some(wire), CoreError::ChatNotFound.into()));
+        };
+        Ok(Resolved {
+            chat_id: ChatId::new(chat),
+            secret: key.secure_key.clone(),
+            wire,
+        })
+    }
+
+    async fn apply(&self, ctx: &Ctx<'_>, op: GmsOp) -> Result<(), Failed> {
+        match op {
+            GmsOp::RequestChat(req) => self.request_chat(ctx, *req).await,
             GmsOp::RequestNotifications(key, from, data) => {
-                let r = resolve(service, &key).map_err(|f| (Some(key.secure_key.clone()), f))?;
+                let r = self.resolve(ctx.service, &key)?;
                 // A reconnecting app repeats its push_notification_* keys; a new device
                 // token (or a device the provider had dropped) takes effect from here.
                 let push: UserData = data
@@ -190,22 +137,18 @@ impl GmsCometd {
                 if !push.is_empty() {
                     let op = CustomerOp::UpdateData { data: push };
                     self.engine
-                        .customer(creds(service, &r), op, Selection::Nothing)
+                        .customer(ctx.creds(&r), op, Selection::Nothing)
                         .await
                         .map_err(|e| (Some(r.wire.clone()), e.into()))?;
                 }
-                self.notify_from(server, client, channel, service, &r, from)
-                    .await
+                self.notify_from(ctx, &r, from).await
             }
             GmsOp::Refresh(key, selection, preview) => {
-                let r = resolve(service, &key).map_err(|f| (Some(key.secure_key.clone()), f))?;
+                let r = self.resolve(ctx.service, &key)?;
+                let op = CustomerOp::Refresh { preview };
                 let view = self
                     .engine
-                    .customer(
-                        creds(service, &r),
-                        CustomerOp::Refresh { preview },
-                        selection,
-                    )
+                    .customer(ctx.creds(&r), op, selection)
                     .await
                     .map_err(|e| (Some(r.wire.clone()), e.into()))?;
                 // An explicit history read: sent as asked, not filtered by what was pushed.
@@ -216,76 +159,132 @@ impl GmsCometd {
                     view.monitored,
                     view.next_position,
                 );
-                let _ = server.deliver(client, channel, &n);
+                self.watchers.send(ctx.server, ctx.client, ctx.channel, &n);
                 Ok(())
             }
             GmsOp::Customer(key, op) => {
-                let r = resolve(service, &key).map_err(|f| (Some(key.secure_key.clone()), f))?;
+                let r = self.resolve(ctx.service, &key)?;
                 let disconnect = matches!(op, CustomerOp::Disconnect);
-                let selection = match self.watchers.sent(client, &r.chat_id) {
+                let selection = match self.watchers.sent(ctx.client, &r.chat_id) {
                     Some(sent) => Selection::From(EventIndex(sent + 1)),
                     None if disconnect => Selection::Nothing,
                     None => Selection::Last,
                 };
                 let view = self
                     .engine
-                    .customer(creds(service, &r), op, selection)
+                    .customer(ctx.creds(&r), op, selection)
                     .await
                     .map_err(|e| (Some(r.wire.clone()), e.into()))?;
                 // The answer to a disconnect carries no credentials (the key is now dead);
                 // it still carries any event this client has not been sent (its own leave).
                 let key = (!disconnect).then_some(r.wire.as_str());
-                self.watchers.reply(server, client, channel, key, &view);
+                self.watchers
+                    .reply(ctx.server, ctx.client, ctx.channel, key, &view);
                 Ok(())
             }
         }
     }
 
-    /// Watches a chat from `from` and answers with every event since, exactly once.
-    async fn notify_from(
-        &self,
-        server: &BayeuxServer,
-        client: &ClientId,
-        channel: &str,
-        service: &str,
-        r: &Resolved,
-        from: u64,
-    ) -> Result<(), (Option<String>, Failure)> {
+    async fn request_chat(&self, ctx: &Ctx<'_>, req: RequestChat) -> Result<(), Failed> {
+        self.admit(ctx.service, &ctx.caller, &req)
+            .map_err(|f| (None, f))?;
+        if !self.watchers.claim_request_chat(ctx.client) {
+            let advice = "one requestChat per CometD client: open a new connection for a new chat";
+            return Err((None, invalid(advice)));
+        }
+        let mut chat = req.chat;
+        chat.origin = ctx.caller.remote;
+        let view = match self.engine.request_chat(chat, Selection::Nothing).await {
+            Ok(v) => v,
+            Err(e) => {
+                self.watchers.release_request_chat(ctx.client);
+                return Err((None, e.into()));
+            }
+        };
+        let key = CometKey::new(
+            &ServiceName::new(ctx.service),
+            &view.chat_id,
+            &view.secure_key,
+        );
+        let Some(wire) = self.keys.seal(&key) else {
+            return Err((None, CoreError::Random.into()));
+        };
+        let r = Resolved {
+            chat_id: view.chat_id,
+            secret: view.secure_key.as_str().to_owned(),
+            wire,
+        };
+        self.notify_from(ctx, &r, 1).await
+    }
+
+    /// Watches a chat from `from` and answers with every event since, exactly once: in as
+    /// many notifications as the answer byte budget needs.
+    async fn notify_from(&self, ctx: &Ctx<'_>, r: &Resolved, from: u64) -> Result<(), Failed> {
         let fail = |e: CoreError| (Some(r.wire.clone()), Failure::from(e));
-        // Authorize before watching, so a wrong key never sees a single event.
+        let read = |pos: u64| {
+            self.engine.customer(
+                ctx.creds_internal(r),
+                CustomerOp::Refresh { preview: None },
+                Selection::From(EventIndex(pos)),
+            )
+        };
+        // Authorize (and count the operation) before watching, so a wrong key never sees a
+        // single event.
         self.engine
             .customer(
-                creds(service, r),
+                ctx.creds(r),
                 CustomerOp::Refresh { preview: None },
                 Selection::Nothing,
             )
             .await
             .map_err(fail)?;
-        self.watchers
-            .watch(client, &r.chat_id, channel, &r.wire, from);
-        let view = self
-            .engine
-            .customer(
-                creds(service, r),
-                CustomerOp::Refresh { preview: None },
-                Selection::From(EventIndex(from)),
-            )
-            .await
-            .map_err(|e| {
-                self.watchers.unwatch(client, &r.chat_id);
+        if self
+            .watchers
+            .watch(ctx.client, &r.chat_id, ctx.channel, &r.wire, from)
+            .is_err()
+        {
+            return Err((
+                Some(r.wire.clone()),
+                invalid(format!(
+                    "a CometD client may watch at most {} chats",
+                    crate::watch::MAX_CHATS_PER_CLIENT
+                )),
+            ));
+        }
+        let mut pos = from;
+        loop {
+            let view = read(pos).await.map_err(|e| {
+                self.watchers.unwatch(ctx.client, &r.chat_id);
                 fail(e)
             })?;
-        self.watchers
-            .reply(server, client, channel, Some(&r.wire), &view);
-        Ok(())
+            self.watchers
+                .reply(ctx.server, ctx.client, ctx.channel, Some(&r.wire), &view);
+            match view.next_position {
+                Some(next) if !view.complete && next > pos => pos = next,
+                _ => return Ok(()),
+            }
+        }
     }
 }
 
-fn creds<'a>(service: &'a str, r: &'a Resolved) -> Credentials<'a> {
-    Credentials {
-        service,
-        chat_id: r.chat_id.as_str(),
-        user_id: None,
-        secure_key: &r.secret,
+impl Ctx<'_> {
+    /// The credentials of the client's own operation (rate limited by its address).
+    fn creds<'r>(&'r self, r: &'r Resolved) -> Credentials<'r> {
+        Credentials {
+            service: self.service,
+            chat_id: r.chat_id.as_str(),
+            user_id: None,
+            secure_key: &r.secret,
+            origin: self.caller.remote,
+        }
+    }
+
+    /// The same credentials for reads the server makes on the client's behalf (not counted
+    /// against its rate).
+    fn creds_internal<'r>(&'r self, r: &'r Resolved) -> Credentials<'r> {
+        Credentials {
+            origin: None,
+            ..self.creds(r)
+        }
     }
 }

@@ -3,25 +3,30 @@
 //!
 //! # Layout
 //! - [`op`]: a publish's `data` parsed into a typed [`op::GmsOp`].
+//! - [`access`]: who may start a chat (apikey, basic auth, allowed origins).
 //! - `handler`: applies an operation and answers the publisher.
 //! - `watch`: which clients watch which chats, and the exactly-once, in-order sending rule.
 //! - [`notify`]: the notification `data` shape.
 //! - [`worker`]: [`NotifyWorker`], turning bus events into unsolicited notifications.
 //!
-//! Choices: the CometD `secureKey` is a [`chinwag_core::comet_key::CometKey`] (it names the
-//! chat, so `chatId`/`userId`/`alias` are optional and echoed as placeholders); `requestChat`
-//! answers with every event so far; operation answers carry the events the client has not
-//! been sent yet (usually the one the operation made, sometimes none when the unsolicited
-//! notification got there first).
+//! Choices: the CometD `secureKey` is a sealed [`chinwag_gms_wire::comet_key::CometKey`] (it
+//! names the chat, so `chatId`/`userId`/`alias` are optional and echoed as placeholders);
+//! `requestChat` answers with every event so far (in several notifications if the
+//! transcript is long); operation answers carry the events the client has not been sent yet
+//! (usually the one the operation made, sometimes none when the unsolicited notification got
+//! there first).
 
+pub mod access;
 mod handler;
 pub mod notify;
 pub mod op;
 mod watch;
 pub mod worker;
 
+pub use access::CometAccess;
 use chinwag_bayeux::{BayeuxConfig, BayeuxServer, ClientId, Removal, SessionListener};
 use chinwag_core::ChatEngine;
+use chinwag_gms_wire::comet_key::CometKeys;
 use std::collections::HashMap;
 use std::sync::Arc;
 pub use worker::NotifyWorker;
@@ -30,7 +35,8 @@ pub use worker::NotifyWorker;
 #[derive(Debug)]
 pub struct GmsCometd {
     engine: Arc<ChatEngine>,
-    basic_auth: HashMap<String, (String, String)>,
+    access: HashMap<String, CometAccess>,
+    keys: Arc<CometKeys>,
     watchers: watch::Watchers,
 }
 
@@ -73,18 +79,27 @@ impl SessionListener for Listener {
     }
 }
 
-/// Builds the Bayeux server with the GMS service on it. `basic_auth` maps a service name to
-/// the credentials its `requestChat` must carry in `auth`; `broadcast` opens plain
+/// The chats watched over CometD, as the engine asks before ending a silent chat.
+impl chinwag_core::ports::Presence for GmsCometd {
+    fn is_watched(&self, chat: &chinwag_core::ids::ChatId) -> bool {
+        self.watchers.is_watched(chat)
+    }
+}
+
+/// Builds the Bayeux server with the GMS service on it. `access` maps a service name to who
+/// may start its chats; `keys` seal and open CometD secure keys; `broadcast` opens plain
 /// publish/subscribe channels on the same endpoint.
 pub fn build(
     engine: Arc<ChatEngine>,
     config: BayeuxConfig,
-    basic_auth: HashMap<String, (String, String)>,
+    access: HashMap<String, CometAccess>,
+    keys: Arc<CometKeys>,
     broadcast: bool,
 ) -> (BayeuxServer, Arc<GmsCometd>) {
     let gms = Arc::new(GmsCometd {
         engine,
-        basic_auth,
+        access,
+        keys,
         watchers: watch::Watchers::default(),
     });
     let server = BayeuxServer::builder(config)

@@ -19,11 +19,23 @@ pub enum Auth {
     Encoded(String),
 }
 
+/// A `requestChat` with what it proves about its caller.
+#[derive(Debug)]
+pub struct RequestChat {
+    /// The chat asked for.
+    pub chat: NewChat,
+    /// Basic-auth credentials (`auth`).
+    pub auth: Option<Auth>,
+    /// The service's `apikey`, for clients that cannot send it as a header (WebSocket,
+    /// JSONP).
+    pub apikey: Option<String>,
+}
+
 /// One GMS CometD operation.
 #[derive(Debug)]
 pub enum GmsOp {
     /// Start a chat.
-    RequestChat(Box<NewChat>, Option<Auth>),
+    RequestChat(Box<RequestChat>),
     /// Watch an existing chat from a transcript position (0 or absent: all events), with
     /// the push keys of its `userData` (a reconnecting app repeats them).
     RequestNotifications(Key, u64, UserData),
@@ -137,8 +149,8 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
     };
     let customer = |op| Ok(GmsOp::Customer(key(m)?, op));
     match op.as_str() {
-        "requestChat" => Ok(GmsOp::RequestChat(
-            Box::new(NewChat {
+        "requestChat" => Ok(GmsOp::RequestChat(Box::new(RequestChat {
+            chat: NewChat {
                 service: service.to_owned(),
                 nickname: text(m, "nickname"),
                 first_name: text(m, "firstName"),
@@ -147,9 +159,11 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
                 email: text(m, "emailAddress"),
                 text: text(m, "text"),
                 user_data: user_data(m)?,
-            }),
-            auth(m),
-        )),
+                origin: None,
+            },
+            auth: auth(m),
+            apikey: text(m, "apikey"),
+        }))),
         "requestNotifications" => {
             let pos = integer(m, "transcriptPosition")?.unwrap_or(0);
             let from = u64::try_from(pos)

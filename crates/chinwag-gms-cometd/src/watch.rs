@@ -1,15 +1,28 @@
-//! Which CometD clients watch which chats, and how far each has been sent. Every
-//! notification to a watcher — a reply or an unsolicited event — is filtered and sent under
-//! one lock against that watcher's high-water mark, so each event index reaches a client
-//! exactly once and in order, however replies and bus events interleave.
+//! Which CometD clients watch which chats, how far each has been sent, and the one path every
+//! notification to a client takes.
+//!
+//! Exactly once, in order: a notification to a watcher — an answer or an unsolicited event —
+//! is filtered against the watcher's high-water mark and queued to the client's outbox under
+//! the tables' lock, so each index is queued once and in order however answers and bus
+//! events interleave. A chat's watches outlive its end until the client's own answer (or
+//! the client) is gone, so the answer to a `disconnect` is still filtered against the
+//! unsolicited `ParticipantLeft` that may have gone first.
+//!
+//! No lock is held while delivering: handing a notification to the Bayeux server can drop
+//! the client (its queue overflowed), which calls back into [`Watchers::client_gone`]. Each
+//! client's outbox is emptied, outside the lock, by whichever caller queued to an idle one
+//! (the others only queue), so deliveries to one client keep the order they were queued in.
 
 use crate::notify::Notification;
 use chinwag_bayeux::{BayeuxServer, ClientId};
 use chinwag_core::engine::ChatView;
 use chinwag_core::event::Event;
 use chinwag_core::ids::ChatId;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// Chats one CometD client may watch at once (a chat client watches one).
+pub(crate) const MAX_CHATS_PER_CLIENT: usize = 8;
 
 /// One client watching one chat.
 #[derive(Debug, Clone)]
@@ -19,13 +32,39 @@ pub(crate) struct Watch {
     pub key: Arc<str>,
     /// Highest index sent.
     pub sent: u64,
+    /// The chat ended (the watch stays until the client's answer has been filtered).
+    pub ended: bool,
+}
+
+/// A client's side of the tables.
+#[derive(Debug, Default)]
+struct Client {
+    /// It made its one `requestChat`.
+    requested: bool,
+    chats: Vec<ChatId>,
+    /// Notifications queued, not yet handed to the Bayeux server: `(channel, data)`.
+    outbox: VecDeque<(Arc<str>, String)>,
+    /// Someone is emptying `outbox`.
+    sending: bool,
+}
+
+impl Client {
+    /// Queues a notification; true when the caller must empty the outbox.
+    fn queue(&mut self, channel: &Arc<str>, data: String) -> bool {
+        self.outbox.push_back((channel.clone(), data));
+        !std::mem::replace(&mut self.sending, true)
+    }
 }
 
 #[derive(Debug, Default)]
 struct Tables {
     by_chat: HashMap<ChatId, Vec<Watch>>,
-    by_client: HashMap<ClientId, (bool, Vec<ChatId>)>,
+    by_client: HashMap<ClientId, Client>,
 }
+
+/// Watching `chat` was refused: the client watches too many chats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TooMany;
 
 /// The watch tables.
 #[derive(Debug, Default)]
@@ -33,27 +72,34 @@ pub(crate) struct Watchers {
     tables: Mutex<Tables>,
 }
 
+fn encode(n: &Notification<'_>) -> Option<String> {
+    serde_json::to_string(n).ok()
+}
+
 impl Watchers {
     fn lock(&self) -> MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether any live client watches `chat`.
+    /// Whether a live client watches `chat` (which has not ended).
     pub(crate) fn is_watched(&self, chat: &ChatId) -> bool {
-        self.lock().by_chat.get(chat).is_some_and(|w| !w.is_empty())
+        self.lock()
+            .by_chat
+            .get(chat)
+            .is_some_and(|w| w.iter().any(|w| !w.ended))
     }
 
     /// Records the client's one `requestChat`; false if it already made one.
     pub(crate) fn claim_request_chat(&self, client: &ClientId) -> bool {
         let mut t = self.lock();
         let entry = t.by_client.entry(client.clone()).or_default();
-        !std::mem::replace(&mut entry.0, true)
+        !std::mem::replace(&mut entry.requested, true)
     }
 
     /// Gives back a claim whose `requestChat` failed.
     pub(crate) fn release_request_chat(&self, client: &ClientId) {
         if let Some(e) = self.lock().by_client.get_mut(client) {
-            e.0 = false;
+            e.requested = false;
         }
     }
 
@@ -65,23 +111,32 @@ impl Watchers {
         channel: &str,
         key: &str,
         from: u64,
-    ) {
+    ) -> Result<(), TooMany> {
         let mut t = self.lock();
+        let chats = &mut t.by_client.entry(client.clone()).or_default().chats;
+        if !chats.contains(chat) {
+            if chats.len() >= MAX_CHATS_PER_CLIENT {
+                return Err(TooMany);
+            }
+            chats.push(chat.clone());
+        }
         let sent = from.saturating_sub(1);
         let list = t.by_chat.entry(chat.clone()).or_default();
         match list.iter_mut().find(|w| &w.client == client) {
-            Some(w) => w.sent = sent,
+            Some(w) => {
+                w.sent = sent;
+                w.ended = false;
+                w.key = key.into();
+            }
             None => list.push(Watch {
                 client: client.clone(),
                 channel: channel.into(),
                 key: key.into(),
                 sent,
+                ended: false,
             }),
         }
-        let chats = &mut t.by_client.entry(client.clone()).or_default().1;
-        if !chats.contains(chat) {
-            chats.push(chat.clone());
-        }
+        Ok(())
     }
 
     /// How far `client` has been sent `chat`, if it watches it.
@@ -94,8 +149,9 @@ impl Watchers {
             .map(|w| w.sent)
     }
 
-    /// Sends a reply built from `view` to its watcher: only events it has not been sent.
-    /// A client not watching the chat gets the view unfiltered.
+    /// Sends an answer built from `view` to `client`: only events its watch has not been
+    /// sent (all of them when it watches nothing). An answer showing the chat ended closes
+    /// the client's watch.
     pub(crate) fn reply(
         &self,
         server: &BayeuxServer,
@@ -104,26 +160,56 @@ impl Watchers {
         key: Option<&str>,
         view: &ChatView,
     ) {
-        let mut t = self.lock();
-        let watch = t
-            .by_chat
-            .get_mut(&view.chat_id)
-            .and_then(|l| l.iter_mut().find(|w| &w.client == client));
-        let floor = watch.as_ref().map_or(0, |w| w.sent);
-        let events: Vec<&Event> = view.events.iter().filter(|e| e.index.0 > floor).collect();
-        if let (Some(w), Some(last)) = (watch, events.last()) {
-            w.sent = last.index.0;
-        }
-        let n = Notification::ok(events, key, view.ended, view.monitored, view.next_position);
-        let _ = server.deliver(client, channel, &n);
-        if view.ended {
-            drop(t);
-            self.unwatch(client, &view.chat_id);
+        let must_send = {
+            let mut t = self.lock();
+            let watch = t
+                .by_chat
+                .get_mut(&view.chat_id)
+                .and_then(|l| l.iter_mut().find(|w| &w.client == client));
+            let floor = watch.as_ref().map_or(0, |w| w.sent);
+            let events: Vec<&Event> = view.events.iter().filter(|e| e.index.0 > floor).collect();
+            if let (Some(w), Some(last)) = (watch, events.last()) {
+                w.sent = last.index.0;
+            }
+            let n = Notification::ok(events, key, view.ended, view.monitored, view.next_position);
+            if view.ended {
+                Self::unwatch_locked(&mut t, client, &view.chat_id);
+            }
+            encode(&n).is_some_and(|data| {
+                t.by_client
+                    .entry(client.clone())
+                    .or_default()
+                    .queue(&channel.into(), data)
+            })
+        };
+        if must_send {
+            self.drain(server, client);
         }
     }
 
-    /// Sends an event to every watcher of its chat that has not had it; forgets the chat's
-    /// watchers once it has ended.
+    /// Sends a notification that is not filtered (an error, an explicit history read) in
+    /// its place among the client's other notifications.
+    pub(crate) fn send(
+        &self,
+        server: &BayeuxServer,
+        client: &ClientId,
+        channel: &str,
+        n: &Notification<'_>,
+    ) {
+        let Some(data) = encode(n) else { return };
+        let must_send = self
+            .lock()
+            .by_client
+            .entry(client.clone())
+            .or_default()
+            .queue(&channel.into(), data);
+        if must_send {
+            self.drain(server, client);
+        }
+    }
+
+    /// Sends an event to every watcher of its chat that has not had it; once the chat has
+    /// ended, its watches are marked ended.
     pub(crate) fn on_event(
         &self,
         server: &BayeuxServer,
@@ -132,43 +218,59 @@ impl Watchers {
         ended: bool,
         monitored: bool,
     ) {
-        let mut t = self.lock();
-        let Some(list) = t.by_chat.get_mut(chat) else {
-            return;
-        };
-        let mut gone = Vec::new();
-        for w in list.iter_mut().filter(|w| w.sent < event.index.0) {
-            w.sent = event.index.0;
-            let n = Notification::ok(
-                [event],
-                Some(&w.key),
-                ended,
-                monitored,
-                Some(event.index.0 + 1),
-            );
-            if server.deliver(&w.client, &w.channel, &n).is_err() {
-                gone.push(w.client.clone());
+        let mut drainers = Vec::new();
+        {
+            let mut t = self.lock();
+            let Tables {
+                by_chat, by_client, ..
+            } = &mut *t;
+            let Some(list) = by_chat.get_mut(chat) else {
+                return;
+            };
+            for w in list.iter_mut().filter(|w| !w.ended) {
+                if w.sent < event.index.0 {
+                    w.sent = event.index.0;
+                    let next = Some(event.index.0 + 1);
+                    let n = Notification::ok([event], Some(&w.key), ended, monitored, next);
+                    let client = by_client.entry(w.client.clone()).or_default();
+                    if encode(&n).is_some_and(|data| client.queue(&w.channel, data)) {
+                        drainers.push(w.client.clone());
+                    }
+                }
+                w.ended |= ended;
             }
         }
-        let clients: Vec<ClientId> = if ended {
-            t.by_chat
-                .remove(chat)
-                .map(|l| l.into_iter().map(|w| w.client).collect())
-                .unwrap_or_default()
-        } else {
-            list.retain(|w| !gone.contains(&w.client));
-            gone
-        };
-        for c in clients {
-            if let Some(e) = t.by_client.get_mut(&c) {
-                e.1.retain(|x| x != chat);
+        for client in drainers {
+            self.drain(server, &client);
+        }
+    }
+
+    /// Hands `client`'s queued notifications to the Bayeux server, one at a time, without
+    /// holding the lock; stops when the outbox is empty or the client is gone.
+    fn drain(&self, server: &BayeuxServer, client: &ClientId) {
+        loop {
+            let next = {
+                let mut t = self.lock();
+                let Some(c) = t.by_client.get_mut(client) else {
+                    return;
+                };
+                match c.outbox.pop_front() {
+                    Some(n) => n,
+                    None => {
+                        c.sending = false;
+                        return;
+                    }
+                }
+            };
+            if server.deliver_json(client, &next.0, &next.1).is_err() {
+                // The session is gone (or was just dropped): forget the client.
+                self.client_gone(client);
+                return;
             }
         }
     }
 
-    /// Stops `client` watching `chat`.
-    pub(crate) fn unwatch(&self, client: &ClientId, chat: &ChatId) {
-        let mut t = self.lock();
+    fn unwatch_locked(t: &mut Tables, client: &ClientId, chat: &ChatId) {
         if let Some(list) = t.by_chat.get_mut(chat) {
             list.retain(|w| &w.client != client);
             if list.is_empty() {
@@ -176,17 +278,22 @@ impl Watchers {
             }
         }
         if let Some(e) = t.by_client.get_mut(client) {
-            e.1.retain(|x| x != chat);
+            e.chats.retain(|x| x != chat);
         }
     }
 
-    /// Forgets a client whose session ended.
+    /// Stops `client` watching `chat`.
+    pub(crate) fn unwatch(&self, client: &ClientId, chat: &ChatId) {
+        Self::unwatch_locked(&mut self.lock(), client, chat);
+    }
+
+    /// Forgets a client whose session ended (with anything still queued for it).
     pub(crate) fn client_gone(&self, client: &ClientId) {
         let mut t = self.lock();
-        let Some((_, chats)) = t.by_client.remove(client) else {
+        let Some(entry) = t.by_client.remove(client) else {
             return;
         };
-        for chat in chats {
+        for chat in entry.chats {
             if let Some(list) = t.by_chat.get_mut(&chat) {
                 list.retain(|w| &w.client != client);
                 if list.is_empty() {
@@ -196,12 +303,16 @@ impl Watchers {
         }
     }
 
-    /// Every watch, for resynchronising after the bus lagged.
+    /// Every watch of a chat still open, for resynchronising after the bus lagged.
     pub(crate) fn all(&self) -> Vec<(ChatId, Watch)> {
         let t = self.lock();
         t.by_chat
             .iter()
-            .flat_map(|(c, l)| l.iter().map(move |w| (c.clone(), w.clone())))
+            .flat_map(|(c, l)| {
+                l.iter()
+                    .filter(|w| !w.ended)
+                    .map(move |w| (c.clone(), w.clone()))
+            })
             .collect()
     }
 }

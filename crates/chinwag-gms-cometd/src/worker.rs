@@ -65,7 +65,7 @@ impl NotifyWorker {
     /// Sends every watcher what it missed, read from the engine.
     async fn resync(&self) {
         for (chat, w) in self.gms.watchers.all() {
-            let Some(k) = chinwag_core::comet_key::CometKey::decode(&w.key) else {
+            let Some(k) = self.gms.keys.open(&w.key) else {
                 continue;
             };
             let Some(service) = w.channel.strip_prefix("/service/chatV2/") else {
@@ -76,6 +76,7 @@ impl NotifyWorker {
                 chat_id: chat.as_str(),
                 user_id: None,
                 secure_key: &k.secret,
+                origin: None,
             };
             let sel = Selection::From(EventIndex(w.sent + 1));
             if let Ok(view) = self

@@ -1,8 +1,10 @@
 //! Per-service access rules: optional `apikey` header, optional HTTP basic auth, and the
-//! browser origins allowed to call the service cross-site (CORS).
+//! browser origins allowed to call the service (the one CORS policy of `chinwag-http`,
+//! shared with CometD and file transfer).
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use base64::Engine;
+use chinwag_http::Origins;
 use subtle::ConstantTimeEq;
 
 /// Access settings of one service.
@@ -12,14 +14,27 @@ pub struct ServiceAccess {
     pub apikey: Option<String>,
     /// Required HTTP basic credentials `(user, password)`.
     pub basic_auth: Option<(String, String)>,
-    /// Allowed `Origin`s; `"*"` allows any origin (without credentials).
-    pub cors_origins: Vec<String>,
+    /// Browser origins allowed to call the service.
+    pub origins: Origins,
     /// Answer a refresh of an ended chat with HTTP 400 (GMS `_chat_400_response_on_disconnected`).
     pub chat_400_response_on_disconnected: bool,
 }
 
 fn eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// The `Origin` and `Host` of a request, as the origin policy reads them.
+pub(crate) fn origin_and_host(headers: &HeaderMap) -> (Option<&str>, Option<&str>) {
+    let get = |h: HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    (get(header::ORIGIN), get(header::HOST))
+}
+
+/// The CORS headers `origins` gives a request with `headers` (always `Vary: Origin`).
+pub(crate) fn cors(origins: &Origins, headers: &HeaderMap, preflight: bool) -> HeaderMap {
+    let (origin, host) = origin_and_host(headers);
+    let methods = preflight.then_some("POST, OPTIONS");
+    origins.headers(origin, host, methods).into_iter().collect()
 }
 
 impl ServiceAccess {
@@ -56,44 +71,15 @@ impl ServiceAccess {
         true
     }
 
-    /// CORS headers for a request from `origin`, if that origin is allowed.
-    pub fn cors_headers(&self, origin: Option<&HeaderValue>, preflight: bool) -> HeaderMap {
-        let mut out = HeaderMap::new();
-        let Some(origin) = origin else { return out };
-        let any = self.cors_origins.iter().any(|o| o == "*");
-        let listed = origin
-            .to_str()
-            .is_ok_and(|o| self.cors_origins.iter().any(|a| a == o));
-        if !(any || listed) {
-            return out;
-        }
-        if listed {
-            out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-            out.insert(
-                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                HeaderValue::from_static("true"),
-            );
-        } else {
-            out.insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
-        }
-        out.insert(header::VARY, HeaderValue::from_static("Origin"));
-        if preflight {
-            out.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("POST, OPTIONS"),
-            );
-            out.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("apikey, authorization, content-type, x-requested-with"),
-            );
-            out.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-        }
-        out
+    /// Whether a request with these headers comes from an origin the service allows (or
+    /// from no browser origin at all).
+    pub fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        let (origin, host) = origin_and_host(headers);
+        self.origins.allows(origin, host)
     }
+}
+
+/// `Retry-After` for a rate-limited answer.
+pub(crate) fn retry_after(secs: u64) -> (HeaderName, HeaderValue) {
+    (header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
 }

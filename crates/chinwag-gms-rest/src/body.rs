@@ -1,4 +1,5 @@
-//! Reading a request body into a [`Form`]: urlencoded or multipart, within a size limit.
+//! Reading a request body into a [`Form`]: urlencoded or multipart, within a size limit
+//! (GMS error 204 beyond it) and the connection's body deadline (HTTP 408 when missed).
 
 use crate::error::GmsError;
 use crate::form::Form;
@@ -14,6 +15,13 @@ pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsErr
         .map(|s| s.trim().to_ascii_lowercase())
         .unwrap_or_default();
     let too_large = || GmsError::bad_request(204, format!("request body exceeds {limit} bytes"));
+    let failed = |e: &(dyn std::error::Error + 'static), text: String| {
+        if chinwag_http::deadline::is_body_timeout(e) {
+            GmsError::body_timeout()
+        } else {
+            GmsError::invalid(text)
+        }
+    };
     if ctype.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, &())
             .await
@@ -33,7 +41,7 @@ pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsErr
                         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                             too_large()
                         } else {
-                            GmsError::invalid(e.body_text())
+                            failed(&e, e.body_text())
                         }
                     })?;
                     form.insert(name, text);
@@ -43,17 +51,21 @@ pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsErr
                     return Err(too_large());
                 }
                 Err(e) => {
-                    return Err(GmsError::invalid(format!(
-                        "malformed multipart body: {}",
-                        e.body_text()
-                    )));
+                    let text = format!("malformed multipart body: {}", e.body_text());
+                    return Err(failed(&e, text));
                 }
             }
         }
     }
     let bytes = axum::body::to_bytes(req.into_body(), limit)
         .await
-        .map_err(|_| too_large())?;
+        .map_err(|e| {
+            if chinwag_http::deadline::is_body_timeout(&e) {
+                GmsError::body_timeout()
+            } else {
+                too_large()
+            }
+        })?;
     if ctype.starts_with("application/x-www-form-urlencoded")
         || (ctype.is_empty() && bytes.is_empty())
     {

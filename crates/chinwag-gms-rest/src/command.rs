@@ -75,6 +75,7 @@ pub fn new_chat(service: &str, mut form: Form) -> NewChat {
         email: take("emailAddress"),
         text: take("text"),
         user_data: std::mem::take(&mut form.user_data),
+        origin: None,
     }
 }
 

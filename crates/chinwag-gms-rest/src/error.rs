@@ -17,6 +17,8 @@ pub struct GmsError {
     pub advice: String,
     /// Set when the error concerns an ended chat.
     pub chat_ended: bool,
+    /// Seconds to wait before retrying (rate limits: sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl GmsError {
@@ -27,6 +29,7 @@ impl GmsError {
             code,
             advice: advice.into(),
             chat_ended: false,
+            retry_after: None,
         }
     }
 
@@ -42,21 +45,37 @@ impl GmsError {
 
     /// An unknown service or operation path.
     pub fn not_found(advice: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: 404,
-            advice: advice.into(),
-            chat_ended: false,
-        }
+        Self::with_status(StatusCode::NOT_FOUND, 404, advice)
     }
 
     /// Missing or wrong credentials for a protected service.
     pub fn unauthorized() -> Self {
+        Self::with_status(StatusCode::UNAUTHORIZED, 401, "not authorized")
+    }
+
+    /// A browser origin the service does not allow (the request was not executed).
+    pub fn origin_denied() -> Self {
+        Self::with_status(
+            StatusCode::FORBIDDEN,
+            403,
+            "this origin is not allowed to use the service",
+        )
+    }
+
+    /// A request body that did not arrive in time.
+    pub fn body_timeout() -> Self {
+        Self::with_status(
+            StatusCode::REQUEST_TIMEOUT,
+            408,
+            "request body not received in time",
+        )
+    }
+
+    /// An error with its own HTTP status.
+    pub fn with_status(status: StatusCode, code: u16, advice: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::UNAUTHORIZED,
-            code: 401,
-            advice: "not authorized".into(),
-            chat_ended: false,
+            status,
+            ..Self::bad_request(code, advice)
         }
     }
 }
@@ -64,9 +83,16 @@ impl GmsError {
 impl From<CoreError> for GmsError {
     fn from(e: CoreError) -> Self {
         let c = chinwag_gms_wire::code_of(&e);
+        let retry_after = match &e {
+            CoreError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let status = match (&e, c.code) {
             (CoreError::UnknownService, _) => StatusCode::NOT_FOUND,
             (CoreError::Unauthorized, _) => StatusCode::UNAUTHORIZED,
+            (CoreError::RateLimited { .. }, _) => StatusCode::TOO_MANY_REQUESTS,
             (_, 503) => StatusCode::SERVICE_UNAVAILABLE,
             (_, 500) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -81,6 +107,7 @@ impl From<CoreError> for GmsError {
             code: c.code,
             advice,
             chat_ended: c.chat_ended,
+            retry_after,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Every request is read into a [`form::Form`], parsed into a typed command
 //! ([`command`]), applied to the [`ChatEngine`], and answered with the GMS envelope
 //! ([`envelope`]). Errors become wire errors in one place ([`error`]). Per-service access
-//! rules (apikey, basic auth, CORS) live in [`access`]. This crate knows nothing of other
+//! rules (apikey, basic auth, allowed origins) live in [`access`]; any other path under
+//! `/genesys/` gets a GMS error with CORS ([`fallback`]). This crate knows nothing of other
 //! adapters or of storage.
 
 pub mod access;
@@ -11,6 +12,7 @@ mod body;
 pub mod command;
 pub mod envelope;
 pub mod error;
+mod fallback;
 pub mod form;
 
 use access::ServiceAccess;
@@ -21,9 +23,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::{Credentials, CustomerOp, Selection};
+use chinwag_http::{Origins, Peer, TrustedProxies};
 use envelope::Envelope;
 use error::GmsError;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Shared state of the REST adapter.
@@ -33,11 +37,16 @@ pub struct GmsState {
     pub engine: Arc<ChatEngine>,
     /// Access rules per service name.
     pub access: Arc<HashMap<String, ServiceAccess>>,
+    /// Every origin some service allows (for GMS paths that name no service).
+    pub all_origins: Origins,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted: Arc<TrustedProxies>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
 }
 
-/// The REST routes, with and without the trailing slash Genesys Widgets add.
+/// The REST routes, with and without the trailing slash Genesys Widgets add, and the GMS
+/// fallback for every other path under `/genesys/`.
 pub fn router(state: GmsState) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
@@ -47,8 +56,15 @@ pub fn router(state: GmsState) -> Router {
             "/genesys/2/chat/{service}/{chat_id}/{op}",
             any(chat_operation),
         )
+        .route("/genesys/{*rest}", any(fallback::unknown))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// The client's address: the connection's peer, or the client a trusted proxy names.
+fn client_ip(st: &GmsState, req: &Request) -> Option<IpAddr> {
+    let peer = req.extensions().get::<Peer>()?;
+    Some(st.trusted.client_of(peer.0.ip(), req.headers()))
 }
 
 fn json(status: StatusCode, body: String, extra: HeaderMap) -> Response {
@@ -63,12 +79,23 @@ fn json(status: StatusCode, body: String, extra: HeaderMap) -> Response {
     res
 }
 
-fn error_response(e: &GmsError, cors: HeaderMap) -> Response {
+fn error_response(e: &GmsError, mut extra: HeaderMap) -> Response {
     let (status, body) = e.to_parts();
-    json(status, body, cors)
+    if let Some(secs) = e.retry_after {
+        let (name, value) = access::retry_after(secs);
+        extra.insert(name, value);
+    }
+    json(status, body, extra)
 }
 
-/// Common front: service lookup, CORS preflight, method and credentials checks.
+/// An `OPTIONS` preflight answer with `cors`.
+fn preflight(cors: HeaderMap) -> Response {
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().extend(cors);
+    res
+}
+
+/// Common front: service lookup, CORS preflight, origin, method and credentials checks.
 /// Returns the access rules and the CORS headers for the answer, or the answer itself.
 fn front<'a>(
     st: &'a GmsState,
@@ -80,16 +107,26 @@ fn front<'a>(
         .get(service)
         .filter(|_| st.engine.service(service).is_some())
     else {
+        let preflight_req = req.method() == Method::OPTIONS;
+        let cors = access::cors(&st.all_origins, req.headers(), preflight_req);
+        if preflight_req {
+            return Err(Box::new(preflight(cors)));
+        }
         let e = GmsError::not_found(format!("unknown chat service '{service}'"));
-        return Err(Box::new(error_response(&e, HeaderMap::new())));
+        return Err(Box::new(error_response(&e, cors)));
     };
-    let origin = req.headers().get(header::ORIGIN);
     if req.method() == Method::OPTIONS {
-        let mut res = StatusCode::NO_CONTENT.into_response();
-        res.headers_mut().extend(access.cors_headers(origin, true));
-        return Err(Box::new(res));
+        return Err(Box::new(preflight(access::cors(
+            &access.origins,
+            req.headers(),
+            true,
+        ))));
     }
-    let cors = access.cors_headers(origin, false);
+    let cors = access::cors(&access.origins, req.headers(), false);
+    if !access.origin_allowed(req.headers()) {
+        // Not executed: a browser would only have hidden the answer from the page.
+        return Err(Box::new(error_response(&GmsError::origin_denied(), cors)));
+    }
     if req.method() != Method::POST {
         let mut e = GmsError::invalid("use POST");
         e.status = StatusCode::METHOD_NOT_ALLOWED;
@@ -111,11 +148,13 @@ async fn request_chat(
         Ok(v) => v,
         Err(res) => return *res,
     };
+    let origin = client_ip(&st, &req);
     let form = match body::read_form(req, st.max_body_bytes).await {
         Ok(f) => f,
         Err(e) => return error_response(&e, cors),
     };
-    let new = command::new_chat(&service, form);
+    let mut new = command::new_chat(&service, form);
+    new.origin = origin;
     match st
         .engine
         .request_chat(new, Selection::From(chinwag_core::ids::EventIndex(1)))
@@ -136,6 +175,7 @@ async fn chat_operation(
         Ok(v) => v,
         Err(res) => return *res,
     };
+    let origin = client_ip(&st, &req);
     let mut form = match body::read_form(req, st.max_body_bytes).await {
         Ok(f) => f,
         Err(e) => return error_response(&e, cors),
@@ -157,6 +197,7 @@ async fn chat_operation(
         chat_id: &chat_id,
         user_id: Some(user_id),
         secure_key,
+        origin,
     };
     let disconnect = matches!(cmd.op, CustomerOp::Disconnect);
     let refresh = matches!(cmd.op, CustomerOp::Refresh { .. });

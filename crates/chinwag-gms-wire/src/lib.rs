@@ -1,7 +1,9 @@
-//! GMS Chat API v2 wire shapes that both GMS adapters (REST and CometD) speak: the event
-//! object inside `messages`, and the GMS error code of each engine error. Keeping them here
-//! means the two adapters cannot drift apart, and neither depends on the other.
+//! GMS Chat API v2 wire shapes that both GMS adapters (REST and CometD) and push speak: the
+//! event object inside `messages`, the GMS error code of each engine error, and the sealed
+//! CometD `secureKey` ([`comet_key`]). Keeping them here means the adapters cannot drift
+//! apart, and none depends on another.
 
+pub mod comet_key;
 pub mod notification;
 
 use chinwag_core::CoreError;
@@ -90,6 +92,13 @@ pub fn code_of(e: &CoreError) -> GmsCode {
         CoreError::InvalidEmail => plain(364),
         CoreError::MessageTooLong { .. } => plain(204),
         CoreError::ServiceFull => plain(240),
+        CoreError::TooLarge(_) => plain(413),
+        // A new chat over its rate gets "cannot start a new chat now"; other operations
+        // "service busy" (both what Genesys Widgets show for those codes).
+        CoreError::RateLimited { creation: true, .. } => plain(240),
+        CoreError::RateLimited {
+            creation: false, ..
+        } => plain(503),
         CoreError::InvalidArgument(_) => plain(400),
         CoreError::Unavailable => plain(503),
         CoreError::Unauthorized => plain(401),

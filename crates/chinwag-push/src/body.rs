@@ -6,12 +6,12 @@
 
 use crate::config::{Content, CustomHttpConfig, PushConfig};
 use crate::template::{self, Templates};
-use chinwag_core::comet_key::CometKey;
 use chinwag_core::engine::PushView;
 use chinwag_core::event::{Event, EventKind, Party, PartyType, UserData};
 use chinwag_core::ids::{EventIndex, ParticipantId};
 use chinwag_core::push::{JobKind, PushJob, Subscription};
 use chinwag_core::session::CLIENT;
+use chinwag_gms_wire::comet_key::{CometKey, CometKeys};
 use chinwag_gms_wire::notification::Notification;
 use serde::Serialize;
 use serde_json::Value;
@@ -25,6 +25,8 @@ pub struct Push<'a> {
     pub view: &'a PushView,
     /// Its subscription.
     pub sub: &'a Subscription,
+    /// The server keys sealing the CometD `secureKey` the push carries.
+    pub keys: &'a CometKeys,
 }
 
 /// First position the customer has not fetched, as `notify-position`: `-1` once the
@@ -112,7 +114,9 @@ fn with_message<R>(
     f: impl FnOnce(Option<&Notification<'_>>) -> R,
 ) -> Option<R> {
     let r = &p.view.record;
-    let key = CometKey::new(&r.service, &r.chat_id, &r.secure_key).encode();
+    let key = p
+        .keys
+        .seal(&CometKey::new(&r.service, &r.chat_id, &r.secure_key))?;
     let (ended, monitored) = (p.view.ended, p.view.monitored);
     if p.job.kind == JobKind::Shutdown {
         let e = shutdown_notice(p, now_ms);

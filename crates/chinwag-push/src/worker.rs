@@ -15,6 +15,7 @@ use chinwag_core::ChatEngine;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::PushOutbox;
 use chinwag_core::push::{JobKind, PushJob};
+use chinwag_gms_wire::comet_key::CometKeys;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +49,7 @@ struct Shared {
     stats: Arc<PushStats>,
     presence: Option<Arc<dyn Presence>>,
     finisher: Finisher,
+    keys: Arc<CometKeys>,
 }
 
 /// What a finished attempt leads to (the outbox is already updated).
@@ -69,11 +71,12 @@ enum Timer {
 
 impl PushWorker {
     /// A worker delivering for `engine` with `cfg`; `presence` answers "is a CometD client
-    /// connected" when `to_active_client` is on.
+    /// connected" when `to_active_client` is on; `keys` seal the CometD keys pushes carry.
     pub fn new(
         engine: Arc<ChatEngine>,
         cfg: PushConfig,
         presence: Option<Arc<dyn Presence>>,
+        keys: Arc<CometKeys>,
     ) -> Result<Self, PushError> {
         crate::error::init_crypto();
         let client = reqwest::Client::builder()
@@ -97,6 +100,7 @@ impl PushWorker {
                 stats: Arc::new(PushStats::default()),
                 presence,
                 finisher: Finisher::new(),
+                keys,
             }),
         })
     }
@@ -335,6 +339,7 @@ impl Shared {
             job,
             view: &view,
             sub: &sub,
+            keys: &self.keys,
         };
         let outcome = match route {
             Route::CustomHttp(channel) => {

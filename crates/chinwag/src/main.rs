@@ -1,7 +1,9 @@
 //! The `chinwag` binary: command line, logging, and the `serve` / `check-config` commands.
 
 mod config;
+mod fdlimit;
 mod health;
+mod keys;
 mod serve;
 
 use clap::{Parser, Subcommand};

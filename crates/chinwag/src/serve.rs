@@ -8,7 +8,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chinwag_core::ChatEngine;
-use chinwag_core::engine::{RetentionWorker, RoutingWorker};
+use chinwag_core::engine::{LifecycleWorker, RetentionWorker, RoutingWorker};
 use chinwag_core::ports::SystemClock;
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
@@ -40,6 +40,14 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let engine = ChatEngine::open(validated.engine, Arc::new(store), Arc::new(SystemClock))
         .await
         .context("while loading sessions")?;
+    let key_file = cfg
+        .cometd
+        .key_file
+        .clone()
+        .unwrap_or_else(|| cfg.server.data_dir.join("cometd.key"));
+    let keys = Arc::new(crate::keys::load_or_create(&key_file)?);
+    let trusted = Arc::new(validated.trusted);
+    let fd_limit = crate::fdlimit::raise();
 
     let shutdown = CancellationToken::new();
     let mut workers = JoinSet::new();
@@ -49,27 +57,28 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let retention = RetentionWorker::new(engine.clone(), Duration::from_secs(60));
     tracing::info!(worker = retention.name(), "starting worker");
     workers.spawn(retention.run(shutdown.clone()));
+    let lifecycle = LifecycleWorker::new(engine.clone(), Duration::from_secs(5));
+    tracing::info!(worker = lifecycle.name(), "starting worker");
+    workers.spawn(lifecycle.run(shutdown.clone()));
 
-    let basic_auth = cfg
-        .services
-        .iter()
-        .filter_map(|(name, s)| {
-            s.basic_auth
-                .as_ref()
-                .map(|b| (name.clone(), (b.username.clone(), b.password.clone())))
-        })
-        .collect();
     let (bayeux, gms) = chinwag_gms_cometd::build(
         engine.clone(),
         cfg.cometd.bayeux(),
-        basic_auth,
+        validated.comet_access,
+        keys.clone(),
         cfg.cometd.broadcast,
     );
+    engine.set_presence(gms.clone());
     let mut push_stats = None;
     if engine.push_settings().enabled() {
         let presence: Arc<dyn chinwag_push::Presence> = Arc::new(CometdPresence(gms.clone()));
-        let push = chinwag_push::PushWorker::new(engine.clone(), validated.push, Some(presence))
-            .context("while starting the push client")?;
+        let push = chinwag_push::PushWorker::new(
+            engine.clone(),
+            validated.push,
+            Some(presence),
+            keys.clone(),
+        )
+        .context("while starting the push client")?;
         push_stats = Some(push.stats());
         tracing::info!(worker = "push", "starting worker");
         workers.spawn(push.run(shutdown.clone()));
@@ -88,6 +97,8 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         .merge(chinwag_gms_rest::router(chinwag_gms_rest::GmsState {
             engine: engine.clone(),
             access: Arc::new(validated.access),
+            all_origins: validated.all_origins,
+            trusted: trusted.clone(),
             max_body_bytes: cfg.server.max_body_bytes,
         }))
         .merge(chinwag_agent_api::router(chinwag_agent_api::AgentState {
@@ -135,13 +146,14 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             cfg.server.max_head_bytes,
         )
     });
-    let http = chinwag_http::Server::new(
-        chinwag_http::Settings {
-            head_bytes: cfg.server.max_head_bytes,
-            ..chinwag_http::Settings::default()
-        },
-        Arc::default(),
+    let settings = cfg.server.http(fd_limit);
+    tracing::info!(
+        max_connections = settings.max_connections,
+        per_ip = settings.max_per_ip,
+        fd_limit,
+        "connection limits"
     );
+    let http = chinwag_http::Server::new(settings, trusted);
     http.serve(listener, app, front, shutdown.clone()).await;
     shutdown.cancel();
     while workers.join_next().await.is_some() {}

@@ -56,7 +56,7 @@ pub struct AgentChatView {
     pub participants: Vec<Participant>,
     /// Ended.
     pub ended: bool,
-    /// Events from the requested position.
+    /// Events from the requested position (at most one answer's worth of bytes).
     pub events: Vec<Event>,
     /// Next position to ask for.
     pub next_position: u64,
@@ -213,7 +213,7 @@ impl ChatEngine {
                             Ok(s.join(party, &name, agent.clone(), self.now_ms()))
                         }
                     },
-                    |s| agent_view(s, EventIndex(1)),
+                    |s| agent_view(s, EventIndex(1), self.budget(s)),
                 )
                 .await
             }
@@ -253,7 +253,13 @@ impl ChatEngine {
         if !allowed && s.agent_participant(agent).is_none() {
             return Err(CoreError::NotInChat);
         }
-        Ok(agent_view(&s, from))
+        Ok(agent_view(&s, from, self.budget(&s)))
+    }
+
+    /// Bytes of events one answer about `s` carries (its service's limit).
+    fn budget(&self, s: &Session) -> usize {
+        self.service(s.record.service.as_str())
+            .map_or(256 << 10, |svc| svc.limits.max_response_bytes)
     }
 
     /// Acts in a chat the agent is in; returns the committed events.
@@ -267,6 +273,16 @@ impl ChatEngine {
         self.require_login(agent)?;
         validate_agent_op(&op)?;
         let slot = self.slot(chat_id).ok_or(CoreError::NotInChat)?;
+        if let AgentOp::Notice {
+            attributes: Some(a),
+            ..
+        } = &op
+        {
+            let service = lock(&slot.state).record.service.clone();
+            if let Some(svc) = self.service(service.as_str()) {
+                validate::attributes(a, &svc.limits)?;
+            }
+        }
         let before = lock(&slot.state).next_index();
         let (ending, leaving) = (matches!(op, AgentOp::End), matches!(op, AgentOp::Leave));
         let (events, service, agents_left, others) = self
@@ -305,8 +321,8 @@ impl ChatEngine {
     }
 }
 
-fn agent_view(s: &Session, from: EventIndex) -> AgentChatView {
-    let events = s.events_from(from).to_vec();
+fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {
+    let events = super::view::page(s.events_from(from), max_bytes).to_vec();
     AgentChatView {
         chat_id: s.record.chat_id.clone(),
         service: s.record.service.clone(),

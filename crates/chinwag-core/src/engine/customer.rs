@@ -7,7 +7,9 @@ use crate::error::CoreError;
 use crate::event::{EventKind, UserData};
 use crate::ids::{EventIndex, FreshIds, ServiceName};
 use crate::session::{CLIENT, Change, Session, SessionRecord, client_participant};
+use crate::settings::{ServiceLimits, ServiceSettings};
 use crate::validate;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -30,6 +32,8 @@ pub struct NewChat {
     pub user_data: UserData,
     /// Initial message text (sent as the first Message when non-empty).
     pub text: Option<String>,
+    /// The client's address, for rate limits (`None`: not limited).
+    pub origin: Option<IpAddr>,
 }
 
 /// What identifies a customer's chat on every later call.
@@ -43,6 +47,8 @@ pub struct Credentials<'a> {
     pub user_id: Option<&'a str>,
     /// `secureKey`.
     pub secure_key: &'a str,
+    /// The client's address, for rate limits (`None`: the server's own calls, not limited).
+    pub origin: Option<IpAddr>,
 }
 
 /// A customer operation on an existing chat.
@@ -118,6 +124,8 @@ impl ChatEngine {
         if service.settings.maintenance {
             return Err(CoreError::Unavailable);
         }
+        service.admit(req.origin, true)?;
+        validate::user_data(&req.user_data, &service.settings.limits)?;
         let name = validate::display_name(
             req.nickname.as_deref(),
             req.first_name.as_deref(),
@@ -148,7 +156,8 @@ impl ChatEngine {
         }
         let slot = result?;
         let queue = &service.settings.queue;
-        let view = ChatView::of(&lock(&slot.state), selection);
+        let budget = service.settings.limits.max_response_bytes;
+        let view = ChatView::of(&lock(&slot.state), selection, budget);
         slot.fetched(&view);
         let (chat_id, since) = (view.chat_id.clone(), self.now_ms());
         self.route(|r, _| {
@@ -236,45 +245,39 @@ impl ChatEngine {
         op: CustomerOp,
         selection: Selection,
     ) -> Result<ChatView, CoreError> {
+        let state = self
+            .services
+            .get(&ServiceName::new(creds.service))
+            .ok_or(CoreError::UnknownService)?;
+        state.admit(creds.origin, false)?;
         let slot = self.authorize(creds)?;
         slot.client_seen_ms.store(self.now_ms(), Ordering::Relaxed);
-        let service = self
-            .service(creds.service)
-            .ok_or(CoreError::UnknownService)?;
+        let service = &state.settings;
         if service.maintenance {
             return Err(CoreError::Unavailable);
         }
-        let max = service.max_message_length;
+        let (max, budget) = (
+            service.max_message_length,
+            service.limits.max_response_bytes,
+        );
         if let CustomerOp::Refresh { preview } = &op {
-            let s = lock(&slot.state);
-            if let Some(p) = preview.as_deref().filter(|p| !p.is_empty()) {
-                validate::text_len(p, max)?;
-                if !s.ended() {
-                    self.bus.publish(BusEvent::TypingPreview {
-                        chat_id: s.record.chat_id.clone(),
-                        agents: s.present_agents().into(),
-                        text: p.into(),
-                    });
-                }
-            }
-            let view = ChatView::of(&s, selection);
-            slot.fetched(&view);
-            return Ok(view);
+            return self.refresh(&slot, preview.as_deref(), selection, max, budget);
         }
         self.check_serving()?;
-        validate_op(&op, max)?;
+        validate_op(&op, service)?;
         let ended_now = matches!(op, CustomerOp::Disconnect);
         let receipt = match &op {
             CustomerOp::ReadReceipt { index } => Some(*index),
             _ => None,
         };
+        let limits = &service.limits;
         let (view, service, agents) = self
             .write(
                 &slot,
-                |s| customer_change(s, op, self.now_ms()),
+                |s| customer_change(s, op, self.now_ms(), limits),
                 |s| {
                     (
-                        ChatView::of(s, selection),
+                        ChatView::of(s, selection, budget),
                         s.record.service.clone(),
                         s.present_agents(),
                     )
@@ -295,9 +298,47 @@ impl ChatEngine {
         }
         Ok(view)
     }
+
+    /// A poll: the view asked for, the typing preview passed on to agents, and what the
+    /// customer has now fetched (a "ping" refresh without a position acknowledges every
+    /// event so far, which stops reliable push resends, as Chat Server does).
+    fn refresh(
+        &self,
+        slot: &Slot,
+        preview: Option<&str>,
+        selection: Selection,
+        max: usize,
+        budget: usize,
+    ) -> Result<ChatView, CoreError> {
+        let preview = preview.filter(|p| !p.is_empty());
+        if let Some(p) = preview {
+            validate::text_len(p, max)?;
+        }
+        let (view, typing) = {
+            let s = lock(&slot.state);
+            let typing = preview
+                .filter(|_| !s.ended())
+                .map(|p| BusEvent::TypingPreview {
+                    chat_id: s.record.chat_id.clone(),
+                    agents: s.present_agents().into(),
+                    text: p.into(),
+                });
+            if selection == Selection::Nothing {
+                slot.client_next
+                    .fetch_max(s.next_index().0, Ordering::Relaxed);
+            }
+            (ChatView::of(&s, selection, budget), typing)
+        };
+        if let Some(e) = typing {
+            self.bus.publish(e);
+        }
+        slot.fetched(&view);
+        Ok(view)
+    }
 }
 
-fn validate_op(op: &CustomerOp, max: usize) -> Result<(), CoreError> {
+fn validate_op(op: &CustomerOp, service: &ServiceSettings) -> Result<(), CoreError> {
+    let max = service.max_message_length;
     let text = match op {
         CustomerOp::Send { text, .. } => Some(text.as_str()),
         CustomerOp::StartTyping { text } | CustomerOp::StopTyping { text } => text.as_deref(),
@@ -317,13 +358,32 @@ fn validate_op(op: &CustomerOp, max: usize) -> Result<(), CoreError> {
                 validate::text_len(v, max)?;
             }
         }
+        CustomerOp::Send {
+            attributes: Some(a),
+            message_type,
+            ..
+        } => {
+            validate::attributes(a, &service.limits)?;
+            if let Some(t) = message_type {
+                validate::text_len(t, validate::MAX_NAME_CHARS)?;
+            }
+        }
+        CustomerOp::CustomNotice {
+            attributes: Some(a),
+            ..
+        } => validate::attributes(a, &service.limits)?,
         _ => {}
     }
     Ok(())
 }
 
 /// The pure rule: what a customer operation adds to the session.
-fn customer_change(s: &Session, op: CustomerOp, now: i64) -> Result<Change, CoreError> {
+fn customer_change(
+    s: &Session,
+    op: CustomerOp,
+    now: i64,
+    limits: &ServiceLimits,
+) -> Result<Change, CoreError> {
     if s.ended() {
         return Err(CoreError::ChatEnded);
     }
@@ -341,7 +401,9 @@ fn customer_change(s: &Session, op: CustomerOp, now: i64) -> Result<Change, Core
         } => {
             let mut events = one(EventKind::Message, Some(&text));
             if let Some(e) = events.first_mut() {
-                e.message_type = message_type.map(Into::into);
+                // "text" when the client names none, as for a requestChat's first message
+                // and an agent's messages.
+                e.message_type = Some(message_type.unwrap_or_else(|| "text".into()).into());
                 e.event_attributes = attributes.map(Box::new);
             }
             Change {
@@ -373,7 +435,13 @@ fn customer_change(s: &Session, op: CustomerOp, now: i64) -> Result<Change, Core
                 record: None,
             }
         }
-        CustomerOp::UpdateData { data } => s.merge_data(&data),
+        CustomerOp::UpdateData { data } => {
+            let change = s.merge_data(&data);
+            if let Some(r) = &change.record {
+                validate::user_data(&r.user_data, limits)?;
+            }
+            change
+        }
         CustomerOp::ReadReceipt { index } => {
             if index.0 == 0 || index >= s.next_index() {
                 return Err(CoreError::InvalidArgument(

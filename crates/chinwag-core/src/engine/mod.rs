@@ -8,15 +8,18 @@
 
 mod agent;
 mod customer;
+mod lifecycle;
 mod push;
+mod service;
 mod view;
 mod workers;
 
 pub use agent::{AgentChatView, AgentOp, AgentStatus, OfferView};
 pub use customer::{Credentials, CustomerOp, NewChat};
+pub use lifecycle::{ABANDONED, NO_AGENT};
 pub use push::PushView;
-pub use view::{ChatView, Selection};
-pub use workers::{RetentionWorker, RoutingWorker};
+pub use view::{ChatView, Selection, page};
+pub use workers::{LifecycleWorker, RetentionWorker, RoutingWorker};
 
 use crate::bus::{BusEvent, LocalBus};
 use crate::error::CoreError;
@@ -25,8 +28,9 @@ use crate::ports::{ChatStore, Clock, Commit};
 use crate::routing::RouterState;
 use crate::session::{Change, Session};
 use crate::settings::{EngineSettings, ServiceSettings};
+use service::ServiceState;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
@@ -63,13 +67,6 @@ impl Slot {
     }
 }
 
-/// Per-service runtime state.
-#[derive(Debug)]
-struct ServiceState {
-    settings: ServiceSettings,
-    open: AtomicUsize,
-}
-
 /// The chat engine. Cheap to share behind an `Arc`.
 pub struct ChatEngine {
     settings: EngineSettings,
@@ -84,6 +81,7 @@ pub struct ChatEngine {
     pushes: push::Feed,
     /// Chats found unreadable at start (see [`ChatEngine::open`]).
     quarantined: usize,
+    presence: std::sync::OnceLock<Arc<dyn crate::ports::Presence>>,
 }
 
 impl std::fmt::Debug for ChatEngine {
@@ -118,23 +116,12 @@ impl ChatEngine {
         let services: HashMap<ServiceName, ServiceState> = settings
             .services
             .iter()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    ServiceState {
-                        settings: s.clone(),
-                        open: AtomicUsize::new(0),
-                    },
-                )
-            })
+            .map(|s| (s.name.clone(), ServiceState::new(s.clone())))
             .collect();
         let mut router = RouterState::new(&settings.queues, &settings.agents);
         let mut sessions = HashMap::with_capacity(stored.len());
         for s in stored {
-            let session = Session {
-                record: s.record,
-                events: s.events,
-            };
+            let session = Session::new(s.record, s.events);
             let chat_id = session.record.chat_id.clone();
             if let Some(svc) = services
                 .get(&session.record.service)
@@ -169,6 +156,7 @@ impl ChatEngine {
             draining: AtomicBool::new(false),
             pushes,
             quarantined,
+            presence: std::sync::OnceLock::new(),
         }))
     }
 
@@ -228,8 +216,15 @@ impl ChatEngine {
             .cloned()
     }
 
-    /// Commits a change computed from the current state, then applies and publishes it.
-    /// Returns the session as it is afterwards (cloned cheaply only where needed by `after`).
+    /// Settings of the service `name` (every stored chat names a configured one, except
+    /// after a service was removed from the configuration).
+    fn service_state(&self, name: &ServiceName) -> Result<&ServiceState, CoreError> {
+        self.services.get(name).ok_or(CoreError::UnknownService)
+    }
+
+    /// Commits a change computed from the current state (refused if it takes the transcript
+    /// past the service's bounds), then applies and publishes it. Returns what `after`
+    /// makes of the session afterwards.
     async fn write<T>(
         &self,
         slot: &Slot,
@@ -240,6 +235,8 @@ impl ChatEngine {
         let (chat_id, change, agents_before, pushes) = {
             let s = lock(&slot.state);
             let change = compute(&s)?;
+            self.service_state(&s.record.service)?
+                .check_growth(&s, &change)?;
             let record = change.record.as_ref().unwrap_or(&s.record);
             let pushes = self.plan_pushes(slot, record, &change.events);
             (s.record.chat_id.clone(), change, s.present_agents(), pushes)
@@ -254,28 +251,37 @@ impl ChatEngine {
             self.store.commit(commit).await?;
             self.pushes.send(pushes);
         }
-        let mut s = lock(&slot.state);
-        let first_new = s.events.len();
-        s.apply(change);
-        // Agents present before or after: an agent who just left still sees its own leave.
-        let mut agents = s.present_agents();
-        for a in agents_before {
-            if !agents.contains(&a) {
-                agents.push(a);
+        // Applied under the state lock; published after it (still under the gate, so the
+        // chat's events reach the bus in index order).
+        let (value, published) = {
+            let mut s = lock(&slot.state);
+            let first_new = s.events.len();
+            s.apply(change);
+            // Agents present before or after: an agent who just left still sees its own leave.
+            let mut agents = s.present_agents();
+            for a in agents_before {
+                if !agents.contains(&a) {
+                    agents.push(a);
+                }
             }
+            let agents: Arc<[_]> = agents.into();
+            let (ended, monitored) = (s.ended(), s.monitored());
+            let published: Vec<BusEvent> = s.events[first_new..]
+                .iter()
+                .map(|event| BusEvent::Transcript {
+                    chat_id: chat_id.clone(),
+                    agents: agents.clone(),
+                    event: Arc::new(event.clone()),
+                    ended,
+                    monitored,
+                })
+                .collect();
+            (after(&s), published)
+        };
+        for e in published {
+            self.bus.publish(e);
         }
-        let agents: Arc<[_]> = agents.into();
-        let (ended, monitored) = (s.ended(), s.monitored());
-        for event in &s.events[first_new..] {
-            self.bus.publish(BusEvent::Transcript {
-                chat_id: chat_id.clone(),
-                agents: agents.clone(),
-                event: Arc::new(event.clone()),
-                ended,
-                monitored,
-            });
-        }
-        Ok(after(&s))
+        Ok(value)
     }
 
     /// Runs `f` on the router, publishes what it returns, and wakes the routing worker.
@@ -314,5 +320,7 @@ impl ChatEngine {
     }
 }
 
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 mod tests;

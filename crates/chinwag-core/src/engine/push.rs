@@ -49,7 +49,7 @@ impl Feed {
 
 impl Slot {
     /// The subscription of `record`, unless its device was reported gone.
-    fn live_subscription(
+    pub(super) fn live_subscription(
         &self,
         settings: &crate::push::PushSettings,
         record: &SessionRecord,

@@ -16,6 +16,7 @@ fn settings(max_sessions: usize) -> EngineSettings {
             max_sessions,
             max_message_length: 10,
             maintenance: false,
+            limits: crate::settings::ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {
             name: QueueName::new("q"),
@@ -67,6 +68,7 @@ async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreErro
         chat_id: view.chat_id.as_str(),
         user_id: Some(view.user_id.as_str()),
         secure_key: view.secure_key.as_str(),
+        origin: None,
     };
     let agent = e.authenticate("tok")?;
     e.agent_login(&agent);
@@ -151,6 +153,7 @@ async fn wrong_credentials_look_like_an_unknown_chat() -> Result<(), CoreError> 
             chat_id: chat,
             user_id: user,
             secure_key: key,
+            origin: None,
         };
         let r = e
             .customer(
@@ -273,6 +276,7 @@ async fn pushes_are_committed_with_their_events_and_survive_a_restart() -> Resul
         chat_id: view.chat_id.as_str(),
         user_id: None,
         secure_key: view.secure_key.as_str(),
+        origin: None,
     };
     let agent = e.authenticate("tok")?;
     e.agent_login(&agent);

@@ -9,7 +9,8 @@ use crate::session::Session;
 pub enum Selection {
     /// None (and no `nextPosition`).
     Nothing,
-    /// Every event with index ≥ the position.
+    /// Events with index ≥ the position, as many as fit in the answer's byte budget (at least
+    /// one); `nextPosition` says where to continue.
     From(EventIndex),
     /// Only the newest event.
     Last,
@@ -35,15 +36,35 @@ pub struct ChatView {
     /// Last returned index + 1 (or the requested position when nothing new), when a
     /// selection was made.
     pub next_position: Option<u64>,
+    /// Every event the selection asked for is here (false when the answer's byte budget cut
+    /// it: read on from `next_position`).
+    pub complete: bool,
+}
+
+/// The first events of `events` whose sizes add up to at most `max_bytes` (always at least
+/// one, so a reader makes progress).
+pub fn page(events: &[Event], max_bytes: usize) -> &[Event] {
+    let mut used = 0;
+    let n = events
+        .iter()
+        .take_while(|e| {
+            used += e.wire_size();
+            used <= max_bytes
+        })
+        .count();
+    &events[..n.max(1).min(events.len())]
 }
 
 impl ChatView {
-    /// Builds the view of `session` with `selection`.
-    pub fn of(session: &Session, selection: Selection) -> Self {
+    /// Builds the view of `session` with `selection`, carrying at most `max_bytes` of events.
+    pub fn of(session: &Session, selection: Selection, max_bytes: usize) -> Self {
+        let mut complete = true;
         let (events, next_position) = match selection {
             Selection::Nothing => (Vec::new(), None),
             Selection::From(pos) => {
-                let events = session.events_from(pos).to_vec();
+                let wanted = session.events_from(pos);
+                let events = page(wanted, max_bytes).to_vec();
+                complete = events.len() == wanted.len();
                 let next = events
                     .last()
                     .map_or(pos.0.max(1).min(session.next_index().0), |e| e.index.0 + 1);
@@ -63,6 +84,7 @@ impl ChatView {
             monitored: session.monitored(),
             events,
             next_position,
+            complete,
         }
     }
 }

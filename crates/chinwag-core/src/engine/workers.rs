@@ -1,5 +1,6 @@
-//! The engine's background workers: offer timers (routing) and retention of ended chats.
-//! Each runs until the shared cancellation token fires.
+//! The engine's background workers: offer timers (routing), retention of ended chats, and
+//! the lifecycle sweep ending abandoned chats. Each runs until the shared cancellation token
+//! fires.
 
 use super::{ChatEngine, lock};
 use std::sync::Arc;
@@ -104,5 +105,35 @@ impl RetentionWorker {
         };
         e.store.purge_ended(cutoff).await?;
         Ok(dropped)
+    }
+}
+
+/// Ends chats abandoned by their customers, checking every `period`.
+#[derive(Debug)]
+pub struct LifecycleWorker {
+    engine: Arc<ChatEngine>,
+    period: Duration,
+}
+
+impl LifecycleWorker {
+    /// The worker for `engine`, checking every `period`.
+    pub fn new(engine: Arc<ChatEngine>, period: Duration) -> Self {
+        Self { engine, period }
+    }
+
+    /// Worker name for logs and health.
+    pub fn name(&self) -> &'static str {
+        "lifecycle"
+    }
+
+    /// Runs until cancelled.
+    pub async fn run(self, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(self.period) => {}
+            }
+            self.engine.end_abandoned().await;
+        }
     }
 }

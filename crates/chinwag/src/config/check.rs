@@ -6,7 +6,9 @@ use chinwag_core::ids::{AgentId, NodeAlias, QueueName, ServiceName};
 use chinwag_core::settings::{
     AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceSettings,
 };
+use chinwag_gms_cometd::CometAccess;
 use chinwag_gms_rest::access::ServiceAccess;
+use chinwag_http::{Origins, TrustedProxies};
 use std::collections::{HashMap, HashSet};
 
 /// Everything the server needs, validated.
@@ -16,6 +18,12 @@ pub(crate) struct Validated {
     pub(crate) engine: EngineSettings,
     /// REST access rules per service.
     pub(crate) access: HashMap<String, ServiceAccess>,
+    /// CometD access rules per service.
+    pub(crate) comet_access: HashMap<String, CometAccess>,
+    /// Every origin some service allows (CometD's transport and GMS paths naming no service).
+    pub(crate) all_origins: Origins,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub(crate) trusted: TrustedProxies,
     /// Push delivery settings.
     pub(crate) push: chinwag_push::PushConfig,
 }
@@ -26,17 +34,14 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         !cfg.services.is_empty(),
         "at least one [services.<name>] is required"
     );
-    ensure!(
-        cfg.server.max_body_bytes >= 1024,
-        "server.max_body_bytes must be at least 1024"
-    );
-    ensure!(
-        (8192..=1 << 20).contains(&cfg.server.max_head_bytes),
-        "server.max_head_bytes must be between 8192 and 1048576"
-    );
+    cfg.server.check()?;
     cfg.cometd.check().map_err(anyhow::Error::msg)?;
+    let trusted = TrustedProxies::parse(&cfg.server.trusted_proxies).map_err(anyhow::Error::msg)?;
+    // Deprecated: `cometd.allowed_origins` now adds to every service's `cors_origins`.
+    let legacy = &cfg.cometd.allowed_origins;
     let mut services = Vec::new();
     let mut access = HashMap::new();
+    let mut comet_access = HashMap::new();
     for (name, s) in &cfg.services {
         ensure!(
             !name.is_empty()
@@ -73,20 +78,33 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             max_sessions: s.max_sessions,
             max_message_length: s.max_message_length,
             maintenance: s.maintenance,
+            limits: s.limits.limits(name)?,
         });
+        let origins: Vec<String> = s.cors_origins.iter().chain(legacy).cloned().collect();
+        let origins = Origins::new(&origins);
+        let basic_auth = s
+            .basic_auth
+            .as_ref()
+            .map(|b| (b.username.clone(), b.password.clone()));
         access.insert(
             name.clone(),
             ServiceAccess {
                 apikey: s.apikey.clone(),
-                basic_auth: s
-                    .basic_auth
-                    .as_ref()
-                    .map(|b| (b.username.clone(), b.password.clone())),
-                cors_origins: s.cors_origins.clone(),
+                basic_auth: basic_auth.clone(),
+                origins: origins.clone(),
                 chat_400_response_on_disconnected: s.chat_400_response_on_disconnected,
             },
         );
+        comet_access.insert(
+            name.clone(),
+            CometAccess {
+                apikey: s.apikey.clone(),
+                basic_auth,
+                origins,
+            },
+        );
     }
+    let all_origins = Origins::union(access.values().map(|a| &a.origins));
     let mut queues = Vec::new();
     for (name, q) in &cfg.queues {
         ensure!(
@@ -167,6 +185,9 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
     Ok(Validated {
         engine,
         access,
+        comet_access,
+        all_origins,
+        trusted,
         push: push_worker,
     })
 }

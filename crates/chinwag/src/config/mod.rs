@@ -3,15 +3,18 @@
 //! parses and checks against these types.
 
 mod check;
+mod cometd;
+mod limits;
 mod push;
 mod push_channels;
+mod server;
 
 pub(crate) use check::validate;
+pub(crate) use cometd::CometdConfig;
+pub(crate) use server::ServerConfig;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,124 +49,7 @@ impl Default for Config {
     }
 }
 
-/// `[server]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct ServerConfig {
-    /// Address to listen on.
-    pub(crate) listen: SocketAddr,
-    /// Directory of the embedded store.
-    pub(crate) data_dir: PathBuf,
-    /// This node's numeric id: GMS `alias` and health `app_dbid`.
-    pub(crate) node_id: u32,
-    /// Largest accepted request body, in bytes.
-    pub(crate) max_body_bytes: usize,
-    /// Largest accepted request head (request line and headers), in bytes; also the size of
-    /// each connection's HTTP buffer, which a held long-poll keeps.
-    pub(crate) max_head_bytes: usize,
-    /// Seconds an ended chat stays readable before it is purged.
-    pub(crate) ended_retention_secs: u64,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            data_dir: PathBuf::from("./chinwag-data"),
-            node_id: 1,
-            max_body_bytes: 64 * 1024,
-            max_head_bytes: 8 * 1024,
-            ended_retention_secs: 3600,
-        }
-    }
-}
-
 /// `[store]`
-/// `[cometd]`: the Bayeux endpoint carrying GMS Chat API v2 over CometD.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct CometdConfig {
-    pub(crate) enabled: bool,
-    pub(crate) path: String,
-    pub(crate) timeout_ms: u64,
-    pub(crate) max_interval_ms: u64,
-    pub(crate) max_queue: usize,
-    pub(crate) max_sessions_per_browser: u32,
-    pub(crate) multi_session_interval_ms: u64,
-    pub(crate) max_message_bytes: usize,
-    pub(crate) websocket: bool,
-    pub(crate) callback_polling: bool,
-    pub(crate) cross_site_cookie: bool,
-    pub(crate) secure_cookie: bool,
-    pub(crate) allowed_origins: Vec<String>,
-    pub(crate) broadcast: bool,
-}
-
-impl Default for CometdConfig {
-    fn default() -> Self {
-        let b = chinwag_bayeux::BayeuxConfig::default();
-        Self {
-            enabled: true,
-            path: "/genesys/cometd".into(),
-            timeout_ms: u64::try_from(b.timeout.as_millis()).unwrap_or(25_000),
-            max_interval_ms: u64::try_from(b.max_interval.as_millis()).unwrap_or(10_000),
-            max_queue: b.max_queue,
-            max_sessions_per_browser: b.max_sessions_per_browser,
-            multi_session_interval_ms: 2_000,
-            max_message_bytes: b.max_message_bytes,
-            websocket: true,
-            callback_polling: true,
-            cross_site_cookie: false,
-            secure_cookie: false,
-            allowed_origins: Vec::new(),
-            broadcast: false,
-        }
-    }
-}
-
-impl CometdConfig {
-    /// The Bayeux server settings.
-    pub(crate) fn bayeux(&self) -> chinwag_bayeux::BayeuxConfig {
-        use std::time::Duration;
-        chinwag_bayeux::BayeuxConfig {
-            timeout: Duration::from_millis(self.timeout_ms),
-            max_interval: Duration::from_millis(self.max_interval_ms),
-            max_queue: self.max_queue,
-            max_sessions_per_browser: self.max_sessions_per_browser,
-            multi_session_interval: Duration::from_millis(self.multi_session_interval_ms),
-            max_message_bytes: self.max_message_bytes,
-            websocket: self.websocket,
-            callback_polling: self.callback_polling,
-            cookie: chinwag_bayeux::CookieConfig {
-                cross_site: self.cross_site_cookie,
-                secure: self.secure_cookie,
-                ..chinwag_bayeux::CookieConfig::default()
-            },
-            allowed_origins: self.allowed_origins.clone(),
-            ..chinwag_bayeux::BayeuxConfig::default()
-        }
-    }
-
-    /// Checks the settings.
-    pub(crate) fn check(&self) -> Result<(), String> {
-        if !self.path.starts_with('/') || self.path.len() < 2 {
-            return Err("cometd.path must be an absolute path such as /genesys/cometd".into());
-        }
-        if !(1_000..=120_000).contains(&self.timeout_ms) {
-            return Err("cometd.timeout_ms must be between 1000 and 120000".into());
-        }
-        if self.max_interval_ms < 1_000 {
-            return Err("cometd.max_interval_ms must be at least 1000".into());
-        }
-        if self.max_queue == 0 || self.max_message_bytes < 1024 {
-            return Err(
-                "cometd.max_queue must be positive and max_message_bytes at least 1024".into(),
-            );
-        }
-        Ok(())
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct StoreConfig {
@@ -191,6 +77,8 @@ pub(crate) struct ServiceConfig {
     pub(crate) chat_400_response_on_disconnected: bool,
     /// Out of service: every request answers 503.
     pub(crate) maintenance: bool,
+    /// What one chat may hold and how fast clients may act.
+    pub(crate) limits: limits::LimitsConfig,
 }
 
 impl Default for ServiceConfig {
@@ -204,6 +92,7 @@ impl Default for ServiceConfig {
             cors_origins: Vec::new(),
             chat_400_response_on_disconnected: false,
             maintenance: false,
+            limits: limits::LimitsConfig::default(),
         }
     }
 }
@@ -224,12 +113,15 @@ pub(crate) struct BasicAuth {
 pub(crate) struct QueueConfig {
     /// Seconds an agent has to accept an offer.
     pub(crate) offer_timeout_secs: f64,
+    /// Seconds a chat may wait for an agent before it is closed; 0: no limit.
+    pub(crate) max_wait_secs: u64,
 }
 
 impl Default for QueueConfig {
     fn default() -> Self {
         Self {
             offer_timeout_secs: 30.0,
+            max_wait_secs: 3600,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real `chinwag` binary on loopback, driven over HTTP and WebSocket.
 
 mod common;
+mod cors;
 mod errors;
 mod fakes;
 mod full_chat;
