@@ -81,6 +81,9 @@ pub struct QueueSettings {
     pub name: QueueName,
     /// How long an agent has to accept an offer before it goes to someone else.
     pub offer_timeout_ms: i64,
+    /// Longest a chat may wait in the queue (not counting time under offer) before it is
+    /// ended; `None` = no limit.
+    pub max_wait_ms: Option<i64>,
 }
 
 /// The role an account joins chats with.

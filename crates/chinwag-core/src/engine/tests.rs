@@ -21,6 +21,7 @@ fn settings(max_sessions: usize) -> EngineSettings {
         queues: vec![QueueSettings {
             name: QueueName::new("q"),
             offer_timeout_ms: 60_000,
+            max_wait_ms: None,
         }],
         agents: vec![AgentAccount {
             id: AgentId::new("a1"),

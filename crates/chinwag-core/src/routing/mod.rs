@@ -1,22 +1,33 @@
 //! Routing: one FIFO queue per configured queue, agents with a capacity of concurrent chats,
-//! and offers with a deadline. A waiting chat is offered to the ready agent that has gone
-//! longest without receiving a chat; an offer not accepted in time goes back to the head of
-//! its queue and the agent who missed it is set not ready.
+//! offers with a deadline, and an optional maximum wait per queue. A waiting chat is offered
+//! to the ready agent that has gone longest without receiving a chat; an offer not accepted
+//! in time goes back to the head of its queue and the agent who missed it is set not ready.
 //!
 //! This module is pure state: every method returns the [`BusEvent`]s to publish and the
 //! engine publishes them. Timers are driven by the engine's routing worker through
-//! [`RouterState::expire`] and [`RouterState::next_deadline`].
+//! [`RouterState::expire`], [`RouterState::overdue`] and [`RouterState::next_deadline`].
+//!
+//! Cost: every per-chat operation (enqueue, put back at the head, remove an ended chat,
+//! "is it waiting or offered", each offer made by dispatch, each overdue chat) is O(log n) in
+//! the number of waiting chats n; nothing copies or rebuilds a queue (see `queue.rs` for the
+//! layout, `dispatch.rs` for the bounded walk). Costs linear in the number of configured agents
+//! or in pending offers (at most the agents' total capacity) remain; neither grows with
+//! waiting chats. Only [`RouterState::queue_position`] is O(position); nothing on a request
+//! path calls it.
 
 mod agents;
+mod dispatch;
 mod queue;
 
 pub use agents::AgentPresence;
+pub use dispatch::MAX_SKIPS_PER_PASS;
 pub use queue::Waiting;
 
 use crate::bus::{BusEvent, OfferEnd};
 use crate::ids::{AgentId, ChatId, QueueName, ServiceName};
 use crate::settings::{AgentAccount, QueueSettings};
-use std::collections::{HashMap, VecDeque};
+use queue::{Queue, Seq};
+use std::collections::{BTreeMap, HashMap};
 
 /// An offer waiting for an agent's answer.
 #[derive(Debug, Clone)]
@@ -32,9 +43,11 @@ pub struct Offer {
 /// All routing state of one node.
 #[derive(Debug, Default)]
 pub struct RouterState {
-    queues: HashMap<QueueName, (QueueSettings, VecDeque<Waiting>)>,
+    queues: BTreeMap<QueueName, Queue>,
     agents: HashMap<AgentId, AgentPresence>,
     offers: HashMap<ChatId, Offer>,
+    /// Where each waiting (not offered) chat sits.
+    waiting: HashMap<ChatId, (QueueName, Seq)>,
 }
 
 impl RouterState {
@@ -43,13 +56,14 @@ impl RouterState {
         Self {
             queues: queues
                 .iter()
-                .map(|q| (q.name.clone(), (q.clone(), VecDeque::new())))
+                .map(|q| (q.name.clone(), Queue::new(q.clone())))
                 .collect(),
             agents: accounts
                 .iter()
                 .map(|a| (a.id.clone(), AgentPresence::new(a.clone())))
                 .collect(),
             offers: HashMap::new(),
+            waiting: HashMap::new(),
         }
     }
 
@@ -68,7 +82,13 @@ impl RouterState {
         self.agents.values()
     }
 
-    /// Puts a chat at the back of its queue.
+    /// Number of chats waiting in all queues (not counting offered ones).
+    pub fn waiting_count(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Puts a chat at the back of its queue. Ignored for an unknown queue or a chat that is
+    /// already waiting or offered (it keeps its place).
     pub fn enqueue(
         &mut self,
         queue: &QueueName,
@@ -76,27 +96,30 @@ impl RouterState {
         service: ServiceName,
         since_ms: i64,
     ) {
-        if let Some((_, q)) = self.queues.get_mut(queue) {
-            q.push_back(Waiting {
-                chat_id,
+        if self.is_routing(&chat_id) {
+            return;
+        }
+        if let Some(q) = self.queues.get_mut(queue) {
+            let seq = q.push_back(Waiting {
+                chat_id: chat_id.clone(),
                 service,
                 queue: queue.clone(),
                 since_ms,
                 declined_by: Vec::new(),
             });
+            self.waiting.insert(chat_id, (queue.clone(), seq));
         }
     }
 
-    /// Position (0-based) of a chat in its queue, if waiting.
+    /// Position (0-based) of a chat in its queue, if waiting. O(position).
     pub fn queue_position(&self, chat_id: &ChatId) -> Option<usize> {
-        self.queues
-            .values()
-            .find_map(|(_, q)| q.iter().position(|w| &w.chat_id == chat_id))
+        let (name, seq) = self.waiting.get(chat_id)?;
+        self.queues.get(name).map(|q| q.position(*seq))
     }
 
     /// Whether a chat is waiting or offered.
     pub fn is_routing(&self, chat_id: &ChatId) -> bool {
-        self.offers.contains_key(chat_id) || self.queue_position(chat_id).is_some()
+        self.offers.contains_key(chat_id) || self.waiting.contains_key(chat_id)
     }
 
     /// Records that an agent already handles a chat (recovery after restart).
@@ -120,16 +143,14 @@ impl RouterState {
     /// Logs an agent out: withdraws its offers and makes it not ready.
     pub fn logout(&mut self, agent: &AgentId) -> Vec<BusEvent> {
         let mut out = self.set_ready(agent, false);
-        if let Some(a) = self.agents.get_mut(agent) {
-            a.logged_in = false;
-        }
-        let offered: Vec<ChatId> = self
-            .offers
-            .iter()
-            .filter(|(_, o)| &o.agent_id == agent)
-            .map(|(c, _)| c.clone())
-            .collect();
-        for chat in offered {
+        let offered: Vec<ChatId> = match self.agents.get_mut(agent) {
+            Some(a) => {
+                a.logged_in = false;
+                a.offers.iter().cloned().collect()
+            }
+            None => Vec::new(),
+        };
+        for chat in self.newest_first(offered) {
             out.extend(self.withdraw(&chat, OfferEnd::Rejected));
         }
         out
@@ -151,12 +172,8 @@ impl RouterState {
 
     /// Accepts an offer: the chat becomes the agent's.
     pub fn accept(&mut self, agent: &AgentId, chat_id: &ChatId) -> Option<Offer> {
-        let offer = self
-            .offers
-            .get(chat_id)
-            .filter(|o| &o.agent_id == agent)?
-            .clone();
-        self.offers.remove(chat_id);
+        self.offers.get(chat_id).filter(|o| &o.agent_id == agent)?;
+        let offer = self.offers.remove(chat_id)?;
         if let Some(a) = self.agents.get_mut(agent) {
             a.offers.remove(chat_id);
             a.chats.insert(chat_id.clone());
@@ -191,22 +208,40 @@ impl RouterState {
             reason,
         };
         if reason != OfferEnd::ChatEnded {
-            offer.waiting.declined_by.push(offer.agent_id.clone());
+            if !offer.waiting.declined_by.contains(&offer.agent_id) {
+                offer.waiting.declined_by.push(offer.agent_id);
+            }
             self.requeue_front(offer.waiting);
         }
         vec![event]
     }
 
+    /// Puts a chat at the head of its queue, keeping its `since_ms`.
     fn requeue_front(&mut self, waiting: Waiting) {
-        if let Some((_, q)) = self.queues.get_mut(&waiting.queue) {
-            q.push_front(waiting);
+        if self.is_routing(&waiting.chat_id) {
+            return;
         }
+        if let Some(q) = self.queues.get_mut(&waiting.queue) {
+            let (chat_id, name) = (waiting.chat_id.clone(), waiting.queue.clone());
+            let seq = q.push_front(waiting);
+            self.waiting.insert(chat_id, (name, seq));
+        }
+    }
+
+    /// Orders offered chats so that putting each at the head in turn leaves the one that has
+    /// waited longest first.
+    fn newest_first(&self, mut chats: Vec<ChatId>) -> Vec<ChatId> {
+        let since = |c: &ChatId| self.offers.get(c).map_or(0, |o| o.waiting.since_ms);
+        chats.sort_by(|a, b| since(b).cmp(&since(a)).then_with(|| b.cmp(a)));
+        chats
     }
 
     /// Forgets a chat that ended: out of queues, offers and agents' loads.
     pub fn chat_ended(&mut self, chat_id: &ChatId, now_ms: i64) -> Vec<BusEvent> {
-        for (_, q) in self.queues.values_mut() {
-            q.retain(|w| &w.chat_id != chat_id);
+        if let Some((name, seq)) = self.waiting.remove(chat_id)
+            && let Some(q) = self.queues.get_mut(&name)
+        {
+            q.remove(seq);
         }
         let out = self.withdraw(chat_id, OfferEnd::ChatEnded);
         for a in self.agents.values_mut() {
@@ -230,102 +265,54 @@ impl RouterState {
     /// Withdraws lapsed offers: each chat returns to the head of its queue and its agent is
     /// set not ready.
     pub fn expire(&mut self, now_ms: i64) -> Vec<BusEvent> {
-        let lapsed: Vec<(ChatId, AgentId)> = self
+        let lapsed: Vec<ChatId> = self
             .offers
             .iter()
             .filter(|(_, o)| o.expires_ms <= now_ms)
-            .map(|(c, o)| (c.clone(), o.agent_id.clone()))
+            .map(|(c, _)| c.clone())
             .collect();
         let mut out = Vec::new();
-        for (chat, agent) in lapsed {
+        for chat in self.newest_first(lapsed) {
+            let agent = self.offers.get(&chat).map(|o| o.agent_id.clone());
             out.extend(self.withdraw(&chat, OfferEnd::Timeout));
-            out.extend(self.set_ready(&agent, false));
+            if let Some(agent) = agent {
+                out.extend(self.set_ready(&agent, false));
+            }
         }
         out
     }
 
-    /// Earliest offer deadline.
-    pub fn next_deadline(&self) -> Option<i64> {
-        self.offers.values().map(|o| o.expires_ms).min()
-    }
-
-    /// Offers waiting chats to eligible agents, oldest chat first, longest-idle agent first.
-    pub fn dispatch(&mut self, now_ms: i64) -> Vec<BusEvent> {
+    /// Takes out and returns the waiting chats that have waited their queue's maximum wait
+    /// (`since_ms + max_wait_ms <= now_ms`), oldest first per queue. Offered chats are not
+    /// overdue: they wait for the agent's answer. O(k log n) for k overdue chats.
+    pub fn overdue(&mut self, now_ms: i64) -> Vec<Waiting> {
         let mut out = Vec::new();
-        let names: Vec<QueueName> = self.queues.keys().cloned().collect();
-        for name in names {
-            let mut skipped = VecDeque::new();
-            // Stop as soon as nobody can take a chat from this queue: without this, every new
-            // chat would walk the whole queue while all agents are busy.
-            while self
-                .agents
-                .values()
-                .any(|a| a.available() && a.serves(&name))
-                && let Some((settings, q)) = self.queues.get_mut(&name)
-            {
-                let timeout = settings.offer_timeout_ms;
-                let Some(waiting) = q.pop_front() else { break };
-                match self.pick_agent(&name, &waiting.declined_by) {
-                    Some(agent_id) => {
-                        if let Some(a) = self.agents.get_mut(&agent_id) {
-                            a.offers.insert(waiting.chat_id.clone());
-                            a.last_offer_ms = now_ms;
-                        }
-                        let expires_ms = now_ms + timeout;
-                        out.push(BusEvent::Offered {
-                            agent_id: agent_id.clone(),
-                            chat_id: waiting.chat_id.clone(),
-                            service: waiting.service.clone(),
-                            expires_ms,
-                        });
-                        self.offers.insert(
-                            waiting.chat_id.clone(),
-                            Offer {
-                                agent_id,
-                                expires_ms,
-                                waiting,
-                            },
-                        );
-                    }
-                    None => skipped.push_back(waiting),
-                }
-            }
-            if let Some((_, q)) = self.queues.get_mut(&name) {
-                skipped.append(q);
-                *q = skipped;
+        for q in self.queues.values_mut() {
+            while let Some(w) = q.pop_overdue(now_ms) {
+                self.waiting.remove(&w.chat_id);
+                out.push(w);
             }
         }
         out
     }
 
-    fn pick_agent(&self, queue: &QueueName, declined_by: &[AgentId]) -> Option<AgentId> {
-        let eligible = |a: &&AgentPresence| {
-            a.available() && a.serves(queue) && !declined_by.contains(&a.account.id)
-        };
-        let best = self
-            .agents
-            .values()
-            .filter(eligible)
-            .min_by_key(|a| (a.idle_key(), a.account.id.clone()));
-        best.map(|a| a.account.id.clone()).or_else(|| {
-            // Everyone eligible declined: offer again to the declining agents rather than stall.
-            if declined_by.is_empty() {
-                return None;
-            }
-            self.agents
-                .values()
-                .filter(|a| a.available() && a.serves(queue))
-                .min_by_key(|a| (a.idle_key(), a.account.id.clone()))
-                .filter(|_| {
-                    self.agents
-                        .values()
-                        .filter(|a| a.serves(queue))
-                        .all(|a| declined_by.contains(&a.account.id))
-                })
-                .map(|a| a.account.id.clone())
-        })
+    /// Earliest deadline: an offer lapsing or a waiting chat reaching its maximum wait.
+    pub fn next_deadline(&self) -> Option<i64> {
+        let offers = self.offers.values().map(|o| o.expires_ms);
+        let waits = self.queues.values().filter_map(Queue::wait_deadline);
+        offers.chain(waits).min()
+    }
+
+    /// The chats of a queue in order, head first (O(n)).
+    #[cfg(test)]
+    fn order(&self, queue: &QueueName) -> Vec<ChatId> {
+        self.queues.get(queue).map(Queue::order).unwrap_or_default()
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_queue;
+#[cfg(test)]
+mod tests_scale;

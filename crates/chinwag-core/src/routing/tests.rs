@@ -1,13 +1,14 @@
-//! Router unit tests: pure state, no clock or I/O.
+//! Router unit tests: pure state, no clock or I/O. Offers, acceptance and agent choice;
+//! also the helpers the other router test modules share.
 
 use super::*;
 use crate::settings::AgentRole;
 
-fn q() -> QueueName {
+pub(super) fn q() -> QueueName {
     QueueName::new("default")
 }
 
-fn account(id: &str, capacity: u32) -> AgentAccount {
+pub(super) fn account(id: &str, capacity: u32) -> AgentAccount {
     AgentAccount {
         id: AgentId::new(id),
         name: id.to_owned(),
@@ -18,26 +19,32 @@ fn account(id: &str, capacity: u32) -> AgentAccount {
     }
 }
 
-fn router(agents: &[AgentAccount]) -> RouterState {
+pub(super) fn router(agents: &[AgentAccount]) -> RouterState {
+    router_with(None, agents)
+}
+
+/// A router over the queue [`q`] (offer timeout 1000 ms) with this maximum wait.
+pub(super) fn router_with(max_wait_ms: Option<i64>, agents: &[AgentAccount]) -> RouterState {
     RouterState::new(
         &[QueueSettings {
             name: q(),
             offer_timeout_ms: 1000,
+            max_wait_ms,
         }],
         agents,
     )
 }
 
-fn ready(r: &mut RouterState, id: &str, now: i64) {
+pub(super) fn ready(r: &mut RouterState, id: &str, now: i64) {
     r.login(&AgentId::new(id), now);
     r.set_ready(&AgentId::new(id), true);
 }
 
-fn chat(n: u32) -> ChatId {
+pub(super) fn chat(n: u32) -> ChatId {
     ChatId::new(format!("chat{n}"))
 }
 
-fn offered_to(events: &[BusEvent]) -> Vec<(String, String)> {
+pub(super) fn offered_to(events: &[BusEvent]) -> Vec<(String, String)> {
     events
         .iter()
         .filter_map(|e| match e {

@@ -114,6 +114,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         queues.push(QueueSettings {
             name: QueueName::new(name.as_str()),
             offer_timeout_ms: (q.offer_timeout_secs * 1000.0) as i64,
+            max_wait_ms: None,
         });
     }
     let (mut ids, mut tokens) = (HashSet::new(), HashSet::new());
