@@ -219,11 +219,19 @@ impl ChatEngine {
             }
             None => Err(CoreError::ChatNotFound),
         };
-        if joined.is_err() {
-            self.route(|r, _| {
+        match &joined {
+            Ok(_) => {}
+            // The chat is gone: it must not go back to the queue to be offered again.
+            Err(CoreError::ChatEnded | CoreError::ChatNotFound) => {
+                self.route(|r, now| {
+                    r.undo_accept(agent, offer);
+                    ((), r.chat_ended(chat_id, now))
+                });
+            }
+            Err(_) => self.route(|r, _| {
                 r.undo_accept(agent, offer);
                 ((), Vec::new())
-            });
+            }),
         }
         joined
     }

@@ -30,6 +30,10 @@ impl Presence for Watched {
 }
 
 fn settings(limits: ServiceLimits) -> EngineSettings {
+    settings_waiting(limits, None)
+}
+
+fn settings_waiting(limits: ServiceLimits, max_wait_ms: Option<i64>) -> EngineSettings {
     EngineSettings {
         alias: NodeAlias(1),
         services: vec![ServiceSettings {
@@ -43,6 +47,7 @@ fn settings(limits: ServiceLimits) -> EngineSettings {
         queues: vec![QueueSettings {
             name: QueueName::new("q"),
             offer_timeout_ms: 60_000,
+            max_wait_ms,
         }],
         agents: Vec::new(),
         ended_retention_ms: 60_000,
@@ -315,5 +320,32 @@ async fn silent_unwatched_chats_are_ended_with_a_notice() -> Result<(), CoreErro
         "an ended chat is not ended again"
     );
     assert_eq!(e.open_sessions(), 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_chat_waiting_past_the_queue_maximum_is_ended_with_a_notice() -> Result<(), CoreError> {
+    let clock = Arc::new(ManualClock(AtomicI64::new(1_000_000)));
+    let store = Arc::new(MemoryStore::default());
+    let settings = settings_waiting(ServiceLimits::default(), Some(1_000));
+    let e = ChatEngine::open(settings, store, clock.clone()).await?;
+    let v = chat(&e, None).await?;
+    let worker = RoutingWorker::new(e.clone());
+    let wait = worker.pass().await;
+    assert!(
+        wait <= std::time::Duration::from_millis(1_000),
+        "wakes for the deadline"
+    );
+    assert_eq!(e.open_sessions(), 1, "not overdue yet");
+    clock.0.fetch_add(1_000, Ordering::Relaxed);
+    worker.pass().await;
+    assert_eq!(e.open_sessions(), 0);
+    let op = CustomerOp::Refresh { preview: None };
+    let end = e
+        .customer(creds(&v), op, Selection::From(EventIndex(2)))
+        .await?;
+    assert!(end.ended);
+    assert_eq!(end.events[0].text.as_deref(), Some(NO_AGENT));
+    assert_eq!(end.events[1].kind, EventKind::ParticipantLeft);
     Ok(())
 }

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Withdraws lapsed offers and re-dispatches; sleeps until the next offer deadline.
+/// Withdraws lapsed offers, ends chats that waited past their queue's maximum wait, and
+/// re-dispatches; sleeps until the next deadline.
 #[derive(Debug)]
 pub struct RoutingWorker {
     engine: Arc<ChatEngine>,
@@ -34,17 +35,32 @@ impl RoutingWorker {
         "routing"
     }
 
+    /// One pass; returns how long until the next deadline.
+    pub async fn pass(&self) -> Duration {
+        let e = &self.engine;
+        self.passes.fetch_add(1, Ordering::Relaxed);
+        // Overdue chats leave the queue before the dispatch that follows `expire`.
+        let overdue = e.route_quietly(|r, now| {
+            let events = r.expire(now);
+            (r.overdue(now), events)
+        });
+        for w in overdue {
+            if let Err(err) = e.end_chat(&w.chat_id, super::NO_AGENT).await {
+                tracing::warn!(chat = %w.chat_id.as_str(), %err, "cannot end a chat that waited too long");
+            }
+        }
+        lock(&e.router)
+            .next_deadline()
+            .map_or(Duration::from_secs(3600), |d| {
+                Duration::from_millis(u64::try_from(d - e.now_ms()).unwrap_or(0))
+            })
+    }
+
     /// Runs until cancelled.
     pub async fn run(self, cancel: CancellationToken) {
-        let e = &self.engine;
+        let e = self.engine.clone();
         loop {
-            self.passes.fetch_add(1, Ordering::Relaxed);
-            e.route_quietly(|r, now| ((), r.expire(now)));
-            let wait = lock(&e.router)
-                .next_deadline()
-                .map_or(Duration::from_secs(3600), |d| {
-                    Duration::from_millis(u64::try_from(d - e.now_ms()).unwrap_or(0))
-                });
+            let wait = self.pass().await;
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = e.router_wake.notified() => {}

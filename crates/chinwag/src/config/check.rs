@@ -114,7 +114,8 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         queues.push(QueueSettings {
             name: QueueName::new(name.as_str()),
             offer_timeout_ms: (q.offer_timeout_secs * 1000.0) as i64,
-            max_wait_ms: None,
+            max_wait_ms: (q.max_wait_secs > 0)
+                .then(|| i64::try_from(q.max_wait_secs.saturating_mul(1000)).unwrap_or(i64::MAX)),
         });
     }
     let (mut ids, mut tokens) = (HashSet::new(), HashSet::new());
