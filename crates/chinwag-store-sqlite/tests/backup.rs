@@ -111,3 +111,27 @@ async fn a_backup_refuses_to_overwrite_and_names_bad_sources() {
     let e = SqliteStore::backup_file(&src, &dir.path().join("no/such/dir.db")).unwrap_err();
     assert!(e.to_string().contains("cannot create"), "{e}");
 }
+
+#[tokio::test]
+async fn a_backup_of_a_crashed_store_includes_its_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let store = SqliteStore::open(&live, &SqliteOptions::default()).unwrap();
+    for i in 0..3 {
+        let (commit, _) = chinwag_store_conformance::sample(&format!("w{i}"), 2);
+        store.commit(commit).await.unwrap();
+    }
+    // What a kill -9 leaves: the database and its WAL (no -shm), committed rows in the WAL.
+    let crashed = dir.path().join("crashed");
+    std::fs::create_dir(&crashed).unwrap();
+    std::fs::copy(&live, crashed.join("chinwag.db")).unwrap();
+    std::fs::copy(
+        dir.path().join("live.db-wal"),
+        crashed.join("chinwag.db-wal"),
+    )
+    .unwrap();
+    let dest = dir.path().join("copy.db");
+    SqliteStore::backup_file(&crashed.join("chinwag.db"), &dest).unwrap();
+    let copy = SqliteStore::open(&dest, &SqliteOptions::default()).unwrap();
+    assert_eq!(copy.load_live(0).await.unwrap().sessions.len(), 3);
+}
