@@ -1,5 +1,6 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
-//! ordering, open/ended filtering and purging, and the push outbox. Backends call [`run_suite`] from a test.
+//! ordering, open/ended filtering and purging, the push outbox, and commits sent together
+//! (one failing never fails the others). Backends call [`run_suite`] from a test.
 //! Assertions panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -70,6 +71,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     ended_sessions_are_not_open_and_purge(store).await;
     push_jobs_ride_with_their_commit(store).await;
     push_jobs_update_and_finish(store).await;
+    concurrent_commits_are_answered_each_alone(store).await;
 }
 
 /// The sessions `load_live(since)` returns, asserting nothing was quarantined.
@@ -331,6 +333,47 @@ async fn ended_sessions_are_not_open_and_purge(store: &dyn ChatStore) {
             .flatten()
             .is_none(),
         "a purged session is gone"
+    );
+}
+
+async fn concurrent_commits_are_answered_each_alone(store: &dyn ChatStore) {
+    // Sent together, so a grouping backend gets them in one group: good and bad mixed.
+    let (mut dup, _) = sample("ord", 1);
+    dup.record = None;
+    let ghost = Commit {
+        chat_id: ChatId::new("ghost2"),
+        record: None,
+        events: vec![event(1, "x")],
+        pushes: Vec::new(),
+    };
+    let mut commits = Vec::new();
+    for i in 0..3 {
+        commits.push(sample(&format!("together{i}"), 2).0);
+    }
+    commits.insert(1, dup);
+    commits.insert(3, ghost);
+    let answers =
+        futures_util::future::join_all(commits.into_iter().map(|c| store.commit(c))).await;
+    let ok: Vec<bool> = answers.iter().map(Result::is_ok).collect();
+    assert_eq!(
+        ok,
+        [true, false, true, false, true],
+        "each commit sent together gets its own answer"
+    );
+    for i in 0..3 {
+        let got = store
+            .load(&ChatId::new(format!("together{i}")))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("together{i} committed beside failures must load"));
+        assert_eq!(got.events.len(), 2, "together{i} loads whole");
+    }
+    let ord = store.load(&ChatId::new("ord")).await.ok().flatten();
+    assert_eq!(
+        ord.map(|s| s.events.len()),
+        Some(7),
+        "a failed commit sent beside others changes nothing"
     );
 }
 

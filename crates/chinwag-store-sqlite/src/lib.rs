@@ -6,10 +6,18 @@
 //! answers every caller after that transaction commits (group commit). With
 //! `synchronous=NORMAL` a committed transaction survives the death of the process; the WAL is
 //! synced at checkpoints, so a power cut can lose the last moments (see the operator guide).
+//! A size quota covers the database and its WAL together (`quota.rs`); an online backup
+//! copies a running store into one file (`backup.rs`).
 
+mod backup;
+mod group;
+mod load;
 mod outbox;
+mod quota;
 mod schema;
 mod writer;
+
+pub use quota::{MAX_WAL_SHARE, QuotaSplit};
 
 use async_trait::async_trait;
 use chinwag_core::StoreError;
@@ -24,7 +32,8 @@ use writer::{Job, Write};
 /// Tuning of the SQLite store.
 #[derive(Debug, Clone, Default)]
 pub struct SqliteOptions {
-    /// Upper bound on the database size in bytes (`max_page_count`); writes beyond it fail.
+    /// Upper bound in bytes on the database file and its WAL together (split as
+    /// [`QuotaSplit::of`] says); writes beyond it fail and change nothing.
     pub max_size_bytes: Option<u64>,
 }
 
@@ -37,13 +46,20 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
-        let conn = schema::open(path, options)?;
+        let (conn, wal) = schema::open(path, options)?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(conn, &rx))
+            .spawn(move || writer::run(conn, wal, &rx))
             .map_err(|e| StoreError::Backend(format!("cannot start writer thread: {e}")))?;
         Ok(Self { jobs: tx })
+    }
+
+    /// Copies the database at `src` (a store's file, possibly in use by a running server) into
+    /// a new single-file database at `dest`, consistent as of one moment. Refuses an existing
+    /// `dest`; leaves nothing at `dest` when it fails.
+    pub fn backup_file(src: &Path, dest: &Path) -> Result<(), StoreError> {
+        backup::copy(src, dest)
     }
 
     async fn ask<T>(

@@ -1,6 +1,7 @@
-//! Opening the database: pragmas and schema.
+//! Opening the database: pragmas (WAL, sync, the size quota's split) and schema.
 
 use crate::SqliteOptions;
+use crate::quota::{BUSY_TIMEOUT, QuotaSplit, WalBound};
 use chinwag_core::StoreError;
 use rusqlite::Connection;
 use std::path::Path;
@@ -38,25 +39,30 @@ CREATE TABLE IF NOT EXISTS push_seq (
 );
 ";
 
-/// Opens the connection with WAL, NORMAL sync and the schema in place.
-pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
+/// Opens the connection with WAL, NORMAL sync and the schema in place; with a size quota,
+/// also what keeps the WAL within its share.
+pub(crate) fn open(
+    path: &Path,
+    options: &SqliteOptions,
+) -> Result<(Connection, Option<WalBound>), StoreError> {
     let conn = Connection::open(path).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
-    conn.pragma_update(None, "busy_timeout", 5000)
-        .map_err(err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
     conn.pragma_update(None, "foreign_keys", "OFF")
         .map_err(err)?;
     conn.execute_batch(SCHEMA).map_err(err)?;
-    if let Some(bytes) = options.max_size_bytes {
-        let page: i64 = conn
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .map_err(err)?;
-        let pages = i64::try_from(bytes).unwrap_or(i64::MAX) / page.max(1);
-        conn.pragma_update(None, "max_page_count", pages.max(1))
-            .map_err(err)?;
-    }
-    Ok(conn)
+    let Some(bytes) = options.max_size_bytes else {
+        return Ok((conn, None));
+    };
+    let page: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(err)?;
+    let split = QuotaSplit::of(bytes, u64::try_from(page).unwrap_or(4096));
+    split.apply(&conn)?;
+    let wal = WalBound::new(path, split.wal_bytes);
+    wal.enforce(&conn);
+    Ok((conn, Some(wal)))
 }

@@ -1,18 +1,19 @@
-//! The writer thread: group commit of queued jobs on the one connection.
+//! The writer thread: owns the one connection, folds queued writes into group commits
+//! (`group.rs`), serves reads and purges between groups, and keeps the WAL within its quota
+//! share after every write.
 
+use crate::group::flush;
+use crate::quota::WalBound;
 use crate::schema::err;
 use chinwag_core::StoreError;
-use chinwag_core::event::Event;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::{Commit, Loaded, StoredSession};
 use chinwag_core::push::PushJob;
-use chinwag_core::session::SessionRecord;
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use tokio::sync::oneshot;
 
-type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// A write folded into the group transaction.
 pub(crate) enum Write {
@@ -35,7 +36,12 @@ pub(crate) enum Job {
 /// Most commits folded into one transaction.
 const MAX_BATCH: usize = 512;
 
-pub(crate) fn run(mut conn: Connection, jobs: &Receiver<Job>) {
+pub(crate) fn run(mut conn: Connection, wal: Option<WalBound>, jobs: &Receiver<Job>) {
+    let upkeep = |conn: &Connection| {
+        if let Some(w) = &wal {
+            w.enforce(conn);
+        }
+    };
     while let Ok(first) = jobs.recv() {
         let mut commits = Vec::new();
         let mut next = Some(first);
@@ -43,25 +49,35 @@ pub(crate) fn run(mut conn: Connection, jobs: &Receiver<Job>) {
             match job {
                 Job::Write(c, reply) => commits.push((c, reply)),
                 other => {
-                    flush(&mut conn, std::mem::take(&mut commits));
+                    if !commits.is_empty() {
+                        flush(&mut conn, std::mem::take(&mut commits));
+                        upkeep(&conn);
+                    }
+                    let wrote = matches!(other, Job::Purge(..));
                     serve(&conn, other);
+                    if wrote {
+                        upkeep(&conn);
+                    }
                 }
             }
             if commits.len() < MAX_BATCH {
                 next = jobs.try_recv().ok();
             }
         }
-        flush(&mut conn, commits);
+        if !commits.is_empty() {
+            flush(&mut conn, commits);
+            upkeep(&conn);
+        }
     }
 }
 
 fn serve(conn: &Connection, job: Job) {
     match job {
         Job::LoadLive(since, reply) => {
-            let _ = reply.send(load_live(conn, since));
+            let _ = reply.send(crate::load::load_live(conn, since));
         }
         Job::Load(id, reply) => {
-            let _ = reply.send(load(conn, &id));
+            let _ = reply.send(crate::load::load(conn, &id));
         }
         Job::Purge(before, reply) => {
             let r = conn
@@ -81,48 +97,8 @@ fn serve(conn: &Connection, job: Job) {
     }
 }
 
-/// Runs every commit under its own savepoint in one transaction, then answers all callers.
-fn flush(conn: &mut Connection, commits: Vec<(Write, Reply<()>)>) {
-    if commits.is_empty() {
-        return;
-    }
-    let mut results = Vec::with_capacity(commits.len());
-    let outcome = (|| -> Result<(), StoreError> {
-        let mut tx = conn.transaction().map_err(err)?;
-        for (commit, _) in &commits {
-            let mut sp = tx.savepoint().map_err(err)?;
-            let r = match commit {
-                Write::Commit(c) => apply(&sp, c),
-                Write::Enqueue(jobs) => crate::outbox::insert(&sp, jobs),
-                Write::Update(job) => crate::outbox::update(&sp, job),
-                Write::Finish(seqs) => crate::outbox::finish(&sp, seqs),
-            };
-            if r.is_ok() {
-                sp.commit().map_err(err)?;
-            } else {
-                sp.rollback().map_err(err)?;
-            }
-            results.push(r);
-        }
-        tx.set_drop_behavior(rusqlite::DropBehavior::Commit);
-        tx.commit().map_err(err)
-    })();
-    match outcome {
-        Ok(()) => {
-            for ((_, reply), r) in commits.into_iter().zip(results) {
-                let _ = reply.send(r);
-            }
-        }
-        Err(e) => {
-            tracing::error!(%e, "store transaction failed");
-            for (_, reply) in commits {
-                let _ = reply.send(Err(StoreError::Backend(e.to_string())));
-            }
-        }
-    }
-}
-
-fn apply(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
+/// Writes one commit: header (when given, else the session must exist), events, pushes.
+pub(crate) fn apply(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
     let id = commit.chat_id.as_str();
     match &commit.record {
         Some(record) => {
@@ -159,109 +135,4 @@ fn apply(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
         stmt.execute(params![id, idx, body]).map_err(err)?;
     }
     crate::outbox::insert(conn, &commit.pushes)
-}
-
-fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Backend(format!("corrupt row: {e}")))
-}
-
-/// Every live session: open, or ended at or after `since`. A session whose header or one of
-/// whose events cannot be decoded is quarantined (reported, logged, left in the database) and
-/// the others load as usual.
-fn load_live(conn: &Connection, since: i64) -> Result<Loaded, StoreError> {
-    let mut sessions: HashMap<String, StoredSession> = HashMap::new();
-    let mut bad: HashMap<String, String> = HashMap::new();
-    let live = "ended_ms IS NULL OR ended_ms >= ?1";
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT chat_id, record FROM sessions WHERE {live}"
-        ))
-        .map_err(err)?;
-    let rows = stmt
-        .query_map([since], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })
-        .map_err(err)?;
-    for row in rows {
-        let (id, record) = row.map_err(err)?;
-        match decode::<SessionRecord>(&record) {
-            Ok(record) => {
-                sessions.insert(
-                    id,
-                    StoredSession {
-                        record,
-                        events: Vec::new(),
-                    },
-                );
-            }
-            Err(e) => {
-                bad.insert(id, format!("session header: {e}"));
-            }
-        }
-    }
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT e.chat_id, e.idx, e.body FROM events e JOIN sessions s ON s.chat_id = e.chat_id
-             WHERE s.{live} ORDER BY e.chat_id, e.idx"
-        ))
-        .map_err(err)?;
-    let rows = stmt
-        .query_map([since], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .map_err(err)?;
-    for row in rows {
-        let (id, idx, body) = row.map_err(err)?;
-        if bad.contains_key(&id) {
-            continue;
-        }
-        match decode::<Event>(&body) {
-            Ok(event) => {
-                if let Some(s) = sessions.get_mut(&id) {
-                    s.events.push(event);
-                }
-            }
-            Err(e) => {
-                sessions.remove(&id);
-                bad.insert(id, format!("event {idx}: {e}"));
-            }
-        }
-    }
-    Ok(Loaded {
-        sessions: sessions.into_values().collect(),
-        quarantined: bad
-            .into_iter()
-            .map(|(id, why)| (ChatId::new(id), why))
-            .collect(),
-    })
-}
-
-fn load(conn: &Connection, id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
-    let record: Option<String> = conn
-        .query_row(
-            "SELECT record FROM sessions WHERE chat_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(err)?;
-    let Some(record) = record else {
-        return Ok(None);
-    };
-    let mut stmt = conn
-        .prepare("SELECT body FROM events WHERE chat_id = ?1 ORDER BY idx")
-        .map_err(err)?;
-    let events = stmt
-        .query_map([id.as_str()], |r| r.get::<_, String>(0))
-        .map_err(err)?
-        .map(|b| b.map_err(err).and_then(|b| decode::<Event>(&b)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(StoredSession {
-        record: decode(&record)?,
-        events,
-    }))
 }

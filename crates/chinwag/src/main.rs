@@ -1,5 +1,7 @@
-//! The `chinwag` binary: command line, logging, and the `serve` / `check-config` commands.
+//! The `chinwag` binary: command line, logging, and the `serve` / `check-config` / `backup`
+//! commands.
 
+mod backup;
 mod config;
 mod fdlimit;
 mod health;
@@ -31,6 +33,17 @@ enum Command {
         #[arg(long, env = "CHINWAG_DATA_DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Copy the database, consistently and while the server runs, into a new file DEST.
+    Backup {
+        /// Where to write the copy (must not exist).
+        dest: PathBuf,
+        /// Configuration file (TOML).
+        #[arg(long, env = "CHINWAG_CONFIG")]
+        config: Option<PathBuf>,
+        /// Data directory, overriding the file.
+        #[arg(long, env = "CHINWAG_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+    },
     /// Check a configuration file and print what it defines.
     CheckConfig {
         /// Configuration file (TOML).
@@ -53,6 +66,17 @@ fn main() -> anyhow::Result<()> {
                 cfg.server.listen
             );
             Ok(())
+        }
+        Command::Backup {
+            dest,
+            config,
+            data_dir,
+        } => {
+            let mut cfg = config::Config::load(config.as_deref())?;
+            if let Some(d) = data_dir {
+                cfg.server.data_dir = d;
+            }
+            backup::run(&cfg, &dest)
         }
         Command::Serve {
             config,
