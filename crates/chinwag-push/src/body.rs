@@ -21,7 +21,7 @@ use serde_json::Value;
 pub struct Push<'a> {
     /// The job.
     pub job: &'a PushJob,
-    /// The chat as it is now.
+    /// The chat as it is now (see `ended_at_event` for what `chatEnded` says).
     pub view: &'a PushView,
     /// Its subscription.
     pub sub: &'a Subscription,
@@ -104,53 +104,54 @@ fn shutdown_notice(p: Push<'_>, now_ms: i64) -> Event {
     }
 }
 
+/// Whether the chat had ended at the announced event: a chat ends with its last event, so
+/// only the push of that event says so (a push delivered late for an earlier event must not).
+fn ended_at_event(p: Push<'_>) -> bool {
+    p.view.ended && p.job.index.0.saturating_add(1) == p.view.next_position
+}
+
 /// Calls `f` with the GMS `message` for a push: the notification `data` with the event
 /// (payload form), the reliable trigger, or the shutdown notice; `None` when the session
-/// gets no payload. Returns `None` when there is nothing to announce (the event is gone).
+/// gets no payload (neither reliable nor `include_payload`: only `deviceId` is sent, the
+/// shutdown notice included). Returns `None` when there is nothing to announce (the event
+/// is gone).
 fn with_message<R>(
     cfg: &PushConfig,
     p: Push<'_>,
     now_ms: i64,
     f: impl FnOnce(Option<&Notification<'_>>) -> R,
 ) -> Option<R> {
+    let payload = p.sub.resend || p.sub.include_payload.unwrap_or(cfg.include_payload);
+    if !payload {
+        if p.job.kind == JobKind::Event {
+            p.view.event.as_ref()?;
+        }
+        return Some(f(None));
+    }
     let r = &p.view.record;
     let key = p
         .keys
         .seal(&CometKey::new(&r.service, &r.chat_id, &r.secure_key))?;
-    let (ended, monitored) = (p.view.ended, p.view.monitored);
-    if p.job.kind == JobKind::Shutdown {
-        let e = shutdown_notice(p, now_ms);
-        Some(f(Some(&Notification::ok(
-            [&e],
-            Some(&key),
-            false,
-            monitored,
-            None,
-        ))))
+    // The shutdown notice is not a transcript event: the chat is open.
+    let ended = p.job.kind == JobKind::Event && ended_at_event(p);
+    let built;
+    let (event, next) = if p.job.kind == JobKind::Shutdown {
+        built = shutdown_notice(p, now_ms);
+        (&built, None)
     } else if p.sub.resend {
-        let e = trigger(cfg, p, now_ms);
-        let next = Some(p.view.next_position);
-        Some(f(Some(&Notification::ok(
-            [&e],
-            Some(&key),
-            ended,
-            monitored,
-            next,
-        ))))
-    } else if p.sub.include_payload.unwrap_or(cfg.include_payload) {
-        let e = p.view.event.as_ref()?;
-        let next = Some(e.index.0 + 1);
-        Some(f(Some(&Notification::ok(
-            [e],
-            Some(&key),
-            ended,
-            monitored,
-            next,
-        ))))
+        built = trigger(cfg, p, now_ms);
+        (&built, Some(p.view.next_position))
     } else {
-        p.view.event.as_ref()?;
-        Some(f(None))
-    }
+        let e = p.view.event.as_ref()?;
+        (e, Some(e.index.0 + 1))
+    };
+    Some(f(Some(&Notification::ok(
+        [event],
+        Some(&key),
+        ended,
+        p.view.monitored,
+        next,
+    ))))
 }
 
 /// The GMS `message` for a push as JSON (see [`customhttp`] for the forms). `Some(None)`

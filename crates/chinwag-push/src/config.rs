@@ -92,6 +92,12 @@ pub struct PushConfig {
     pub include_payload: bool,
     /// `push_notification_to_active_client`: no push while a CometD client is connected.
     pub to_active_client: bool,
+    /// With `to_active_client`: how long after an event a chat watched over CometD is
+    /// looked at again before its push is skipped. A client lost abruptly (no
+    /// `/meta/disconnect`) still counts as watched until its Bayeux session expires, so this
+    /// should be at least the CometD timeout + `maxInterval` + the sweep period: a chat no
+    /// longer watched by then gets the push after all.
+    pub presence_grace: Duration,
     /// `flex-push-resend-delay`.
     pub resend_delay: Duration,
     /// `flex-push-resend-attempts`.
@@ -113,6 +119,7 @@ impl Default for PushConfig {
             providers: HashMap::new(),
             include_payload: false,
             to_active_client: false,
+            presence_grace: Duration::from_secs(40),
             resend_delay: Duration::from_secs(15),
             resend_attempts: 3,
             content: vec![Content::SessionId, Content::UserId],

@@ -12,7 +12,8 @@
 //! - [`error`]: setup errors.
 //! - `finisher`: deletes finished jobs from the outbox in batches.
 //! - [`outcome`]: how a provider's answer is classified, and the retry backoff.
-//! - [`worker`]: [`worker::PushWorker`], the named background worker.
+//! - [`worker`]: [`worker::PushWorker`], the named background worker, and one attempt.
+//! - `sched`: the worker's schedule (device queues, retry/re-check/resend timers, drain).
 //! - [`stats`]: counters of what was sent, failed, retried, resent and dropped.
 
 pub mod apns;
@@ -24,6 +25,7 @@ pub mod error;
 pub mod fcm;
 mod finisher;
 pub mod outcome;
+mod sched;
 pub mod stats;
 pub mod template;
 pub mod token;

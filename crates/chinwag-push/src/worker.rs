@@ -1,8 +1,10 @@
-//! [`PushWorker`]: drains the outbox. Each device has a queue and at most one push in flight
-//! (so a device receives its pushes in order); many devices are served at once, up to
-//! `concurrency`. Transport failures retry with jittered backoff, keeping the device's
-//! place; reliable pushes wait for the client's refresh and are resent on the
-//! `flex-push-resend-*` schedule.
+//! [`PushWorker`]: drains the outbox through the schedule (`sched`: each device in order,
+//! many devices at once, up to `concurrency`). One attempt builds and sends a push and
+//! decides what follows: transport failures retry with jittered backoff, keeping the
+//! device's place; reliable pushes wait for the client's refresh and are resent on the
+//! `flex-push-resend-*` schedule; a chat watched over CometD is looked at again after
+//! `presence_grace`. On stop, what is ready or due to retry is still delivered for a few
+//! seconds (the shutdown notices).
 
 use crate::body::{self, Push};
 use crate::channels::{Channels, Route};
@@ -10,13 +12,15 @@ use crate::config::PushConfig;
 use crate::error::PushError;
 use crate::finisher::Finisher;
 use crate::outcome::{Outcome, backoff};
+use crate::sched::{Next, Sched};
 use crate::stats::PushStats;
 use chinwag_core::ChatEngine;
+use chinwag_core::engine::PushView;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::PushOutbox;
 use chinwag_core::push::{JobKind, PushJob};
 use chinwag_gms_wire::comet_key::CometKeys;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -29,6 +33,11 @@ pub trait Presence: Send + Sync + 'static {
     fn is_live(&self, chat_id: &ChatId) -> bool;
 }
 
+/// `d` in milliseconds, for the engine's epoch-ms clock.
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// How long a stopping worker keeps delivering what is queued (the shutdown notices).
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -37,36 +46,19 @@ pub struct PushWorker {
     shared: Arc<Shared>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     engine: Arc<ChatEngine>,
     outbox: Arc<dyn PushOutbox>,
-    cfg: PushConfig,
+    pub(crate) cfg: PushConfig,
     channels: Channels,
     /// customhttp and FCM (HTTP/1.1 or HTTP/2 as negotiated).
     client: reqwest::Client,
     /// APNs (HTTP/2 only).
     h2: reqwest::Client,
-    stats: Arc<PushStats>,
+    pub(crate) stats: Arc<PushStats>,
     presence: Option<Arc<dyn Presence>>,
-    finisher: Finisher,
+    pub(crate) finisher: Finisher,
     keys: Arc<CometKeys>,
-}
-
-/// What a finished attempt leads to (the outbox is already updated).
-enum Next {
-    /// Done with this job.
-    Finished,
-    /// Delivered reliably: wait for the client's refresh.
-    Await(PushJob),
-    /// Try again at `job.due_ms`.
-    Retry(PushJob),
-    /// The device is gone: drop everything queued for it.
-    DeviceGone,
-}
-
-enum Timer {
-    Retry(PushJob),
-    Await(PushJob),
 }
 
 impl PushWorker {
@@ -110,7 +102,8 @@ impl PushWorker {
         self.shared.stats.clone()
     }
 
-    /// Runs until `stop`, then keeps delivering what is queued for a few seconds.
+    /// Runs until `stop`, then for a few seconds (`DRAIN`) keeps delivering what is queued
+    /// and retrying what fails, after its backoff (the shutdown notices).
     pub async fn run(self, stop: CancellationToken) {
         let Some(mut feed) = self.shared.engine.take_push_feed() else {
             tracing::error!("push worker: the engine's push feed is already taken");
@@ -130,7 +123,7 @@ impl PushWorker {
             Err(e) => tracing::error!(%e, "push worker: cannot read the outbox"),
         }
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-        let mut drain_until = None;
+        let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
             if drain_until.is_some() {
                 // Jobs committed before the stop (the shutdown notices) may still be in
@@ -142,18 +135,22 @@ impl PushWorker {
                 }
             }
             s.dispatch(&self.shared, &done_tx);
-            if let Some(t) = drain_until
-                && (tokio::time::Instant::now() >= t || (s.ready.is_empty() && s.in_flight == 0))
-            {
-                break;
-            }
             let now = self.shared.engine.now_ms();
-            let wait = s.timers.first_key_value().map(|((due, _), _)| {
+            if let Some(t) = drain_until {
+                // Keep going while a push is ready, in flight or due to retry (after its
+                // backoff) before the drain window closes.
+                let left = t.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() || s.drained(now.saturating_add(millis(left))) {
+                    break;
+                }
+            }
+            let wait = s.next_due().map(|due| {
                 Duration::from_millis(u64::try_from(due.saturating_sub(now)).unwrap_or(0))
             });
             tokio::select! {
                 () = stop.cancelled(), if drain_until.is_none() => {
                     drain_until = Some(tokio::time::Instant::now() + DRAIN);
+                    s.stop();
                 }
                 Some(job) = feed.recv() => {
                     if !loaded.remove(&job.seq) {
@@ -162,131 +159,13 @@ impl PushWorker {
                 }
                 Some((job, next)) = done_rx.recv() => s.complete(&self.shared, job, next),
                 () = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {
-                    s.fire(&self.shared, now).await;
+                    s.fire(&self.shared, self.shared.engine.now_ms()).await;
                 }
                 () = tokio::time::sleep(Duration::from_millis(100)), if drain_until.is_some() => {}
             }
         }
         self.shared.finisher.flush().await;
         tracing::info!(stats = %self.shared.stats.snapshot(), "push worker stopped");
-    }
-}
-
-#[derive(Default)]
-struct Sched {
-    queues: HashMap<String, VecDeque<PushJob>>,
-    /// Devices with a push in flight or waiting to retry.
-    busy: HashSet<String>,
-    /// Devices with queued pushes and nothing in flight.
-    ready: VecDeque<String>,
-    timers: BTreeMap<(i64, u64), Timer>,
-    /// Newest reliable push delivered, per chat: it supersedes older ones' resends.
-    latest_sent: HashMap<ChatId, u64>,
-    /// Failed tries so far, per job.
-    tries: HashMap<u64, u32>,
-    in_flight: usize,
-}
-
-impl Sched {
-    fn push(&mut self, job: PushJob) {
-        if job.sent {
-            self.timers.insert((job.due_ms, job.seq), Timer::Await(job));
-            return;
-        }
-        let device = job.device.clone();
-        let q = self.queues.entry(device.clone()).or_default();
-        q.push_back(job);
-        if q.len() == 1 && !self.busy.contains(&device) {
-            self.ready.push_back(device);
-        }
-    }
-
-    fn release(&mut self, device: &str) {
-        self.busy.remove(device);
-        if self.queues.get(device).is_some_and(|q| !q.is_empty()) {
-            self.ready.push_back(device.to_owned());
-        } else {
-            self.queues.remove(device);
-        }
-    }
-
-    fn dispatch(&mut self, shared: &Arc<Shared>, done: &mpsc::UnboundedSender<(PushJob, Next)>) {
-        while self.in_flight < shared.cfg.concurrency.max(1) {
-            let Some(device) = self.ready.pop_front() else {
-                return;
-            };
-            let Some(job) = self.queues.get_mut(&device).and_then(VecDeque::pop_front) else {
-                continue;
-            };
-            self.busy.insert(device);
-            self.in_flight += 1;
-            let tries = self.tries.get(&job.seq).copied().unwrap_or(0);
-            let (shared, done) = (shared.clone(), done.clone());
-            tokio::spawn(async move {
-                let next = shared.attempt(job.clone(), tries).await;
-                let _ = done.send((job, next));
-            });
-        }
-    }
-
-    fn complete(&mut self, shared: &Shared, job: PushJob, next: Next) {
-        self.in_flight -= 1;
-        match next {
-            Next::Retry(j) => {
-                *self.tries.entry(j.seq).or_default() += 1;
-                self.timers.insert((j.due_ms, j.seq), Timer::Retry(j));
-                return; // the device stays busy: its later pushes wait their turn
-            }
-            Next::Await(j) => {
-                let latest = self.latest_sent.entry(j.chat_id.clone()).or_default();
-                *latest = (*latest).max(j.seq);
-                self.timers.insert((j.due_ms, j.seq), Timer::Await(j));
-            }
-            Next::DeviceGone => {
-                let dropped: Vec<u64> = self
-                    .queues
-                    .remove(&job.device)
-                    .into_iter()
-                    .flatten()
-                    .map(|j| j.seq)
-                    .collect();
-                for _ in &dropped {
-                    PushStats::add(&shared.stats.dropped);
-                }
-                shared.finisher.done(&dropped);
-            }
-            Next::Finished => {}
-        }
-        self.tries.remove(&job.seq);
-        self.release(&job.device);
-    }
-
-    /// Handles every timer due at `now`.
-    async fn fire(&mut self, shared: &Shared, now: i64) {
-        while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > now {
-                return;
-            }
-            match entry.remove() {
-                Timer::Retry(job) => {
-                    let device = job.device.clone();
-                    self.queues
-                        .entry(device.clone())
-                        .or_default()
-                        .push_front(job);
-                    self.release(&device);
-                }
-                Timer::Await(job) => {
-                    let superseded = self
-                        .latest_sent
-                        .get(&job.chat_id)
-                        .is_some_and(|s| *s > job.seq);
-                    if let Some(j) = shared.after_wait(job, superseded).await {
-                        self.push(j);
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -302,11 +181,12 @@ impl Shared {
     }
 
     /// One delivery attempt, with the outbox updated to match its result.
-    async fn attempt(&self, mut job: PushJob, tries: u32) -> Next {
+    pub(crate) async fn attempt(&self, mut job: PushJob, tries: u32) -> Next {
         let now = self.engine.now_ms();
         let next = self.deliver(&mut job, tries, now).await;
         match &next {
             Next::Finished | Next::DeviceGone => self.finish(&job),
+            Next::Recheck(_) => {} // still in the outbox, unchanged
             Next::Await(j) | Next::Retry(j) => {
                 if let Err(e) = self.outbox.update(j).await {
                     tracing::error!(%e, seq = j.seq, "push outbox: cannot update a job");
@@ -323,14 +203,8 @@ impl Shared {
         let Some(sub) = view.subscription.clone() else {
             return self.drop_job(job, "no subscription");
         };
-        if self.cfg.to_active_client
-            && self
-                .presence
-                .as_ref()
-                .is_some_and(|p| p.is_live(&job.chat_id))
-        {
-            PushStats::add(&self.stats.skipped);
-            return Next::Finished;
+        if let Some(next) = self.watched(job, &view, now) {
+            return next;
         }
         let Some(route) = self.channels.route(&sub) else {
             return self.drop_job(job, "no channel configured for this device type");
@@ -371,8 +245,7 @@ impl Shared {
                 PushStats::add(&self.stats.sent);
                 if sub.resend && job.kind == JobKind::Event {
                     job.sent = true;
-                    job.due_ms = answered
-                        + i64::try_from(self.cfg.resend_delay.as_millis()).unwrap_or(i64::MAX);
+                    job.due_ms = answered.saturating_add(millis(self.cfg.resend_delay));
                     Next::Await(job.clone())
                 } else {
                     Next::Finished
@@ -385,7 +258,7 @@ impl Shared {
                 }
                 let r = self.cfg.retry;
                 let wait = backoff(tries, r.base, r.max, after);
-                job.due_ms = answered + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                job.due_ms = answered.saturating_add(millis(wait));
                 tracing::debug!(seq = job.seq, %reason, ?wait, "push failed; will retry");
                 Next::Retry(job.clone())
             }
@@ -398,9 +271,29 @@ impl Shared {
         }
     }
 
+    /// `to_active_client`: `None` when the push goes out. A chat watched over CometD is
+    /// looked at again `presence_grace` after the event (a client lost without a
+    /// `/meta/disconnect` is watched until its Bayeux session expires); watched then, the
+    /// client had the event and the push is skipped. Shutdown notices are decided at once.
+    fn watched(&self, job: &PushJob, view: &PushView, now: i64) -> Option<Next> {
+        if !self.cfg.to_active_client {
+            return None;
+        }
+        if !self.presence.as_ref()?.is_live(&job.chat_id) {
+            return None;
+        }
+        let event_ms = view.event.as_ref().map_or(job.due_ms, |e| e.utc_time_ms);
+        let decide_at = event_ms.saturating_add(millis(self.cfg.presence_grace));
+        if job.kind == JobKind::Event && now < decide_at {
+            return Some(Next::Recheck(decide_at));
+        }
+        PushStats::add(&self.stats.skipped);
+        Some(Next::Finished)
+    }
+
     /// A reliable push's wait is over: acknowledged (done), or sent again as the next
     /// attempt, or out of attempts.
-    async fn after_wait(&self, mut job: PushJob, superseded: bool) -> Option<PushJob> {
+    pub(crate) async fn after_wait(&self, mut job: PushJob, superseded: bool) -> Option<PushJob> {
         let fetched = self.engine.client_position(&job.chat_id);
         let acked = fetched.is_none_or(|next| next > job.index.0);
         if acked || superseded {

@@ -21,6 +21,7 @@ pub(crate) struct PushSection {
     pub(crate) shutdown_notify: bool,
     pub(crate) include_payload: bool,
     pub(crate) to_active_client: bool,
+    pub(crate) presence_grace_ms: u64,
     pub(crate) resend_delay_secs: u64,
     pub(crate) resend_attempts: u32,
     pub(crate) content: Vec<String>,
@@ -47,6 +48,7 @@ impl Default for PushSection {
             shutdown_notify: false,
             include_payload: d.include_payload,
             to_active_client: d.to_active_client,
+            presence_grace_ms: u64::try_from(d.presence_grace.as_millis()).unwrap_or(40_000),
             resend_delay_secs: d.resend_delay.as_secs(),
             resend_attempts: d.resend_attempts,
             content: vec!["session-id".into(), "user-id".into()],
@@ -117,6 +119,10 @@ impl PushSection {
             (1..=86_400).contains(&self.resend_delay_secs),
             "push.resend_delay_secs must be between 1 and 86400"
         );
+        ensure!(
+            self.presence_grace_ms <= 3_600_000,
+            "push.presence_grace_ms must be at most 3600000"
+        );
         let engine = PushSettings {
             enabled,
             on_join: self.on_join,
@@ -129,6 +135,7 @@ impl PushSection {
             providers,
             include_payload: self.include_payload,
             to_active_client: self.to_active_client,
+            presence_grace: Duration::from_millis(self.presence_grace_ms),
             resend_delay: Duration::from_secs(self.resend_delay_secs),
             resend_attempts: self.resend_attempts,
             content,

@@ -106,6 +106,26 @@ impl Server {
         Ok(())
     }
 
+    /// Sends SIGTERM (a managed shutdown) and waits, at most 30 s, for the process to exit.
+    pub async fn terminate(&mut self) -> R {
+        let pid = self.child.id().to_string();
+        if !Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success()
+        {
+            return Err("kill -TERM failed".into());
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                return Err("the server did not stop after SIGTERM".into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
     /// Starts a new process on the same data directory, config and port.
     pub async fn restart(mut self) -> R<Self> {
         self.kill9()?;

@@ -9,4 +9,6 @@ mod full_chat;
 mod push;
 mod push_faults;
 mod push_mobile;
+mod push_presence;
+mod push_shutdown;
 mod restart;

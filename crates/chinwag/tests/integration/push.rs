@@ -15,21 +15,23 @@ use std::time::{Duration, Instant};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Got {
-    body: Value,
+pub(crate) struct Got {
+    pub(crate) body: Value,
     raw: String,
     headers: HeaderMap,
     /// Answered 2xx.
-    ok: bool,
+    pub(crate) ok: bool,
 }
 
 #[derive(Default)]
-struct Inner {
+pub(crate) struct Inner {
     got: Mutex<Vec<Got>>,
     /// Answer 503 to request numbers n where n % fail_every == 0 (0: never).
     fail_every: AtomicUsize,
     /// Answer 503 to everything while set.
-    down: std::sync::atomic::AtomicBool,
+    pub(crate) down: std::sync::atomic::AtomicBool,
+    /// Answer 503 to the next n requests for a device.
+    fail_next: Mutex<HashMap<String, usize>>,
     count: AtomicUsize,
     in_flight: Mutex<HashMap<String, usize>>,
     max_per_device: AtomicUsize,
@@ -37,8 +39,9 @@ struct Inner {
     delay_ms: AtomicUsize,
 }
 
+/// A customhttp receiver (a real local HTTP server).
 #[derive(Clone, Default)]
-struct Receiver(Arc<Inner>);
+pub(crate) struct Receiver(pub(crate) Arc<Inner>);
 
 async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
     let raw = body;
@@ -58,7 +61,16 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
         tokio::time::sleep(Duration::from_millis((n as u64 * 7) % delay as u64)).await;
     }
     let every = r.0.fail_every.load(Ordering::SeqCst);
-    let ok = !r.0.down.load(Ordering::SeqCst) && (every == 0 || n % every != 0);
+    let scripted_failure = {
+        let mut f = r.0.fail_next.lock().unwrap();
+        f.get_mut(&device).is_some_and(|left| {
+            let fail = *left > 0;
+            *left = left.saturating_sub(1);
+            fail
+        })
+    };
+    let ok =
+        !r.0.down.load(Ordering::SeqCst) && (every == 0 || n % every != 0) && !scripted_failure;
     *r.0.in_flight.lock().unwrap().get_mut(&device).unwrap() -= 1;
     r.0.got.lock().unwrap().push(Got {
         body,
@@ -74,7 +86,7 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
 }
 
 impl Receiver {
-    async fn start() -> R<(Self, String)> {
+    pub(crate) async fn start() -> R<(Self, String)> {
         let r = Receiver::default();
         let app = axum::Router::new()
             .route("/push", axum::routing::post(receive))
@@ -85,12 +97,12 @@ impl Receiver {
         Ok((r, url))
     }
 
-    fn got(&self) -> Vec<Got> {
+    pub(crate) fn got(&self) -> Vec<Got> {
         self.0.got.lock().unwrap().clone()
     }
 
     /// Successful pushes to `device`, in arrival order.
-    fn delivered(&self, device: &str) -> Vec<Value> {
+    pub(crate) fn delivered(&self, device: &str) -> Vec<Value> {
         self.got()
             .into_iter()
             .filter(|g| g.ok && g.body["deviceId"] == device)
@@ -98,7 +110,16 @@ impl Receiver {
             .collect()
     }
 
-    async fn wait_for(&self, device: &str, n: usize) -> R<Vec<Value>> {
+    /// Answers 503 to the next `n` requests for `device`.
+    pub(crate) fn fail_next(&self, device: &str, n: usize) {
+        self.0
+            .fail_next
+            .lock()
+            .unwrap()
+            .insert(device.to_owned(), n);
+    }
+
+    pub(crate) async fn wait_for(&self, device: &str, n: usize) -> R<Vec<Value>> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let d = self.delivered(device);
@@ -115,13 +136,13 @@ impl Receiver {
     }
 }
 
-fn config(url: &str, extra: &str) -> String {
+pub(crate) fn config(url: &str, extra: &str) -> String {
     format!(
         "[push]\nenabled = [\"comet\", \"customhttp\"]\non_join = true\nresend_delay_secs = 1\nresend_attempts = 2\nretry_base_ms = 50\nretry_max_ms = 200\n{extra}\n[push.customhttp]\nurl = \"{url}\"\nhmac_secret = \"s3cret\"\n\n[[agents]]\nid = \"a1\"\nname = \"Alice\"\ntoken = \"agent-token-1\"\ncapacity = 50\n"
     )
 }
 
-async fn subscribed(server: &Server, device: &str, extra: &[(&str, &str)]) -> R<Chat> {
+pub(crate) async fn subscribed(server: &Server, device: &str, extra: &[(&str, &str)]) -> R<Chat> {
     let mut pairs = vec![
         ("nickname", "Pat"),
         ("userData[GCTI_Chat_PushSubscribe]", "true"),

@@ -1,13 +1,15 @@
 //! A customhttp receiver that misbehaves the way real ones do: it closes the connection
 //! without answering, or never answers (the request times out), on half of the requests.
 //! Every event is still delivered, in order, exactly once (no resend is due in the test),
-//! for a payload subscription and a reliable (`GCTI_GMS_PushResend`) one.
+//! for a payload subscription and a reliable (`GCTI_GMS_PushResend`) one. And a receiver
+//! down until the chat has ended: the late pushes still say `chatEnded` as it was at their
+//! event.
 
 #![allow(clippy::unwrap_used)]
 
 use crate::common::*;
-use crate::push::{accept, agent_says};
-use serde_json::Value;
+use crate::push::{Receiver, accept, agent_says, config, subscribed};
+use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -181,6 +183,45 @@ async fn dropped_and_hanging_requests_are_retried_without_loss_or_duplicates() -
         let e = &b["message"]["messages"][0];
         assert_eq!(e["text"], "PUSH-NOTIFICATION");
         assert_eq!(e["userData"]["notify-attempt"], "0");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_late_push_says_chat_ended_as_it_was_at_its_event() -> R {
+    let (rx, url) = Receiver::start().await?;
+    rx.0.down.store(true, Ordering::SeqCst);
+    let server = Server::start(&config(&url, "retry_max_tries = 1000")).await?;
+    let agent = Agent::new(&server, "agent-token-1");
+    agent.ready().await?;
+    let devices = [
+        ("dev-pay", "userData[GCTI_GMS_PushIncludePayload]"),
+        ("dev-rel", "userData[GCTI_GMS_PushResend]"),
+    ];
+    for (device, key) in devices {
+        let chat = subscribed(&server, device, &[(key, "true")]).await?;
+        accept(&agent, &chat).await?;
+        agent_says(&agent, &chat, "before the end").await?;
+        let (s, v) = agent
+            .post(&format!("/chats/{}/end", chat.chat_id), json!({}))
+            .await?;
+        assert_eq!(s, 200, "{v}");
+    }
+    // Everything is pushed only now, after the chat ended: the agent's join (2), its
+    // message (3), and its ParticipantLeft (4), which ended the chat.
+    rx.0.down.store(false, Ordering::SeqCst);
+    let pay = rx.wait_for("dev-pay", 3).await?;
+    let kinds: Vec<&Value> = pay
+        .iter()
+        .map(|p| &p["message"]["messages"][0]["type"])
+        .collect();
+    assert_eq!(kinds, ["ParticipantJoined", "Message", "ParticipantLeft"]);
+    for pushes in [pay, rx.wait_for("dev-rel", 3).await?] {
+        let ended: Vec<&Value> = pushes[..3]
+            .iter()
+            .map(|p| &p["message"]["chatEnded"])
+            .collect();
+        assert_eq!(ended, [false, false, true], "{pushes:?}");
     }
     Ok(())
 }
