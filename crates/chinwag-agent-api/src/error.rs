@@ -1,7 +1,12 @@
-//! Agent API errors: the one mapping from engine errors to HTTP statuses and JSON bodies.
+//! Agent API errors: the one place every failure becomes an HTTP status and a
+//! `{"error":{"code","message"}}` body, whether it comes from the engine ([`CoreError`]), from
+//! reading the request (size, deadline, JSON, query, path, WebSocket upgrade) or from routing
+//! (unknown path, wrong method). Nothing else in the crate writes an error to the wire.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::CoreError;
 use serde_json::json;
@@ -15,27 +20,96 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// A 400 for a malformed request.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_request",
+            status,
+            code,
             message: message.into(),
         }
     }
+
+    /// A 400 for a malformed request.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
     /// A 404 for an unknown path.
     pub fn not_found() -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: "no such endpoint".into(),
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    }
+
+    /// A 405 for a known path called with another method (axum adds the `Allow` header).
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("method {method} is not allowed on this endpoint"),
+        )
+    }
+
+    /// A 413 for a request body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request body exceeds {limit} bytes"),
+        )
+    }
+
+    /// A 408 for a request body that did not arrive whole in time.
+    pub fn timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "request body not received in time",
+        )
+    }
+
+    /// A 500: logged here, answered without details.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "agent API request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "unexpected service error",
+        )
+    }
+
+    /// A rejection of axum's: a client mistake becomes a 400 with axum's explanation, anything
+    /// else (a route declared wrongly) a 500.
+    fn rejection(status: StatusCode, text: String) -> Self {
+        if status.is_client_error() {
+            Self::bad_request(text)
+        } else {
+            Self::internal(text)
         }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::rejection(r.status(), r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::rejection(r.status(), r.body_text())
+    }
+}
+
+impl From<WebSocketUpgradeRejection> for ApiError {
+    /// Every failed upgrade is the client's: not a WebSocket request (or not one we can take).
+    fn from(r: WebSocketUpgradeRejection) -> Self {
+        Self::bad_request(format!(
+            "a WebSocket upgrade is required: {}",
+            r.body_text()
+        ))
     }
 }
 
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
-        let message = e.to_string();
         let (status, code) = match e {
             CoreError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             CoreError::NotLoggedIn => (StatusCode::CONFLICT, "not_logged_in"),
@@ -56,32 +130,28 @@ impl From<CoreError> for ApiError {
             CoreError::ServiceFull | CoreError::Unavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
-            CoreError::Store(_) | CoreError::Random => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
+            CoreError::Store(_) | CoreError::Random => return Self::internal(e),
         };
-        if status.is_server_error() {
-            tracing::error!(%message, "agent API request failed");
-        }
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            "unexpected service error".into()
-        } else {
-            message
-        };
-        Self {
-            status,
-            code,
-            message,
-        }
+        Self::new(status, code, e.to_string())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut res = (
             self.status,
             Json(json!({"error": {"code": self.code, "message": self.message}})),
         )
-            .into_response()
+            .into_response();
+        // The rest of a refused or stalled body is not worth reading: close after answering
+        // (the connection's lingering close keeps the answer from being lost to a reset).
+        if matches!(
+            self.status,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+        ) {
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        res
     }
 }

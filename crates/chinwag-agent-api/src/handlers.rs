@@ -1,38 +1,17 @@
-//! One handler per agent API endpoint: authenticate, parse, call the engine, answer JSON.
+//! One handler per agent API endpoint: the extractors authenticate and parse (see
+//! [`crate::extract`]), the handler calls the engine and answers JSON.
 
 use crate::AgentState;
 use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::wire;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::engine::AgentOp;
 use chinwag_core::ids::{AgentId, ChatId, EventIndex};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-
-/// The agent behind the `Authorization: Bearer` header.
-pub(crate) fn agent(st: &AgentState, headers: &HeaderMap) -> Result<AgentId, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    Ok(st.engine.authenticate(token.trim())?)
-}
-
-/// Parses a JSON body (an empty body counts as `{}`) into `T`, or a 400 in our format.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(text)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
-}
 
 type Answer = Result<Response, ApiError>;
 
@@ -41,48 +20,42 @@ fn ok(v: serde_json::Value) -> Answer {
 }
 
 /// # `POST /agent/v1/login`
-pub(crate) async fn login(State(st): State<AgentState>, headers: HeaderMap) -> Answer {
-    let id = agent(&st, &headers)?;
+pub(crate) async fn login(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
     ok(wire::status(&st.engine.agent_login(&id)))
 }
 
 /// # `POST /agent/v1/logout`
-pub(crate) async fn logout(State(st): State<AgentState>, headers: HeaderMap) -> Answer {
-    let id = agent(&st, &headers)?;
+pub(crate) async fn logout(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
     st.engine.agent_logout(&id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// # `GET /agent/v1/me`
-pub(crate) async fn me(State(st): State<AgentState>, headers: HeaderMap) -> Answer {
-    let id = agent(&st, &headers)?;
+pub(crate) async fn me(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
     ok(wire::status(&st.engine.agent_status(&id)))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StateBody {
+pub(crate) struct StateBody {
     ready: bool,
 }
 
 /// # `PUT /agent/v1/state` `{"ready": bool}`
 pub(crate) async fn set_state(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    bytes: Bytes,
+    Authed(id): Authed,
+    ApiJson(b): ApiJson<StateBody>,
 ) -> Answer {
-    let id = agent(&st, &headers)?;
-    let b: StateBody = body(&bytes)?;
     ok(wire::status(&st.engine.agent_set_ready(&id, b.ready)?))
 }
 
 /// # `POST /agent/v1/offers/{chatId}/accept`
 pub(crate) async fn accept(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
 ) -> Answer {
-    let id = agent(&st, &headers)?;
     ok(wire::chat(
         &st.engine.agent_accept(&id, &ChatId::new(chat)).await?,
     ))
@@ -91,10 +64,9 @@ pub(crate) async fn accept(
 /// # `POST /agent/v1/offers/{chatId}/reject`
 pub(crate) async fn reject(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
 ) -> Answer {
-    let id = agent(&st, &headers)?;
     st.engine.agent_reject(&id, &ChatId::new(chat))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -107,11 +79,10 @@ pub(crate) struct FromQuery {
 /// # `GET /agent/v1/chats/{chatId}?from=N`
 pub(crate) async fn chat(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
-    Query(q): Query<FromQuery>,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FromQuery>,
 ) -> Answer {
-    let id = agent(&st, &headers)?;
     let from = EventIndex(q.from.unwrap_or(1).max(1));
     ok(wire::chat(&st.engine.agent_chat(
         &id,
@@ -120,28 +91,15 @@ pub(crate) async fn chat(
     )?))
 }
 
-/// Parses the JSON body as `T`, turns it into an operation, and applies it.
-async fn act_with<T: DeserializeOwned>(
-    st: &AgentState,
-    headers: &HeaderMap,
-    chat: String,
-    bytes: &Bytes,
-    to_op: impl FnOnce(T) -> Result<AgentOp, ApiError>,
-) -> Answer {
-    agent(st, headers)?;
-    let op = to_op(body(bytes)?)?;
-    act(st, headers, chat, op).await
-}
-
-async fn act(st: &AgentState, headers: &HeaderMap, chat: String, op: AgentOp) -> Answer {
-    let id = agent(st, headers)?;
-    let events = st.engine.agent_act(&id, &ChatId::new(chat), op).await?;
+/// Applies `op` to the chat and answers the events it produced.
+async fn act(st: &AgentState, id: &AgentId, chat: String, op: AgentOp) -> Answer {
+    let events = st.engine.agent_act(id, &ChatId::new(chat), op).await?;
     ok(serde_json::json!({ "events": events }))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SendBody {
+pub(crate) struct SendBody {
     text: String,
     message_type: Option<String>,
 }
@@ -149,22 +107,20 @@ struct SendBody {
 /// # `POST /agent/v1/chats/{chatId}/messages` `{"text", "message_type"?}`
 pub(crate) async fn send(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
-    bytes: Bytes,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
+    ApiJson(b): ApiJson<SendBody>,
 ) -> Answer {
-    act_with(&st, &headers, chat, &bytes, |b: SendBody| {
-        Ok(AgentOp::Send {
-            text: b.text,
-            message_type: b.message_type,
-        })
-    })
-    .await
+    let op = AgentOp::Send {
+        text: b.text,
+        message_type: b.message_type,
+    };
+    act(&st, &id, chat, op).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TypingBody {
+pub(crate) struct TypingBody {
     typing: bool,
     text: Option<String>,
 }
@@ -172,41 +128,36 @@ struct TypingBody {
 /// # `POST /agent/v1/chats/{chatId}/typing` `{"typing": bool, "text"?}`
 pub(crate) async fn typing(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
-    bytes: Bytes,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
+    ApiJson(b): ApiJson<TypingBody>,
 ) -> Answer {
-    act_with(&st, &headers, chat, &bytes, |b: TypingBody| {
-        Ok(AgentOp::Typing {
-            on: b.typing,
-            text: b.text,
-        })
-    })
-    .await
+    let op = AgentOp::Typing {
+        on: b.typing,
+        text: b.text,
+    };
+    act(&st, &id, chat, op).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UrlBody {
+pub(crate) struct UrlBody {
     url: String,
 }
 
 /// # `POST /agent/v1/chats/{chatId}/push-url` `{"url"}`
 pub(crate) async fn push_url(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
-    bytes: Bytes,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
+    ApiJson(b): ApiJson<UrlBody>,
 ) -> Answer {
-    act_with(&st, &headers, chat, &bytes, |b: UrlBody| {
-        Ok(AgentOp::PushUrl { url: b.url })
-    })
-    .await
+    act(&st, &id, chat, AgentOp::PushUrl { url: b.url }).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoticeBody {
+pub(crate) struct NoticeBody {
     text: String,
     #[serde(default)]
     custom: bool,
@@ -216,42 +167,45 @@ struct NoticeBody {
 /// # `POST /agent/v1/chats/{chatId}/notices` `{"text", "custom"?, "attributes"?}`
 pub(crate) async fn notice(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
-    bytes: Bytes,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
+    ApiJson(b): ApiJson<NoticeBody>,
 ) -> Answer {
-    act_with(&st, &headers, chat, &bytes, |b: NoticeBody| {
-        if b.attributes.as_ref().is_some_and(|a| !a.is_object()) {
-            return Err(ApiError::bad_request("attributes must be a JSON object"));
-        }
-        Ok(AgentOp::Notice {
-            text: b.text,
-            custom: b.custom,
-            attributes: b.attributes,
-        })
-    })
-    .await
+    if b.attributes.as_ref().is_some_and(|a| !a.is_object()) {
+        return Err(ApiError::bad_request("attributes must be a JSON object"));
+    }
+    let op = AgentOp::Notice {
+        text: b.text,
+        custom: b.custom,
+        attributes: b.attributes,
+    };
+    act(&st, &id, chat, op).await
 }
 
 /// # `POST /agent/v1/chats/{chatId}/leave`
 pub(crate) async fn leave(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
 ) -> Answer {
-    act(&st, &headers, chat, AgentOp::Leave).await
+    act(&st, &id, chat, AgentOp::Leave).await
 }
 
 /// # `POST /agent/v1/chats/{chatId}/end`
 pub(crate) async fn end(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    Path(chat): Path<String>,
+    Authed(id): Authed,
+    ApiPath(chat): ApiPath<String>,
 ) -> Answer {
-    act(&st, &headers, chat, AgentOp::End).await
+    act(&st, &id, chat, AgentOp::End).await
 }
 
 /// Unknown agent API path.
 pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found()
+}
+
+/// Known path, other method (the `Allow` header is added by the router).
+pub(crate) async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::method_not_allowed(method.as_str())
 }

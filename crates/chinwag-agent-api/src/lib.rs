@@ -2,29 +2,68 @@
 //! `/agent/v1/events`, documented in `docs/agent-api.md`.
 //!
 //! Agents authenticate every call with `Authorization: Bearer <token>` (the WebSocket may pass
-//! `?token=` instead, since browsers cannot set headers on it). Errors are
-//! `{"error":{"code","message"}}` with a matching HTTP status, mapped in [`error`].
+//! `?token=` instead, since browsers cannot set headers on it). Every error, whether the
+//! engine's, the request's (size, deadline, JSON, query, upgrade) or the router's (path,
+//! method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
+//! [`error`]; requests are read by the extractors of `extract`, which never let one of axum's
+//! plain-text rejections through.
 
 mod error;
+mod extract;
 mod handlers;
 mod stream;
 mod wire;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use chinwag_core::ChatEngine;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
 
-/// Shared state of the agent API.
+/// Default [`AgentState::max_body_bytes`]: 64 KiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Default [`AgentState::ping_after`]: 30 s.
+pub const DEFAULT_PING_AFTER: Duration = Duration::from_secs(30);
+/// Default [`AgentState::pong_timeout`]: 30 s.
+pub const DEFAULT_PONG_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default [`AgentState::send_timeout`]: 30 s.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Shared state of the agent API. Build it with [`AgentState::new`] (the defaults) and set
+/// the limits that differ.
 #[derive(Clone, Debug)]
 pub struct AgentState {
     /// The chat engine.
     pub engine: Arc<ChatEngine>,
     /// Fires on shutdown; open event streams close.
     pub shutdown: CancellationToken,
+    /// Largest request body, and largest message an agent may send on the event stream;
+    /// larger bodies are refused with `413 too_large` as soon as that is known.
+    pub max_body_bytes: usize,
+    /// The event stream pings an agent that has sent nothing (not even a pong) for this long.
+    pub ping_after: Duration,
+    /// ...and closes the stream if nothing comes back within this long after the ping.
+    pub pong_timeout: Duration,
+    /// Longest wait for one frame to be written to an event stream; a stream that takes
+    /// longer (a stuck agent socket) is closed.
+    pub send_timeout: Duration,
+}
+
+impl AgentState {
+    /// The state with the default limits.
+    pub fn new(engine: Arc<ChatEngine>, shutdown: CancellationToken) -> Self {
+        Self {
+            engine,
+            shutdown,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            ping_after: DEFAULT_PING_AFTER,
+            pong_timeout: DEFAULT_PONG_TIMEOUT,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
+        }
+    }
 }
 
 /// The agent API routes.
@@ -44,7 +83,12 @@ pub fn router(state: AgentState) -> Router {
         .route("/chats/{chat_id}/leave", post(handlers::leave))
         .route("/chats/{chat_id}/end", post(handlers::end))
         .route("/events", get(stream::events))
+        // After every route: it applies to the routes present.
+        .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
         .with_state(state);
-    Router::new().nest("/agent/v1", api)
+    Router::new()
+        .route("/agent/v1", any(handlers::not_found))
+        .route("/agent/v1/", any(handlers::not_found))
+        .nest("/agent/v1", api)
 }

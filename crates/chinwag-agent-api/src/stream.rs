@@ -1,19 +1,29 @@
 //! `GET /agent/v1/events`: the WebSocket event stream of one agent. It sends the agent's
 //! current status first, then every bus event that concerns the agent, as JSON text frames.
 //! A stream that falls behind the bus gets `{"type":"resync"}` and should reload its state.
+//!
+//! Bounds: an agent silent for [`AgentState::ping_after`] is pinged and the stream is closed
+//! (`1001`, "no answer to ping") if nothing comes back within [`AgentState::pong_timeout`];
+//! every frame written must be taken by the socket within [`AgentState::send_timeout`] or the
+//! stream is dropped; an agent's own messages are capped at [`AgentState::max_body_bytes`].
 
 use crate::AgentState;
 use crate::error::ApiError;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use crate::extract::{ApiQuery, bearer};
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chinwag_core::bus::{BusEvent, OfferEnd};
 use chinwag_core::ids::AgentId;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 
 #[derive(Deserialize)]
 pub(crate) struct TokenQuery {
@@ -21,17 +31,23 @@ pub(crate) struct TokenQuery {
 }
 
 /// # `GET /agent/v1/events` (WebSocket)
+///
+/// The token is checked first (`401`), then the upgrade (`400` if this is no WebSocket
+/// handshake).
 pub(crate) async fn events(
     State(st): State<AgentState>,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-    ws: WebSocketUpgrade,
+    ApiQuery(q): ApiQuery<TokenQuery>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id = match q.token {
         Some(t) => st.engine.authenticate(&t)?,
-        None => crate::handlers::agent(&st, &headers)?,
+        None => bearer(&st, &headers)?,
     };
-    Ok(ws
+    let limit = st.max_body_bytes;
+    Ok(ws?
+        .max_message_size(limit)
+        .max_frame_size(limit)
         .on_upgrade(move |socket| run(st, id, socket))
         .into_response())
 }
@@ -91,38 +107,80 @@ fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
     })
 }
 
+/// Why the server ends a stream.
+enum End {
+    /// The agent closed it, or the socket failed: nothing more to send.
+    Gone,
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+}
+
 async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
     let mut bus = st.engine.bus().subscribe();
     let (mut tx, mut rx) = socket.split();
     let hello =
         json!({"type": "status", "status": crate::wire::status(&st.engine.agent_status(&me))});
-    if tx
-        .send(Message::Text(hello.to_string().into()))
-        .await
-        .is_err()
-    {
+    if !send(&mut tx, text(&hello), st.send_timeout).await {
         return;
     }
-    loop {
+    // Fires after `ping_after` of silence from the agent, then `pong_timeout` after the ping.
+    let quiet = tokio::time::sleep(st.ping_after);
+    tokio::pin!(quiet);
+    let mut pinged = false;
+    let end = loop {
         let out = tokio::select! {
-            () = st.shutdown.cancelled() => break,
+            () = st.shutdown.cancelled() => break End::Close(close_code::AWAY, "server shutting down"),
+            () = &mut quiet => {
+                if pinged {
+                    tracing::debug!(agent = %me.as_str(), "agent stream: no answer to ping");
+                    break End::Close(close_code::AWAY, "no answer to ping");
+                }
+                pinged = true;
+                quiet.as_mut().reset(Instant::now() + st.pong_timeout);
+                Message::Ping(Default::default())
+            }
             incoming = rx.next() => match incoming {
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
-                Some(Ok(_)) => continue,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break End::Gone,
+                Some(Ok(_)) => {
+                    // Anything from the agent (a pong, its own ping, text) shows it is there.
+                    pinged = false;
+                    quiet.as_mut().reset(Instant::now() + st.ping_after);
+                    continue;
+                }
             },
             event = bus.recv() => match event {
-                Ok(e) => match for_agent(&e, &me) { Some(v) => v, None => continue },
-                Err(RecvError::Lagged(_)) => json!({"type": "resync"}),
-                Err(RecvError::Closed) => break,
+                Ok(e) => match for_agent(&e, &me) { Some(v) => text(&v), None => continue },
+                Err(RecvError::Lagged(_)) => text(&json!({"type": "resync"})),
+                Err(RecvError::Closed) => break End::Close(close_code::AWAY, "server shutting down"),
             },
         };
-        if tx
-            .send(Message::Text(out.to_string().into()))
-            .await
-            .is_err()
-        {
-            break;
+        if !send(&mut tx, out, st.send_timeout).await {
+            // Stuck or broken: a close frame would not get through either.
+            break End::Gone;
+        }
+    };
+    if let End::Close(code, reason) = end {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        send(&mut tx, Message::Close(Some(frame)), st.send_timeout).await;
+    }
+}
+
+fn text(v: &Value) -> Message {
+    Message::Text(v.to_string().into())
+}
+
+/// Writes one frame within `limit`; false if the socket failed or took too long (the stream
+/// then ends, dropping the connection).
+async fn send(tx: &mut SplitSink<WebSocket, Message>, msg: Message, limit: Duration) -> bool {
+    match tokio::time::timeout(limit, tx.send(msg)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::debug!("agent stream: send timed out, closing");
+            false
         }
     }
-    let _ = tx.send(Message::Close(None)).await;
 }

@@ -101,10 +101,9 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             trusted: trusted.clone(),
             max_body_bytes: cfg.server.max_body_bytes,
         }))
-        .merge(chinwag_agent_api::router(chinwag_agent_api::AgentState {
-            engine: engine.clone(),
-            shutdown: shutdown.clone(),
-        }))
+        .merge(chinwag_agent_api::router(
+            chinwag_agent_api::AgentState::new(engine.clone(), shutdown.clone()),
+        ))
         .route(
             "/health",
             axum::routing::get(health).with_state(Health {

@@ -1,5 +1,6 @@
 //! Integration tests: the real `chinwag` binary on loopback, driven over HTTP and WebSocket.
 
+mod agent_api;
 mod backup;
 mod common;
 mod cors;
