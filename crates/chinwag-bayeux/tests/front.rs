@@ -131,7 +131,7 @@ async fn chunked_and_pipelined_posts_are_answered_in_order() {
 #[tokio::test]
 async fn preflight_and_cors_headers_from_the_front() {
     let srv = start(BayeuxConfig {
-        allowed_origins: vec!["https://shop.example".into()],
+        origins: chinwag_http::Origins::new(&["https://shop.example".into()]),
         ..quick()
     })
     .await;
