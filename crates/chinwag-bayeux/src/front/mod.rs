@@ -7,7 +7,7 @@
 //! `chinwag-http` as a [`ConnectionFront`], under that loop's idle, header and body timeouts.
 //! Like the router, it refuses a POST from an origin that is not allowed (`403`, not
 //! processed) and gives the engine the client's address and forwarded headers
-//! ([`head`] reads them, [`response`] writes the answers).
+//! (`head` reads them, `response` writes the answers).
 //!
 //! Why: a parked long-poll on a general HTTP server keeps that connection's read and write
 //! buffers (16 KiB or more) for the whole hold; here it keeps only its small state.

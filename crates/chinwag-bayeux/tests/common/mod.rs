@@ -12,6 +12,8 @@ use chinwag_bayeux::{BayeuxConfig, BayeuxServer, ServiceCall, ServiceHandler};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
 
 pub struct Echo;
 
@@ -168,4 +170,44 @@ pub fn quick() -> BayeuxConfig {
         timeout: Duration::from_millis(1500),
         ..BayeuxConfig::default()
     }
+}
+
+/// One HTTP/1.1 response off a raw connection: status, lower-cased head, body.
+pub async fn response(s: &mut TcpStream, pending: &mut Vec<u8>) -> (u16, String, String) {
+    let head_end = loop {
+        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk))
+            .await
+            .expect("a response in time")
+            .unwrap();
+        assert!(n > 0, "connection closed before a response");
+        pending.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8(pending[..head_end].to_vec())
+        .unwrap()
+        .to_ascii_lowercase();
+    let status = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    while pending.len() < head_end + len {
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed inside a body");
+        pending.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8(pending[head_end..head_end + len].to_vec()).unwrap();
+    pending.drain(..head_end + len);
+    (status, head, body)
+}
+
+pub fn post(path: &str, extra: &str, body: &str) -> String {
+    format!(
+        "POST /cometd{path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
 }
