@@ -263,8 +263,13 @@ impl State {
 
     /// Hands `take` the whole queue (sent without acks).
     pub(crate) fn drain_queue(&mut self, take: impl FnMut(Arc<str>)) {
-        let sent: usize = self.queue.iter().map(|m| m.len()).sum();
-        self.bytes = self.bytes.saturating_sub(sent);
+        self.bytes = if self.unacked.is_empty() {
+            // Nothing else is held: no need to add up what leaves.
+            0
+        } else {
+            let sent: usize = self.queue.iter().map(|m| m.len()).sum();
+            self.bytes.saturating_sub(sent)
+        };
         self.queue.drain(..).for_each(take);
     }
 
