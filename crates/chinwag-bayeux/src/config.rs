@@ -1,5 +1,10 @@
-//! Server settings: advice timings, limits, the browser cookie and cross-origin rules.
+//! Server settings: advice timings, limits (queues, handshakes, sessions, subscriptions,
+//! WebSocket keep-alive and send timeouts), the browser cookie, cross-origin rules, and what
+//! of a request (client address behind trusted proxies, forwarded headers) applications see.
 
+use chinwag_http::{Origins, TrustedProxies};
+use chinwag_limits::Rate;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the `BAYEUX_BROWSER` cookie is written.
@@ -35,9 +40,11 @@ pub struct BayeuxConfig {
     pub max_interval: Duration,
     /// How often the sweeper runs.
     pub sweep_period: Duration,
-    /// Messages queued for one client before it is dropped as too slow (it must handshake
-    /// again and resynchronise).
+    /// Messages queued (and, with the ack extension, sent but unacknowledged) for one client
+    /// before it is dropped as too slow (it must handshake again and resynchronise).
     pub max_queue: usize,
+    /// The same bound in bytes of encoded messages: passing either drops the client.
+    pub max_queue_bytes: usize,
     /// Parked long-poll connects allowed per browser before `multiple-clients` advice.
     pub max_sessions_per_browser: u32,
     /// `interval` advised to the extra clients of one browser.
@@ -48,8 +55,29 @@ pub struct BayeuxConfig {
     pub max_message_bytes: usize,
     /// The browser cookie.
     pub cookie: CookieConfig,
-    /// Origins allowed to call cross-origin (`*` for any, without credentials).
-    pub allowed_origins: Vec<String>,
+    /// Origins allowed to call cross-origin; others are refused with `403::origin_denied`
+    /// (requests without `Origin` and same-origin ones always pass).
+    pub origins: Origins,
+    /// Proxies whose `X-Forwarded-For` is believed when finding the client's address.
+    pub trusted_proxies: Arc<TrustedProxies>,
+    /// Request headers (lower-case names) handed to service handlers
+    /// ([`crate::hooks::ServiceCall::header`]).
+    pub forward_headers: Vec<String>,
+    /// Handshakes allowed per client address (IPv6: per /64); more get
+    /// `429::handshake_rate_limited`.
+    pub handshakes_per_ip: Rate,
+    /// Sessions at once; a handshake beyond gets `503::server_full`.
+    pub max_clients: usize,
+    /// Broadcast subscriptions per session; more get `403:<n>:subscription_limit`.
+    pub max_subscriptions: usize,
+    /// WebSocket: a Ping is sent after this long without a frame from the client
+    /// (zero: never).
+    pub ws_ping_interval: Duration,
+    /// WebSocket: the socket is closed when nothing arrives this long after a Ping.
+    pub ws_pong_timeout: Duration,
+    /// WebSocket: a send not done within this long closes the socket (a client that stopped
+    /// reading).
+    pub ws_send_timeout: Duration,
     /// Offer and accept the `websocket` transport.
     pub websocket: bool,
     /// Offer and accept the `callback-polling` (JSONP) transport.
@@ -64,12 +92,21 @@ impl Default for BayeuxConfig {
             max_interval: Duration::from_secs(10),
             sweep_period: Duration::from_millis(997),
             max_queue: 10_000,
+            max_queue_bytes: 8 << 20,
             max_sessions_per_browser: 1,
             multi_session_interval: Duration::from_secs(2),
             max_batch: 1_000,
             max_message_bytes: 256 * 1024,
             cookie: CookieConfig::default(),
-            allowed_origins: Vec::new(),
+            origins: Origins::default(),
+            trusted_proxies: Arc::default(),
+            forward_headers: Vec::new(),
+            handshakes_per_ip: Rate::new(5.0, 50),
+            max_clients: 100_000,
+            max_subscriptions: 64,
+            ws_ping_interval: Duration::from_secs(30),
+            ws_pong_timeout: Duration::from_secs(30),
+            ws_send_timeout: Duration::from_secs(30),
             websocket: true,
             callback_polling: true,
         }

@@ -1,11 +1,13 @@
 //! What an application plugs into the server: service-channel handlers, an authorizer,
 //! message extensions and session listeners. The server itself knows no application.
 
+use crate::context::Forwarded;
 use crate::message::{Message, Reply};
 use crate::server::BayeuxServer;
 use crate::session::{ClientId, Removal};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::net::IpAddr;
 
 /// A message published by a client to a `/service/**` channel.
 #[derive(Debug)]
@@ -20,6 +22,20 @@ pub struct ServiceCall<'a> {
     pub data: &'a RawValue,
     /// The message's `ext`.
     pub ext: Option<&'a Map<String, Value>>,
+    /// The client's address (behind trusted proxies, the one they forwarded), when the
+    /// transport knows it.
+    pub remote: Option<IpAddr>,
+    /// The request's `Origin` (JSONP: its `Referer`'s origin; WebSocket: the upgrade's).
+    pub origin: Option<&'a str>,
+    pub(crate) headers: &'a Forwarded,
+}
+
+impl ServiceCall<'_> {
+    /// The value of a request header listed in `forward_headers` (any case; the first value
+    /// when sent more than once). WebSocket messages carry those of the upgrade request.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(self.server.forward_index(name)?)
+    }
 }
 
 /// Handles messages on the service channels it is registered for. Calls for one client are

@@ -1,16 +1,19 @@
 //! The HTTP face of the server: one axum router at the mount path (plus the `/handshake`,
 //! `/connect`, `/disconnect` suffixes CometD appends) serving long-polling POSTs, JSONP GETs
-//! and WebSocket upgrades, with the browser cookie and CORS.
+//! and WebSocket upgrades, with the browser cookie, CORS and the origin rule (a request from
+//! an origin that is not allowed is refused before it is processed).
 
 use crate::config::Transport;
+use crate::context::{ORIGIN_DENIED, header_str, jsonp_origin, request_of};
 use crate::jsonp;
 use crate::message::{Message, Part, Reply, join_array, parse_batch};
 use crate::process::{Request, finish_connect, hold_connect};
 use crate::server::BayeuxServer;
 use axum::Router;
 use axum::extract::{FromRequestParts, State, ws::WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chinwag_http::Peer;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -28,55 +31,52 @@ impl BayeuxServer {
 
 async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) -> Response {
     let (mut parts, body) = req.into_parts();
-    let origin = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let cors = to_header_map(cors(&server, origin));
-    if parts.method == Method::OPTIONS {
+    let h = &parts.headers;
+    let (origin, host) = (header_str(h, &header::ORIGIN), header_str(h, &header::HOST));
+    let preflight = parts.method == Method::OPTIONS;
+    let cors: HeaderMap = server.cors(origin, host, preflight).into_iter().collect();
+    if preflight {
         return (StatusCode::NO_CONTENT, cors).into_response();
     }
-    let upgrade = parts
-        .headers
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    if upgrade && server.config().websocket {
-        return match Box::pin(WebSocketUpgrade::from_request_parts(&mut parts, &())).await {
-            Ok(ws) => crate::ws::upgrade(server, ws),
+    let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
+    let upgrade =
+        header_str(h, &header::UPGRADE).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let post = parts.method == Method::POST;
+    let mut response = if (post || upgrade) && server.origin_denied(origin, host) {
+        json_response(StatusCode::FORBIDDEN, ORIGIN_DENIED.to_owned())
+    } else if upgrade && server.config().websocket {
+        let req = request_of(&server, Transport::WebSocket, None, peer, origin, h);
+        match Box::pin(WebSocketUpgrade::from_request_parts(&mut parts, &())).await {
+            Ok(ws) => crate::ws::upgrade(server, ws, req),
             Err(rejection) => rejection.into_response(),
-        };
-    }
-    let cookies = parts.headers.get_all(header::COOKIE);
-    let browser = browser_cookie(&server, cookies.iter().filter_map(|v| v.to_str().ok()));
-    let form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_form);
-    // Keep nothing of the request but what is needed while a connect may be held.
-    let (method, query) = (parts.method, parts.uri.query().map(str::to_owned));
-    drop(parts.headers);
-    drop(parts.uri);
-    drop(parts.extensions);
-    let mut response = if method == Method::POST {
-        let max = server.config().max_message_bytes;
-        let body = axum::body::to_bytes(body, max)
-            .await
-            .map_err(|_| format!("request body larger than {max} bytes"))
-            .and_then(|b| parse_post(&b, form));
-        match body {
-            Ok(msgs) => {
-                let (parts, new_browser) =
-                    serve(&server, Transport::LongPolling, browser, msgs).await;
-                let mut r = json_response(StatusCode::OK, join_array(&parts));
-                set_cookie(&server, &mut r, new_browser);
-                r
-            }
-            Err(advice) => json_response(StatusCode::BAD_REQUEST, bad_request(&advice)),
         }
-    } else if method == Method::GET {
-        callback_polling(&server, query.as_deref().unwrap_or(""), browser).await
+    } else if post {
+        let form = header_str(h, &header::CONTENT_TYPE).is_some_and(is_form);
+        let req = request_of(
+            &server,
+            Transport::LongPolling,
+            browser(&server, h),
+            peer,
+            origin,
+            h,
+        );
+        // Keep nothing of the request but what is needed while a connect may be held.
+        drop(parts);
+        long_polling(&server, req, body, form).await
+    } else if parts.method == Method::GET {
+        let origin = jsonp_origin(h);
+        let denied = server.origin_denied(origin, host);
+        let req = request_of(
+            &server,
+            Transport::CallbackPolling,
+            browser(&server, h),
+            peer,
+            origin,
+            h,
+        );
+        let query = parts.uri.query().map(str::to_owned);
+        drop(parts);
+        callback_polling(&server, query.as_deref().unwrap_or(""), req, denied).await
     } else {
         StatusCode::METHOD_NOT_ALLOWED.into_response()
     };
@@ -84,15 +84,41 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
     response
 }
 
+/// The browser id of the `BAYEUX_BROWSER` cookie among `headers`.
+fn browser(server: &BayeuxServer, headers: &HeaderMap) -> Option<Arc<str>> {
+    let cookies = headers.get_all(header::COOKIE);
+    browser_cookie(server, cookies.iter().filter_map(|v| v.to_str().ok()))
+}
+
+async fn long_polling(
+    server: &BayeuxServer,
+    req: Request,
+    body: axum::body::Body,
+    form: bool,
+) -> Response {
+    let max = server.config().max_message_bytes;
+    let body = axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| format!("request body larger than {max} bytes"))
+        .and_then(|b| parse_post(&b, form));
+    match body {
+        Ok(msgs) => {
+            let (parts, new_browser) = serve(server, req, msgs).await;
+            let mut r = json_response(StatusCode::OK, join_array(&parts));
+            set_cookie(server, &mut r, new_browser);
+            r
+        }
+        Err(advice) => json_response(StatusCode::BAD_REQUEST, bad_request(&advice)),
+    }
+}
+
 /// Processes a batch and, for a connect, holds it; returns the messages to send back (as
 /// one JSON array) and a new browser id to set.
 pub(crate) async fn serve(
     server: &BayeuxServer,
-    transport: Transport,
-    browser: Option<Arc<str>>,
+    req: Request,
     msgs: Vec<Message>,
 ) -> (Vec<Part>, Option<Arc<str>>) {
-    let req = Request { transport, browser };
     let mut outcome = server.process(msgs, &req).await;
     let mut parts = std::mem::take(&mut outcome.replies);
     if let Some(mut plan) = outcome.connect.take() {
@@ -136,7 +162,8 @@ pub(crate) fn parse_post(bytes: &[u8], form: bool) -> Result<Vec<Message>, Strin
 async fn callback_polling(
     server: &BayeuxServer,
     query: &str,
-    browser: Option<Arc<str>>,
+    req: Request,
+    origin_denied: bool,
 ) -> Response {
     if !server.config().callback_polling {
         return (StatusCode::BAD_REQUEST, "callback-polling is disabled").into_response();
@@ -161,10 +188,13 @@ async fn callback_polling(
     if !jsonp::valid_callback(&callback) {
         return (StatusCode::BAD_REQUEST, "invalid jsonp callback name").into_response();
     }
+    if origin_denied {
+        return script_response(&callback, ORIGIN_DENIED.to_owned());
+    }
     if msgs.is_empty() {
         return script_response(&callback, bad_request("message_missing"));
     }
-    let (parts, new_browser) = serve(server, Transport::CallbackPolling, browser, msgs).await;
+    let (parts, new_browser) = serve(server, req, msgs).await;
     let mut r = script_response(&callback, join_array(&parts));
     set_cookie(server, &mut r, new_browser);
     r
@@ -227,49 +257,4 @@ pub(crate) fn cookie_header(server: &BayeuxServer, browser: &str) -> Option<Head
         v.push_str("; Secure");
     }
     HeaderValue::from_str(&v).ok()
-}
-
-/// The CORS response headers for a request from `origin` (none if it is not allowed).
-pub(crate) fn cors(server: &BayeuxServer, origin: Option<&str>) -> Vec<(HeaderName, HeaderValue)> {
-    let Some(origin) = origin else {
-        return Vec::new();
-    };
-    let allowed = &server.config().allowed_origins;
-    let allow = if allowed.iter().any(|a| a == origin) {
-        match HeaderValue::from_str(origin) {
-            Ok(v) => v,
-            Err(_) => return Vec::new(),
-        }
-    } else if allowed.iter().any(|a| a == "*") {
-        HeaderValue::from_static("*")
-    } else {
-        return Vec::new();
-    };
-    let mut out = vec![(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow.clone())];
-    if allow != "*" {
-        out.push((
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        ));
-    }
-    out.extend([
-        (header::VARY, HeaderValue::from_static("Origin")),
-        (
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
-        ),
-        (
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type, x-requested-with"),
-        ),
-        (
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        ),
-    ]);
-    out
-}
-
-fn to_header_map(pairs: Vec<(HeaderName, HeaderValue)>) -> HeaderMap {
-    pairs.into_iter().collect()
 }

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`config`]: advice timings, limits, cookie and CORS settings; [`config::Transport`].
+//! - `context`: a request's client address, `Origin` and forwarded headers; the origin rule.
 //! - [`channel`]: channel names, meta/service/broadcast, trailing `*`/`**` globs.
 //! - [`message`]: parsed client messages (raw `data`), replies, error strings.
 //! - [`session`]: one client: its queue, ack batches, held-connect state.
@@ -19,6 +20,7 @@
 
 pub mod channel;
 pub mod config;
+mod context;
 pub mod ext;
 pub mod front;
 pub mod hooks;

@@ -140,6 +140,20 @@ pub mod errors {
     /// The client id is missing, unknown, expired or belongs to another browser.
     pub const UNKNOWN_CLIENT: &str = "402::Unknown client";
 
+    /// Too many handshakes from one client address.
+    pub const HANDSHAKE_RATE_LIMITED: &str = "429::handshake_rate_limited";
+
+    /// The server holds its maximum of sessions.
+    pub const SERVER_FULL: &str = "503::server_full";
+
+    /// A request from an origin that is not allowed.
+    pub const ORIGIN_DENIED: &str = "403::origin_denied";
+
+    /// A subscribe past the limit of subscriptions per session.
+    pub fn subscription_limit(max: usize) -> String {
+        format!("403:{max}:subscription_limit")
+    }
+
     /// A required field is missing.
     pub fn missing(field: &str) -> String {
         format!("400:{field}:missing required field")

@@ -32,6 +32,24 @@ impl Hasher for KeyHasher {
 
 type Sessions = HashMap<u128, Arc<Session>, BuildHasherDefault<KeyHasher>>;
 
+/// Why a session was not added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotAdded {
+    /// Its id is not one [`ClientId::generate`] makes.
+    BadId,
+    /// The server holds its maximum of sessions.
+    Full,
+}
+
+/// Why a subscription was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotSubscribed {
+    /// The session is gone.
+    Gone,
+    /// The session holds its maximum of subscriptions.
+    Full,
+}
+
 /// The server's tables.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
@@ -42,17 +60,19 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Adds a session; false (and not added) if its id is not one [`ClientId::generate`]
+    /// Adds a session, unless `max` are live or its id is not one [`ClientId::generate`]
     /// makes.
-    pub(crate) fn insert(&self, session: Arc<Session>) -> bool {
-        let Some(key) = ClientId::key(session.id.as_str()) else {
-            return false;
-        };
-        self.sessions
+    pub(crate) fn insert(&self, session: Arc<Session>, max: usize) -> Result<(), NotAdded> {
+        let key = ClientId::key(session.id.as_str()).ok_or(NotAdded::BadId)?;
+        let mut sessions = self
+            .sessions
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, session);
-        true
+            .unwrap_or_else(PoisonError::into_inner);
+        if sessions.len() >= max {
+            return Err(NotAdded::Full);
+        }
+        sessions.insert(key, session);
+        Ok(())
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
@@ -104,15 +124,23 @@ impl Registry {
         removed
     }
 
-    /// Records a subscription; false if the session is gone.
-    pub(crate) fn subscribe(&self, session: &Arc<Session>, pattern: &str) -> bool {
+    /// Records a subscription, unless the session is gone or holds `max` others.
+    pub(crate) fn subscribe(
+        &self,
+        session: &Arc<Session>,
+        pattern: &str,
+        max: usize,
+    ) -> Result<(), NotSubscribed> {
         let key: Arc<str> = pattern.into();
         {
             let mut st = session.state();
             if st.removed.is_some() {
-                return false;
+                return Err(NotSubscribed::Gone);
             }
             if !st.subscriptions.contains(&key) {
+                if st.subscriptions.len() >= max {
+                    return Err(NotSubscribed::Full);
+                }
                 st.subscriptions.push(key.clone());
             }
         }
@@ -122,7 +150,7 @@ impl Registry {
             .entry(key)
             .or_default()
             .insert(session.id.clone(), session.clone());
-        true
+        Ok(())
     }
 
     pub(crate) fn unsubscribe(&self, session: &Session, pattern: &str) {
@@ -206,7 +234,7 @@ mod tests {
         let id = ClientId::generate()?;
         let b = reg.browser(&Arc::from(browser));
         let s = Arc::new(Session::new(id, Some(b), Transport::LongPolling));
-        assert!(reg.insert(s.clone()));
+        assert_eq!(reg.insert(s.clone(), 100), Ok(()));
         Ok(s)
     }
 
@@ -218,11 +246,12 @@ mod tests {
         assert!(Arc::ptr_eq(&found, &s));
         assert!(reg.get(&s.id.as_str().to_uppercase()).is_none());
         assert!(reg.get("nope").is_none());
-        assert!(!reg.insert(Arc::new(Session::new(
+        let bad = Arc::new(Session::new(
             ClientId::new("c"),
             None,
-            Transport::LongPolling
-        ))));
+            Transport::LongPolling,
+        ));
+        assert_eq!(reg.insert(bad, 100), Err(NotAdded::BadId));
         assert!(reg.remove(&s, Removal::Disconnected));
         assert!(reg.get(s.id.as_str()).is_none());
         Ok(())
@@ -253,6 +282,27 @@ mod tests {
         drop(other);
         reg.prune_browsers();
         assert_eq!(reg.browser_count(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn sessions_and_subscriptions_are_capped() -> Res {
+        let reg = Registry::default();
+        let a = session(&reg, "b1")?;
+        let extra = Arc::new(Session::new(
+            ClientId::generate()?,
+            None,
+            Transport::LongPolling,
+        ));
+        assert_eq!(reg.insert(extra, 1), Err(NotAdded::Full));
+        assert_eq!(reg.len(), 1);
+        assert_eq!(reg.subscribe(&a, "/a", 2), Ok(()));
+        assert_eq!(reg.subscribe(&a, "/b", 2), Ok(()));
+        assert_eq!(reg.subscribe(&a, "/a", 2), Ok(()), "already held");
+        assert_eq!(reg.subscribe(&a, "/c", 2), Err(NotSubscribed::Full));
+        assert!(reg.subscribers("/c").is_empty());
+        reg.remove(&a, Removal::Disconnected);
+        assert_eq!(reg.subscribe(&a, "/d", 2), Err(NotSubscribed::Gone));
         Ok(())
     }
 }

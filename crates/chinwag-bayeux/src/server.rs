@@ -7,8 +7,13 @@ use crate::hooks::{AllowAll, Authorizer, Extension, ServiceHandler, SessionListe
 use crate::message::delivery;
 use crate::registry::Registry;
 use crate::session::{ClientId, Queued, Removal, Session};
+use chinwag_limits::{AddrKey, KeyedLimiter, LogLimiter};
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Client addresses whose handshake rate is tracked at once (see [`KeyedLimiter`]).
+const HANDSHAKE_KEYS: usize = 65_536;
 
 /// Why a delivery was not made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,6 +36,10 @@ pub(crate) struct Inner {
     pub(crate) listeners: Vec<Arc<dyn SessionListener>>,
     /// The usual connect advice, encoded once (it goes out with every connect reply).
     pub(crate) retry_advice_json: String,
+    /// Handshakes per client address.
+    pub(crate) handshakes: KeyedLimiter<AddrKey>,
+    /// Sessions dropped for overflowing, logged at most once per period.
+    pub(crate) overflow_log: LogLimiter,
 }
 
 /// A Bayeux server. Cheap to clone.
@@ -93,6 +102,8 @@ impl BayeuxServer {
     pub fn builder(config: BayeuxConfig) -> Builder {
         Builder {
             inner: Inner {
+                handshakes: KeyedLimiter::new(config.handshakes_per_ip, HANDSHAKE_KEYS),
+                overflow_log: LogLimiter::new(Duration::from_secs(10)),
                 config,
                 registry: Registry::default(),
                 services: Vec::new(),
@@ -206,11 +217,14 @@ impl BayeuxServer {
     }
 
     fn push(&self, session: &Arc<Session>, msg: Arc<str>) -> Result<(), DeliverError> {
-        match session.enqueue(msg, self.inner.config.max_queue) {
+        let c = &self.inner.config;
+        match session.enqueue(msg, c.max_queue, c.max_queue_bytes) {
             Queued::Ok => Ok(()),
             Queued::Gone => Err(DeliverError::UnknownClient),
             Queued::Full => {
-                tracing::warn!(client = %session.id, "client queue full: dropping the session");
+                if let Some(more) = self.inner.overflow_log.allow() {
+                    tracing::warn!(client = %session.id, suppressed = more, "client queue full: dropping the session");
+                }
                 self.remove(session, Removal::Overflow);
                 Err(DeliverError::UnknownClient)
             }

@@ -99,7 +99,7 @@ pub enum Removal {
     Disconnected,
     /// No `/meta/connect` within `maxInterval`.
     Expired,
-    /// Its queue passed `max_queue`.
+    /// Its queue passed `max_queue` or `max_queue_bytes`.
     Overflow,
     /// The server is shutting down.
     Shutdown,
@@ -108,10 +108,13 @@ pub enum Removal {
 /// Mutable state of a session.
 #[derive(Debug)]
 pub(crate) struct State {
-    /// Encoded messages waiting for the client.
+    /// Encoded messages waiting for the client (taken only through [`State::drain_queue`]
+    /// and [`State::take_for_connect`], which keep `bytes`).
     pub queue: VecDeque<Arc<str>>,
     /// Ack extension: messages sent in connect replies but not yet acknowledged, by batch.
     pub unacked: VecDeque<(u64, Arc<str>)>,
+    /// Bytes of the messages in `queue` and `unacked`.
+    pub bytes: usize,
     /// The ack extension is on.
     pub ack: bool,
     /// Last ack batch number handed out.
@@ -167,6 +170,7 @@ impl Session {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 unacked: VecDeque::new(),
+                bytes: 0,
                 ack: false,
                 batch: 0,
                 transport,
@@ -189,16 +193,20 @@ impl Session {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues an encoded message and wakes whoever delivers it.
-    pub(crate) fn enqueue(&self, msg: Arc<str>, max: usize) -> Queued {
+    /// Queues an encoded message and wakes whoever delivers it; `Full` when the messages
+    /// held for the client (queued and unacknowledged) would pass `max` messages or
+    /// `max_bytes` bytes.
+    pub(crate) fn enqueue(&self, msg: Arc<str>, max: usize, max_bytes: usize) -> Queued {
         {
             let mut s = self.state();
             if s.removed.is_some() {
                 return Queued::Gone;
             }
-            if s.queue.len() >= max {
+            let bytes = s.bytes + msg.len();
+            if s.queue.len() + s.unacked.len() >= max || bytes > max_bytes {
                 return Queued::Full;
             }
+            s.bytes = bytes;
             s.queue.push_back(msg);
         }
         self.wake.notify_waiters();
@@ -215,6 +223,7 @@ impl Session {
             s.removed = Some(why);
             s.queue.clear();
             s.unacked.clear();
+            s.bytes = 0;
             std::mem::take(&mut s.subscriptions)
         };
         self.wake.notify_waiters();
@@ -240,7 +249,7 @@ impl State {
     /// the queue.
     pub(crate) fn take_for_connect(&mut self, mut take: impl FnMut(Arc<str>)) -> Option<u64> {
         if !self.ack {
-            self.queue.drain(..).for_each(take);
+            self.drain_queue(take);
             return None;
         }
         self.batch += 1;
@@ -252,10 +261,24 @@ impl State {
         Some(batch)
     }
 
+    /// Hands `take` the whole queue (sent without acks).
+    pub(crate) fn drain_queue(&mut self, take: impl FnMut(Arc<str>)) {
+        self.bytes = if self.unacked.is_empty() {
+            // Nothing else is held: no need to add up what leaves.
+            0
+        } else {
+            let sent: usize = self.queue.iter().map(|m| m.len()).sum();
+            self.bytes.saturating_sub(sent)
+        };
+        self.queue.drain(..).for_each(take);
+    }
+
     /// Drops messages acknowledged up to `batch`.
     pub(crate) fn acknowledge(&mut self, batch: u64) {
         while self.unacked.front().is_some_and(|(b, _)| *b <= batch) {
-            self.unacked.pop_front();
+            if let Some((_, m)) = self.unacked.pop_front() {
+                self.bytes = self.bytes.saturating_sub(m.len());
+            }
         }
     }
 }
@@ -290,16 +313,19 @@ mod tests {
         let mut st = s.state();
         st.ack = true;
         st.queue.push_back("a".into());
+        st.bytes += 1;
         let mut first = Vec::new();
         let b1 = st.take_for_connect(|m| first.push(m));
         assert_eq!((first.len(), b1), (1, Some(1)));
         st.queue.push_back("b".into());
+        st.bytes += 1;
         // The client never saw batch 1: both are sent again with batch 2.
         let mut second = Vec::new();
         let b2 = st.take_for_connect(|m| second.push(m));
         assert_eq!((second.len(), b2), (2, Some(2)));
         st.acknowledge(2);
         assert!(st.unacked.is_empty());
+        assert_eq!(st.bytes, 0);
     }
 
     #[test]
@@ -336,9 +362,41 @@ mod tests {
     #[test]
     fn a_full_queue_is_reported() {
         let s = Session::new(ClientId::new("c"), None, Transport::LongPolling);
-        assert_eq!(s.enqueue("a".into(), 1), Queued::Ok);
-        assert_eq!(s.enqueue("b".into(), 1), Queued::Full);
+        assert_eq!(s.enqueue("a".into(), 1, 100), Queued::Ok);
+        assert_eq!(s.enqueue("b".into(), 1, 100), Queued::Full);
         s.mark_removed(Removal::Disconnected);
-        assert_eq!(s.enqueue("c".into(), 1), Queued::Gone);
+        assert_eq!(s.enqueue("c".into(), 1, 100), Queued::Gone);
+    }
+
+    #[test]
+    fn queued_and_unacknowledged_bytes_are_bounded_and_given_back() {
+        let s = Session::new(ClientId::new("c"), None, Transport::LongPolling);
+        assert_eq!(s.enqueue("abcd".into(), 100, 10), Queued::Ok);
+        assert_eq!(s.enqueue("efgh".into(), 100, 10), Queued::Ok);
+        assert_eq!(s.enqueue("ijk".into(), 100, 10), Queued::Full, "11 > 10");
+        assert_eq!(s.enqueue("ij".into(), 100, 10), Queued::Ok, "10 fits");
+        let mut taken = 0;
+        s.state().drain_queue(|_| taken += 1);
+        assert_eq!((taken, s.state().bytes), (3, 0));
+        // With acks, sent messages count until acknowledged.
+        s.state().ack = true;
+        assert_eq!(s.enqueue("0123456".into(), 100, 10), Queued::Ok);
+        let batch = s.state().take_for_connect(|_| {});
+        assert_eq!(s.state().bytes, 7);
+        assert_eq!(
+            s.enqueue("0123".into(), 100, 10),
+            Queued::Full,
+            "unacked count"
+        );
+        assert_eq!(s.enqueue("x".into(), 2, 10), Queued::Ok);
+        assert_eq!(
+            s.enqueue("y".into(), 2, 10),
+            Queued::Full,
+            "messages count too"
+        );
+        s.state().acknowledge(batch.unwrap_or(0));
+        assert_eq!(s.state().bytes, 1);
+        s.mark_removed(Removal::Overflow);
+        assert_eq!(s.state().bytes, 0);
     }
 }

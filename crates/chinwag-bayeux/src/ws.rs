@@ -1,21 +1,28 @@
 //! The `websocket` transport: JSON arrays in text frames on one connection. Replies go out at
 //! once; deliveries are pushed as they are queued (or, with acks, only in connect replies);
 //! only the `/meta/connect` reply is held.
+//!
+//! A quiet client is pinged (`ws_ping_interval`) and dropped if it stays silent
+//! (`ws_pong_timeout`); a send that does not finish in `ws_send_timeout` (a client that
+//! stopped reading) drops the socket, and its session then overflows or expires as usual. A
+//! message over the size limit is answered with close code 1009, invalid UTF-8 with 1007.
 
-use crate::config::Transport;
 use crate::message::{Part, join_array, parse_batch};
 use crate::process::{ConnectPlan, Request, finish_connect};
 use crate::server::BayeuxServer;
 use crate::session::{Parked, Session};
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::{IntoResponse, Response};
 use std::future::pending;
 use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite;
 
-/// Accepts the upgrade and runs the connection.
-pub(crate) fn upgrade(server: BayeuxServer, ws: WebSocketUpgrade) -> Response {
+/// Accepts the upgrade and runs the connection for the request context `req` (that of the
+/// upgrade request, kept for the life of the socket).
+pub(crate) fn upgrade(server: BayeuxServer, ws: WebSocketUpgrade, req: Request) -> Response {
     let max = server.config().max_message_bytes;
     // Small buffers: an idle chat client should cost a few KB, not the 128 KiB defaults
     // (they grow on demand for large messages).
@@ -23,7 +30,7 @@ pub(crate) fn upgrade(server: BayeuxServer, ws: WebSocketUpgrade) -> Response {
         .max_frame_size(max)
         .read_buffer_size(1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run(server, socket))
+        .on_upgrade(move |socket| run(server, socket, req))
         .into_response()
 }
 
@@ -33,11 +40,109 @@ struct Held {
     _parked: Parked,
 }
 
-async fn run(server: BayeuxServer, mut socket: WebSocket) {
-    let req = Request {
-        transport: Transport::WebSocket,
-        browser: None,
+/// The socket with its send timeout.
+struct Socket {
+    ws: WebSocket,
+    send_timeout: Duration,
+}
+
+impl Socket {
+    /// Sends a frame; false if the socket failed or the send did not finish in time.
+    async fn send(&mut self, frame: Frame) -> bool {
+        matches!(
+            tokio::time::timeout(self.send_timeout, self.ws.send(frame)).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Sends encoded messages as one JSON array.
+    async fn send_parts(&mut self, parts: Vec<Part>) -> bool {
+        self.send(Frame::Text(join_array(&parts).into())).await
+    }
+
+    /// Closes with `code` (best effort: the socket is dropped next anyway).
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = self.send(Frame::Close(Some(frame))).await;
+    }
+}
+
+/// The close code for a read error the client caused: a message over the limit (1009) or
+/// text that is not UTF-8 (1007).
+fn close_code_of(err: &axum::Error) -> Option<(u16, &'static str)> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        match e.downcast_ref::<tungstenite::Error>() {
+            Some(tungstenite::Error::Capacity(_)) => {
+                return Some((close_code::SIZE, "message too big"));
+            }
+            Some(tungstenite::Error::Utf8(_)) => {
+                return Some((close_code::INVALID, "invalid UTF-8"));
+            }
+            Some(_) => return None,
+            None => cause = e.source(),
+        }
+    }
+    None
+}
+
+/// Keep-alive: when to ping a quiet client, and when to give up on one that was pinged.
+struct KeepAlive {
+    interval: Duration,
+    pong_timeout: Duration,
+    last_heard: Instant,
+    pinged: bool,
+}
+
+/// What the keep-alive timer asks for when it fires.
+enum Due {
+    /// Nothing yet: look again at this time.
+    Later(Instant),
+    /// Send a ping, then look again at this time.
+    Ping(Instant),
+    /// Pinged and not heard from since: close.
+    Dead,
+}
+
+impl KeepAlive {
+    fn heard(&mut self) {
+        self.last_heard = Instant::now();
+        self.pinged = false;
+    }
+
+    fn due(&mut self) -> Due {
+        if self.pinged {
+            return Due::Dead;
+        }
+        let now = Instant::now();
+        let quiet_until = self.last_heard + self.interval;
+        if now < quiet_until {
+            return Due::Later(quiet_until);
+        }
+        self.pinged = true;
+        Due::Ping(now + self.pong_timeout)
+    }
+}
+
+async fn run(server: BayeuxServer, ws: WebSocket, req: Request) {
+    let c = server.config();
+    let mut socket = Socket {
+        ws,
+        send_timeout: c.ws_send_timeout,
     };
+    let mut alive = KeepAlive {
+        interval: c.ws_ping_interval,
+        pong_timeout: c.ws_pong_timeout,
+        last_heard: Instant::now(),
+        pinged: false,
+    };
+    // The keep-alive timer is re-armed only when it fires (a frame just records the time).
+    let pinging = !alive.interval.is_zero();
+    let keepalive = tokio::time::sleep(alive.interval);
+    tokio::pin!(keepalive);
     let mut attached: Option<Arc<Session>> = None;
     let mut held: Option<Held> = None;
     // One timer for the held connect, re-armed only when a connect is parked (not on every
@@ -57,15 +162,25 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
             return;
         }
         tokio::select! {
-            frame = socket.recv() => {
+            frame = socket.ws.recv() => {
+                alive.heard();
                 let text = match frame {
                     Some(Ok(Frame::Text(t))) => t,
                     Some(Ok(Frame::Binary(b))) => match String::from_utf8(b.to_vec()) {
                         Ok(t) => t.into(),
-                        Err(_) => return,
+                        Err(_) => {
+                            socket.close(close_code::INVALID, "invalid UTF-8").await;
+                            return;
+                        }
                     },
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
-                    Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
+                    Some(Err(e)) => {
+                        if let Some((code, reason)) = close_code_of(&e) {
+                            socket.close(code, reason).await;
+                        }
+                        return;
+                    }
+                    Some(Ok(Frame::Close(_))) | None => return,
                 };
                 let msgs = match parse_batch(text.as_bytes()) {
                     Ok(m) => m,
@@ -74,7 +189,7 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
                             format!("400::message_invalid: {e}"),
                             Some(serde_json::json!({"reconnect": "retry", "interval": 0})),
                         );
-                        if send(&mut socket, vec![reply.encode().into()]).await { continue; }
+                        if socket.send_parts(vec![reply.encode().into()]).await { continue; }
                         return;
                     }
                 };
@@ -97,7 +212,7 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
                         held = Some(Held { plan, _parked: parked });
                     }
                 }
-                if !parts.is_empty() && !send(&mut socket, parts).await {
+                if !parts.is_empty() && !socket.send_parts(parts).await {
                     return;
                 }
             }
@@ -108,10 +223,20 @@ async fn run(server: BayeuxServer, mut socket: WebSocket) {
             }
             () = &mut timer, if held.is_some() => {
                 if let Some(h) = held.take()
-                    && !send(&mut socket, answer(&server, h.plan)).await {
+                    && !socket.send_parts(answer(&server, h.plan)).await {
                         return;
                     }
             }
+            () = &mut keepalive, if pinging => match alive.due() {
+                Due::Later(at) => keepalive.as_mut().reset(at),
+                Due::Ping(at) => {
+                    if !socket.send(Frame::Ping(Default::default())).await {
+                        return;
+                    }
+                    keepalive.as_mut().reset(at);
+                }
+                Due::Dead => return,
+            },
         }
     }
 }
@@ -121,23 +246,22 @@ async fn flush(
     server: &BayeuxServer,
     session: &Session,
     held: &mut Option<Held>,
-    socket: &mut WebSocket,
+    socket: &mut Socket,
 ) -> bool {
-    let direct: Vec<Part> = {
+    let mut direct: Vec<Part> = Vec::new();
+    {
         let mut st = session.state();
         if st.direct() && st.removed.is_none() {
-            st.queue.drain(..).map(Part::Shared).collect()
-        } else {
-            Vec::new()
+            st.drain_queue(|m| direct.push(Part::Shared(m)));
         }
-    };
-    if !direct.is_empty() && !send(socket, direct).await {
+    }
+    if !direct.is_empty() && !socket.send_parts(direct).await {
         return false;
     }
     if held.as_ref().is_some_and(|h| h.plan.ready())
         && let Some(h) = held.take()
     {
-        return send(socket, answer(server, h.plan)).await;
+        return socket.send_parts(answer(server, h.plan)).await;
     }
     true
 }
@@ -147,13 +271,6 @@ fn answer(server: &BayeuxServer, plan: ConnectPlan) -> Vec<Part> {
     let mut parts = Vec::new();
     finish_connect(server, plan, &mut parts);
     parts
-}
-
-async fn send(socket: &mut WebSocket, parts: Vec<Part>) -> bool {
-    socket
-        .send(Frame::Text(join_array(&parts).into()))
-        .await
-        .is_ok()
 }
 
 /// Goes to the back of the run queue once: unlike `tokio::task::yield_now`, which defers the

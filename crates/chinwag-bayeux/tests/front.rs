@@ -6,53 +6,13 @@
 mod common;
 
 use chinwag_bayeux::BayeuxConfig;
-use common::{quick, start};
+use common::{post, quick, response, start};
 use serde_json::Value;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const HANDSHAKE: &str = r#"[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling","callback-polling"],"id":"1"}]"#;
-
-/// One HTTP/1.1 response off a raw connection: status, lower-cased head, body.
-async fn response(s: &mut TcpStream, pending: &mut Vec<u8>) -> (u16, String, String) {
-    let head_end = loop {
-        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk))
-            .await
-            .expect("a response in time")
-            .unwrap();
-        assert!(n > 0, "connection closed before a response");
-        pending.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8(pending[..head_end].to_vec())
-        .unwrap()
-        .to_ascii_lowercase();
-    let status = head[9..12].parse().unwrap();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map_or(0, |v| v.trim().parse().unwrap());
-    while pending.len() < head_end + len {
-        let mut chunk = [0u8; 4096];
-        let n = s.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "connection closed inside a body");
-        pending.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8(pending[head_end..head_end + len].to_vec()).unwrap();
-    pending.drain(..head_end + len);
-    (status, head, body)
-}
-
-fn post(path: &str, extra: &str, body: &str) -> String {
-    format!(
-        "POST /cometd{path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-}
 
 fn client_id(body: &str) -> String {
     let v: Vec<Value> = serde_json::from_str(body).unwrap();
@@ -131,7 +91,7 @@ async fn chunked_and_pipelined_posts_are_answered_in_order() {
 #[tokio::test]
 async fn preflight_and_cors_headers_from_the_front() {
     let srv = start(BayeuxConfig {
-        allowed_origins: vec!["https://shop.example".into()],
+        origins: chinwag_http::Origins::new(&["https://shop.example".into()]),
         ..quick()
     })
     .await;

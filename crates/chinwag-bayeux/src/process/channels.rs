@@ -5,8 +5,9 @@ use super::{Outcome, Request};
 use crate::channel::{Channel, ChannelError, ChannelKind};
 use crate::hooks::ServiceCall;
 use crate::message::{Message, Reply, errors};
+use crate::registry::NotSubscribed;
 use crate::server::BayeuxServer;
-use crate::session::Removal;
+use crate::session::{Removal, Session};
 use serde_json::Value;
 
 impl BayeuxServer {
@@ -65,17 +66,28 @@ impl BayeuxServer {
                 Ok(_) => {}
             }
         }
+        let max = self.inner.config.max_subscriptions;
+        if on && !room_for(&session, &patterns, max) {
+            return reply.fail(errors::subscription_limit(max), None);
+        }
         for p in patterns {
             // Service channels are request/response: answered, never recorded.
             if crate::channel::kind_of(p) != ChannelKind::Broadcast {
                 continue;
             }
             if on {
-                if !self.inner.registry.subscribe(&session, p) {
-                    return Reply::to(meta, msg.id).fail(
-                        errors::UNKNOWN_CLIENT.into(),
-                        Some(super::handshake_advice()),
-                    );
+                match self.inner.registry.subscribe(&session, p, max) {
+                    Ok(()) => {}
+                    Err(NotSubscribed::Gone) => {
+                        return Reply::to(meta, msg.id).fail(
+                            errors::UNKNOWN_CLIENT.into(),
+                            Some(super::handshake_advice()),
+                        );
+                    }
+                    // Only when subscribes of one session race; the check above is the rule.
+                    Err(NotSubscribed::Full) => {
+                        return reply.fail(errors::subscription_limit(max), None);
+                    }
                 }
             } else {
                 self.inner.registry.unsubscribe(&session, p);
@@ -133,6 +145,9 @@ impl BayeuxServer {
                         channel: &name,
                         data,
                         ext: msg.ext.as_ref(),
+                        remote: req.remote,
+                        origin: req.origin.as_deref(),
+                        headers: &req.headers,
                     })
                     .await;
             }
@@ -148,4 +163,25 @@ impl BayeuxServer {
             ..reply
         }
     }
+}
+
+/// Whether `session` may add the broadcast subscriptions among `patterns` (those it holds
+/// already and repeats count once) and stay within `max`.
+fn room_for(session: &Session, patterns: &[&str], max: usize) -> bool {
+    let st = session.state();
+    let room = max.saturating_sub(st.subscriptions.len());
+    let mut fresh: Vec<&str> = Vec::new();
+    for p in patterns {
+        if crate::channel::kind_of(p) != ChannelKind::Broadcast
+            || st.subscriptions.iter().any(|s| &**s == *p)
+            || fresh.contains(p)
+        {
+            continue;
+        }
+        if fresh.len() == room {
+            return false;
+        }
+        fresh.push(p);
+    }
+    true
 }

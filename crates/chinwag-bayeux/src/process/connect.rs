@@ -206,7 +206,7 @@ fn usual_reply(server: &BayeuxServer, id: Option<&Value>) -> String {
 }
 
 /// A random delay below `max_ms`, so clients told to come back do not return in lockstep.
-fn jitter_ms(max_ms: u64) -> u64 {
+pub(super) fn jitter_ms(max_ms: u64) -> u64 {
     let mut b = [0u8; 8];
     match getrandom::fill(&mut b) {
         Ok(()) => u64::from_le_bytes(b) % max_ms.max(1),

@@ -1,12 +1,16 @@
-//! `/meta/handshake`: version and transport negotiation, authorization, the new session, the
-//! browser cookie, and the ack/timesync extensions.
+//! `/meta/handshake`: the flood limits (handshakes per client address, sessions in all),
+//! version and transport negotiation, authorization, the new session, the browser cookie, and
+//! the ack/timesync extensions.
 
 use super::Request;
+use super::connect::jitter_ms;
 use crate::config::BayeuxConfig;
 use crate::ext::{Timesync, wants_ack};
 use crate::message::{Message, Reply, errors};
+use crate::registry::NotAdded;
 use crate::server::BayeuxServer;
 use crate::session::{ClientId, Session, random_hex};
+use chinwag_limits::AddrKey;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -23,6 +27,13 @@ impl BayeuxServer {
                 None,
             )
         };
+        if let Some(err) = self.handshake_limits(req) {
+            return (
+                Reply::to("/meta/handshake", msg.id.clone()).fail(err.0, Some(err.1)),
+                None,
+                None,
+            );
+        }
         match &msg.version {
             Some(Value::String(v)) if v.starts_with('1') => {}
             Some(_) => return fail(errors::invalid("version", "version_unsupported"), "none"),
@@ -75,13 +86,38 @@ impl BayeuxServer {
         if let Some(t) = Timesync::read(msg.ext.as_ref()) {
             reply.ext("timesync", t.answer());
         }
-        if !self.inner.registry.insert(session.clone()) {
-            return fail("500::client_id_invalid".into(), "retry");
+        match self
+            .inner
+            .registry
+            .insert(session.clone(), self.inner.config.max_clients)
+        {
+            Ok(()) => {}
+            Err(NotAdded::Full) => {
+                let (error, advice) = server_full();
+                let reply = Reply::to("/meta/handshake", msg.id.clone()).fail(error, Some(advice));
+                return (reply, None, None);
+            }
+            Err(NotAdded::BadId) => return fail("500::client_id_invalid".into(), "retry"),
         }
         for l in &self.inner.listeners {
             l.added(&id);
         }
         (reply, Some(session), new_browser)
+    }
+
+    /// The error and advice for a handshake over a limit: too many from its address, or too
+    /// many sessions (checked again, exactly, when the session is added).
+    fn handshake_limits(&self, req: &Request) -> Option<(String, Value)> {
+        if let Some(ip) = req.remote
+            && let Err(limited) = self.inner.handshakes.check(&AddrKey::from(ip))
+        {
+            let ms = limited.retry_after.as_nanos().div_ceil(1_000_000).max(1);
+            return Some((
+                errors::HANDSHAKE_RATE_LIMITED.into(),
+                json!({"reconnect": "handshake", "interval": ms}),
+            ));
+        }
+        (self.inner.registry.len() >= self.inner.config.max_clients).then(server_full)
     }
 
     /// The complete advice for a healthy session (clients reset omitted fields to their
@@ -99,4 +135,13 @@ pub(crate) fn retry_advice(c: &BayeuxConfig) -> Value {
         "timeout": c.timeout.as_millis(),
         "maxInterval": c.max_interval.as_millis(),
     })
+}
+
+/// The refusal of a handshake while the server holds `max_clients` sessions: come back in a
+/// random 1 to 5 seconds, so refused clients do not return together.
+fn server_full() -> (String, Value) {
+    (
+        errors::SERVER_FULL.into(),
+        json!({"reconnect": "handshake", "interval": 1_000 + jitter_ms(4_000)}),
+    )
 }

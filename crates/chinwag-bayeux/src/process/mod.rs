@@ -13,10 +13,12 @@ pub(crate) use connect::{ConnectPlan, finish_connect, hold_connect};
 pub(crate) use handshake::retry_advice;
 
 use crate::config::Transport;
+use crate::context::Forwarded;
 use crate::message::{Message, Part, Reply, errors};
 use crate::server::BayeuxServer;
 use crate::session::Session;
 use serde_json::{Value, json};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Where a batch came from.
@@ -26,6 +28,14 @@ pub(crate) struct Request {
     pub transport: Transport,
     /// The `BAYEUX_BROWSER` cookie sent with it (HTTP only).
     pub browser: Option<Arc<str>>,
+    /// The client's address (behind trusted proxies, the one they forwarded); `None` when
+    /// the transport does not know it (a router served without `chinwag-http`'s accept loop).
+    pub remote: Option<IpAddr>,
+    /// Its `Origin` (for JSONP, the origin of its `Referer` when it has no `Origin`; for
+    /// WebSocket, the upgrade request's).
+    pub origin: Option<Box<str>>,
+    /// The forwarded headers it carried.
+    pub headers: Forwarded,
 }
 
 /// What the transport must send back.

@@ -12,6 +12,8 @@ use chinwag_bayeux::{BayeuxConfig, BayeuxServer, ServiceCall, ServiceHandler};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
 
 pub struct Echo;
 
@@ -25,16 +27,42 @@ impl ServiceHandler for Echo {
     }
 }
 
+/// Answers with what the request told the application: client address, origin and the
+/// forwarded headers `apikey` and `authorization`.
+pub struct Context;
+
+#[async_trait::async_trait]
+impl ServiceHandler for Context {
+    async fn handle(&self, call: ServiceCall<'_>) {
+        let seen = json!({
+            "remote": call.remote.map(|ip| ip.to_string()),
+            "origin": call.origin,
+            "apikey": call.header("apikey"),
+            "authorization": call.header("Authorization"),
+        });
+        let _ = call.server.deliver(call.client, call.channel, &seen);
+    }
+}
+
 pub struct Srv {
     pub addr: std::net::SocketAddr,
     pub url: String,
     pub http: reqwest::Client,
     pub server: BayeuxServer,
+    /// The accept loop's connection counters.
+    pub stats: Arc<chinwag_http::ConnStats>,
 }
 
 pub async fn start(config: BayeuxConfig) -> Srv {
+    start_with(config, chinwag_http::Settings::default()).await
+}
+
+/// A server whose accept loop has `settings`.
+pub async fn start_with(config: BayeuxConfig, settings: chinwag_http::Settings) -> Srv {
+    let trusted = config.trusted_proxies.clone();
     let server = BayeuxServer::builder(config)
         .service("/service/echo", Arc::new(Echo))
+        .service("/service/context", Arc::new(Context))
         .build();
     let app = server.router("/cometd");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -42,14 +70,28 @@ pub async fn start(config: BayeuxConfig) -> Srv {
     // The way an application serves it: the lean long-polling front before the router.
     let front = chinwag_bayeux::front::Front::new(server.clone(), "/cometd", 8192);
     let stop = tokio_util::sync::CancellationToken::new();
-    let http = chinwag_http::Server::new(chinwag_http::Settings::default(), Arc::default());
+    let http = chinwag_http::Server::new(settings, trusted);
+    let stats = http.stats();
     tokio::spawn(http.serve(listener, app, Some(front), stop));
     Srv {
         addr,
         url: format!("http://{addr}/cometd"),
         http: reqwest::Client::new(),
         server,
+        stats,
     }
+}
+
+/// Waits (bounded) until `cond` holds; panics with `what` otherwise.
+pub async fn eventually(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let wait = async {
+        while !cond() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(secs), wait)
+        .await
+        .unwrap_or_else(|_| panic!("not within {secs} s: {what}"));
 }
 
 impl Srv {
@@ -128,4 +170,44 @@ pub fn quick() -> BayeuxConfig {
         timeout: Duration::from_millis(1500),
         ..BayeuxConfig::default()
     }
+}
+
+/// One HTTP/1.1 response off a raw connection: status, lower-cased head, body.
+pub async fn response(s: &mut TcpStream, pending: &mut Vec<u8>) -> (u16, String, String) {
+    let head_end = loop {
+        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk))
+            .await
+            .expect("a response in time")
+            .unwrap();
+        assert!(n > 0, "connection closed before a response");
+        pending.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8(pending[..head_end].to_vec())
+        .unwrap()
+        .to_ascii_lowercase();
+    let status = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    while pending.len() < head_end + len {
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed inside a body");
+        pending.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8(pending[head_end..head_end + len].to_vec()).unwrap();
+    pending.drain(..head_end + len);
+    (status, head, body)
+}
+
+pub fn post(path: &str, extra: &str, body: &str) -> String {
+    format!(
+        "POST /cometd{path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
 }
