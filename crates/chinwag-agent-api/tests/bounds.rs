@@ -65,6 +65,7 @@ async fn start(tune: impl FnOnce(&mut AgentState)) -> R<Running> {
         queues: vec![QueueSettings {
             name: QueueName::new("q"),
             offer_timeout_ms: 60_000,
+            max_wait_ms: None,
         }],
         agents: vec![AgentAccount {
             id: AgentId::new("a1"),

@@ -40,9 +40,16 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
+    /// What `call` carries (the binary forwards `apikey`, `authorization` and `host`).
     pub(crate) fn of(call: &ServiceCall<'_>) -> Self {
-        let _ = call;
-        Self::default()
+        let header = |name| call.header(name).map(str::to_owned);
+        Self {
+            remote: call.remote,
+            origin: call.origin.map(str::to_owned),
+            host: header("host"),
+            apikey: header("apikey"),
+            authorization: header("authorization"),
+        }
     }
 }
 

@@ -63,7 +63,8 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
 
     let (bayeux, gms) = chinwag_gms_cometd::build(
         engine.clone(),
-        cfg.cometd.bayeux(),
+        cfg.cometd
+            .bayeux(validated.all_origins.clone(), trusted.clone())?,
         validated.comet_access,
         keys.clone(),
         cfg.cometd.broadcast,

@@ -105,6 +105,18 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         );
     }
     let all_origins = Origins::union(access.values().map(|a| &a.origins));
+    // A client's queue must hold a whole transcript sent at once (a requestNotifications
+    // from position 1), with room for the notification envelopes around it.
+    let biggest = services
+        .iter()
+        .map(|s| s.limits.max_chat_bytes)
+        .max()
+        .unwrap_or(0);
+    ensure!(
+        cfg.cometd.max_queue_bytes >= biggest.saturating_mul(2),
+        "cometd.max_queue_bytes ({}) must be at least twice the largest services.*.limits.max_chat_bytes ({biggest})",
+        cfg.cometd.max_queue_bytes
+    );
     let mut queues = Vec::new();
     for (name, q) in &cfg.queues {
         ensure!(
