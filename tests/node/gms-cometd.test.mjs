@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { AckExtension } from "cometd/AckExtension.js";
 import { TimeSyncExtension } from "cometd/TimeSyncExtension.js";
-import { sharedServer, startServer, Agent, CHANNEL, chatIdOf, until, indexes, strictlyIncreasing, sleep } from "./harness.mjs";
+import { sharedServer, startServer, Agent, CHANNEL, uniqueTag, until, indexes, strictlyIncreasing, sleep } from "./harness.mjs";
 import { client, handshake, publish, disconnect, notifications } from "./cometd-client.mjs";
 
 const shared = sharedServer({ before, after });
@@ -17,11 +17,12 @@ async function startChat(transport, extensions) {
   const c = client(shared.server.cometd, transport, extensions);
   const notes = notifications(c);
   await handshake(c);
-  await publish(c, CHANNEL, { operation: "requestChat", nickname: "Joan", subject: "Savings", userData: { k: "v" } });
+  const tag = uniqueTag();
+  await publish(c, CHANNEL, { operation: "requestChat", nickname: "Joan", subject: "Savings", userData: { k: "v", tag } });
   const first = await until(() => notes.find((n) => n.secureKey), 10000, "requestChat notification");
   const agent = new Agent(shared.server.base);
   await agent.ready();
-  const chatId = await agent.acceptNext(chatIdOf(first.secureKey));
+  const chatId = await agent.acceptWhere((v) => v.user_data.tag === tag);
   await until(() => events(notes).some((e) => e.type === "ParticipantJoined" && e.from.type === "Agent"), 10000, "agent join");
   return { c, notes, key: first.secureKey, agent, chatId };
 }
@@ -195,7 +196,7 @@ test("server restart: the client re-handshakes and resumes the chat", async () =
     var key = first.secureKey;
     const agent = new Agent(own.base);
     await agent.ready();
-    const chatId = await agent.acceptNext(chatIdOf(key));
+    const chatId = await agent.acceptNext();
     await agent.say(chatId, "before restart");
     await until(() => texts(notes).includes("before restart"));
 

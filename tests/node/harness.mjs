@@ -109,6 +109,18 @@ export class Agent {
     await this.call("POST", `/offers/${offer.chat_id}/accept`);
     return offer.chat_id;
   }
+  /** Waits for an offer whose chat view satisfies `pred` (e.g. a userData tag) and accepts it. */
+  async acceptWhere(pred, what = "a matching offer") {
+    const offer = await until(async () => {
+      const me = await this.call("GET", "/me");
+      for (const o of me.offers) {
+        if (pred(await this.view(o.chat_id))) return o;
+      }
+      return null;
+    }, 10000, what);
+    await this.call("POST", `/offers/${offer.chat_id}/accept`);
+    return offer.chat_id;
+  }
   say(chatId, text) {
     return this.call("POST", `/chats/${chatId}/messages`, { text });
   }
@@ -117,11 +129,9 @@ export class Agent {
   }
 }
 
-/** The chat id inside a Chinwag CometD secureKey (version byte, length-prefixed id). */
-export function chatIdOf(secureKey) {
-  const raw = Buffer.from(secureKey, "base64");
-  return raw.subarray(2, 2 + raw[1]).toString("utf8");
-}
+/** A tag unique to this process, to find one's own chat among offers (CometD keys are sealed). */
+let tags = 0;
+export const uniqueTag = () => `t${process.pid}-${++tags}-${Date.now()}`;
 
 /** Every event index across GMS notifications, in arrival order. */
 export const indexes = (notes) => notes.flatMap((n) => (n.messages || []).map((e) => e.index));

@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { join, dirname, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startServer, Agent, CHANNEL, chatIdOf, until, freePort } from "./harness.mjs";
+import { startServer, Agent, CHANNEL, until, freePort } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -32,8 +32,10 @@ window.send = (secureKey, message) => c.publish(${JSON.stringify(CHANNEL)}, { op
 </script>`;
 
 before(async () => {
-  server = await startServer();
   const port = await freePort();
+  // The page's origin is listed: JSONP requests carry no Origin, so Chinwag checks the
+  // origin of their Referer (see the test of a foreign page below).
+  server = await startServer({ extraToml: `[services.customer-support]\ncors_origins = ["http://127.0.0.1:${port}"]\n` });
   pages = http.createServer((req, res) => {
     if (req.url === "/") {
       res.writeHead(200, { "content-type": "text/html" });
@@ -75,7 +77,7 @@ test("callback-polling chat in Chromium with the official CometD client", async 
 
   const agent = new Agent(server.base);
   await agent.ready();
-  const chatId = await agent.acceptNext(chatIdOf(secureKey));
+  const chatId = await agent.acceptNext();
   await agent.say(chatId, "hello browser");
   await page.waitForFunction(() => window.notes.some((n) => n.messages.some((e) => e.text === "hello browser")), null, { timeout: 15000 });
 
@@ -85,4 +87,21 @@ test("callback-polling chat in Chromium with the official CometD client", async 
   for (let i = 1; i < idx.length; i++) assert.ok(idx[i] > idx[i - 1], `in order, once: ${idx}`);
   assert.deepEqual([...scriptTypes], ["text/javascript;charset=UTF-8"]);
   await page.close();
+});
+
+test("a page of an origin the service does not list cannot start a chat over JSONP", async () => {
+  // The same page, served from another port: another origin, not in cors_origins.
+  const foreign = http.createServer((req, res) => pages.emit("request", req, res));
+  const port = await freePort();
+  await new Promise((r) => foreign.listen(port, "127.0.0.1", r));
+  const page = await browser.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: "domcontentloaded" });
+    await page.waitForFunction(() => window.handshake === false, null, { timeout: 15000 });
+    const health = await (await fetch(`${server.base}/health`)).json();
+    assert.equal(health.open_sessions, 1, "only the first test's chat exists");
+  } finally {
+    await page.close();
+    foreign.close();
+  }
 });

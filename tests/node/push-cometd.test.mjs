@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { startServer, Agent, CHANNEL, chatIdOf, until } from "./harness.mjs";
+import { startServer, Agent, CHANNEL, until } from "./harness.mjs";
 import { client, handshake, publish, disconnect, notifications } from "./cometd-client.mjs";
 
 /** A customhttp receiver: every POSTed JSON body, in arrival order. */
@@ -36,7 +36,7 @@ async function mobileChat(server, agent, device) {
   const userData = { push_notification_deviceid: device, push_notification_type: "customhttp" };
   await publish(c, CHANNEL, { operation: "requestChat", nickname: "Mo", userData });
   const first = await until(() => notes.find((n) => n.secureKey), 10000, "requestChat notification");
-  const chatId = await agent.acceptNext(chatIdOf(first.secureKey));
+  const chatId = await agent.acceptWhere((v) => v.user_data.push_notification_deviceid === device);
   await until(() => events(notes).some((e) => e.type === "ParticipantJoined" && e.from.type === "Agent"), 10000, "agent join");
   return { c, notes, chatId };
 }

@@ -6,7 +6,7 @@
 use crate::config::Transport;
 use crate::context::{ORIGIN_DENIED, header_str, jsonp_origin, request_of};
 use crate::jsonp;
-use crate::message::{Message, Part, Reply, join_array, parse_batch};
+use crate::message::{Message, Part, Reply, errors, join_array, parse_batch};
 use crate::process::{Request, finish_connect, hold_connect};
 use crate::server::BayeuxServer;
 use axum::Router;
@@ -189,6 +189,24 @@ async fn callback_polling(
         return (StatusCode::BAD_REQUEST, "invalid jsonp callback name").into_response();
     }
     if origin_denied {
+        // Each message answered on its own channel and id, so the client's handshake
+        // callback runs (with `reconnect: none`) instead of the client retrying forever.
+        let replies: Vec<Part> = msgs
+            .into_iter()
+            .map(|m| {
+                let channel = m.channel.unwrap_or_else(|| "/meta/unknown".into());
+                Reply::to(channel, m.id)
+                    .fail(
+                        errors::ORIGIN_DENIED.into(),
+                        Some(json!({"reconnect": "none"})),
+                    )
+                    .encode()
+                    .into()
+            })
+            .collect();
+        if !replies.is_empty() {
+            return script_response(&callback, join_array(&replies));
+        }
         return script_response(&callback, ORIGIN_DENIED.to_owned());
     }
     if msgs.is_empty() {
