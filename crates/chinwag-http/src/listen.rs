@@ -89,6 +89,8 @@ impl Default for Settings {
 pub enum Outcome {
     /// Done: close it (with a lingering close).
     Closed,
+    /// Closed for idling or for sending a request too slowly (counted, then closed).
+    TimedOut,
     /// A request the front does not serve, with the bytes of it already read.
     Handoff(Vec<u8>),
 }
@@ -241,6 +243,10 @@ async fn serve_one<F: ConnectionFront>(
     if let Some(front) = front {
         match front.serve(&mut conn, peer, settings.timeouts, &stop).await {
             Outcome::Closed => return,
+            Outcome::TimedOut => {
+                stats.timed_out.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             Outcome::Handoff(head) => conn.set_head(head),
         }
     }

@@ -6,6 +6,7 @@ use axum::extract::State;
 use chinwag_core::ChatEngine;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// State of the health endpoint.
@@ -14,10 +15,12 @@ pub(crate) struct Health {
     pub(crate) engine: Arc<ChatEngine>,
     pub(crate) started: Instant,
     pub(crate) push: Option<Arc<chinwag_push::PushStats>>,
+    pub(crate) connections: Arc<chinwag_http::ConnStats>,
 }
 
 /// # `GET /health`
 pub(crate) async fn health(State(h): State<Health>) -> Json<Value> {
+    let c = &h.connections;
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
@@ -27,5 +30,11 @@ pub(crate) async fn health(State(h): State<Health>) -> Json<Value> {
         "open_sessions": h.engine.open_sessions(),
         "quarantined_chats": h.engine.quarantined(),
         "push": h.push.as_ref().map(|p| p.snapshot()),
+        "connections": {
+            "open": c.open.load(Ordering::Relaxed),
+            "refused_full": c.refused_full.load(Ordering::Relaxed),
+            "refused_per_address": c.refused_per_address.load(Ordering::Relaxed),
+            "timed_out": c.timed_out.load(Ordering::Relaxed),
+        },
     }))
 }

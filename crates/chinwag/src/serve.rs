@@ -84,6 +84,14 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         tracing::info!(worker = "push", "starting worker");
         workers.spawn(push.run(shutdown.clone()));
     }
+    let settings = cfg.server.http(fd_limit);
+    tracing::info!(
+        max_connections = settings.max_connections,
+        per_ip = settings.max_per_ip,
+        fd_limit,
+        "connection limits"
+    );
+    let http = chinwag_http::Server::new(settings, trusted.clone());
     let mut app = Router::new();
     if cfg.cometd.enabled {
         let notify = chinwag_gms_cometd::NotifyWorker::new(gms, bayeux.clone());
@@ -111,6 +119,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
                 engine: engine.clone(),
                 started: Instant::now(),
                 push: push_stats,
+                connections: http.stats(),
             }),
         )
         .fallback(|| async {
@@ -146,14 +155,6 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             cfg.server.max_head_bytes,
         )
     });
-    let settings = cfg.server.http(fd_limit);
-    tracing::info!(
-        max_connections = settings.max_connections,
-        per_ip = settings.max_per_ip,
-        fd_limit,
-        "connection limits"
-    );
-    let http = chinwag_http::Server::new(settings, trusted);
     http.serve(listener, app, front, shutdown.clone()).await;
     shutdown.cancel();
     while workers.join_next().await.is_some() {}

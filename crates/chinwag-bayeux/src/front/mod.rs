@@ -72,7 +72,7 @@ impl Front {
                 biased;
                 r = stream.readable() => if r.is_err() { return Outcome::Closed },
                 () = stop.cancelled() => return Outcome::Closed,
-                () = tokio::time::sleep(timeouts.idle) => return Outcome::Closed,
+                () = tokio::time::sleep(timeouts.idle) => return Outcome::TimedOut,
             }
             let mut buf = Vec::with_capacity(HEAD_START);
             let read = match within(timeouts.header, self.read_head(stream, &mut buf, &peer)).await
@@ -83,7 +83,8 @@ impl Front {
                 other => other,
             };
             let head = match read {
-                None | Some(Read::Closed) => return Outcome::Closed,
+                None => return Outcome::TimedOut,
+                Some(Read::Closed) => return Outcome::Closed,
                 Some(Read::Other) => return Outcome::Handoff(buf),
                 Some(Read::Ours(h)) => h,
             };

@@ -186,7 +186,14 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             role,
         });
     }
-    let (push, push_worker) = cfg.push.validate()?;
+    let (push, mut push_worker) = cfg.push.validate()?;
+    if cfg.push.presence_grace_ms == 0 {
+        // Long enough for a lost CometD client to be known gone: a held connect, then
+        // maxInterval without one, then the sweep.
+        push_worker.presence_grace = std::time::Duration::from_millis(
+            cfg.cometd.timeout_ms + cfg.cometd.max_interval_ms + 5_000,
+        );
+    }
     let engine = EngineSettings {
         alias: NodeAlias(cfg.server.node_id),
         services,
@@ -243,6 +250,23 @@ mod tests {
                 "push.enabled has fcm but no [push.fcm] section",
             ),
             ("[push]\nenabled = [\"pager\"]\n", "unknown push type"),
+            (
+                "[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n",
+                "server.trusted_proxies",
+            ),
+            (
+                "[services.x.limits]\nmax_chat_bytes = 8388608\n",
+                "cometd.max_queue_bytes (8388608) must be at least twice",
+            ),
+            (
+                "[services.x.limits]\nnew_chats_per_ip = { per_second = -1, burst = 1 }\n",
+                "services.x.limits.new_chats_per_ip.per_second",
+            ),
+            (
+                "[services.x.limits]\nmax_attributes_depth = 200\n",
+                "max_attributes_depth must be between 1 and 64",
+            ),
+            ("[server]\nidle_timeout_secs = 0\n", "idle_timeout_secs"),
             (
                 "[push.templates.Notice]\ntitle = \"x\"\n",
                 "not a pushed event type",

@@ -48,7 +48,7 @@ impl Default for PushSection {
             shutdown_notify: false,
             include_payload: d.include_payload,
             to_active_client: d.to_active_client,
-            presence_grace_ms: u64::try_from(d.presence_grace.as_millis()).unwrap_or(40_000),
+            presence_grace_ms: 0,
             resend_delay_secs: d.resend_delay.as_secs(),
             resend_attempts: d.resend_attempts,
             content: vec!["session-id".into(), "user-id".into()],
@@ -135,6 +135,7 @@ impl PushSection {
             providers,
             include_payload: self.include_payload,
             to_active_client: self.to_active_client,
+            // 0: set from the CometD timings by `check::validate`.
             presence_grace: Duration::from_millis(self.presence_grace_ms),
             resend_delay: Duration::from_secs(self.resend_delay_secs),
             resend_attempts: self.resend_attempts,
