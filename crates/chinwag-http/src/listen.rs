@@ -77,7 +77,7 @@ impl Default for Settings {
             head_bytes: 8192,
             linger: Linger {
                 time: Duration::from_secs(5),
-                bytes: 1 << 20,
+                bytes: 16 << 20,
             },
             drain: Duration::from_secs(10),
         }
