@@ -106,10 +106,13 @@ pub fn display_name(
         (None, Some(_), None) => return Err(CoreError::LastNameRequired),
         (None, None, None) => return Err(CoreError::NameRequired),
     };
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(CoreError::InvalidArgument(format!(
-            "name longer than {MAX_NAME_CHARS} characters"
-        )));
+    // Each part is kept in the chat's record, so each is bounded, used or not.
+    for part in [Some(name.as_str()), first, last].into_iter().flatten() {
+        if part.chars().count() > MAX_NAME_CHARS {
+            return Err(CoreError::InvalidArgument(format!(
+                "name longer than {MAX_NAME_CHARS} characters"
+            )));
+        }
     }
     Ok(name)
 }
@@ -162,6 +165,11 @@ mod tests {
             display_name(Some(""), Some(" "), None),
             Err(CoreError::NameRequired)
         ));
+        let long = "x".repeat(MAX_NAME_CHARS + 1);
+        assert!(
+            display_name(Some("Jo"), Some(&long), None).is_err(),
+            "an unused first name is still bounded"
+        );
     }
 
     #[test]
