@@ -13,6 +13,10 @@ use chinwag_core::event::UserData;
 use chinwag_core::ids::{ChatId, EventIndex, ServiceName};
 use chinwag_gms_wire::comet_key::CometKey;
 
+/// Server failures are logged at most once a second (with how many were not).
+static SERVER_ERRORS: std::sync::LazyLock<chinwag_limits::LogLimiter> =
+    std::sync::LazyLock::new(|| chinwag_limits::LogLimiter::new(std::time::Duration::from_secs(1)));
+
 /// Why an operation failed: a GMS code and advice.
 pub(crate) struct Failure {
     pub(crate) code: u16,
@@ -23,8 +27,10 @@ pub(crate) struct Failure {
 impl From<CoreError> for Failure {
     fn from(e: CoreError) -> Self {
         let c = chinwag_gms_wire::code_of(&e);
-        if c.internal {
-            tracing::error!(error = %e, "CometD chat operation failed");
+        if c.internal
+            && let Some(suppressed) = SERVER_ERRORS.allow()
+        {
+            tracing::error!(error = %e, suppressed, "CometD chat operation failed");
         }
         Self {
             code: c.code,

@@ -130,6 +130,11 @@ struct ErrorBody<'a> {
 
 static NEXT_REFERENCE: AtomicU64 = AtomicU64::new(1);
 
+/// Server failures are logged at most once a second (with how many were not): a failing
+/// store under load must not flood the log.
+static SERVER_ERRORS: std::sync::LazyLock<chinwag_limits::LogLimiter> =
+    std::sync::LazyLock::new(|| chinwag_limits::LogLimiter::new(std::time::Duration::from_secs(1)));
+
 /// A new request reference id: process id and a counter.
 pub fn reference_id() -> String {
     format!(
@@ -143,8 +148,10 @@ impl GmsError {
     /// The status and JSON body; logs server-side failures with their reference id.
     pub fn to_parts(&self) -> (StatusCode, String) {
         let reference = reference_id();
-        if self.status.is_server_error() {
-            tracing::error!(reference = %reference, code = self.code, "GMS request failed");
+        if self.status.is_server_error()
+            && let Some(suppressed) = SERVER_ERRORS.allow()
+        {
+            tracing::error!(reference = %reference, code = self.code, suppressed, "GMS request failed");
         }
         let body = ErrorBody {
             status_code: 2,
