@@ -1,5 +1,7 @@
 //! Integration tests: the real `chinwag` binary on loopback, driven over HTTP and WebSocket.
 
+mod adv_cometd;
+mod adv_cometd_overflow;
 mod agent_api;
 mod backup;
 mod common;
