@@ -69,11 +69,17 @@ pub fn indexes(notes: &[Value]) -> Vec<u64> {
 /// Asserts `got` is exactly `from..=to`: every index once, in order.
 pub fn assert_every_index_once(got: &[u64], from: u64, to: u64) {
     let want: Vec<u64> = (from..=to).collect();
-    assert_eq!(
-        got,
-        want.as_slice(),
-        "every index from {from} to {to}, once, in order"
-    );
+    if got != want.as_slice() {
+        let at = got.iter().zip(&want).take_while(|(a, b)| a == b).count();
+        let around = |v: &[u64]| v[at.saturating_sub(2)..(at + 3).min(v.len())].to_vec();
+        panic!(
+            "every index from {from} to {to}, once, in order: got {} indexes, first \
+             difference at position {at}: got {:?}, want {:?}",
+            got.len(),
+            around(got),
+            around(&want)
+        );
+    }
 }
 
 /// Messages of a reply that are deliveries (they carry `data`).
@@ -124,14 +130,17 @@ impl Lp {
         Ok((status, reply))
     }
 
-    /// Handshakes; returns the handshake reply (successful or not).
+    /// Handshakes; returns the handshake reply (successful or not; a request refused as a
+    /// whole answers on `/meta/unknown`).
     pub async fn try_handshake(&mut self) -> R<Value> {
         let hs = json!([{"channel": "/meta/handshake", "version": "1.0",
                          "supportedConnectionTypes": ["long-polling"], "id": "0"}]);
         let (_, reply) = self.post(&hs).await?;
         let h = reply
-            .into_iter()
+            .iter()
             .find(|m| m["channel"] == "/meta/handshake")
+            .or(reply.first())
+            .cloned()
             .ok_or("no handshake reply")?;
         if h["successful"] == true {
             self.client_id = h["clientId"].as_str().ok_or("no clientId")?.to_owned();
