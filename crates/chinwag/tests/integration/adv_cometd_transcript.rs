@@ -226,3 +226,63 @@ async fn stop(on: &AtomicBool, tasks: Vec<JoinHandle<()>>) {
         let _ = t.await;
     }
 }
+
+/// Whatever configuration the server accepts, a client can resume any transcript the
+/// service allows: a resume's pages must fit in the client's queue (else the client is
+/// dropped on every try and never gets its chat back).
+///
+/// BUG (found by this test, not fixed here): `check-config` accepts a `cometd.max_queue`
+/// smaller than the number of pages a transcript can take (`max_chat_bytes` /
+/// `max_response_bytes`, at least one event per page, up to `max_events_per_chat` pages).
+/// Here 10 messages against a transcript of 30 one-event pages: the `requestNotifications`
+/// answer overflows the queue and the client gets `402::Unknown client`, every time.
+#[tokio::test]
+#[ignore = "BUG: check-config accepts a max_queue smaller than a transcript's pages"]
+async fn a_resume_fits_in_the_queue_of_any_accepted_configuration() -> R {
+    let cfg = format!(
+        "[cometd]\nmax_queue = 10\n\n[services.customer-support]\nmax_message_length = 20000\n\n\
+         [services.customer-support.limits]\nmax_response_bytes = {BUDGET}\n\
+         requests_per_ip = {{ per_second = 0, burst = 1 }}\n"
+    );
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("chinwag.toml");
+    std::fs::write(&file, &cfg)?;
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_chinwag"))
+        .arg("check-config")
+        .arg("--config")
+        .arg(&file)
+        .output()?;
+    if !checked.status.success() {
+        return Ok(()); // Refused with a reason: fine.
+    }
+    let server = Server::start(&cfg).await?;
+    let (chat, _) = request_chat(&server, &[("nickname", "Pages")]).await?;
+    let on = Arc::new(AtomicBool::new(true));
+    let tasks = writers(&chat, 8, &on, "page", &"q".repeat(PAGE_SIZED));
+    let filled = until_async("30 one-page events", 60, || async {
+        last_index(&chat).await.ok().filter(|i| *i > 30)
+    })
+    .await;
+    stop(&on, tasks).await;
+    let last = filled?;
+    // The whole answer is queued before the client's next connect.
+    let lp = Lp::start(&cometd_url(&server), Vec::new()).await?;
+    assert_eq!(
+        lp.publish(CHANNEL, resume_from_start(&chat)).await?["successful"],
+        true
+    );
+    let c = lp.connect().await?;
+    assert_eq!(
+        c["successful"], true,
+        "the resuming client was dropped: {c}"
+    );
+    let task = lp.connect_forever();
+    let got = until("the whole transcript", 20, || {
+        (indexes(&lp.notes()).last() == Some(&last)).then_some(())
+    })
+    .await;
+    task.abort();
+    got?;
+    assert_every_index_once(&indexes(&lp.notes()), 1, last);
+    Ok(())
+}
