@@ -224,7 +224,8 @@ impl GmsCometd {
     }
 
     /// Watches a chat from `from` and answers with every event since, exactly once: in as
-    /// many notifications as the answer byte budget needs.
+    /// many notifications as the answer byte budget needs, and until no event arrived
+    /// during the reads.
     async fn notify_from(&self, ctx: &Ctx<'_>, r: &Resolved, from: u64) -> Result<(), Failed> {
         let fail = |e: CoreError| (Some(r.wire.clone()), Failure::from(e));
         let read = |pos: u64| {
@@ -267,7 +268,11 @@ impl GmsCometd {
                 .reply(ctx.server, ctx.client, ctx.channel, Some(&r.wire), &view);
             match view.next_position {
                 Some(next) if !view.complete && next > pos => pos = next,
-                _ => return Ok(()),
+                // The end of the transcript: read on if events arrived meanwhile.
+                _ => match self.watchers.caught_up(ctx.client, &r.chat_id) {
+                    Ok(()) => return Ok(()),
+                    Err(next) => pos = next,
+                },
             }
         }
     }

@@ -8,6 +8,11 @@
 //! the client) is gone, so the answer to a `disconnect` is still filtered against the
 //! unsolicited `ParticipantLeft` that may have gone first.
 //!
+//! A watch (re)started from a position is caught up by reads of the transcript: events that
+//! arrive meanwhile are not sent on their own (that would raise the mark past pages not yet
+//! read, which would then be filtered out) but make the reads go on, until a read finds
+//! nothing new.
+//!
 //! No lock is held while delivering: handing a notification to the Bayeux server can drop
 //! the client (its queue overflowed), which calls back into [`Watchers::client_gone`]. Each
 //! client's outbox is emptied, outside the lock, by whichever caller queued to an idle one
@@ -34,6 +39,11 @@ pub(crate) struct Watch {
     pub sent: u64,
     /// The chat ended (the watch stays until the client's answer has been filtered).
     pub ended: bool,
+    /// A (re)start is being answered from the transcript: events reach the client through
+    /// those reads, not one by one, until [`Watchers::caught_up`].
+    pub catching_up: bool,
+    /// An event arrived while catching up (the reads must go on past it).
+    pub missed: bool,
 }
 
 /// A client's side of the tables.
@@ -127,6 +137,8 @@ impl Watchers {
                 w.sent = sent;
                 w.ended = false;
                 w.key = key.into();
+                w.catching_up = true;
+                w.missed = false;
             }
             None => list.push(Watch {
                 client: client.clone(),
@@ -134,8 +146,28 @@ impl Watchers {
                 key: key.into(),
                 sent,
                 ended: false,
+                catching_up: true,
+                missed: false,
             }),
         }
+        Ok(())
+    }
+
+    /// Ends the catching up of `client`'s watch of `chat` after a read that reached the end
+    /// of the transcript: `Err(position)` to read again from when an event arrived since.
+    pub(crate) fn caught_up(&self, client: &ClientId, chat: &ChatId) -> Result<(), u64> {
+        let mut t = self.lock();
+        let Some(w) = t
+            .by_chat
+            .get_mut(chat)
+            .and_then(|l| l.iter_mut().find(|w| &w.client == client))
+        else {
+            return Ok(());
+        };
+        if std::mem::take(&mut w.missed) {
+            return Err(w.sent + 1);
+        }
+        w.catching_up = false;
         Ok(())
     }
 
@@ -228,7 +260,9 @@ impl Watchers {
                 return;
             };
             for w in list.iter_mut().filter(|w| !w.ended) {
-                if w.sent < event.index.0 {
+                if w.catching_up {
+                    w.missed |= w.sent < event.index.0;
+                } else if w.sent < event.index.0 {
                     w.sent = event.index.0;
                     let next = Some(event.index.0 + 1);
                     let n = Notification::ok([event], Some(&w.key), ended, monitored, next);

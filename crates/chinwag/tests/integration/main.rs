@@ -1,5 +1,10 @@
 //! Integration tests: the real `chinwag` binary on loopback, driven over HTTP and WebSocket.
 
+mod adv_cometd;
+mod adv_cometd_access;
+mod adv_cometd_floods;
+mod adv_cometd_overflow;
+mod adv_cometd_transcript;
 mod agent_api;
 mod backup;
 mod common;
