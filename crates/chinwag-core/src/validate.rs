@@ -11,6 +11,32 @@ use serde_json::Value;
 /// Longest nickname, first name or last name accepted (characters).
 pub const MAX_NAME_CHARS: usize = 128;
 
+/// The longest text an agent may send, in characters (the agent API is not bound to a
+/// service's `max_message_length`).
+pub const AGENT_MAX_TEXT: usize = 16 * 1024;
+
+/// The most bytes one transcript event of a service can take as GMS JSON ([`crate::event::
+/// Event::wire_size`]): its text (customer's or agent's, four bytes a character at most), its
+/// nickname and message type, its attributes, and the fixed fields.
+pub fn max_event_bytes(limits: &ServiceLimits, max_message_length: usize) -> usize {
+    4 * max_message_length.max(AGENT_MAX_TEXT)
+        + 2 * 4 * MAX_NAME_CHARS
+        + limits.max_attributes_bytes
+        + 256
+}
+
+/// The most notifications (pages of `max_response_bytes`) in which a whole transcript can be
+/// sent: a page ends when the next event does not fit, so while an event takes at most half
+/// a page, every page but the last is more than half full; otherwise only "one event at
+/// least per page" bounds it.
+pub fn max_pages(limits: &ServiceLimits, max_message_length: usize) -> usize {
+    if 2 * max_event_bytes(limits, max_message_length) <= limits.max_response_bytes {
+        (2 * limits.max_chat_bytes).div_ceil(limits.max_response_bytes) + 1
+    } else {
+        limits.max_events_per_chat
+    }
+}
+
 /// Checks a text against a character limit.
 pub fn text_len(text: &str, max: usize) -> Result<(), CoreError> {
     if text.chars().count() > max {

@@ -99,9 +99,6 @@ pub enum AgentOp {
     End,
 }
 
-/// The longest text an agent may send (the agent API is not bound to a service limit).
-const AGENT_MAX_TEXT: usize = 16 * 1024;
-
 impl ChatEngine {
     /// Finds the agent for a login token (constant-time over every account).
     pub fn authenticate(&self, token: &str) -> Result<AgentId, CoreError> {
@@ -353,7 +350,7 @@ fn validate_agent_op(op: &AgentOp) -> Result<(), CoreError> {
         AgentOp::Leave | AgentOp::End => None,
     };
     if let Some(t) = text {
-        validate::text_len(t, AGENT_MAX_TEXT)?;
+        validate::text_len(t, validate::AGENT_MAX_TEXT)?;
     }
     match op {
         AgentOp::Send { text, .. } | AgentOp::PushUrl { url: text } if text.is_empty() => {

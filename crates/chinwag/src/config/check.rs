@@ -112,6 +112,17 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         .map(|s| s.limits.max_chat_bytes)
         .max()
         .unwrap_or(0);
+    // And as many notifications as a transcript can take pages, since a resume queues them
+    // all before the client's next connect.
+    for (svc, c) in services.iter().zip(cfg.services.values()) {
+        let pages = chinwag_core::validate::max_pages(&svc.limits, c.max_message_length);
+        ensure!(
+            cfg.cometd.max_queue > pages,
+            "cometd.max_queue ({}) must be more than the {pages} notifications a whole transcript of services.{} can take (raise it, or lower that service's max_chat_bytes or raise its max_response_bytes)",
+            cfg.cometd.max_queue,
+            svc.name
+        );
+    }
     ensure!(
         cfg.cometd.max_queue_bytes >= biggest.saturating_mul(2),
         "cometd.max_queue_bytes ({}) must be at least twice the largest services.*.limits.max_chat_bytes ({biggest})",
@@ -267,6 +278,10 @@ mod tests {
                 "max_attributes_depth must be between 1 and 64",
             ),
             ("[server]\nidle_timeout_secs = 0\n", "idle_timeout_secs"),
+            (
+                "[cometd]\nmax_queue = 17\n",
+                "cometd.max_queue (17) must be more than the 17 notifications",
+            ),
             (
                 "[push.templates.Notice]\ntitle = \"x\"\n",
                 "not a pushed event type",

@@ -12,7 +12,7 @@ use crate::common::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const MAX_QUEUE: usize = 10;
+const MAX_QUEUE: usize = 20;
 
 /// Events large enough that a few MB of them fill the kernel's socket buffers (the
 /// server's send buffer grows to `tcp_wmem`'s 4 MB maximum) before the session's queue.
@@ -34,7 +34,7 @@ fn config() -> String {
          [cometd]\nmax_queue = {MAX_QUEUE}\nmax_queue_bytes = 536870912\n\
          max_interval_ms = 60000\ntimeout_ms = 3000\n\n\
          [services.customer-support]\nmax_message_length = 131072\n\n\
-         [services.customer-support.limits]\nmax_chat_bytes = 268435456\n\
+         [services.customer-support.limits]\nmax_chat_bytes = 67108864\n\
          max_response_bytes = 8388608\n\
          requests_per_ip = {{ per_second = 0, burst = 1 }}\n\
          new_chats_per_ip = {{ per_second = 0, burst = 1 }}\n"

@@ -231,13 +231,13 @@ async fn stop(on: &AtomicBool, tasks: Vec<JoinHandle<()>>) {
 /// service allows: a resume's pages must fit in the client's queue (else the client is
 /// dropped on every try and never gets its chat back).
 ///
-/// BUG (found by this test, not fixed here): `check-config` accepts a `cometd.max_queue`
+/// Found by this test and fixed: `check-config` accepted a `cometd.max_queue`
 /// smaller than the number of pages a transcript can take (`max_chat_bytes` /
 /// `max_response_bytes`, at least one event per page, up to `max_events_per_chat` pages).
-/// Here 10 messages against a transcript of 30 one-event pages: the `requestNotifications`
-/// answer overflows the queue and the client gets `402::Unknown client`, every time.
+/// A queue of 10 messages against a transcript of 30 one-event pages: the
+/// `requestNotifications` answer overflowed the queue and the client got `402::Unknown
+/// client`, every time. Such a configuration is now refused; one that is accepted must work.
 #[tokio::test]
-#[ignore = "BUG: check-config accepts a max_queue smaller than a transcript's pages"]
 async fn a_resume_fits_in_the_queue_of_any_accepted_configuration() -> R {
     let cfg = format!(
         "[cometd]\nmax_queue = 10\n\n[services.customer-support]\nmax_message_length = 20000\n\n\
