@@ -1,5 +1,11 @@
 //! Integration tests: the real `chinwag` binary on loopback, driven over HTTP and WebSocket.
 
+mod adv_conncaps;
+mod adv_fdlimit;
+mod adv_linger;
+mod adv_net;
+mod adv_slowloris;
+mod adv_stalled;
 mod agent_api;
 mod backup;
 mod common;
