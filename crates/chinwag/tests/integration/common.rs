@@ -244,7 +244,16 @@ pub fn client() -> reqwest::Client {
 
 /// POSTs a form and returns (status, JSON body).
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> R<(u16, Value)> {
-    let r = client().post(url).form(pairs).send().await?;
+    post_form_on(&client(), url, pairs).await
+}
+
+/// [`post_form`] on a given client (building a client is slow: reuse one for many calls).
+pub async fn post_form_on(
+    http: &reqwest::Client,
+    url: &str,
+    pairs: &[(&str, &str)],
+) -> R<(u16, Value)> {
+    let r = http.post(url).form(pairs).send().await?;
     let status = r.status().as_u16();
     Ok((status, r.json().await?))
 }
@@ -271,13 +280,24 @@ pub async fn request_chat(server: &Server, pairs: &[(&str, &str)]) -> R<(Chat, V
 impl Chat {
     /// Calls `op` with the chat's credentials plus `extra` fields.
     pub async fn call(&self, op: &str, extra: &[(&str, &str)]) -> R<(u16, Value)> {
+        self.call_on(&client(), op, extra).await
+    }
+
+    /// [`Chat::call`] on a given client.
+    pub async fn call_on(
+        &self,
+        http: &reqwest::Client,
+        op: &str,
+        extra: &[(&str, &str)],
+    ) -> R<(u16, Value)> {
         let mut pairs = vec![
             ("userId", self.user_id.as_str()),
             ("secureKey", self.secure_key.as_str()),
             ("alias", "1"),
         ];
         pairs.extend_from_slice(extra);
-        post_form(&format!("{}/{}/{op}", self.url, self.chat_id), &pairs).await
+        let url = format!("{}/{}/{op}", self.url, self.chat_id);
+        post_form_on(http, &url, &pairs).await
     }
 }
 

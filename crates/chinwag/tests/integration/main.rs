@@ -2,10 +2,17 @@
 
 mod adv_conncaps;
 mod adv_fdlimit;
+mod adv_lifecycle;
 mod adv_linger;
 mod adv_net;
+mod adv_quarantine;
+mod adv_ratelimit;
+mod adv_restart_ended;
+mod adv_restart_inputs;
+mod adv_restart_prop;
 mod adv_slowloris;
 mod adv_stalled;
+mod adv_transcript;
 mod agent_api;
 mod backup;
 mod common;
