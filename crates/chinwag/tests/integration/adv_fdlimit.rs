@@ -1,21 +1,20 @@
 //! Idle sockets under a low open-file limit (defect 4: under a 1,024-descriptor limit, 1,009
 //! idle sockets locked every customer out while "accept failed" was logged every 50 ms).
-//! The binary runs under `prlimit --nofile=256:256`; more idle sockets are opened than the
-//! whole limit. Each extra one is refused with a clean `503` (never left hanging in the
+//! The binary runs under `prlimit --nofile=1024:1024`; more idle sockets are opened (from
+//! ten addresses) than the whole limit. Each extra one is refused with a clean `503` (never left hanging in the
 //! backlog while the process is out of descriptors), the held ones are closed after
 //! `idle_timeout_secs`, a customer arriving meanwhile is refused cleanly and one arriving
 //! afterwards starts a chat, and the log says so a bounded number of times.
 
-use crate::adv_net::{End, Response, exchange, read_until_end, within};
+use crate::adv_net::{End, Response, connect_from, exchange, read_until_end, within};
 use crate::common::*;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 /// The binary's open-file limit.
-const FDS: u64 = 256;
+const FDS: u64 = 1024;
 /// Idle sockets opened: more than the whole descriptor limit.
-const SOCKETS: usize = 320;
+const SOCKETS: usize = 1100;
 
 const CONFIG: &str = "
 [server]
@@ -48,8 +47,26 @@ fn fate(bytes: &[u8], end: &End) -> Fate {
 const REQUEST_CHAT: &str = "POST /genesys/2/chat/customer-support/ HTTP/1.1\r\nhost: x\r\n\
      content-type: application/x-www-form-urlencoded\r\ncontent-length: 11\r\n\r\nnickname=Jo";
 
+/// Lets this test process hold `n` sockets of its own (its soft limit may be 1,024).
+fn allow_own_descriptors(n: u64) -> R {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some_and(|c| c >= n) {
+        return Ok(());
+    }
+    if limit.maximum.is_some_and(|m| m < n) {
+        return Err(format!("the hard open-file limit is below {n}").into());
+    }
+    let raised = Rlimit {
+        current: limit.maximum,
+        maximum: limit.maximum,
+    };
+    Ok(setrlimit(Resource::Nofile, raised)?)
+}
+
 #[tokio::test]
 async fn idle_sockets_beyond_the_descriptor_limit_are_refused_cleanly_and_time_out() -> R {
+    allow_own_descriptors(SOCKETS as u64 + 256)?;
     let launch = Launch {
         nofile: Some(FDS),
         capture_stderr: true,
@@ -58,8 +75,9 @@ async fn idle_sockets_beyond_the_descriptor_limit_are_refused_cleanly_and_time_o
     let server = Server::start_with(CONFIG, launch).await?;
     let addr = server.addr();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    for _ in 0..SOCKETS {
-        let mut s = TcpStream::connect(&addr).await?;
+    for i in 0..SOCKETS {
+        // From ten addresses, each under its per-address cap (256).
+        let mut s = connect_from(&format!("127.0.0.{}", 10 + i % 10), &addr).await?;
         let tx = tx.clone();
         tokio::spawn(async move {
             let (bytes, end) = read_until_end(&mut s, within(40)).await;

@@ -40,7 +40,7 @@ fn ended_with(tail: &[Value], why: &str) {
 
 #[tokio::test]
 async fn an_unpolled_chat_is_ended_as_abandoned_and_a_polled_one_is_not() -> R {
-    let cfg = "[services.customer-support.limits]\nabandon_after_secs = 2\n";
+    let cfg = "[services.customer-support.limits]\nabandon_after_secs = 3\n";
     let server = Server::start(cfg).await?;
     let agent = Agent::new(&server, "demo-agent-token");
     let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url("demo-agent-token")).await?;
@@ -59,7 +59,7 @@ async fn an_unpolled_chat_is_ended_as_abandoned_and_a_polled_one_is_not() -> R {
             let http = client();
             loop {
                 let _ = chat.call_on(&http, "refresh", &[]).await;
-                tokio::time::sleep(Duration::from_millis(400)).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
             }
         })
     };

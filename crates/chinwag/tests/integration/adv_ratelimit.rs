@@ -49,6 +49,11 @@ async fn post(http: &reqwest::Client, url: &str, xff: &str, form: &[(&str, &str)
     })
 }
 
+/// Tokens refilled at 1 per second since `start` (at most).
+fn refills(start: std::time::Instant) -> usize {
+    start.elapsed().as_secs() as usize + 1
+}
+
 fn new_chat_url(server: &Server) -> String {
     format!("{}/", server.gms("customer-support"))
 }
@@ -93,6 +98,7 @@ async fn a_flooding_address_gets_429_and_240_beyond_its_burst_while_another_is_s
     let url = new_chat_url(&server);
     let http = client();
     let (mut served, mut refused) = (0, 0);
+    let start = std::time::Instant::now();
     // 20 requests at 10 per second: ten times the rate, for two seconds.
     for i in 0..20 {
         let a = post(&http, &url, "203.0.113.1", &[("nickname", "Flood")]).await?;
@@ -108,23 +114,24 @@ async fn a_flooding_address_gets_429_and_240_beyond_its_burst_while_another_is_s
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // The burst of 5, plus what refilled at 1 per second over the flood (slack for a slow
-    // machine only allows more refills, never fewer refusals than this).
+    // The burst of 5, plus what refilled at 1 per second over the flood.
     assert!(
-        (5..=9).contains(&served),
-        "served {served}, refused {refused}"
+        served >= 5 && served <= 6 + refills(start) && refused > 0,
+        "served {served}, refused {refused} in {:?}",
+        start.elapsed()
     );
     // A forged X-Forwarded-For from an untrusted peer is ignored: 127.0.0.2 is one client.
     let forged = reqwest::Client::builder()
         .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
         .build()?;
     let mut outcomes = Vec::new();
+    let start = std::time::Instant::now();
     for i in 0..8 {
         let xff = format!("198.51.100.{i}");
         outcomes.push(post(&forged, &url, &xff, &[("nickname", "Forger")]).await?);
     }
     let ok = outcomes.iter().filter(|a| a.status == 200).count();
-    assert!((5..=6).contains(&ok), "{ok} of 8 served");
+    assert!(ok >= 5 && ok <= 6 + refills(start), "{ok} of 8 served");
     outcomes.last().ok_or("none")?.limited(240);
     Ok(())
 }
@@ -165,6 +172,7 @@ async fn operations_over_the_per_address_rate_get_429_and_503_and_are_not_applie
     let flood = chat_as(&server, "203.0.113.1").await?;
     let calm = chat_as(&server, "203.0.113.2").await?;
     let (mut served, mut last) = (0, None);
+    let start = std::time::Instant::now();
     for i in 0..20 {
         let a = op_as(&flood, "203.0.113.1", "send", &[("message", "spam")]).await?;
         if a.status == 200 {
@@ -180,8 +188,9 @@ async fn operations_over_the_per_address_rate_get_429_and_503_and_are_not_applie
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        last.is_some() && (5..=9).contains(&served),
-        "served {served}"
+        last.is_some() && served >= 5 && served <= 6 + refills(start),
+        "served {served} in {:?}",
+        start.elapsed()
     );
     // Exactly the served sends are in the transcript (read as another address).
     let read = op_as(
