@@ -97,11 +97,18 @@ async fn long_polling(
     form: bool,
 ) -> Response {
     let max = server.config().max_message_bytes;
-    let body = axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| format!("request body larger than {max} bytes"))
-        .and_then(|b| parse_post(&b, form));
-    match body {
+    let bytes = match axum::body::to_bytes(body, max).await {
+        Ok(b) => b,
+        Err(e) if chinwag_http::deadline::is_body_timeout(&e) => {
+            let advice = bad_request("request body not received in time");
+            return json_response(StatusCode::REQUEST_TIMEOUT, advice);
+        }
+        Err(_) => {
+            let advice = bad_request(&format!("request body larger than {max} bytes"));
+            return json_response(StatusCode::BAD_REQUEST, advice);
+        }
+    };
+    match parse_post(&bytes, form) {
         Ok(msgs) => {
             let (parts, new_browser) = serve(server, req, msgs).await;
             let mut r = json_response(StatusCode::OK, join_array(&parts));

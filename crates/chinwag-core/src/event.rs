@@ -100,22 +100,23 @@ pub struct Party {
 const EVENT_OVERHEAD: usize = 160;
 
 impl Event {
-    /// About how many bytes the event takes as GMS JSON (an upper estimate for ordinary
-    /// text; characters JSON must escape count once). Used to bound what one chat holds and
-    /// what one answer carries, so it must be cheap, not exact.
+    /// About how many bytes the event takes as GMS JSON: its strings as JSON writes them
+    /// (escapes included) plus a fixed allowance for the field names and numbers. Used to
+    /// bound what one chat holds and what one answer carries: cheap, and never below the
+    /// real size by more than the allowance's slack.
     pub fn wire_size(&self) -> usize {
-        let data = self
-            .user_data
-            .as_deref()
-            .map_or(0, |d| d.iter().map(|(k, v)| k.len() + v.len() + 6).sum());
-        let attributes = self
-            .event_attributes
-            .as_deref()
-            .map_or(0, crate::validate::json_size);
+        use crate::validate::{json_size, json_str_len};
+        let text = |s: Option<&str>| s.map_or(0, json_str_len);
+        let data = self.user_data.as_deref().map_or(0, |d| {
+            d.iter()
+                .map(|(k, v)| json_str_len(k) + json_str_len(v) + 6)
+                .sum()
+        });
+        let attributes = self.event_attributes.as_deref().map_or(0, json_size);
         EVENT_OVERHEAD
-            + self.from.nickname.len()
-            + self.text.as_deref().map_or(0, str::len)
-            + self.message_type.as_deref().map_or(0, str::len)
+            + json_str_len(&self.from.nickname)
+            + text(self.text.as_deref())
+            + text(self.message_type.as_deref())
             + data
             + attributes
     }

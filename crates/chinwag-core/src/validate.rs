@@ -16,11 +16,12 @@ pub const MAX_NAME_CHARS: usize = 128;
 pub const AGENT_MAX_TEXT: usize = 16 * 1024;
 
 /// The most bytes one transcript event of a service can take as GMS JSON ([`crate::event::
-/// Event::wire_size`]): its text (customer's or agent's, four bytes a character at most), its
-/// nickname and message type, its attributes, and the fixed fields.
+/// Event::wire_size`]): its text (customer's or agent's; six bytes a character at most, for
+/// an escaped control character), its nickname and message type, its attributes, and the
+/// fixed fields.
 pub fn max_event_bytes(limits: &ServiceLimits, max_message_length: usize) -> usize {
-    4 * max_message_length.max(AGENT_MAX_TEXT)
-        + 2 * 4 * MAX_NAME_CHARS
+    6 * max_message_length.max(AGENT_MAX_TEXT)
+        + 2 * 6 * MAX_NAME_CHARS
         + limits.max_attributes_bytes
         + 256
 }
@@ -45,17 +46,30 @@ pub fn text_len(text: &str, max: usize) -> Result<(), CoreError> {
     Ok(())
 }
 
-/// About how many bytes `v` takes as JSON (strings counted unescaped, numbers as 20).
+/// The bytes `s` takes inside a JSON string, escapes included (`"` and `\\` take two,
+/// `\n`-style controls two, other control characters six), as serde_json writes it.
+pub fn json_str_len(s: &str) -> usize {
+    s.len()
+        + s.bytes()
+            .map(|b| match b {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                0..=0x1f => 5,
+                _ => 0,
+            })
+            .sum::<usize>()
+}
+
+/// About how many bytes `v` takes as JSON (strings exactly, escapes included; numbers as 20).
 pub fn json_size(v: &Value) -> usize {
     match v {
         Value::Null | Value::Bool(_) => 5,
         Value::Number(_) => 20,
-        Value::String(s) => s.len() + 2,
+        Value::String(s) => json_str_len(s) + 2,
         Value::Array(a) => 2 + a.iter().map(|x| json_size(x) + 1).sum::<usize>(),
         Value::Object(m) => {
             2 + m
                 .iter()
-                .map(|(k, x)| k.len() + 4 + json_size(x))
+                .map(|(k, x)| json_str_len(k) + 4 + json_size(x))
                 .sum::<usize>()
         }
     }
@@ -243,6 +257,21 @@ mod tests {
         assert!(user_data(&heavy, &limits).is_err());
         assert_eq!(json_depth(&serde_json::json!(1)), 0);
         assert_eq!(json_depth(&serde_json::json!([[1]])), 2);
+    }
+
+    #[test]
+    fn json_string_sizes_count_escapes_as_serde_writes_them() {
+        for s in [
+            "plain",
+            "é€😀",
+            "q\"b\\",
+            "\n\t\r\u{8}\u{c}",
+            "\u{1}\u{1f}",
+            "",
+        ] {
+            let written = serde_json::to_string(s).map_or(0, |j| j.len());
+            assert_eq!(json_str_len(s) + 2, written, "{s:?}");
+        }
     }
 
     #[test]

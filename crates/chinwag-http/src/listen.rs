@@ -75,9 +75,12 @@ impl Default for Settings {
                 body: Duration::from_secs(30),
             },
             head_bytes: 8192,
+            // The time bounds the lingering; the byte budget only stops a client streaming
+            // without end. It must exceed what clients upload, or a refused body still
+            // arriving is reset (defect 4: a 2 MB send met a broken pipe with 1 MiB here).
             linger: Linger {
                 time: Duration::from_secs(5),
-                bytes: 16 << 20,
+                bytes: 64 << 20,
             },
             drain: Duration::from_secs(10),
         }

@@ -67,10 +67,13 @@ impl Front {
         let peer = PeerInfo::new(self, peer);
         let stream = conn.stream();
         loop {
-            // Idle: no buffer until the next request arrives.
+            // Idle: no buffer until the next request arrives. A peek, not `readable()`: a
+            // fresh socket reports itself readable at once (tokio starts a registration as
+            // ready), which would start the header timeout before the head's first byte.
+            let mut first = [0u8; 1];
             tokio::select! {
                 biased;
-                r = stream.readable() => if r.is_err() { return Outcome::Closed },
+                r = stream.peek(&mut first) => if !matches!(r, Ok(n) if n > 0) { return Outcome::Closed },
                 () = stop.cancelled() => return Outcome::Closed,
                 () = tokio::time::sleep(timeouts.idle) => return Outcome::TimedOut,
             }

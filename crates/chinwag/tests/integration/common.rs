@@ -1,14 +1,30 @@
-//! Test harness: starts the real binary on a free loopback port with its own data directory,
-//! and small GMS and agent clients.
+//! Test harness: starts the real binary on a free loopback port with its own data directory
+//! (optionally under an open-file limit, on one CPU, with extra environment, its stderr
+//! captured), and small GMS and agent clients.
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// How the binary is launched (kept for restarts).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Run under this open-file limit (`prlimit --nofile=N:N`, util-linux).
+    pub nofile: Option<u64>,
+    /// Pin to one CPU with `taskset`.
+    pub one_cpu: bool,
+    /// Extra environment variables (e.g. `RUST_LOG`, which is `warn` otherwise).
+    pub env: Vec<(String, String)>,
+    /// Keep every line the server writes to stderr (still echoed) for [`Server::stderr`].
+    pub capture_stderr: bool,
+}
 
 /// A running server process.
 pub struct Server {
@@ -17,6 +33,8 @@ pub struct Server {
     pub data: PathBuf,
     config: Option<PathBuf>,
     port: u16,
+    launch: Launch,
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 fn free_port() -> u16 {
@@ -28,15 +46,22 @@ impl Server {
     /// Starts with the defaults plus `config` TOML (empty for none).
     pub async fn start(config: &str) -> R<Self> {
         let (data, cfg) = Self::prepare(config)?;
-        Self::start_on(data, cfg, free_port()).await
+        Self::launch(Launch::default(), data, cfg, free_port()).await
     }
 
     /// Starts pinned to one CPU with `taskset` (util-linux), so the binary sees one CPU.
     pub async fn start_on_one_cpu(config: &str) -> R<Self> {
+        let launch = Launch {
+            one_cpu: true,
+            ..Launch::default()
+        };
+        Self::start_with(config, launch).await
+    }
+
+    /// Starts with the defaults plus `config` TOML, launched as `launch` says.
+    pub async fn start_with(config: &str, launch: Launch) -> R<Self> {
         let (data, cfg) = Self::prepare(config)?;
-        let mut cmd = Command::new("taskset");
-        cmd.arg("-c").arg("0").arg(env!("CARGO_BIN_EXE_chinwag"));
-        Self::spawn(cmd, data, cfg, free_port()).await
+        Self::launch(launch, data, cfg, free_port()).await
     }
 
     /// A fresh data directory, with `config` written into it (when not empty).
@@ -50,17 +75,27 @@ impl Server {
         Ok((data, Some(p)))
     }
 
-    async fn start_on(data: PathBuf, config: Option<PathBuf>, port: u16) -> R<Self> {
-        Self::spawn(
-            Command::new(env!("CARGO_BIN_EXE_chinwag")),
-            data,
-            config,
-            port,
-        )
-        .await
+    async fn launch(launch: Launch, data: PathBuf, cfg: Option<PathBuf>, port: u16) -> R<Self> {
+        let mut argv: Vec<String> = Vec::new();
+        if let Some(n) = launch.nofile {
+            argv.extend(["prlimit".into(), format!("--nofile={n}:{n}"), "--".into()]);
+        }
+        if launch.one_cpu {
+            argv.extend(["taskset", "-c", "0"].map(String::from));
+        }
+        argv.push(env!("CARGO_BIN_EXE_chinwag").into());
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
+        Self::spawn(cmd, data, cfg, port, launch).await
     }
 
-    async fn spawn(mut cmd: Command, data: PathBuf, config: Option<PathBuf>, port: u16) -> R<Self> {
+    async fn spawn(
+        mut cmd: Command,
+        data: PathBuf,
+        config: Option<PathBuf>,
+        port: u16,
+        launch: Launch,
+    ) -> R<Self> {
         cmd.arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
@@ -71,15 +106,33 @@ impl Server {
         }
         cmd.env_remove("CHINWAG_CONFIG")
             .env("RUST_LOG", "warn")
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        let child = cmd.spawn()?;
+            .stderr(if launch.capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            });
+        let mut child = cmd.spawn()?;
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(pipe) = child.stderr.take() {
+            let lines = stderr.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
             data,
             config,
             port,
+            launch,
+            stderr,
         };
         server.wait_ready().await?;
         Ok(server)
@@ -126,12 +179,34 @@ impl Server {
         Ok(())
     }
 
-    /// Starts a new process on the same data directory, config and port.
+    /// Starts a new process on the same data directory, config, port and launch settings
+    /// (SIGKILLing the running one first, if any).
     pub async fn restart(mut self) -> R<Self> {
         self.kill9()?;
         let (data, config, port) = (self.data.clone(), self.config.clone(), self.port);
+        let launch = self.launch.clone();
         std::mem::forget(self);
-        Self::start_on(data, config, port).await
+        Self::launch(launch, data, config, port).await
+    }
+
+    /// The address it listens on (`127.0.0.1:port`).
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The process id (of `prlimit`/`taskset`, which exec the binary in place).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The SQLite database file.
+    pub fn db_file(&self) -> PathBuf {
+        self.data.join("db").join("chinwag.db")
+    }
+
+    /// The stderr lines so far (only with [`Launch::capture_stderr`]).
+    pub fn stderr(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
     }
 
     pub fn gms(&self, service: &str) -> String {
@@ -169,7 +244,16 @@ pub fn client() -> reqwest::Client {
 
 /// POSTs a form and returns (status, JSON body).
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> R<(u16, Value)> {
-    let r = client().post(url).form(pairs).send().await?;
+    post_form_on(&client(), url, pairs).await
+}
+
+/// [`post_form`] on a given client (building a client is slow: reuse one for many calls).
+pub async fn post_form_on(
+    http: &reqwest::Client,
+    url: &str,
+    pairs: &[(&str, &str)],
+) -> R<(u16, Value)> {
+    let r = http.post(url).form(pairs).send().await?;
     let status = r.status().as_u16();
     Ok((status, r.json().await?))
 }
@@ -196,13 +280,24 @@ pub async fn request_chat(server: &Server, pairs: &[(&str, &str)]) -> R<(Chat, V
 impl Chat {
     /// Calls `op` with the chat's credentials plus `extra` fields.
     pub async fn call(&self, op: &str, extra: &[(&str, &str)]) -> R<(u16, Value)> {
+        self.call_on(&client(), op, extra).await
+    }
+
+    /// [`Chat::call`] on a given client.
+    pub async fn call_on(
+        &self,
+        http: &reqwest::Client,
+        op: &str,
+        extra: &[(&str, &str)],
+    ) -> R<(u16, Value)> {
         let mut pairs = vec![
             ("userId", self.user_id.as_str()),
             ("secureKey", self.secure_key.as_str()),
             ("alias", "1"),
         ];
         pairs.extend_from_slice(extra);
-        post_form(&format!("{}/{}/{op}", self.url, self.chat_id), &pairs).await
+        let url = format!("{}/{}/{op}", self.url, self.chat_id);
+        post_form_on(http, &url, &pairs).await
     }
 }
 
