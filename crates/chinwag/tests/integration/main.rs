@@ -26,6 +26,7 @@ mod errors;
 mod fakes;
 mod full_chat;
 mod push;
+mod push_ack;
 mod push_faults;
 mod push_mobile;
 mod push_presence;
