@@ -65,6 +65,7 @@ fn answer_ok(status: u16, ctype: &str, body: &str) -> Result<(), TestCaseError> 
     Ok(())
 }
 
+/// Runs one case on a fresh app.
 async fn run(reqs: Vec<Req>) -> Result<(), TestCaseError> {
     let (app, chat, offer) = app().await?;
     for r in &reqs {

@@ -222,6 +222,7 @@ fn payload() -> impl Strategy<Value = Payload> {
     ]
 }
 
+/// One request: usually the method its endpoint takes, a right token and a fitting body.
 pub(crate) fn req() -> impl Strategy<Value = Req> {
     let method = prop_oneof![
         6 => Just(None),

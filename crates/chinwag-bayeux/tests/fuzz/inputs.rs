@@ -108,6 +108,7 @@ impl Msg {
     }
 }
 
+/// Whose client id: mostly the case's own.
 pub(crate) fn client() -> impl Strategy<Value = Client> {
     prop_oneof![
         6 => Just(Client::Own),
@@ -135,6 +136,7 @@ fn subscription() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// An `ext` with the ack and timesync fields, of any numbers.
 pub(crate) fn ext() -> BoxedStrategy<Value> {
     let ack = prop_oneof![
         any::<bool>().prop_map(Value::from),

@@ -90,6 +90,7 @@ fn via() -> impl Strategy<Value = Via> {
     ]
 }
 
+/// One request: how it is sent, what it carries, its path suffix, cookie, origin and peer.
 pub(crate) fn req() -> impl Strategy<Value = Req> {
     let path = prop::sample::select(vec!["", "/", "/handshake", "/connect", "/a/b"]);
     let origin = prop::sample::select(vec![

@@ -19,6 +19,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// A server with small limits, an echo service and one allowed origin.
 fn server() -> BayeuxServer {
     let config = BayeuxConfig {
         max_batch: MAX_BATCH,
@@ -59,6 +60,7 @@ async fn send(app: &axum::Router, req: Request<Body>) -> (u16, String, String, O
     (status, ctype, body, cookie)
 }
 
+/// Runs one case on a fresh server.
 async fn run(case: Case) -> Result<(), TestCaseError> {
     let server = server();
     let app = server.router("/cometd");

@@ -29,6 +29,7 @@ use tower::ServiceExt;
 
 const CHANNEL: &str = "/service/chatV2/svc";
 
+/// The GMS CometD service on a fresh engine and Bayeux server, mounted at `/cometd`.
 async fn app() -> Result<axum::Router, TestCaseError> {
     let settings = EngineSettings {
         alias: NodeAlias(1),
@@ -132,6 +133,7 @@ fn notification(data: &Value) -> Result<Option<(u64, String)>, TestCaseError> {
     }
 }
 
+/// Runs one case: a session and a chat, then each batch of operations and a connect.
 async fn run(batches: Vec<Vec<(Value, bool)>>) -> Result<(), TestCaseError> {
     let app = app().await?;
     let hs = post(&app, &json!([{"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}])).await?;

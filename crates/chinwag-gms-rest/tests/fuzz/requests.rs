@@ -33,6 +33,7 @@ const OPS: &[&str] = &[
     "readReceipt",
 ];
 
+/// A service with small limits, so requests reach them.
 fn service(name: &str) -> ServiceSettings {
     ServiceSettings {
         name: ServiceName::new(name),
@@ -53,6 +54,8 @@ fn service(name: &str) -> ServiceSettings {
     }
 }
 
+/// The REST router over a fresh engine: services `svc` (open) and `locked` (apikey `k`,
+/// basic auth `u:p`), both allowing the origin `https://good.example`, bodies up to 2 KiB.
 pub(crate) async fn app() -> Result<axum::Router, TestCaseError> {
     let settings = EngineSettings {
         alias: NodeAlias(1),
@@ -225,6 +228,7 @@ fn noisy_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
     vec((key, value), 0..6)
 }
 
+/// One request: method (mostly POST), path, body, origin and which credentials it sends.
 pub(crate) fn req() -> impl Strategy<Value = Req> {
     let method = prop::sample::select(vec![
         Method::POST,

@@ -141,6 +141,7 @@ fn gms_ok(method: &Method, status: u16, ctype: &str, body: &str) -> Result<Value
     Ok(v)
 }
 
+/// Runs one case on a fresh app.
 async fn run(reqs: Vec<Req>) -> Result<(), TestCaseError> {
     let app = app().await?;
     let mut start = Request::new(Body::from("nickname=Jo&userData%5Ba%5D=1"));
