@@ -52,8 +52,13 @@ impl Timesync {
         let p = now_ms() - self.ts;
         let mut out = json!({"tc": self.tc, "ts": self.ts, "p": p});
         if let Some(l) = self.l {
-            let a = self.tc + self.o + l - self.ts;
-            if l == 0 || a.abs() >= ACCURACY_TARGET {
+            // The client's numbers are any i64: saturate rather than overflow.
+            let a = self
+                .tc
+                .saturating_add(self.o)
+                .saturating_add(l)
+                .saturating_sub(self.ts);
+            if l == 0 || a.saturating_abs() >= ACCURACY_TARGET {
                 out["a"] = json!(a);
             }
         }

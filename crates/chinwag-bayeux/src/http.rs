@@ -175,12 +175,19 @@ async fn callback_polling(
     if !server.config().callback_polling {
         return (StatusCode::BAD_REQUEST, "callback-polling is disabled").into_response();
     }
-    let mut callback = String::from("jsonpcallback");
+    // The callback is checked before anything is written with it, wherever it stands in
+    // the query (an error script for a bad batch names it too).
+    let callback = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "jsonp")
+        .last()
+        .map_or_else(|| String::from("jsonpcallback"), |(_, v)| v.into_owned());
+    if !jsonp::valid_callback(&callback) {
+        return (StatusCode::BAD_REQUEST, "invalid jsonp callback name").into_response();
+    }
     let mut msgs = Vec::new();
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match k.as_ref() {
-            "jsonp" => callback = v.into_owned(),
-            "message" => match parse_batch(v.as_bytes()) {
+        if k == "message" {
+            match parse_batch(v.as_bytes()) {
                 Ok(m) => msgs.extend(m),
                 Err(e) => {
                     return script_response(
@@ -188,12 +195,8 @@ async fn callback_polling(
                         bad_request(&format!("message_invalid: {e}")),
                     );
                 }
-            },
-            _ => {}
+            }
         }
-    }
-    if !jsonp::valid_callback(&callback) {
-        return (StatusCode::BAD_REQUEST, "invalid jsonp callback name").into_response();
     }
     if origin_denied {
         // Each message answered on its own channel and id, so the client's handshake

@@ -4,7 +4,8 @@
 //! preflights are answered, so a browser sees the error instead of a CORS failure.
 
 use crate::error::GmsError;
-use crate::{GmsState, access, error_response, preflight};
+use crate::{GmsState, access, bad_path, error_response, preflight};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::Method;
 use axum::response::Response;
@@ -12,9 +13,13 @@ use axum::response::Response;
 /// # `ANY /genesys/{*rest}` not served elsewhere.
 pub(crate) async fn unknown(
     State(st): State<GmsState>,
-    Path(rest): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     req: Request,
 ) -> Response {
+    let rest = match path {
+        Ok(Path(rest)) => rest,
+        Err(r) => return bad_path(&st, &req, &r),
+    };
     let service = rest
         .strip_prefix("2/chat/")
         .and_then(|r| r.split('/').next())

@@ -17,6 +17,7 @@ pub mod form;
 
 use access::ServiceAccess;
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -138,12 +139,27 @@ fn front<'a>(
     Ok((access, cors))
 }
 
+/// The answer to a path whose segments do not decode (not UTF-8 once percent-decoded): a
+/// GMS error (or preflight) with the CORS headers of every service, as for unknown paths.
+pub(crate) fn bad_path(st: &GmsState, req: &Request, rejection: &PathRejection) -> Response {
+    let is_preflight = req.method() == Method::OPTIONS;
+    let cors = access::cors(&st.all_origins, req.headers(), is_preflight);
+    if is_preflight {
+        return preflight(cors);
+    }
+    error_response(&GmsError::invalid(rejection.body_text()), cors)
+}
+
 /// # `POST /genesys/2/chat/{service}` — request a new chat.
 async fn request_chat(
     State(st): State<GmsState>,
-    Path(service): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     req: Request,
 ) -> Response {
+    let service = match path {
+        Ok(Path(service)) => service,
+        Err(r) => return bad_path(&st, &req, &r),
+    };
     let (_, cors) = match front(&st, &service, &req) {
         Ok(v) => v,
         Err(res) => return *res,
@@ -168,9 +184,13 @@ async fn request_chat(
 /// # `POST /genesys/2/chat/{service}/{chatId}/{operation}` — every per-chat operation.
 async fn chat_operation(
     State(st): State<GmsState>,
-    Path((service, chat_id, op)): Path<(String, String, String)>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
     req: Request,
 ) -> Response {
+    let (service, chat_id, op) = match path {
+        Ok(Path(segments)) => segments,
+        Err(r) => return bad_path(&st, &req, &r),
+    };
     let (access, cors) = match front(&st, &service, &req) {
         Ok(v) => v,
         Err(res) => return *res,
