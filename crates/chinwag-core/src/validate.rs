@@ -27,15 +27,17 @@ pub fn max_event_bytes(limits: &ServiceLimits, max_message_length: usize) -> usi
 }
 
 /// The most notifications (pages of `max_response_bytes`) in which a whole transcript can be
-/// sent: a page ends when the next event does not fit, so while an event takes at most half
-/// a page, every page but the last is more than half full; otherwise only "one event at
-/// least per page" bounds it.
+/// sent: a page ends when the next event does not fit, so every page but the last holds more
+/// than the budget less the largest event; and every page holds one event at least.
 pub fn max_pages(limits: &ServiceLimits, max_message_length: usize) -> usize {
-    if 2 * max_event_bytes(limits, max_message_length) <= limits.max_response_bytes {
-        (2 * limits.max_chat_bytes).div_ceil(limits.max_response_bytes) + 1
-    } else {
-        limits.max_events_per_chat
-    }
+    let fuller_than = limits
+        .max_response_bytes
+        .saturating_sub(max_event_bytes(limits, max_message_length));
+    let by_bytes = match fuller_than {
+        0 => usize::MAX,
+        n => limits.max_chat_bytes.div_ceil(n) + 1,
+    };
+    by_bytes.min(limits.max_events_per_chat)
 }
 
 /// Checks a text against a character limit.

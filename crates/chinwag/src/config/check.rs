@@ -279,8 +279,8 @@ mod tests {
             ),
             ("[server]\nidle_timeout_secs = 0\n", "idle_timeout_secs"),
             (
-                "[cometd]\nmax_queue = 17\n",
-                "cometd.max_queue (17) must be more than the 17 notifications",
+                "[cometd]\nmax_queue = 18\n",
+                "cometd.max_queue (18) must be more than the 18 notifications",
             ),
             (
                 "[push.templates.Notice]\ntitle = \"x\"\n",
