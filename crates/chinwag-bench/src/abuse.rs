@@ -55,6 +55,9 @@ pub(crate) struct AbuseArgs {
     /// Longest wait for the attack's connections to be open before the load starts.
     #[arg(long, default_value_t = 60)]
     ramp_secs: u64,
+    /// Run phase B alone (exploring; the figures need both phases).
+    #[arg(long)]
+    skip_baseline: bool,
     /// Write the JSON result here instead of stdout.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
@@ -171,8 +174,12 @@ pub(crate) async fn run(args: AbuseArgs) -> anyhow::Result<Value> {
         trickle: Duration::from_millis(args.trickle_ms),
         flood_rate: args.flood_rate,
     };
-    eprintln!("[abuse] phase A: legitimate load alone (fresh server)");
-    let a = phase(&bin, &args, None).await?;
+    let a = if args.skip_baseline {
+        Value::Null
+    } else {
+        eprintln!("[abuse] phase A: legitimate load alone (fresh server)");
+        phase(&bin, &args, None).await?
+    };
     eprintln!("[abuse] phase B: the same load under attack (fresh server)");
     let b = phase(&bin, &args, Some(plan.clone())).await?;
     let p99 = |v: &Value| v["legitimate"]["latency"]["p99_ms"].as_f64().unwrap_or(0.0);

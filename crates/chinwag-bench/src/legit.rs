@@ -96,6 +96,7 @@ pub(crate) async fn run(addr: &str, shape: Shape) -> anyhow::Result<Value> {
     for t in tasks {
         all.merge(t.await?);
     }
+    tokio::time::sleep_until(end).await; // the phase lasts its time even with no customer
     let measured = end.saturating_duration_since(warm).as_secs_f64();
     Ok(report(all, measured, shape))
 }
