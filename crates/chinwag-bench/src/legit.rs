@@ -53,6 +53,8 @@ struct Tally {
     latency: BTreeMap<&'static str, Vec<u32>>,
     /// Latency from the send alone, in µs.
     service: Vec<u32>,
+    /// (second of the measured period the request was scheduled in, latency in µs).
+    timeline: Vec<(u32, u32)>,
     errors: BTreeMap<String, u64>,
 }
 
@@ -62,6 +64,7 @@ impl Tally {
             self.latency.entry(k).or_default().extend(v);
         }
         self.service.extend(o.service);
+        self.timeline.extend(o.timeline);
         for (k, v) in o.errors {
             *self.errors.entry(k).or_default() += v;
         }
@@ -207,6 +210,8 @@ async fn customer(
         if counted && ok {
             tally.latency.entry(op).or_default().push(us(done - begin));
             tally.service.push(us(done - sent));
+            let second = u32::try_from((at - warm).as_secs()).unwrap_or(u32::MAX);
+            tally.timeline.push((second, us(done - begin)));
         }
     }
     tally
@@ -220,13 +225,38 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
+/// Percentile of unsorted values.
+fn pct_f(values: &[f64], p: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return 0.0;
+    }
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
 fn lat(mut v: Vec<u32>) -> Value {
     v.sort_unstable();
     json!({"requests": v.len(), "p50_ms": pct(&v, 0.5), "p99_ms": pct(&v, 0.99), "max_ms": pct(&v, 1.0)})
 }
 
+/// The p99 of each second's requests (by scheduled time), in ms.
+fn p99_per_second(timeline: &[(u32, u32)]) -> Vec<f64> {
+    let mut by: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (s, l) in timeline {
+        by.entry(*s).or_default().push(*l);
+    }
+    by.into_values()
+        .map(|mut v| {
+            v.sort_unstable();
+            pct(&v, 0.99)
+        })
+        .collect()
+}
+
 fn report(t: Tally, measured_secs: f64, shape: Shape) -> Value {
     let all: Vec<u32> = t.latency.values().flatten().copied().collect();
+    let per_second = p99_per_second(&t.timeline);
     let ok = all.len() as u64;
     let errors: u64 = t.errors.values().sum();
     let per_op: serde_json::Map<String, Value> = t
@@ -246,6 +276,12 @@ fn report(t: Tally, measured_secs: f64, shape: Shape) -> Value {
         "errors_by_kind": t.errors,
         "latency": lat(all),
         "latency_from_send": lat(t.service),
+        "p99_per_second": {
+            "median_ms": pct_f(&per_second, 0.5),
+            "worst_ms": pct_f(&per_second, 1.0),
+            "seconds_over_2x_median": per_second.iter().filter(|v| **v > 2.0 * pct_f(&per_second, 0.5)).count(),
+            "each_ms": per_second,
+        },
         "per_operation": per_op,
     })
 }
