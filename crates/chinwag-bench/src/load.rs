@@ -15,9 +15,37 @@ pub(crate) struct Conn {
     host: String,
 }
 
+/// Connects to `addr` from the source address `from` (any of 127.0.0.0/8 works on Linux
+/// loopback, so each simulated client can have its own address), or the default one.
+pub(crate) async fn connect_from(
+    addr: &str,
+    from: Option<std::net::IpAddr>,
+) -> std::io::Result<tokio::net::TcpStream> {
+    let Some(ip) = from else {
+        return tokio::net::TcpStream::connect(addr).await;
+    };
+    let target: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let socket = match ip {
+        std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.bind(std::net::SocketAddr::new(ip, 0))?;
+    socket.connect(target).await
+}
+
 impl Conn {
     pub(crate) async fn open(addr: &str) -> anyhow::Result<Self> {
-        let stream = tokio::net::TcpStream::connect(addr).await?;
+        Self::open_from(addr, None).await
+    }
+
+    /// Opens a connection from the source address `from` (see [`connect_from`]).
+    pub(crate) async fn open_from(
+        addr: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> anyhow::Result<Self> {
+        let stream = connect_from(addr, from).await?;
         stream.set_nodelay(true)?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
@@ -31,6 +59,40 @@ impl Conn {
     pub(crate) async fn post(&mut self, path: &str, form: &str) -> anyhow::Result<(u16, Bytes)> {
         self.post_as(path, "application/x-www-form-urlencoded", form)
             .await
+    }
+
+    /// GETs `path`; returns status and body.
+    pub(crate) async fn get(&mut self, path: &str) -> anyhow::Result<(u16, Bytes)> {
+        self.sender.ready().await?;
+        let req = hyper::Request::get(path)
+            .header("host", &self.host)
+            .body(Full::new(Bytes::new()))?;
+        let res = self.sender.send_request(req).await?;
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+
+    /// POSTs a urlencoded form; returns status, the `Retry-After` header and body.
+    pub(crate) async fn post_form(
+        &mut self,
+        path: &str,
+        form: &str,
+    ) -> anyhow::Result<(u16, Option<String>, Bytes)> {
+        self.sender.ready().await?;
+        let req = hyper::Request::post(path)
+            .header("host", &self.host)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::copy_from_slice(form.as_bytes())))?;
+        let res = self.sender.send_request(req).await?;
+        let status = res.status().as_u16();
+        let retry = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = res.into_body().collect().await?.to_bytes();
+        Ok((status, retry, body))
     }
 
     /// POSTs `body` with `content_type`; returns status and body.
@@ -66,6 +128,13 @@ impl Stats {
         self.requests += other.requests;
         self.errors += other.errors;
         self.latencies_us.extend(other.latencies_us);
+    }
+
+    /// Counts one successful request that started at `t`, and its latency.
+    pub(crate) fn record(&mut self, t: Instant) {
+        self.requests += 1;
+        self.latencies_us
+            .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
     }
 
     pub(crate) fn per_sec(&self) -> f64 {

@@ -10,18 +10,29 @@
 //! long-polling, plus memory per idle client.
 //!
 //! Scenario `push`: draining a push backlog into a receiver answering after 5 ms, with the
-//! default concurrency and strictly sequentially (the GMS behaviour), per-device order checked. Progress goes to stderr; the result is JSON on stdout (or `--out`).
+//! default concurrency and strictly sequentially (the GMS behaviour), per-device order checked.
+//!
+//! Scenario `abuse`: legitimate customers' latency and errors alone, then while idle sockets,
+//! slowloris connections and a `requestChat` flood hit the server.
+//!
+//! Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
+mod abuse;
+mod attack;
 mod bayeux;
 mod bceiling;
 mod bclient;
 mod ceiling;
+mod gms;
+mod legit;
 mod load;
+mod monitor;
 mod procs;
 mod push;
 mod rawhttp;
 mod rawws;
 mod rest;
+mod restmem;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -41,6 +52,8 @@ enum Cmd {
     Bayeux(bayeux::BayeuxArgs),
     /// Push delivery scenario, against strictly sequential delivery in the same run.
     Push(push::PushArgs),
+    /// Legitimate customers alone, then under attack (idle sockets, slowloris, flood).
+    Abuse(abuse::AbuseArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -85,6 +98,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Push(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(push::run(args))?)
+        }
+        Cmd::Abuse(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(abuse::run(args))?)
         }
         Cmd::Rest(args) => {
             let out = args.out.clone();

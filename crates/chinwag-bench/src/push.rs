@@ -8,9 +8,10 @@
 //! and the time to the last delivery is measured. The receiver checks that every device got
 //! each of its events once, in transcript order.
 
+use crate::gms::SERVICE;
 use crate::load::{Conn, Progress};
 use crate::procs::{self, Proc};
-use crate::rest::{SERVICE, tempdir};
+use crate::rest::tempdir;
 use axum::extract::State;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -110,7 +111,9 @@ fn start_chinwag(
     std::fs::write(
         &cfg,
         format!(
-            "[services.customer-support]\nmax_sessions = 10000000\n\n[push]\nenabled = [\"customhttp\"]\n\
+            "[services.customer-support]\nmax_sessions = 10000000\n\n\
+             [services.customer-support.limits]\n{UNLIMITED}\n\
+             [push]\nenabled = [\"customhttp\"]\n\
              on_join = true\nconcurrency = {concurrency}\nrequest_timeout_ms = 600000\n\
              [push.customhttp]\nurl = \"{url}\"\n"
         ),
@@ -129,6 +132,12 @@ fn start_chinwag(
     .map(String::from);
     Ok((procs::spawn(bin, &args, addr)?, dir))
 }
+
+/// Rate limits and abandonment off: every session of this scenario comes from one address.
+const UNLIMITED: &str = "new_chats_per_ip = { per_second = 0.0, burst = 0 }\n\
+    new_chats = { per_second = 0.0, burst = 0 }\n\
+    requests_per_ip = { per_second = 0.0, burst = 0 }\n\
+    abandon_after_secs = 0\n";
 
 /// One session: subscribe, then send `messages`.
 async fn session(conn: &mut Conn, n: usize, messages: usize) -> anyhow::Result<()> {

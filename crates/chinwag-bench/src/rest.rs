@@ -1,5 +1,8 @@
-//! Scenario `rest`: the GMS REST API under load, beside the ceiling of a trivial axum handler.
+//! Scenario `rest`: the GMS REST API under load, beside the ceiling of a trivial axum handler:
+//! refresh on idle chats, customer cycles, then (in [`crate::restmem`]) memory per idle
+//! session and `requestChat` latency against the length of the queue.
 
+use crate::gms::{create_chats, per_chat, request_chat};
 use crate::load::{Conn, Progress, Stats, steady};
 use crate::procs::{self, Proc};
 use serde_json::{Value, json};
@@ -19,27 +22,47 @@ pub(crate) struct RestArgs {
     duration: u64,
     /// Concurrent connections.
     #[arg(long, default_value_t = 32)]
-    connections: usize,
+    pub(crate) connections: usize,
     /// Idle chats polled in the refresh phase.
     #[arg(long, default_value_t = 1000)]
     chats: usize,
     /// Open sessions created for the memory measurement.
     #[arg(long, default_value_t = 100_000)]
-    sessions: usize,
+    pub(crate) sessions: usize,
+    /// `requestChat` latency samples per queue length.
+    #[arg(long, default_value_t = 5000)]
+    pub(crate) latency_samples: usize,
+    /// Connections taking the `requestChat` latency samples.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) latency_connections: usize,
     /// Write the JSON result here instead of stdout.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
 }
 
-pub(crate) const SERVICE: &str = "/genesys/2/chat/customer-support";
+/// The bench server's configuration: the rate limits, abandonment and the queue's maximum
+/// wait are off (every chat here comes from one address, and chats are left idle in the
+/// queue for as long as a run takes), and a service may hold ten million open chats.
+const BENCH_CONFIG: &str = "\
+[services.customer-support]
+max_sessions = 10000000
 
-fn start_chinwag(bin: &PathBuf) -> anyhow::Result<(Proc, tempdir::Dir)> {
+[services.customer-support.limits]
+new_chats_per_ip = { per_second = 0.0, burst = 0 }
+new_chats = { per_second = 0.0, burst = 0 }
+requests_per_ip = { per_second = 0.0, burst = 0 }
+requests = { per_second = 0.0, burst = 0 }
+abandon_after_secs = 0
+
+[queues.default]
+max_wait_secs = 0
+";
+
+/// Starts a fresh chinwag with [`BENCH_CONFIG`] and an empty store.
+pub(crate) fn start_chinwag(bin: &PathBuf) -> anyhow::Result<(Proc, tempdir::Dir)> {
     let dir = tempdir::Dir::new()?;
     let cfg = dir.0.join("bench.toml");
-    std::fs::write(
-        &cfg,
-        "[services.customer-support]\nmax_sessions = 10000000\n",
-    )?;
+    std::fs::write(&cfg, BENCH_CONFIG)?;
     let port = procs::free_port()?;
     let addr = format!("127.0.0.1:{port}");
     let args = [
@@ -81,70 +104,8 @@ pub(crate) mod tempdir {
     }
 }
 
-struct Ids {
-    chat: String,
-    user: String,
-    key: String,
-}
-
-async fn request_chat(conn: &mut Conn, n: usize) -> anyhow::Result<Ids> {
-    let (status, body) = conn
-        .post(
-            &format!("{SERVICE}/"),
-            &format!("nickname=bench{n}&subject=load"),
-        )
-        .await?;
-    anyhow::ensure!(status == 200, "request chat answered {status}");
-    let v: Value = serde_json::from_slice(&body)?;
-    let s = |k: &str| {
-        v[k].as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("no {k}"))
-    };
-    Ok(Ids {
-        chat: s("chatId")?,
-        user: s("userId")?,
-        key: s("secureKey")?,
-    })
-}
-
-/// Creates `count` chats over `conns` connections.
-async fn create_chats(
-    addr: &str,
-    count: usize,
-    conns: usize,
-    label: &str,
-) -> anyhow::Result<Vec<Ids>> {
-    let counter = Arc::new(AtomicU64::new(0));
-    let _p = Progress::start(label.to_owned(), counter.clone(), Some(count as u64));
-    let mut tasks = Vec::new();
-    for w in 0..conns {
-        let (addr, counter) = (addr.to_owned(), counter.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut conn = Conn::open(&addr).await?;
-            let mut out = Vec::new();
-            for n in (w..count).step_by(conns) {
-                out.push(request_chat(&mut conn, n).await?);
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-            anyhow::Ok(out)
-        }));
-    }
-    let mut all = Vec::with_capacity(count);
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    Ok(all)
-}
-
-fn per_chat(ids: &Ids, op: &str, extra: &str) -> (String, String) {
-    (
-        format!("{SERVICE}/{}/{op}", ids.chat),
-        format!("userId={}&secureKey={}&alias=1{extra}", ids.user, ids.key),
-    )
-}
-
-fn summary(mut s: Stats) -> Value {
+/// Latency summary of a phase.
+pub(crate) fn summary(mut s: Stats) -> Value {
     json!({
         "requests": s.requests, "errors": s.errors, "seconds": s.elapsed.as_secs_f64(),
         "requests_per_sec": s.per_sec(), "p50_ms": s.pct_ms(0.50), "p99_ms": s.pct_ms(0.99), "max_ms": s.pct_ms(1.0),
@@ -165,10 +126,8 @@ async fn cycles(addr: &str, conns: usize, duration: Duration) -> anyhow::Result<
             let (mut stats, mut done) = (Stats::default(), 0u64);
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let ids = request_chat(&mut conn, w).await?;
-                stats
-                    .latencies_us
-                    .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                let ids = request_chat(&mut conn, w, false).await?;
+                stats.record(t);
                 let mut steps: Vec<(String, String)> = (0..10)
                     .map(|i| per_chat(&ids, "send", &format!("&message=hello+{i}")))
                     .collect();
@@ -178,16 +137,12 @@ async fn cycles(addr: &str, conns: usize, duration: Duration) -> anyhow::Result<
                 for (path, body) in &steps {
                     let t = Instant::now();
                     let (status, _) = conn.post(path, body).await?;
-                    stats
-                        .latencies_us
-                        .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
                     if status == 200 {
-                        stats.requests += 1
+                        stats.record(t);
                     } else {
-                        stats.errors += 1
+                        stats.errors += 1;
                     }
                 }
-                stats.requests += 1;
                 done += 1;
                 counter.fetch_add(14, Ordering::Relaxed);
             }
@@ -219,6 +174,7 @@ pub(crate) async fn run(args: RestArgs) -> anyhow::Result<Value> {
         args.chats,
         args.connections,
         "rest: creating idle chats",
+        false,
     )
     .await?;
     let refreshes: Arc<Vec<(String, String)>> = Arc::new(
@@ -256,25 +212,13 @@ pub(crate) async fn run(args: RestArgs) -> anyhow::Result<Value> {
     let cycles_per_sec = done as f64 / cyc.elapsed.as_secs_f64().max(1e-9);
     drop(chinwag);
 
-    // Memory per idle stored session, in a fresh process.
-    let (fresh, _dir2) = start_chinwag(&bin)?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = procs::rss_bytes(fresh.child.id())?;
-    create_chats(
-        &fresh.addr,
-        args.sessions,
-        args.connections,
-        "rest: idle sessions for memory",
-    )
-    .await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let after = procs::rss_bytes(fresh.child.id())?;
-    let per_session = after.saturating_sub(before) as f64 / args.sessions.max(1) as f64;
+    let (memory, queue) = crate::restmem::run(&bin, &args).await?;
 
     Ok(json!({
         "scenario": "rest",
         "connections": args.connections,
         "seconds_per_phase": args.duration,
+        "config": BENCH_CONFIG,
         "refresh_idle": {
             "chinwag": summary(chin),
             "ceiling_trivial_axum": summary(ceil),
@@ -286,12 +230,7 @@ pub(crate) async fn run(args: RestArgs) -> anyhow::Result<Value> {
             "requests": summary(cyc),
             "cycle": "request chat, 10 sends, 2 refreshes, disconnect",
         },
-        "memory": {
-            "open_sessions": args.sessions,
-            "rss_before_bytes": before,
-            "rss_after_bytes": after,
-            "bytes_per_session": per_session,
-            "goal": "< 2048",
-        },
+        "memory": memory,
+        "request_chat_latency": queue,
     }))
 }

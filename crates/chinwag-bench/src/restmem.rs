@@ -1,0 +1,85 @@
+//! The `rest` scenario's second half, each part on a fresh server: memory per idle stored
+//! session (without user data, and with the ten keys Genesys Widgets attach), and
+//! `requestChat` latency with an empty queue against the same with the 100,000 idle chats
+//! of the memory measurement waiting in the queue (no agent logged in).
+
+use crate::gms::{WIDGET_USER_DATA, create_chats, request_form, request_latency};
+use crate::monitor::health;
+use crate::procs;
+use crate::rest::{RestArgs, start_chinwag, summary};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One memory measurement: a fresh process, `sessions` chats created and left open; then,
+/// with those chats waiting, the `requestChat` latency.
+async fn memory(bin: &PathBuf, args: &RestArgs, user_data: bool) -> anyhow::Result<(Value, Value)> {
+    let (p, _dir) = start_chinwag(bin)?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = procs::rss_bytes(p.child.id())?;
+    let label = if user_data {
+        "rest: idle sessions with widget userData"
+    } else {
+        "rest: idle sessions for memory"
+    };
+    create_chats(&p.addr, args.sessions, args.connections, label, user_data).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = procs::rss_bytes(p.child.id())?;
+    let waiting = health(&p.addr, None).await?["open_sessions"].clone();
+    let per_session = after.saturating_sub(before) as f64 / args.sessions.max(1) as f64;
+    let lat = request_latency(
+        &p.addr,
+        args.latency_samples,
+        args.latency_connections,
+        "rest: requestChat latency, full queue",
+    )
+    .await?;
+    let mem = json!({
+        "open_sessions": args.sessions,
+        "rss_before_bytes": before,
+        "rss_after_bytes": after,
+        "bytes_per_session": per_session,
+        "request_form_bytes": request_form(0, user_data).len(),
+    });
+    Ok((mem, json!({"waiting": waiting, "latency": summary(lat)})))
+}
+
+/// Memory per idle session and `requestChat` latency against the queue's length.
+pub(crate) async fn run(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<(Value, Value)> {
+    let (empty, _dir) = start_chinwag(bin)?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut lat = request_latency(
+        &empty.addr,
+        args.latency_samples,
+        args.latency_connections,
+        "rest: requestChat latency, empty queue",
+    )
+    .await?;
+    let empty_p50 = lat.pct_ms(0.5);
+    let empty_p99 = lat.pct_ms(0.99);
+    let empty_queue = summary(lat);
+    drop(empty);
+
+    let (plain, plain_lat) = memory(bin, args, false).await?;
+    let (with_ud, ud_lat) = memory(bin, args, true).await?;
+    let ratio =
+        |v: &Value, k: &str, base: f64| v["latency"][k].as_f64().unwrap_or(0.0) / base.max(1e-9);
+    let queue = json!({
+        "connections": args.latency_connections,
+        "samples": args.latency_samples,
+        "method": "requestChat timed, then disconnect (not timed), so the queue keeps its length; no agent logged in",
+        "empty_queue": empty_queue,
+        "full_queue": plain_lat,
+        "full_queue_with_user_data": ud_lat,
+        "p50_full_over_empty": ratio(&plain_lat, "p50_ms", empty_p50),
+        "p99_full_over_empty": ratio(&plain_lat, "p99_ms", empty_p99),
+    });
+    let keys: Vec<&str> = WIDGET_USER_DATA.iter().map(|(k, _)| *k).collect();
+    let memory = json!({
+        "without_user_data": plain,
+        "with_widget_user_data": with_ud,
+        "widget_user_data_keys": keys,
+        "goal_without_user_data": "< 2048",
+    });
+    Ok((memory, queue))
+}
