@@ -9,6 +9,12 @@ mod keys;
 mod serve;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc instead of glibc's allocator: under connection churn (thousands of connections
+/// timed out and reopened while chats live on) glibc's heap fragments and RSS grows without
+/// bound; mimalloc returns freed pages (see BENCHMARKS.md, `abuse`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 
 /// Chinwag: a chat gateway speaking the GMS Chat API v2.
