@@ -11,6 +11,10 @@ pub enum StoreError {
     /// The backend is shut down or unreachable.
     #[error("store unavailable")]
     Unavailable,
+    /// The chat changed since the revision the commit was computed from (another writer
+    /// committed first); nothing was written.
+    #[error("the chat changed meanwhile")]
+    Conflict,
 }
 
 /// Why an engine operation was refused or failed.

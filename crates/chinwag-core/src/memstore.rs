@@ -73,6 +73,9 @@ impl ChatStore for MemoryStore {
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         let mut map = crate::engine::lock(&self.inner);
         let existing = map.get(&commit.chat_id);
+        if existing.map_or(0, |s| s.rev) != commit.base_rev {
+            return Err(StoreError::Conflict);
+        }
         let last = existing
             .and_then(|s| s.events.last())
             .map_or(0, |e| e.index.0);
@@ -96,8 +99,10 @@ impl ChatStore for MemoryStore {
         let entry = map.entry(commit.chat_id).or_insert_with(|| StoredSession {
             record: record.clone(),
             events: Vec::new(),
+            rev: 0,
         });
         entry.record = record;
+        entry.rev = commit.base_rev + 1;
         entry.events.extend(commit.events);
         drop(map);
         crate::engine::lock(&self.outbox).add(commit.pushes);

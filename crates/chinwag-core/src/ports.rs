@@ -10,10 +10,18 @@ use async_trait::async_trait;
 
 /// One atomic write: new transcript events, the push jobs announcing them, and, when it
 /// changed, the session header.
+///
+/// Writes to one chat are ordered by the store, not by the writer: each commit names the
+/// revision it was computed from (`base_rev`), and the store applies it only if that is still
+/// the chat's revision, which then becomes `base_rev + 1`. Two writers that read the same
+/// revision (two nodes, say) cannot both append: the second gets
+/// [`StoreError::Conflict`], reloads and computes its change again.
 #[derive(Debug, Clone)]
 pub struct Commit {
     /// The chat written to.
     pub chat_id: ChatId,
+    /// The chat's revision this change was computed from: 0 for a chat not stored yet.
+    pub base_rev: u64,
     /// The new header, if it changed.
     pub record: Option<SessionRecord>,
     /// New events, in index order.
@@ -29,6 +37,8 @@ pub struct StoredSession {
     pub record: SessionRecord,
     /// All events, in index order.
     pub events: Vec<Event>,
+    /// How many commits the chat has had (the `base_rev` of the next one).
+    pub rev: u64,
 }
 
 /// What [`ChatStore::load_live`] found.
@@ -45,6 +55,9 @@ pub struct Loaded {
 ///
 /// Contract (checked by `chinwag-store-conformance`):
 /// - `commit` is atomic and durable against process death once it returns `Ok`.
+/// - A commit whose `base_rev` is not the chat's stored revision (0 when the chat is not
+///   stored) fails with [`StoreError::Conflict`] and changes nothing; of commits sent at once
+///   with the same base, exactly one succeeds.
 /// - Events are never lost, reordered or duplicated; committing an event whose
 ///   `(chat_id, index)` already exists is an error and changes nothing.
 /// - `load_live` returns every session without `ended_ms` and every session that ended at or

@@ -12,7 +12,9 @@ use chinwag_core::push::{JobKind, PushJob};
 use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
-fn event(index: u64, text: &str) -> Event {
+mod revisions;
+
+pub(crate) fn event(index: u64, text: &str) -> Event {
     Event {
         index: EventIndex(index),
         kind: if index == 1 {
@@ -55,6 +57,7 @@ pub fn sample(id: &str, events: u64) -> (Commit, SessionRecord) {
     };
     let commit = Commit {
         chat_id: ChatId::new(id),
+        base_rev: 0,
         record: Some(record.clone()),
         events: (1..=events).map(|i| event(i, &format!("m{i}"))).collect(),
         pushes: Vec::new(),
@@ -72,6 +75,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_ride_with_their_commit(store).await;
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;
+    crate::revisions::writers_are_ordered_by_revision(store).await;
 }
 
 /// The sessions `load_live(since)` returns, asserting nothing was quarantined.
@@ -87,7 +91,7 @@ async fn live(store: &dyn ChatStore, since: i64) -> Vec<chinwag_core::ports::Sto
     loaded.sessions
 }
 
-fn job(seq: u64, chat: &str, index: u64) -> PushJob {
+pub(crate) fn job(seq: u64, chat: &str, index: u64) -> PushJob {
     PushJob {
         seq,
         device: format!("customhttp:{chat}"),
@@ -107,6 +111,7 @@ async fn push_jobs_ride_with_their_commit(store: &dyn ChatStore) {
     // A rejected commit (duplicate index) must not leave its pushes behind.
     let (mut dup, _) = sample("push1", 1);
     dup.record = None;
+    dup.base_rev = 1;
     dup.pushes = vec![job(103, "push1", 1)];
     assert!(
         store.commit(dup).await.is_err(),
@@ -193,6 +198,7 @@ async fn appends_keep_order(store: &dyn ChatStore) {
     for i in 2..=5 {
         let c = Commit {
             chat_id: ChatId::new("ord"),
+            base_rev: i - 1,
             record: None,
             events: vec![event(i, "x")],
             pushes: Vec::new(),
@@ -205,6 +211,7 @@ async fn appends_keep_order(store: &dyn ChatStore) {
     record.user_data.insert("new".into(), "data".into());
     let c = Commit {
         chat_id: ChatId::new("ord"),
+        base_rev: 5,
         record: Some(record.clone()),
         events: vec![event(6, "y"), event(7, "z")],
         pushes: Vec::new(),
@@ -223,6 +230,7 @@ async fn appends_keep_order(store: &dyn ChatStore) {
         "events must come back in index order"
     );
     assert_eq!(got.record, record, "the latest record wins");
+    assert_eq!(got.rev, 6, "each commit adds one to the revision");
 }
 
 async fn duplicate_index_is_rejected_atomically(store: &dyn ChatStore) {
@@ -232,6 +240,7 @@ async fn duplicate_index_is_rejected_atomically(store: &dyn ChatStore) {
     changed.subject = Some("changed".into());
     let bad = Commit {
         chat_id: ChatId::new("dup"),
+        base_rev: 1,
         record: Some(changed),
         events: vec![event(3, "ok"), event(2, "again")],
         pushes: Vec::new(),
@@ -255,11 +264,13 @@ async fn duplicate_index_is_rejected_atomically(store: &dyn ChatStore) {
         got.record, record,
         "a refused commit must not change the record"
     );
+    assert_eq!(got.rev, 1, "a refused commit must not change the revision");
 }
 
 async fn events_for_unknown_session_are_rejected(store: &dyn ChatStore) {
     let c = Commit {
         chat_id: ChatId::new("ghost"),
+        base_rev: 0,
         record: None,
         events: vec![event(1, "x")],
         pushes: Vec::new(),
@@ -289,6 +300,7 @@ async fn ended_sessions_are_not_open_and_purge(store: &dyn ChatStore) {
     record.ended_ms = Some(5_000);
     let c = Commit {
         chat_id: ChatId::new("end"),
+        base_rev: 1,
         record: Some(record),
         events: vec![event(2, "bye")],
         pushes: Vec::new(),
@@ -342,6 +354,7 @@ async fn concurrent_commits_are_answered_each_alone(store: &dyn ChatStore) {
     dup.record = None;
     let ghost = Commit {
         chat_id: ChatId::new("ghost2"),
+        base_rev: 0,
         record: None,
         events: vec![event(1, "x")],
         pushes: Vec::new(),

@@ -128,6 +128,7 @@ fn failures_of_both_kinds_in_one_group_are_each_answered() {
     // A duplicate index fails inside its savepoint; an oversized commit fails the transaction.
     let (mut again, _) = sample("dup", 1);
     again.record = None;
+    again.base_rev = 1;
     let answers = group(
         &mut conn,
         vec![

@@ -45,18 +45,28 @@ pub(crate) fn load_live(conn: &Connection, since: i64) -> Result<Loaded, StoreEr
     let live = "ended_ms IS NULL OR ended_ms >= ?1";
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT chat_id, record FROM sessions WHERE {live}"
+            "SELECT chat_id, record, rev FROM sessions WHERE {live}"
         ))
         .map_err(err)?;
     let rows = stmt
-        .query_map([since], |r| Ok((lossy(r, 0)?, text(r, 1)?)))
+        .query_map([since], |r| {
+            Ok((lossy(r, 0)?, text(r, 1)?, r.get::<_, i64>(2)?))
+        })
         .map_err(err)?;
     for row in rows {
-        let (id, record) = row.map_err(err)?;
+        let (id, record, rev) = row.map_err(err)?;
         match record.and_then(|r| decode::<SessionRecord>(&r)) {
             Ok(record) => {
                 let events = Vec::new();
-                sessions.insert(id, StoredSession { record, events });
+                let rev = u64::try_from(rev).unwrap_or(0);
+                sessions.insert(
+                    id,
+                    StoredSession {
+                        record,
+                        events,
+                        rev,
+                    },
+                );
             }
             Err(e) => {
                 bad.insert(id, format!("session header: {e}"));
@@ -103,15 +113,16 @@ pub(crate) fn load(conn: &Connection, id: &ChatId) -> Result<Option<StoredSessio
     let corrupt = |what: String| StoreError::Backend(format!("corrupt chat {id}: {what}"));
     let record = conn
         .query_row(
-            "SELECT record FROM sessions WHERE chat_id = ?1",
+            "SELECT record, rev FROM sessions WHERE chat_id = ?1",
             [id.as_str()],
-            |r| text(r, 0),
+            |r| Ok((text(r, 0)?, r.get::<_, i64>(1)?)),
         )
         .optional()
         .map_err(err)?;
-    let Some(record) = record else {
+    let Some((record, rev)) = record else {
         return Ok(None);
     };
+    let rev = u64::try_from(rev).unwrap_or(0);
     let record = record
         .and_then(|r| decode::<SessionRecord>(&r))
         .map_err(|e| corrupt(format!("session header: {e}")))?;
@@ -129,5 +140,9 @@ pub(crate) fn load(conn: &Connection, id: &ChatId) -> Result<Option<StoredSessio
             .map_err(|e| corrupt(format!("event {idx}: {e}")))?;
         events.push(event);
     }
-    Ok(Some(StoredSession { record, events }))
+    Ok(Some(StoredSession {
+        record,
+        events,
+        rev,
+    }))
 }

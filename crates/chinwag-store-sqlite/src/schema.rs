@@ -14,7 +14,8 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
     chat_id  TEXT PRIMARY KEY,
     ended_ms INTEGER,
-    record   TEXT NOT NULL
+    record   TEXT NOT NULL,
+    rev      INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended_ms) WHERE ended_ms IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
@@ -39,6 +40,24 @@ CREATE TABLE IF NOT EXISTS push_seq (
 );
 ";
 
+/// Stores written before chats had revisions get the column; each existing chat starts at
+/// revision 1 (any value above 0 works: the engine reads it back before its next commit).
+fn add_revisions(conn: &Connection) -> Result<(), StoreError> {
+    let has: bool = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'rev'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(err)?
+        > 0;
+    if !has {
+        conn.execute_batch("ALTER TABLE sessions ADD COLUMN rev INTEGER NOT NULL DEFAULT 1")
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
 /// Opens the connection with WAL, NORMAL sync and the schema in place; with a size quota,
 /// also what keeps the WAL within its share.
 pub(crate) fn open(
@@ -54,6 +73,7 @@ pub(crate) fn open(
     conn.pragma_update(None, "foreign_keys", "OFF")
         .map_err(err)?;
     conn.execute_batch(SCHEMA).map_err(err)?;
+    add_revisions(&conn)?;
     let Some(bytes) = options.max_size_bytes else {
         return Ok((conn, None));
     };

@@ -97,32 +97,44 @@ fn serve(conn: &Connection, job: Job) {
     }
 }
 
-/// Writes one commit: header (when given, else the session must exist), events, pushes.
+/// Writes one commit if the chat is still at its `base_rev`: header (when given, else the
+/// session must exist), the new revision, events, pushes.
 pub(crate) fn apply(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
     let id = commit.chat_id.as_str();
+    let stored: Option<i64> = conn
+        .query_row("SELECT rev FROM sessions WHERE chat_id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(err)?;
+    if stored.map_or(0, |r| u64::try_from(r).unwrap_or(u64::MAX)) != commit.base_rev {
+        return Err(StoreError::Conflict);
+    }
+    let rev = i64::try_from(commit.base_rev + 1)
+        .map_err(|_| StoreError::Backend("revision overflow".into()))?;
     match &commit.record {
         Some(record) => {
             let json =
                 serde_json::to_string(record).map_err(|e| StoreError::Backend(e.to_string()))?;
             conn.execute(
-                "INSERT INTO sessions (chat_id, ended_ms, record) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(chat_id) DO UPDATE SET ended_ms = excluded.ended_ms, record = excluded.record",
-                params![id, record.ended_ms, json],
+                "INSERT INTO sessions (chat_id, ended_ms, record, rev) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(chat_id) DO UPDATE SET ended_ms = excluded.ended_ms,
+                   record = excluded.record, rev = excluded.rev",
+                params![id, record.ended_ms, json, rev],
             )
             .map_err(err)?;
         }
+        None if stored.is_none() => {
+            return Err(StoreError::Backend(format!(
+                "events for unknown session {id}"
+            )));
+        }
         None => {
-            let known: Option<i64> = conn
-                .query_row("SELECT 1 FROM sessions WHERE chat_id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(err)?;
-            if known.is_none() {
-                return Err(StoreError::Backend(format!(
-                    "events for unknown session {id}"
-                )));
-            }
+            conn.execute(
+                "UPDATE sessions SET rev = ?2 WHERE chat_id = ?1",
+                params![id, rev],
+            )
+            .map_err(err)?;
         }
     }
     let mut stmt = conn

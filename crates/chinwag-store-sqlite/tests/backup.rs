@@ -34,6 +34,7 @@ async fn a_backup_taken_during_writes_is_consistent_and_one_file() {
                     e.index.0 = next;
                     let c = Commit {
                         chat_id: ChatId::new(format!("c{i}")),
+                        base_rev: next - 1,
                         record: None,
                         events: vec![e],
                         pushes: Vec::new(),

@@ -293,7 +293,7 @@ impl ChatEngine {
         let (events, service, agents_left, others) = self
             .write(
                 &slot,
-                |s| agent_change(s, agent, op, self.now_ms()),
+                |s| agent_change(s, agent, op.clone(), self.now_ms()),
                 |s| {
                     let agents = s.present_agents();
                     (

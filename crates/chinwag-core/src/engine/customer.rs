@@ -192,7 +192,7 @@ impl ChatEngine {
             participants: vec![client_participant(&name, now)],
         };
         let (session, change) = Session::start(record, now, req.text.as_deref());
-        let slot = Slot::new(session, now);
+        let slot = Slot::new(session, 1, now);
         let pushes = {
             let s = lock(&slot.state);
             self.plan_pushes(&slot, &s.record, &change.events)
@@ -200,6 +200,7 @@ impl ChatEngine {
         self.store
             .commit(crate::ports::Commit {
                 chat_id: ids.chat_id.clone(),
+                base_rev: 0,
                 record: change.record,
                 events: change.events.clone(),
                 pushes: pushes.clone(),
@@ -222,9 +223,10 @@ impl ChatEngine {
         Ok(slot)
     }
 
-    fn authorize(&self, creds: Credentials<'_>) -> Result<Arc<Slot>, CoreError> {
+    async fn authorize(&self, creds: Credentials<'_>) -> Result<Arc<Slot>, CoreError> {
         let slot = self
-            .slot(&crate::ids::ChatId::new(creds.chat_id))
+            .slot_or_load(&crate::ids::ChatId::new(creds.chat_id))
+            .await?
             .ok_or(CoreError::ChatNotFound)?;
         {
             let s = lock(&slot.state);
@@ -250,7 +252,7 @@ impl ChatEngine {
             .get(&ServiceName::new(creds.service))
             .ok_or(CoreError::UnknownService)?;
         state.admit(creds.origin, false)?;
-        let slot = self.authorize(creds)?;
+        let slot = self.authorize(creds).await?;
         slot.client_seen_ms.store(self.now_ms(), Ordering::Relaxed);
         let service = &state.settings;
         if service.maintenance {
@@ -274,7 +276,7 @@ impl ChatEngine {
         let (view, service, agents) = self
             .write(
                 &slot,
-                |s| customer_change(s, op, self.now_ms(), limits),
+                |s| customer_change(s, op.clone(), self.now_ms(), limits),
                 |s| {
                     (
                         ChatView::of(s, selection, budget),

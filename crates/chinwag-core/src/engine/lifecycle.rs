@@ -94,10 +94,10 @@ impl ChatEngine {
             .write(
                 slot,
                 |s| {
-                    if s.ended() {
+                    closed = !s.ended();
+                    if !closed {
                         return Ok(crate::session::Change::default());
                     }
-                    closed = true;
                     Ok(s.close_by_system(why, now))
                 },
                 |s| {

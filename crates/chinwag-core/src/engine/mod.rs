@@ -2,9 +2,12 @@
 //! the [`ChatStore`]), the router, and the bus. Every change is committed to the store before
 //! it is applied in memory, published, or answered.
 //!
-//! Concurrency: each session has a `gate` (async mutex) that serialises its writers across the
-//! store commit, and a `state` (short std mutex) that readers take briefly, so reads never wait
-//! for the disk.
+//! Concurrency: the store orders the writes of a chat (each commit names the revision it was
+//! computed from; a stale one is refused with a conflict, and the engine reloads the chat and
+//! computes again), so several engines may share one store. Within this engine each session
+//! has a `gate` (async mutex) that lines its writers up so they rarely conflict, and a `state`
+//! (short std mutex) that readers take briefly, so reads never wait for the disk. A chat not
+//! in memory is loaded from the store when first asked for.
 
 mod agent;
 mod customer;
@@ -45,6 +48,8 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Slot {
     gate: tokio::sync::Mutex<()>,
     state: Mutex<Session>,
+    /// The stored revision `state` reflects (changed only under `gate`).
+    rev: AtomicU64,
     /// The customer's last request (epoch ms), for `flex-push-timeout`.
     client_seen_ms: AtomicI64,
     /// First transcript position the customer has not fetched yet (0: unknown), which
@@ -56,10 +61,11 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    fn new(session: Session, now_ms: i64) -> Arc<Self> {
+    fn new(session: Session, rev: u64, now_ms: i64) -> Arc<Self> {
         Arc::new(Self {
             gate: tokio::sync::Mutex::new(()),
             state: Mutex::new(session),
+            rev: AtomicU64::new(rev),
             client_seen_ms: AtomicI64::new(now_ms),
             client_next: AtomicU64::new(0),
             push_gone: Mutex::new(None),
@@ -79,8 +85,8 @@ pub struct ChatEngine {
     router_wake: Notify,
     draining: AtomicBool,
     pushes: push::Feed,
-    /// Chats found unreadable at start (see [`ChatEngine::open`]).
-    quarantined: usize,
+    /// Chats found unreadable at start (see [`ChatEngine::open`]): never loaded on demand.
+    quarantined: std::collections::HashSet<ChatId>,
     presence: std::sync::OnceLock<Arc<dyn crate::ports::Presence>>,
 }
 
@@ -109,7 +115,8 @@ impl ChatEngine {
         for (chat, why) in &loaded.quarantined {
             tracing::error!(chat = %chat.as_str(), %why, "unreadable chat quarantined: left in the store, not served");
         }
-        let quarantined = loaded.quarantined.len();
+        let quarantined: std::collections::HashSet<ChatId> =
+            loaded.quarantined.into_iter().map(|(id, _)| id).collect();
         let mut stored = loaded.sessions;
         let pushes = push::Feed::new(store.last_seq().await?);
         stored.sort_by_key(|s| s.record.created_ms);
@@ -121,6 +128,7 @@ impl ChatEngine {
         let mut router = RouterState::new(&settings.queues, &settings.agents);
         let mut sessions = HashMap::with_capacity(stored.len());
         for s in stored {
+            let rev = s.rev;
             let session = Session::new(s.record, s.events);
             let chat_id = session.record.chat_id.clone();
             if let Some(svc) = services
@@ -141,9 +149,13 @@ impl ChatEngine {
                     router.restore_assignment(&a, chat_id.clone());
                 }
             }
-            sessions.insert(chat_id, Slot::new(session, now));
+            sessions.insert(chat_id, Slot::new(session, rev, now));
         }
-        tracing::info!(sessions = sessions.len(), quarantined, "chat engine opened");
+        tracing::info!(
+            sessions = sessions.len(),
+            quarantined = quarantined.len(),
+            "chat engine opened"
+        );
         Ok(Arc::new(Self {
             settings,
             services,
@@ -192,7 +204,7 @@ impl ChatEngine {
 
     /// Chats found unreadable in the store at start and not served.
     pub fn quarantined(&self) -> usize {
-        self.quarantined
+        self.quarantined.len()
     }
 
     /// Stops accepting work (new chats and operations answer "unavailable").
@@ -216,6 +228,45 @@ impl ChatEngine {
             .cloned()
     }
 
+    /// The chat's slot, loaded from the store when this engine does not hold it (written by
+    /// another engine on the same store, say). `None`: no such chat, a chat quarantined at
+    /// start, or one that ended longer ago than its retention (purged soon).
+    async fn slot_or_load(&self, chat_id: &ChatId) -> Result<Option<Arc<Slot>>, CoreError> {
+        if let Some(slot) = self.slot(chat_id) {
+            return Ok(Some(slot));
+        }
+        if self.quarantined.contains(chat_id) {
+            return Ok(None);
+        }
+        let Some(stored) = self.store.load(chat_id).await? else {
+            return Ok(None);
+        };
+        let now = self.now_ms();
+        let cutoff = now.saturating_sub(self.settings.ended_retention_ms);
+        if stored.record.ended_ms.is_some_and(|t| t < cutoff) {
+            return Ok(None);
+        }
+        let slot = Slot::new(Session::new(stored.record, stored.events), stored.rev, now);
+        let mut map = self
+            .sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(Some(map.entry(chat_id.clone()).or_insert(slot).clone()))
+    }
+
+    /// Replaces the slot's state with the stored chat (after a conflict: another writer
+    /// committed first). Called under the slot's gate.
+    async fn reload(&self, slot: &Slot, chat_id: &ChatId) -> Result<(), CoreError> {
+        let stored = self
+            .store
+            .load(chat_id)
+            .await?
+            .ok_or(CoreError::ChatNotFound)?;
+        *lock(&slot.state) = Session::new(stored.record, stored.events);
+        slot.rev.store(stored.rev, Ordering::Release);
+        Ok(())
+    }
+
     /// Settings of the service `name` (every stored chat names a configured one, except
     /// after a service was removed from the configuration).
     fn service_state(&self, name: &ServiceName) -> Result<&ServiceState, CoreError> {
@@ -225,32 +276,53 @@ impl ChatEngine {
     /// Commits a change computed from the current state (refused if it takes the transcript
     /// past the service's bounds), then applies and publishes it. Returns what `after`
     /// makes of the session afterwards.
+    ///
+    /// When another writer committed to the chat first, the chat is reloaded and `compute`
+    /// runs again on what it wrote (a few times; then the chat is busy: `Unavailable`).
     async fn write<T>(
         &self,
         slot: &Slot,
-        compute: impl FnOnce(&Session) -> Result<Change, CoreError>,
+        mut compute: impl FnMut(&Session) -> Result<Change, CoreError>,
         after: impl FnOnce(&Session) -> T,
     ) -> Result<T, CoreError> {
+        const TRIES: usize = 8;
         let _gate = slot.gate.lock().await;
-        let (chat_id, change, agents_before, pushes) = {
-            let s = lock(&slot.state);
-            let change = compute(&s)?;
-            self.service_state(&s.record.service)?
-                .check_growth(&s, &change)?;
-            let record = change.record.as_ref().unwrap_or(&s.record);
-            let pushes = self.plan_pushes(slot, record, &change.events);
-            (s.record.chat_id.clone(), change, s.present_agents(), pushes)
-        };
-        if change.record.is_some() || !change.events.is_empty() {
+        let mut tries = 0;
+        let (chat_id, change, agents_before) = loop {
+            tries += 1;
+            let (chat_id, change, agents_before, pushes) = {
+                let s = lock(&slot.state);
+                let change = compute(&s)?;
+                self.service_state(&s.record.service)?
+                    .check_growth(&s, &change)?;
+                let record = change.record.as_ref().unwrap_or(&s.record);
+                let pushes = self.plan_pushes(slot, record, &change.events);
+                (s.record.chat_id.clone(), change, s.present_agents(), pushes)
+            };
+            if change.record.is_none() && change.events.is_empty() {
+                break (chat_id, change, agents_before);
+            }
+            let base_rev = slot.rev.load(Ordering::Acquire);
             let commit = Commit {
                 chat_id: chat_id.clone(),
+                base_rev,
                 record: change.record.clone(),
                 events: change.events.clone(),
                 pushes: pushes.clone(),
             };
-            self.store.commit(commit).await?;
-            self.pushes.send(pushes);
-        }
+            match self.store.commit(commit).await {
+                Ok(()) => {
+                    slot.rev.store(base_rev + 1, Ordering::Release);
+                    self.pushes.send(pushes);
+                    break (chat_id, change, agents_before);
+                }
+                Err(crate::StoreError::Conflict) if tries < TRIES => {
+                    self.reload(slot, &chat_id).await?;
+                }
+                Err(crate::StoreError::Conflict) => return Err(CoreError::Unavailable),
+                Err(e) => return Err(e.into()),
+            }
+        };
         // Applied under the state lock; published after it (still under the gate, so the
         // chat's events reach the bus in index order).
         let (value, published) = {
@@ -324,3 +396,5 @@ impl ChatEngine {
 mod limits_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_shared_store;
