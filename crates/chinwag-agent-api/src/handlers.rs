@@ -84,11 +84,9 @@ pub(crate) async fn chat(
     ApiQuery(q): ApiQuery<FromQuery>,
 ) -> Answer {
     let from = EventIndex(q.from.unwrap_or(1).max(1));
-    ok(wire::chat(&st.engine.agent_chat(
-        &id,
-        &ChatId::new(chat),
-        from,
-    )?))
+    ok(wire::chat(
+        &st.engine.agent_chat(&id, &ChatId::new(chat), from).await?,
+    ))
 }
 
 /// Applies `op` to the chat and answers the events it produced.

@@ -197,8 +197,15 @@ impl Shared {
     }
 
     async fn deliver(&self, job: &mut PushJob, tries: u32, now: i64) -> Next {
-        let Some(view) = self.engine.push_view(&job.chat_id, job.index) else {
-            return self.drop_job(job, "the chat is gone");
+        let view = match self.engine.push_view(&job.chat_id, job.index).await {
+            Ok(Some(view)) => view,
+            Ok(None) => return self.drop_job(job, "the chat is gone"),
+            Err(e) => {
+                // The store did not answer: try again in a moment (this counts as a try).
+                tracing::warn!(%e, seq = job.seq, "push: cannot read the chat; will retry");
+                job.due_ms = now.saturating_add(1000);
+                return Next::Retry(job.clone());
+            }
         };
         let Some(sub) = view.subscription.clone() else {
             return self.drop_job(job, "no subscription");

@@ -242,7 +242,7 @@ impl ChatEngine {
     }
 
     /// A chat the agent is in or has been offered, with events from `from`.
-    pub fn agent_chat(
+    pub async fn agent_chat(
         &self,
         agent: &AgentId,
         chat_id: &ChatId,
@@ -253,7 +253,10 @@ impl ChatEngine {
             r.agent(agent)
                 .is_some_and(|a| a.chats.contains(chat_id) || a.offers.contains(chat_id))
         };
-        let slot = self.slot(chat_id).ok_or(CoreError::NotInChat)?;
+        let slot = self
+            .slot_or_load(chat_id)
+            .await?
+            .ok_or(CoreError::NotInChat)?;
         let s = lock(&slot.state);
         if !allowed && s.agent_participant(agent).is_none() {
             return Err(CoreError::NotInChat);

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::sync::atomic::AtomicI64;
 
 #[derive(Debug, Default)]
-struct ManualClock(AtomicI64);
+pub(super) struct ManualClock(pub(super) AtomicI64);
 
 impl crate::ports::Clock for ManualClock {
     fn now_ms(&self) -> i64 {

@@ -37,6 +37,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
+/// How long an ended chat stays in memory after it ended (its last readers are usually
+/// within seconds); later reads load it from the store, until its retention is over.
+pub const EVICT_ENDED_AFTER_MS: i64 = 60_000;
+
 /// Locks a std mutex, recovering the data if a holder panicked (the data is still consistent:
 /// every mutation under these locks is a single assignment or push).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -200,6 +204,14 @@ impl ChatEngine {
             .values()
             .map(|s| s.open.load(Ordering::Relaxed))
             .sum()
+    }
+
+    /// Chats held in memory (open ones, and ended ones for a minute after they ended).
+    pub fn cached_chats(&self) -> usize {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     /// Chats found unreadable in the store at start and not served.
@@ -396,5 +408,7 @@ impl ChatEngine {
 mod limits_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cache;
 #[cfg(test)]
 mod tests_shared_store;

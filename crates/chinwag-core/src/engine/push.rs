@@ -135,12 +135,18 @@ impl ChatEngine {
         self.store.clone()
     }
 
-    /// Everything needed to build the push for `index` of `chat_id`; `None` once the chat
-    /// is gone from this node.
-    pub fn push_view(&self, chat_id: &ChatId, index: EventIndex) -> Option<PushView> {
-        let slot = self.slot(chat_id)?;
+    /// Everything needed to build the push for `index` of `chat_id` (loaded from the store
+    /// when not in memory); `Ok(None)` once the chat is gone.
+    pub async fn push_view(
+        &self,
+        chat_id: &ChatId,
+        index: EventIndex,
+    ) -> Result<Option<PushView>, CoreError> {
+        let Some(slot) = self.slot_or_load(chat_id).await? else {
+            return Ok(None);
+        };
         let s = lock(&slot.state);
-        Some(PushView {
+        Ok(Some(PushView {
             subscription: slot.live_subscription(&self.settings.push, &s.record),
             record: s.record.clone(),
             event: s
@@ -152,7 +158,7 @@ impl ChatEngine {
             monitored: s.monitored(),
             next_position: s.next_index().0,
             client_next: slot.client_next.load(Ordering::Relaxed),
-        })
+        }))
     }
 
     /// The provider said `device` (`type:id`) is unregistered: `chat_id` gets no more

@@ -320,6 +320,7 @@ async fn pushes_are_committed_with_their_events_and_survive_a_restart() -> Resul
     assert_eq!(e.client_position(&view.chat_id), Some(5));
     let pv = e
         .push_view(&view.chat_id, EventIndex(4))
+        .await?
         .ok_or(CoreError::Unavailable)?;
     assert_eq!(pv.event.map(|ev| ev.kind), Some(EventKind::Message));
     assert_eq!(

@@ -8,7 +8,7 @@ use crate::memstore::MemoryStore;
 use crate::ports::SystemClock;
 use crate::settings::QueueSettings;
 
-fn settings(alias: u32) -> EngineSettings {
+pub(super) fn settings(alias: u32) -> EngineSettings {
     EngineSettings {
         alias: NodeAlias(alias),
         services: vec![ServiceSettings {
@@ -35,7 +35,7 @@ fn settings(alias: u32) -> EngineSettings {
     }
 }
 
-fn send(text: &str) -> CustomerOp {
+pub(super) fn send(text: &str) -> CustomerOp {
     CustomerOp::Send {
         text: text.into(),
         message_type: None,

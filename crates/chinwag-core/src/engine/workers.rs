@@ -101,22 +101,21 @@ impl RetentionWorker {
         }
     }
 
-    /// One sweep; returns how many chats were dropped from memory.
+    /// One sweep: chats that ended more than [`super::EVICT_ENDED_AFTER_MS`] ago leave
+    /// memory (still read from the store on demand until their retention is over), and chats
+    /// past their retention are purged from the store. Returns how many left memory.
     pub async fn sweep(&self) -> Result<usize, crate::CoreError> {
         let e = &self.engine;
-        let cutoff = e.now_ms() - e.settings.ended_retention_ms;
+        let now = e.now_ms();
+        let cutoff = now - e.settings.ended_retention_ms;
+        let evict = cutoff.max(now - super::EVICT_ENDED_AFTER_MS);
         let dropped = {
             let mut map = e
                 .sessions
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let before = map.len();
-            map.retain(|_, slot| {
-                lock(&slot.state)
-                    .record
-                    .ended_ms
-                    .is_none_or(|t| t >= cutoff)
-            });
+            map.retain(|_, slot| lock(&slot.state).record.ended_ms.is_none_or(|t| t >= evict));
             before - map.len()
         };
         e.store.purge_ended(cutoff).await?;

@@ -95,11 +95,7 @@ async fn past_the_per_address_cap_a_peer_gets_429_and_other_addresses_still_conn
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     drop((mine, other.pop()));
-    let lines = server
-        .stderr()
-        .iter()
-        .filter(|l| l.contains("connection refused"))
-        .count();
+    let lines = server.stderr_count("connection refused").await;
     assert!(
         (1..=2).contains(&lines),
         "{lines} 'connection refused' lines for 20 refusals"

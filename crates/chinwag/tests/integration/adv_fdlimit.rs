@@ -143,6 +143,7 @@ async fn idle_sockets_beyond_the_descriptor_limit_are_refused_cleanly_and_time_o
     };
     assert_eq!(chat["messages"][0]["type"], "ParticipantJoined", "{chat}");
     // The log tells what happened without flooding.
+    server.stderr_count("connection refused").await;
     let log = server.stderr();
     let count = |what: &str| log.iter().filter(|l| l.contains(what)).count();
     assert!(

@@ -209,6 +209,19 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// How many stderr lines contain `needle`, once at least one does (the lines are read by
+    /// another thread, so a line logged just now may not be here yet); 0 after 10 s.
+    pub async fn stderr_count(&self, needle: &str) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let n = self.stderr().iter().filter(|l| l.contains(needle)).count();
+            if n > 0 || std::time::Instant::now() > deadline {
+                return n;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn gms(&self, service: &str) -> String {
         format!("{}/genesys/2/chat/{service}", self.base)
     }

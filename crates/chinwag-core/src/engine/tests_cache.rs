@@ -1,0 +1,85 @@
+//! The session map is a cache: an ended chat leaves memory a minute after it ended and is
+//! still served from the store (to its customer, to its agent's reads, to the push worker)
+//! until its retention is over.
+
+use super::limits_tests::ManualClock;
+use super::tests_shared_store::{send, settings};
+use super::*;
+use crate::ids::EventIndex;
+use crate::memstore::MemoryStore;
+use std::sync::atomic::AtomicI64;
+
+#[tokio::test]
+async fn an_ended_chat_leaves_memory_and_is_still_read_from_the_store() -> Result<(), CoreError> {
+    let store = Arc::new(MemoryStore::default());
+    let clock = Arc::new(ManualClock(AtomicI64::new(1_000_000)));
+    let mut cfg = settings(1);
+    cfg.ended_retention_ms = 3_600_000;
+    let e = ChatEngine::open(cfg, store.clone(), clock.clone()).await?;
+    let view = e
+        .request_chat(
+            NewChat {
+                service: "svc".into(),
+                nickname: Some("Bob".into()),
+                ..NewChat::default()
+            },
+            Selection::Nothing,
+        )
+        .await?;
+    let creds = Credentials {
+        service: "svc",
+        chat_id: view.chat_id.as_str(),
+        user_id: Some(view.user_id.as_str()),
+        secure_key: view.secure_key.as_str(),
+        origin: None,
+    };
+    e.customer(creds, send("hello"), Selection::Nothing).await?;
+    e.customer(creds, CustomerOp::Disconnect, Selection::Nothing)
+        .await?;
+    let retention = RetentionWorker::new(e.clone(), std::time::Duration::from_secs(60));
+    assert_eq!(
+        retention.sweep().await?,
+        0,
+        "kept for a minute after it ended"
+    );
+    assert_eq!(e.cached_chats(), 1);
+    clock
+        .0
+        .fetch_add(EVICT_ENDED_AFTER_MS + 1, Ordering::Relaxed);
+    assert_eq!(retention.sweep().await?, 1, "then it leaves memory");
+    assert_eq!(e.cached_chats(), 0);
+    let read = e
+        .customer(
+            creds,
+            CustomerOp::Refresh { preview: None },
+            Selection::From(EventIndex(1)),
+        )
+        .await?;
+    assert!(read.ended, "the customer still reads it, ended");
+    assert_eq!(
+        read.events.len(),
+        3,
+        "whole transcript read back from the store"
+    );
+    let pv = e.push_view(&view.chat_id, EventIndex(2)).await?;
+    let text = pv.and_then(|p| p.event).and_then(|ev| ev.text);
+    assert_eq!(
+        text.as_deref(),
+        Some("hello"),
+        "the push worker reads it back"
+    );
+    assert_eq!(e.cached_chats(), 1, "read back into the cache");
+    // Past its retention it is gone from the store and from every reader.
+    clock.0.fetch_add(3_600_000, Ordering::Relaxed);
+    retention.sweep().await?;
+    assert!(e.push_view(&view.chat_id, EventIndex(2)).await?.is_none());
+    let gone = e
+        .customer(
+            creds,
+            CustomerOp::Refresh { preview: None },
+            Selection::Nothing,
+        )
+        .await;
+    assert!(matches!(gone, Err(CoreError::ChatNotFound)), "{gone:?}");
+    Ok(())
+}
