@@ -13,6 +13,8 @@ use std::sync::Mutex;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<HashMap<ChatId, StoredSession>>,
+    /// Whether engines sharing it should check revisions before reading (as on Redis).
+    shared: bool,
     outbox: Mutex<Outbox>,
 }
 
@@ -20,6 +22,17 @@ pub struct MemoryStore {
 struct Outbox {
     jobs: BTreeMap<u64, PushJob>,
     last: u64,
+}
+
+impl MemoryStore {
+    /// A store that several engines share, like a Redis store: engines check the stored
+    /// revision before serving a chat from their cache.
+    pub fn new_shared() -> Self {
+        Self {
+            shared: true,
+            ..Self::default()
+        }
+    }
 }
 
 impl Outbox {
@@ -122,6 +135,14 @@ impl ChatStore for MemoryStore {
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
         Ok(crate::engine::lock(&self.inner).get(chat_id).cloned())
+    }
+
+    async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError> {
+        Ok(crate::engine::lock(&self.inner).get(chat_id).map(|s| s.rev))
+    }
+
+    fn shared(&self) -> bool {
+        self.shared
     }
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {

@@ -72,6 +72,14 @@ pub trait ChatStore: PushOutbox {
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError>;
     /// Loads one session, open or ended.
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError>;
+    /// The chat's stored revision (`None`: not stored): what a reader compares with its
+    /// cached copy to know whether another process wrote to the chat.
+    async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError>;
+    /// Whether other processes write to this store too (a shared Redis): the engine then
+    /// checks [`ChatStore::revision`] before serving a chat from its cache.
+    fn shared(&self) -> bool {
+        false
+    }
     /// Deletes sessions that ended before `ended_before_ms`; returns how many.
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError>;
 }

@@ -20,10 +20,16 @@ fn append(base_rev: u64, index: u64, text: &str) -> Commit {
 async fn rev_and_len(store: &dyn ChatStore) -> (u64, usize) {
     let s = store.load(&ChatId::new("rev")).await.ok().flatten();
     let s = s.unwrap_or_else(|| panic!("rev must load"));
+    let alone = store.revision(&ChatId::new("rev")).await.ok().flatten();
+    assert_eq!(alone, Some(s.rev), "revision() agrees with load()");
     (s.rev, s.events.len())
 }
 
 pub(crate) async fn writers_are_ordered_by_revision(store: &dyn ChatStore) {
+    assert!(
+        matches!(store.revision(&ChatId::new("rev")).await, Ok(None)),
+        "an unknown chat has no revision"
+    );
     let (create, record) = sample("rev", 1);
     assert!(store.commit(create.clone()).await.is_ok(), "create rev");
     assert_eq!(

@@ -90,6 +90,11 @@ impl ChatStore for SqliteStore {
         self.ask(|reply| Job::Load(id, reply)).await
     }
 
+    async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError> {
+        let id = chat_id.clone();
+        self.ask(|reply| Job::Revision(id, reply)).await
+    }
+
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
         self.ask(|reply| Job::Purge(ended_before_ms, reply)).await
     }

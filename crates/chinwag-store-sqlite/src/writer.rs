@@ -30,6 +30,7 @@ pub(crate) enum Job {
     Pending(Reply<Vec<PushJob>>),
     LastSeq(Reply<u64>),
     Load(ChatId, Reply<Option<StoredSession>>),
+    Revision(ChatId, Reply<Option<u64>>),
     Purge(i64, Reply<u64>),
 }
 
@@ -78,6 +79,18 @@ fn serve(conn: &Connection, job: Job) {
         }
         Job::Load(id, reply) => {
             let _ = reply.send(crate::load::load(conn, &id));
+        }
+        Job::Revision(id, reply) => {
+            let r = conn
+                .query_row(
+                    "SELECT rev FROM sessions WHERE chat_id = ?1",
+                    [id.as_str()],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()
+                .map(|r| r.map(|r| u64::try_from(r).unwrap_or(0)))
+                .map_err(err);
+            let _ = reply.send(r);
         }
         Job::Purge(before, reply) => {
             let r = conn

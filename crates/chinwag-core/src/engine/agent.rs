@@ -254,7 +254,7 @@ impl ChatEngine {
                 .is_some_and(|a| a.chats.contains(chat_id) || a.offers.contains(chat_id))
         };
         let slot = self
-            .slot_or_load(chat_id)
+            .fresh_slot(chat_id)
             .await?
             .ok_or(CoreError::NotInChat)?;
         let s = lock(&slot.state);

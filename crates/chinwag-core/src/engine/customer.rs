@@ -225,7 +225,7 @@ impl ChatEngine {
 
     async fn authorize(&self, creds: Credentials<'_>) -> Result<Arc<Slot>, CoreError> {
         let slot = self
-            .slot_or_load(&crate::ids::ChatId::new(creds.chat_id))
+            .fresh_slot(&crate::ids::ChatId::new(creds.chat_id))
             .await?
             .ok_or(CoreError::ChatNotFound)?;
         {

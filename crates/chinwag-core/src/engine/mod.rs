@@ -266,6 +266,34 @@ impl ChatEngine {
         Ok(Some(map.entry(chat_id.clone()).or_insert(slot).clone()))
     }
 
+    /// [`Self::slot_or_load`], and on a store other processes write to, brought up to the
+    /// stored revision first (one revision read when nothing changed; a reload when it did).
+    async fn fresh_slot(&self, chat_id: &ChatId) -> Result<Option<Arc<Slot>>, CoreError> {
+        let Some(slot) = self.slot(chat_id) else {
+            return self.slot_or_load(chat_id).await;
+        };
+        if !self.store.shared() {
+            return Ok(Some(slot));
+        }
+        match self.store.revision(chat_id).await? {
+            Some(rev) if rev == slot.rev.load(Ordering::Acquire) => Ok(Some(slot)),
+            Some(_) => {
+                {
+                    let _gate = slot.gate.lock().await;
+                    self.reload(&slot, chat_id).await?;
+                }
+                Ok(Some(slot))
+            }
+            None => {
+                self.sessions
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(chat_id);
+                Ok(None)
+            }
+        }
+    }
+
     /// Replaces the slot's state with the stored chat (after a conflict: another writer
     /// committed first). Called under the slot's gate.
     async fn reload(&self, slot: &Slot, chat_id: &ChatId) -> Result<(), CoreError> {

@@ -142,7 +142,7 @@ impl ChatEngine {
         chat_id: &ChatId,
         index: EventIndex,
     ) -> Result<Option<PushView>, CoreError> {
-        let Some(slot) = self.slot_or_load(chat_id).await? else {
+        let Some(slot) = self.fresh_slot(chat_id).await? else {
             return Ok(None);
         };
         let s = lock(&slot.state);

@@ -163,3 +163,46 @@ async fn racing_writers_on_two_engines_each_land_exactly_once() -> Result<(), Co
     assert_eq!(texts, want, "every acknowledged message stored once");
     Ok(())
 }
+
+#[tokio::test]
+async fn on_a_shared_store_a_read_sees_what_the_other_engine_wrote() -> Result<(), CoreError> {
+    let store = Arc::new(MemoryStore::new_shared());
+    let a = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
+    let b = ChatEngine::open(settings(2), store.clone(), Arc::new(SystemClock)).await?;
+    let view = a
+        .request_chat(
+            NewChat {
+                service: "svc".into(),
+                nickname: Some("Bob".into()),
+                ..NewChat::default()
+            },
+            Selection::Nothing,
+        )
+        .await?;
+    let creds = Credentials {
+        service: "svc",
+        chat_id: view.chat_id.as_str(),
+        user_id: Some(view.user_id.as_str()),
+        secure_key: view.secure_key.as_str(),
+        origin: None,
+    };
+    b.customer(creds, send("via b"), Selection::Nothing).await?;
+    let poll = CustomerOp::Refresh { preview: None };
+    let on_a = a
+        .customer(creds, poll.clone(), Selection::From(EventIndex(2)))
+        .await?;
+    let texts: Vec<_> = on_a
+        .events
+        .iter()
+        .filter_map(|e| e.text.as_deref())
+        .collect();
+    assert_eq!(texts, ["via b"], "A's poll reads B's message");
+    b.customer(creds, CustomerOp::Disconnect, Selection::Nothing)
+        .await?;
+    let pv = a.push_view(&view.chat_id, EventIndex(3)).await?;
+    assert!(
+        pv.is_some_and(|p| p.ended),
+        "A's push worker sees the end B wrote"
+    );
+    Ok(())
+}
