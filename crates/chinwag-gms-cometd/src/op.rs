@@ -3,7 +3,6 @@
 
 use chinwag_core::engine::{CustomerOp, NewChat, Selection};
 use chinwag_core::event::UserData;
-use chinwag_core::ids::EventIndex;
 use serde_json::{Map, Value};
 
 /// A parse failure: the advice for a code-400 error notification.
@@ -175,16 +174,8 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
             ))
         }
         "refresh" => {
-            let sel = match integer(m, "transcriptPosition")? {
-                None | Some(0) => Selection::Nothing,
-                Some(-1) => Selection::Last,
-                Some(n) if n > 0 => Selection::From(EventIndex(n.unsigned_abs())),
-                Some(_) => {
-                    return Err(Invalid(
-                        "transcriptPosition must be -1, 0 or positive".into(),
-                    ));
-                }
-            };
+            let sel = chinwag_gms_wire::position::selection(integer(m, "transcriptPosition")?)
+                .map_err(|e| Invalid(e.to_string()))?;
             Ok(GmsOp::Refresh(key(m)?, sel, text(m, "message")))
         }
         "sendMessage" => customer(CustomerOp::Send {
@@ -192,15 +183,10 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
             message_type: text(m, "messageType").filter(|s| !s.is_empty()),
             attributes: attributes(m)?,
         }),
-        "readReceipt" => match integer(m, "transcriptPosition")? {
-            Some(n) if n > 0 => customer(CustomerOp::ReadReceipt {
-                index: EventIndex(n.unsigned_abs()),
-            }),
-            Some(_) => Err(Invalid(
-                "transcriptPosition must be the index of an event".into(),
-            )),
-            None => Err(Invalid("parameter 'transcriptPosition' is required".into())),
-        },
+        "readReceipt" => customer(CustomerOp::ReadReceipt {
+            index: chinwag_gms_wire::position::receipt(integer(m, "transcriptPosition")?)
+                .map_err(|e| Invalid(e.to_string()))?,
+        }),
         "startTyping" => customer(CustomerOp::StartTyping {
             text: text(m, "message"),
         }),

@@ -3,7 +3,7 @@
 use crate::error::GmsError;
 use crate::form::Form;
 use chinwag_core::engine::{CustomerOp, NewChat, Selection};
-use chinwag_core::ids::EventIndex;
+use chinwag_gms_wire::position;
 
 /// A parsed per-chat request: the operation and which events the answer carries.
 #[derive(Debug)]
@@ -28,18 +28,9 @@ fn position(form: &Form) -> Result<Option<i64>, GmsError> {
     }
 }
 
-/// REST position rules: absent or 0 = no transcript, -1 = the newest event, n = from n.
+/// Which events the answer carries (`chinwag_gms_wire::position`).
 fn selection(form: &Form) -> Result<Selection, GmsError> {
-    Ok(match position(form)? {
-        None | Some(0) => Selection::Nothing,
-        Some(-1) => Selection::Last,
-        Some(n) if n > 0 => Selection::From(EventIndex(n.unsigned_abs())),
-        Some(_) => {
-            return Err(GmsError::invalid(
-                "transcriptPosition must be -1, 0 or positive",
-            ));
-        }
-    })
+    position::selection(position(form)?).map_err(|e| GmsError::invalid(e.to_string()))
 }
 
 fn required(form: &Form, key: &str) -> Result<String, GmsError> {
@@ -144,15 +135,8 @@ pub fn parse(op: &str, form: &mut Form) -> Result<ChatCommand, GmsError> {
             sel,
         ),
         "readReceipt" => {
-            let index = match position(form)? {
-                Some(n) if n > 0 => EventIndex(n.unsigned_abs()),
-                Some(_) => {
-                    return Err(GmsError::invalid(
-                        "transcriptPosition must be the index of an event",
-                    ));
-                }
-                None => return Err(GmsError::missing("transcriptPosition")),
-            };
+            let index =
+                position::receipt(position(form)?).map_err(|e| GmsError::invalid(e.to_string()))?;
             (CustomerOp::ReadReceipt { index }, Selection::Nothing)
         }
         other => return Err(GmsError::not_found(format!("unknown operation '{other}'"))),
@@ -178,7 +162,10 @@ mod tests {
         assert_eq!(sel("")?, Selection::Nothing);
         assert_eq!(sel("transcriptPosition=0")?, Selection::Nothing);
         assert_eq!(sel("transcriptPosition=-1")?, Selection::Last);
-        assert_eq!(sel("transcriptPosition=5")?, Selection::From(EventIndex(5)));
+        assert_eq!(
+            sel("transcriptPosition=5")?,
+            Selection::From(chinwag_core::ids::EventIndex(5))
+        );
         assert!(sel("transcriptPosition=abc").is_err());
         assert!(sel("transcriptPosition=-7").is_err());
         Ok(())

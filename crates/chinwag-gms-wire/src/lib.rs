@@ -5,6 +5,7 @@
 
 pub mod comet_key;
 pub mod notification;
+pub mod position;
 
 use chinwag_core::CoreError;
 use chinwag_core::event::{Event, UserData};
