@@ -1,0 +1,205 @@
+// What every shipped load-balancer recipe must carry, checked through a running balancer
+// over TLS: the REST chat flow, the official CometD client over WebSocket and long-polling,
+// held connects outliving the balancer's timeouts, /health, X-Forwarded-For, cookie
+// attributes (GMS deployment notes: SameSite=None; Secure; Partitioned) and body limits.
+import assert from "node:assert/strict";
+import { Agent, AGENT_TOKEN, CHANNEL, SERVICE, until, uniqueTag, indexes, strictlyIncreasing } from "./harness.mjs";
+import { client, handshake, publish, disconnect, notifications } from "./cometd-client.mjs";
+import { request, postForm, cookieAttributes, firstWebSocketFrame } from "./deploy-helper.mjs";
+
+/**
+ * Chinwag nodes behind each balancer. The nodes do not share state yet (the cluster store is
+ * in progress), so one node for now; round-robin over 3 once they do.
+ */
+export const NODES = 1;
+
+/** The service whose new-chat limit per address shows which address Chinwag counted. */
+export const LIMITED = "limited";
+
+/** Node configuration: the balancer (127.0.0.1) is a trusted proxy. */
+export const NODE_CONFIG = {
+  serverToml: `trusted_proxies = ["127.0.0.1"]`,
+  extraToml: `
+[services.${SERVICE}]
+queue = "default"
+
+[services.${LIMITED}]
+queue = "default"
+
+[services.${LIMITED}.limits]
+new_chats_per_ip = { per_second = 0.001, burst = 2 }
+`,
+};
+
+const events = (notes) => notes.flatMap((n) => n.messages || []);
+const texts = (notes) => events(notes).filter((e) => e.type === "Message").map((e) => e.text);
+
+/** GMS REST through `base`: request chat, the agent accepts, send, refresh, disconnect. */
+export async function restChat(base) {
+  const svc = `${base}/genesys/2/chat/${SERVICE}`;
+  const tag = uniqueTag();
+  const started = await postForm(`${svc}/`, { nickname: "Joan", subject: "deploy", "userData[tag]": tag });
+  assert.equal(started.status, 200, started.text);
+  assert.equal(started.json.statusCode, 0);
+  const { chatId, userId, secureKey, alias } = started.json;
+  const creds = { userId, secureKey, alias };
+  const agent = new Agent(base);
+  await agent.ready();
+  await agent.acceptNext(chatId);
+
+  const sent = await postForm(`${svc}/${chatId}/send`, { ...creds, message: "hello through the balancer" });
+  assert.equal(sent.json.statusCode, 0, sent.text);
+  await agent.say(chatId, "hello from the agent");
+  const seen = await until(async () => {
+    const r = await postForm(`${svc}/${chatId}/refresh`, { ...creds, transcriptPosition: "1" });
+    assert.equal(r.json.statusCode, 0, r.text);
+    const t = r.json.messages.filter((e) => e.type === "Message").map((e) => e.text);
+    return t.includes("hello from the agent") && r.json;
+  }, 10000, "the agent's message in a refresh");
+  assert.ok(seen.messages.some((e) => e.type === "Message" && e.text === "hello through the balancer"));
+  strictlyIncreasing(seen.messages.map((e) => e.index));
+  const view = await agent.view(chatId);
+  assert.ok(view.events.some((e) => e.text === "hello through the balancer" && e.from.party_type === "Client"));
+
+  const bye = await postForm(`${svc}/${chatId}/disconnect`, creds);
+  assert.equal(bye.json.statusCode, 0, bye.text);
+  assert.equal(bye.json.chatEnded, true);
+}
+
+/**
+ * A browser page served from the balancer's own origin may call the API: Chinwag recognises
+ * its own origin by comparing Origin with Host, so the balancer must pass the Host the
+ * client sent, port included.
+ */
+export async function ownOrigin(base) {
+  const r = await postForm(`${base}/genesys/2/chat/${SERVICE}/`, { nickname: "Joan" }, { headers: { origin: base } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.statusCode, 0);
+  await postForm(`${base}/genesys/2/chat/${SERVICE}/${r.json.chatId}/disconnect`, { userId: r.json.userId, secureKey: r.json.secureKey });
+}
+
+/** The official CometD client on `transport` through `base`: a chat both ways. */
+export async function cometdChat(base, transport) {
+  const c = client(`${base}/genesys/cometd`, transport);
+  const notes = notifications(c);
+  try {
+    await handshake(c);
+    assert.equal(c.getTransport().type, transport, "the transport the client negotiated");
+    const tag = uniqueTag();
+    await publish(c, CHANNEL, { operation: "requestChat", nickname: "Joan", subject: "deploy", userData: { tag } });
+    const first = await until(() => notes.find((n) => n.secureKey), 10000, "requestChat notification");
+    const agent = new Agent(base);
+    await agent.ready();
+    const chatId = await agent.acceptWhere((v) => v.user_data.tag === tag);
+    await agent.say(chatId, `agent over ${transport}`);
+    await until(() => texts(notes).includes(`agent over ${transport}`), 10000, "the agent's message as a CometD event");
+    await publish(c, CHANNEL, { operation: "sendMessage", secureKey: first.secureKey, message: `customer over ${transport}` });
+    await until(async () => (await agent.view(chatId)).events.some((e) => e.text === `customer over ${transport}`), 10000, "the customer's message at the agent");
+    strictlyIncreasing(indexes(notes));
+    await publish(c, CHANNEL, { operation: "disconnect", secureKey: first.secureKey });
+    await until(() => notes.some((n) => n.chatEnded === true), 10000, "chat ended");
+  } finally {
+    await disconnect(c);
+  }
+}
+
+/**
+ * The official client on `transport` until its second /meta/connect answer: the first is
+ * answered at once, the second is held for Chinwag's whole cometd.timeout_ms (25 s), which
+ * the balancer must let through rather than time out.
+ */
+export async function heldConnect(base, transport) {
+  const c = client(`${base}/genesys/cometd`, transport);
+  const replies = [];
+  c.addListener("/meta/connect", (m) => replies.push(m));
+  try {
+    await handshake(c);
+    assert.equal(c.getTransport().type, transport);
+    await until(() => replies.length >= 2, 45000, `a held connect over ${transport}`);
+    const brief = replies.map((m) => ({ successful: m.successful, error: m.error, code: m.failure?.httpCode ?? m.failure?.websocketCode }));
+    assert.deepEqual(brief.slice(0, 2).map((m) => m.successful), [true, true], JSON.stringify(brief));
+  } finally {
+    await disconnect(c);
+  }
+}
+
+/** The agent API's WebSocket event stream through `base`: upgraded, first frame a status. */
+export async function agentStream(base) {
+  const frame = JSON.parse(await firstWebSocketFrame(`${base}/agent/v1/events?token=${AGENT_TOKEN}`));
+  assert.equal(frame.type, "status", JSON.stringify(frame));
+}
+
+/** /health through `base` (with HSTS): round-robin without affinity reaches every node. */
+export async function health(base, nodeCount) {
+  const seen = new Set();
+  for (let i = 0; i < 2 * nodeCount; i++) {
+    const r = await request(`${base}/health`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers["strict-transport-security"] || "", /max-age=\d+/, "HSTS");
+    const h = JSON.parse(r.text);
+    assert.equal(h.status, "ok");
+    seen.add(h.app_dbid);
+  }
+  assert.deepEqual([...seen].sort(), Array.from({ length: nodeCount }, (_, i) => i + 1), "every node answered");
+}
+
+/**
+ * Per-address limits count the client's address the balancer forwarded (clients come from
+ * 127.0.0.2 and 127.0.0.3; the balancer reaches Chinwag from 127.0.0.1), and a client's own
+ * X-Forwarded-For does not move it to another bucket.
+ */
+export async function forwardedFor(base) {
+  const url = `${base}/genesys/2/chat/${LIMITED}/`;
+  const chat = (localAddress, headers = {}) => postForm(url, { nickname: "limits" }, { localAddress, headers });
+  for (let i = 0; i < 2; i++) {
+    const r = await chat("127.0.0.2");
+    assert.equal(r.json?.statusCode, 0, `chat ${i + 1} of the burst: ${r.text}`);
+  }
+  const over = await chat("127.0.0.2");
+  assert.equal(over.status, 429, `beyond the burst: ${over.text}`);
+  const spoofed = await chat("127.0.0.2", { "x-forwarded-for": "10.7.7.7" });
+  assert.equal(spoofed.status, 429, `a client's own X-Forwarded-For is not believed: ${spoofed.text}`);
+  const other = await chat("127.0.0.3");
+  assert.equal(other.json?.statusCode, 0, `another address has its own budget: ${other.text}`);
+}
+
+/** The BAYEUX_BROWSER cookie of a handshake through `base`. */
+export async function browserCookie(base) {
+  const r = await request(`${base}/genesys/cometd/handshake`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([{ channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["long-polling"] }]),
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(JSON.parse(r.text)[0].successful, true);
+  const cookie = [].concat(r.headers["set-cookie"] || []).find((c) => c.startsWith("BAYEUX_BROWSER="));
+  assert.ok(cookie, `a BAYEUX_BROWSER cookie: ${JSON.stringify(r.headers["set-cookie"])}`);
+  return cookie;
+}
+
+/** SameSite=None, Secure, HttpOnly, Partitioned and Path each present exactly once. */
+export function assertCrossSiteCookie(cookie) {
+  const attrs = cookieAttributes(cookie);
+  for (const a of ["path", "httponly", "secure", "samesite", "partitioned"]) {
+    assert.equal(attrs.filter((x) => x === a).length, 1, `${a} once in ${cookie}`);
+  }
+  assert.match(cookie, /;\s*samesite=none\s*(;|$)/i, cookie);
+  assert.match(cookie, /;\s*path=\/\s*(;|$)/i, cookie);
+}
+
+/**
+ * Bodies between Chinwag's own limit (server.max_body_bytes, 64 KiB) and the balancer's are
+ * answered by Chinwag in the GMS format; larger ones are refused by the balancer (413).
+ */
+export async function bodyLimits(base) {
+  const url = `${base}/genesys/2/chat/${SERVICE}/`;
+  const mid = await postForm(url, { nickname: "big", subject: "x".repeat(70 * 1024) });
+  assert.equal(mid.status, 400, mid.text);
+  assert.equal(mid.json.errors[0].code, 204, mid.text);
+  const huge = await request(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: `nickname=huge&subject=${"x".repeat(600 * 1024)}`,
+  });
+  assert.equal(huge.status, 413, huge.text.slice(0, 200));
+}
