@@ -384,6 +384,7 @@ impl ChatEngine {
         if let Some(svc) = self.services.get(service) {
             svc.open.fetch_sub(1, Ordering::Relaxed);
         }
+        metrics::counter!("chinwag_chats_ended_total").increment(1);
         self.route(|r, now| ((), r.chat_ended(chat_id, now)));
         self.bus.publish(BusEvent::ChatEnded {
             chat_id: chat_id.clone(),
