@@ -115,7 +115,24 @@ enum End {
     Close(u16, &'static str),
 }
 
+/// Counts an open event stream in `chinwag_agent_websockets` while it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn open() -> Self {
+        metrics::gauge!("chinwag_agent_websockets").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("chinwag_agent_websockets").decrement(1.0);
+    }
+}
+
 async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
+    let _open = OpenStream::open();
     let mut bus = st.engine.bus().subscribe();
     let (mut tx, mut rx) = socket.split();
     let hello =

@@ -7,7 +7,8 @@
 //! - [`channel`]: channel names, meta/service/broadcast, trailing `*`/`**` globs.
 //! - [`message`]: parsed client messages (raw `data`), replies, error strings.
 //! - [`session`]: one client: its queue, ack batches, held-connect state.
-//! - `registry`: sessions, subscriptions, held connects per browser.
+//! - `registry`: sessions, subscriptions, held connects per browser; `counts`: sessions per
+//!   transport.
 //! - `process`: the transport-free protocol engine (handshake, connect, subscribe, publish…).
 //! - [`ext`]: the `ack` and `timesync` extensions.
 //! - [`hooks`]: what an application plugs in (service handlers, authorizer, extensions,
@@ -21,6 +22,7 @@
 pub mod channel;
 pub mod config;
 mod context;
+mod counts;
 pub mod ext;
 pub mod front;
 pub mod hooks;

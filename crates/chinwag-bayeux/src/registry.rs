@@ -2,6 +2,7 @@
 //! pattern (exact names and trailing globs), and held long-poll connects per browser.
 
 use crate::channel::patterns_for;
+use crate::counts::TransportCounts;
 use crate::session::{Browser, ClientId, Removal, Session};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -57,6 +58,8 @@ pub(crate) struct Registry {
     subs: RwLock<HashMap<Arc<str>, Subscribers>>,
     /// Each browser's held-connect counter, alive while one of its sessions is.
     browsers: Mutex<HashMap<Arc<str>, Weak<AtomicU32>>>,
+    /// Live sessions per transport.
+    pub(crate) transports: TransportCounts,
 }
 
 impl Registry {
@@ -71,7 +74,14 @@ impl Registry {
         if sessions.len() >= max {
             return Err(NotAdded::Full);
         }
-        sessions.insert(key, session);
+        sessions.insert(key, session.clone());
+        drop(sessions);
+        // Counted once in, unless already removed (then never counted).
+        let mut st = session.state();
+        if st.removed.is_none() && !st.counted {
+            st.counted = true;
+            self.transports.add(st.transport);
+        }
         Ok(())
     }
 
@@ -109,7 +119,11 @@ impl Registry {
                 .remove(&key)
                 .is_some()
         });
-        let patterns = session.mark_removed(why);
+        let gone = session.mark_removed(why);
+        if let Some(t) = gone.counted {
+            self.transports.sub(t);
+        }
+        let patterns = gone.subscriptions;
         if !patterns.is_empty() {
             let mut subs = self.subs.write().unwrap_or_else(PoisonError::into_inner);
             for p in patterns {
@@ -236,6 +250,49 @@ mod tests {
         let s = Arc::new(Session::new(id, Some(b), Transport::LongPolling));
         assert_eq!(reg.insert(s.clone(), 100), Ok(()));
         Ok(s)
+    }
+
+    #[test]
+    fn sessions_are_counted_by_transport_from_insertion_to_removal() -> Res {
+        let reg = Registry::default();
+        let count = |t: Transport| {
+            reg.transports
+                .snapshot()
+                .iter()
+                .find(|(x, _)| *x == t)
+                .map_or(0, |(_, n)| *n)
+        };
+        let (a, b) = (session(&reg, "b1")?, session(&reg, "b2")?);
+        assert_eq!(count(Transport::LongPolling), 2);
+        a.state()
+            .set_transport(Transport::WebSocket, &reg.transports);
+        assert_eq!(
+            (count(Transport::WebSocket), count(Transport::LongPolling)),
+            (1, 1)
+        );
+        assert!(reg.remove(&a, Removal::Disconnected));
+        assert!(!reg.remove(&a, Removal::Expired), "removed once");
+        a.state()
+            .set_transport(Transport::CallbackPolling, &reg.transports);
+        assert_eq!(count(Transport::WebSocket), 0);
+        assert_eq!(
+            count(Transport::CallbackPolling),
+            0,
+            "a removed session never moves"
+        );
+        // Removed before it was inserted: never counted.
+        let early = Arc::new(Session::new(
+            ClientId::generate()?,
+            None,
+            Transport::LongPolling,
+        ));
+        early.mark_removed(Removal::Disconnected);
+        assert_eq!(reg.insert(early.clone(), 100), Ok(()));
+        assert_eq!(count(Transport::LongPolling), 1);
+        assert!(reg.remove(&b, Removal::Disconnected));
+        assert!(reg.remove(&early, Removal::Disconnected));
+        assert_eq!(reg.transports.snapshot().map(|(_, n)| n), [0, 0, 0]);
+        Ok(())
     }
 
     #[test]

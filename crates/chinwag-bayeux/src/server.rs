@@ -125,6 +125,12 @@ impl BayeuxServer {
         self.inner.registry.len()
     }
 
+    /// Live sessions by the transport of their latest handshake or connect (kept as
+    /// counters: reading them costs nothing).
+    pub fn sessions_by_transport(&self) -> [(crate::Transport, usize); 3] {
+        self.inner.registry.transports.snapshot()
+    }
+
     /// Connects being held right now, over every session (walks all sessions: for
     /// diagnostics and tests, not hot paths).
     pub fn held_connects(&self) -> usize {

@@ -2,6 +2,7 @@
 //! the state of its `/meta/connect` (held or not, by which transport, superseded or not).
 
 use crate::config::Transport;
+use crate::counts::TransportCounts;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -105,6 +106,15 @@ pub enum Removal {
     Shutdown,
 }
 
+/// What [`Session::mark_removed`] leaves for the registry to clean up.
+#[derive(Debug, Default)]
+pub(crate) struct Removed {
+    /// Its broadcast subscriptions.
+    pub subscriptions: Vec<Arc<str>>,
+    /// The transport it was counted under, if it was.
+    pub counted: Option<Transport>,
+}
+
 /// Mutable state of a session.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -121,6 +131,8 @@ pub(crate) struct State {
     pub batch: u64,
     /// Transport of the latest connect.
     pub transport: Transport,
+    /// Counted in the registry's sessions per transport (from its insertion until removed).
+    pub counted: bool,
     /// A connect has been answered at least once.
     pub connected: bool,
     /// End of the last connect, or the handshake.
@@ -174,6 +186,7 @@ impl Session {
                 ack: false,
                 batch: 0,
                 transport,
+                counted: false,
                 connected: false,
                 last_active: Instant::now(),
                 parked: 0,
@@ -214,20 +227,23 @@ impl Session {
     }
 
     /// Marks the session removed and wakes its held connect.
-    pub(crate) fn mark_removed(&self, why: Removal) -> Vec<Arc<str>> {
-        let subs = {
+    pub(crate) fn mark_removed(&self, why: Removal) -> Removed {
+        let removed = {
             let mut s = self.state();
             if s.removed.is_some() {
-                return Vec::new();
+                return Removed::default();
             }
             s.removed = Some(why);
             s.queue.clear();
             s.unacked.clear();
             s.bytes = 0;
-            std::mem::take(&mut s.subscriptions)
+            Removed {
+                subscriptions: std::mem::take(&mut s.subscriptions),
+                counted: std::mem::take(&mut s.counted).then_some(s.transport),
+            }
         };
         self.wake.notify_waiters();
-        subs
+        removed
     }
 
     /// Asks a held callback-polling connect to return now.
@@ -238,6 +254,15 @@ impl Session {
 }
 
 impl State {
+    /// Records the transport of a new connect, moving the session's count with it.
+    pub(crate) fn set_transport(&mut self, t: Transport, counts: &TransportCounts) {
+        if self.counted && self.removed.is_none() && self.transport != t {
+            counts.sub(self.transport);
+            counts.add(t);
+        }
+        self.transport = t;
+    }
+
     /// Whether pushes go straight to the client (WebSocket without acks) instead of waiting
     /// for a connect reply.
     pub(crate) fn direct(&self) -> bool {

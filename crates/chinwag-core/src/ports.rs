@@ -82,6 +82,13 @@ pub trait ChatStore: PushOutbox {
     }
     /// Deletes sessions that ended before `ended_before_ms`; returns how many.
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError>;
+    /// Checks that the store answers, as cheaply as the backend allows, going the way real
+    /// work goes (the SQLite store asks its writer thread; a networked store makes one round
+    /// trip). `/health` calls it periodically and times it. Changes nothing. The default,
+    /// for stores that cannot fail (in memory), answers at once.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The durable push outbox. Jobs arrive with a [`Commit`] (or [`PushOutbox::enqueue`]) and

@@ -1,7 +1,8 @@
 //! Chinwag's HTTP hosting, shared by every API: the accept loop ([`listen`]) with connection
 //! caps in all and per address, request timeouts and lingering close ([`conn`]); request
 //! bodies with a deadline ([`deadline`]); the client address behind trusted proxies
-//! ([`client_ip`]); and the one CORS origin policy ([`cors`]).
+//! ([`client_ip`]); the one CORS origin policy ([`cors`]); and the request counter of
+//! `/metrics` ([`requests`]).
 //!
 //! Adapters depend on this crate for those pieces; it knows nothing of chat or of Bayeux (a
 //! protocol that wants connections first plugs in as a [`listen::ConnectionFront`]).
@@ -11,6 +12,7 @@ pub mod conn;
 pub mod cors;
 pub mod deadline;
 pub mod listen;
+pub mod requests;
 mod slots;
 
 pub use client_ip::{Peer, TrustedProxies};

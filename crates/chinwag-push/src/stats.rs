@@ -9,6 +9,8 @@ pub struct PushStats {
     pub sent: AtomicU64,
     /// Attempts that failed (each retry counts).
     pub failed: AtomicU64,
+    /// Failed attempts scheduled to be tried again (the others were given up on).
+    pub retried: AtomicU64,
     /// Given up on (rejected, out of tries, device gone, chat gone).
     pub dropped: AtomicU64,
     /// Reliable pushes sent again because the client did not refresh in time.
@@ -30,6 +32,7 @@ impl PushStats {
         serde_json::json!({
             "sent": g(&self.sent),
             "failed": g(&self.failed),
+            "retried": g(&self.retried),
             "dropped": g(&self.dropped),
             "resent": g(&self.resent),
             "acknowledged": g(&self.acknowledged),

@@ -263,6 +263,7 @@ impl Shared {
                 if tries + 1 >= self.cfg.retry.max_tries {
                     return self.drop_job(job, &format!("out of tries: {reason}"));
                 }
+                PushStats::add(&self.stats.retried);
                 let r = self.cfg.retry;
                 let wait = backoff(tries, r.base, r.max, after);
                 job.due_ms = answered.saturating_add(millis(wait));

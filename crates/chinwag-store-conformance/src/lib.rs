@@ -1,6 +1,6 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others). Backends call [`run_suite`] from a test.
+//! (one failing never fails the others), and `ping`. Backends call [`run_suite`] from a test.
 //! Assertions panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -12,6 +12,7 @@ use chinwag_core::push::{JobKind, PushJob};
 use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
+mod ping;
 mod revisions;
 
 pub(crate) fn event(index: u64, text: &str) -> Event {
@@ -67,6 +68,7 @@ pub fn sample(id: &str, events: u64) -> (Commit, SessionRecord) {
 
 /// Runs every rule against `store`, which must start empty.
 pub async fn run_suite(store: &dyn ChatStore) {
+    crate::ping::ping_answers_and_changes_nothing(store).await;
     round_trip(store).await;
     appends_keep_order(store).await;
     duplicate_index_is_rejected_atomically(store).await;
@@ -76,6 +78,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;
     crate::revisions::writers_are_ordered_by_revision(store).await;
+    crate::ping::ping_answers_and_changes_nothing(store).await;
 }
 
 /// The sessions `load_live(since)` returns, asserting nothing was quarantined.

@@ -7,12 +7,14 @@
 //! `synchronous=NORMAL` a committed transaction survives the death of the process; the WAL is
 //! synced at checkpoints, so a power cut can lose the last moments (see the operator guide).
 //! A size quota covers the database and its WAL together (`quota.rs`); an online backup
-//! copies a running store into one file (`backup.rs`).
+//! copies a running store into one file (`backup.rs`); `ping` checks the writer, the database
+//! and that the file at the path is still the open one (`ping.rs`).
 
 mod backup;
 mod group;
 mod load;
 mod outbox;
+mod ping;
 mod quota;
 mod schema;
 mod writer;
@@ -47,10 +49,11 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
         let (conn, wal) = schema::open(path, options)?;
+        let file = ping::FileIdentity::of(path);
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(conn, wal, &rx))
+            .spawn(move || writer::run(conn, wal, &file, &rx))
             .map_err(|e| StoreError::Backend(format!("cannot start writer thread: {e}")))?;
         Ok(Self { jobs: tx })
     }
@@ -97,6 +100,12 @@ impl ChatStore for SqliteStore {
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
         self.ask(|reply| Job::Purge(ended_before_ms, reply)).await
+    }
+
+    /// Through the writer thread (so a stuck or dead writer is noticed): one cheap read and
+    /// a check that the database file at the path is still the open one (see `ping.rs`).
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.ask(Job::Ping).await
     }
 }
 

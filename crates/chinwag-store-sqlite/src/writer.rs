@@ -3,6 +3,7 @@
 //! share after every write.
 
 use crate::group::flush;
+use crate::ping::FileIdentity;
 use crate::quota::WalBound;
 use crate::schema::err;
 use chinwag_core::StoreError;
@@ -32,12 +33,18 @@ pub(crate) enum Job {
     Load(ChatId, Reply<Option<StoredSession>>),
     Revision(ChatId, Reply<Option<u64>>),
     Purge(i64, Reply<u64>),
+    Ping(Reply<()>),
 }
 
 /// Most commits folded into one transaction.
 const MAX_BATCH: usize = 512;
 
-pub(crate) fn run(mut conn: Connection, wal: Option<WalBound>, jobs: &Receiver<Job>) {
+pub(crate) fn run(
+    mut conn: Connection,
+    wal: Option<WalBound>,
+    file: &FileIdentity,
+    jobs: &Receiver<Job>,
+) {
     let upkeep = |conn: &Connection| {
         if let Some(w) = &wal {
             w.enforce(conn);
@@ -55,7 +62,7 @@ pub(crate) fn run(mut conn: Connection, wal: Option<WalBound>, jobs: &Receiver<J
                         upkeep(&conn);
                     }
                     let wrote = matches!(other, Job::Purge(..));
-                    serve(&conn, other);
+                    serve(&conn, file, other);
                     if wrote {
                         upkeep(&conn);
                     }
@@ -72,8 +79,11 @@ pub(crate) fn run(mut conn: Connection, wal: Option<WalBound>, jobs: &Receiver<J
     }
 }
 
-fn serve(conn: &Connection, job: Job) {
+fn serve(conn: &Connection, file: &FileIdentity, job: Job) {
     match job {
+        Job::Ping(reply) => {
+            let _ = reply.send(crate::ping::ping(conn, file));
+        }
         Job::LoadLive(since, reply) => {
             let _ = reply.send(crate::load::load_live(conn, since));
         }

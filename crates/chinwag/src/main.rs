@@ -6,7 +6,10 @@ mod config;
 mod fdlimit;
 mod health;
 mod keys;
+mod metrics;
+mod probe;
 mod serve;
+mod supervisor;
 
 use clap::{Parser, Subcommand};
 

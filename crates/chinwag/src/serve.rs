@@ -1,24 +1,31 @@
-//! `chinwag serve`: open the store and engine, start the workers, compose the routers, serve
-//! until SIGINT/SIGTERM, then drain in order (stop accepting, finish requests, stop workers).
+//! `chinwag serve`: open the store and engine, start the workers under the supervisor,
+//! compose the routers (each counted for `/metrics`), serve until SIGINT/SIGTERM, then drain
+//! in order (stop accepting, finish requests, stop workers).
 
 use crate::config::{self, Config};
-use crate::health::{Health, health};
+use crate::health::{Health, Node, health};
+use crate::metrics::{MeteredStore, Scrape, counted};
+use crate::probe::StoreHealth;
+use crate::supervisor::Supervisor;
 use anyhow::Context;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::{LifecycleWorker, RetentionWorker, RoutingWorker};
-use chinwag_core::ports::SystemClock;
+use chinwag_core::ports::{ChatStore, Clock, SystemClock};
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+/// How long a stopping server waits for its workers (after the connections' drain).
+const WORKER_STOP: Duration = Duration::from_secs(30);
 
 /// Runs the server until a shutdown signal.
 pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let validated = config::validate(&cfg)?;
+    let metrics = crate::metrics::install()?;
     if cfg.agents.iter().any(|a| a.token == config::DEMO_TOKEN) {
         tracing::warn!(
             "the demo agent account (token {}) is active: configure [[agents]] for production",
@@ -37,7 +44,8 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     };
     let store = SqliteStore::open(&db, &options)
         .with_context(|| format!("while opening store {}", db.display()))?;
-    let engine = ChatEngine::open(validated.engine, Arc::new(store), Arc::new(SystemClock))
+    let store: Arc<dyn ChatStore> = MeteredStore::wrap(Arc::new(store));
+    let engine = ChatEngine::open(validated.engine, store.clone(), Arc::new(SystemClock))
         .await
         .context("while loading sessions")?;
     let key_file = cfg
@@ -50,16 +58,18 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let fd_limit = crate::fdlimit::raise();
 
     let shutdown = CancellationToken::new();
-    let mut workers = JoinSet::new();
+    let workers = Supervisor::new(shutdown.clone());
+    let store_health = StoreHealth::first(store.as_ref()).await;
+    let probe = store_health.clone();
+    workers.start("store-probe", |c| probe.run(store, c));
+    let upkeep = metrics.clone();
+    workers.start("metrics-upkeep", |c| crate::metrics::upkeep(upkeep, c));
     let routing = RoutingWorker::new(engine.clone());
-    tracing::info!(worker = routing.name(), "starting worker");
-    workers.spawn(routing.run(shutdown.clone()));
+    workers.start(routing.name(), |c| routing.run(c));
     let retention = RetentionWorker::new(engine.clone(), Duration::from_secs(60));
-    tracing::info!(worker = retention.name(), "starting worker");
-    workers.spawn(retention.run(shutdown.clone()));
+    workers.start(retention.name(), |c| retention.run(c));
     let lifecycle = LifecycleWorker::new(engine.clone(), Duration::from_secs(5));
-    tracing::info!(worker = lifecycle.name(), "starting worker");
-    workers.spawn(lifecycle.run(shutdown.clone()));
+    workers.start(lifecycle.name(), |c| lifecycle.run(c));
 
     let (bayeux, gms) = chinwag_gms_cometd::build(
         engine.clone(),
@@ -81,8 +91,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         )
         .context("while starting the push client")?;
         push_stats = Some(push.stats());
-        tracing::info!(worker = "push", "starting worker");
-        workers.spawn(push.run(shutdown.clone()));
+        workers.start("push", |c| push.run(c));
     }
     let settings = cfg.server.http(fd_limit);
     tracing::info!(
@@ -95,34 +104,61 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let mut app = Router::new();
     if cfg.cometd.enabled {
         let notify = chinwag_gms_cometd::NotifyWorker::new(gms, bayeux.clone());
-        tracing::info!(worker = notify.name(), "starting worker");
-        workers.spawn(notify.run(shutdown.clone()));
+        workers.start(notify.name(), |c| notify.run(c));
         let sweep = chinwag_bayeux::SweepWorker::new(bayeux.clone());
-        tracing::info!(worker = sweep.name(), "starting worker");
-        workers.spawn(sweep.run(shutdown.clone()));
-        app = app.merge(bayeux.router(&cfg.cometd.path));
+        workers.start(sweep.name(), |c| sweep.run(c));
+        app = app.merge(counted(bayeux.router(&cfg.cometd.path), "bayeux"));
     }
-    let app = app
-        .merge(chinwag_gms_rest::router(chinwag_gms_rest::GmsState {
-            engine: engine.clone(),
-            access: Arc::new(validated.access),
-            all_origins: validated.all_origins,
-            trusted: trusted.clone(),
-            max_body_bytes: cfg.server.max_body_bytes,
-        }))
-        .merge(chinwag_agent_api::router(
-            chinwag_agent_api::AgentState::new(engine.clone(), shutdown.clone()),
-        ))
+    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("while binding {}", cfg.server.listen))?;
+    let node = Arc::new(Node::here(
+        cfg.server.node_id,
+        listener.local_addr()?.to_string(),
+        SystemClock.now_ms(),
+    ));
+    let ops = Router::new()
         .route(
             "/health",
             axum::routing::get(health).with_state(Health {
                 engine: engine.clone(),
+                node,
                 started: Instant::now(),
-                push: push_stats,
+                push: push_stats.clone(),
                 connections: http.stats(),
+                workers: workers.workers(),
+                store: store_health.clone(),
             }),
         )
+        .route(
+            "/metrics",
+            axum::routing::get(crate::metrics::render).with_state(Scrape {
+                handle: metrics,
+                engine: engine.clone(),
+                connections: http.stats(),
+                push: push_stats,
+                bayeux: cfg.cometd.enabled.then(|| bayeux.clone()),
+                workers: workers.workers(),
+                store: store_health,
+            }),
+        );
+    let gms_rest = chinwag_gms_rest::router(chinwag_gms_rest::GmsState {
+        engine: engine.clone(),
+        access: Arc::new(validated.access),
+        all_origins: validated.all_origins,
+        trusted: trusted.clone(),
+        max_body_bytes: cfg.server.max_body_bytes,
+    });
+    let agent = chinwag_agent_api::router(chinwag_agent_api::AgentState::new(
+        engine.clone(),
+        shutdown.clone(),
+    ));
+    let app = app
+        .merge(counted(gms_rest, "gms_rest"))
+        .merge(counted(agent, "agent"))
+        .merge(counted(ops, "ops"))
         .fallback(|| async {
+            chinwag_http::requests::count_request("none", 404);
             (
                 StatusCode::NOT_FOUND,
                 axum::Json(serde_json::json!({"error": "not found"})),
@@ -131,23 +167,9 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         })
         .layer(tower_http::catch_panic::CatchPanicLayer::new());
 
-    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
-        .await
-        .with_context(|| format!("while binding {}", cfg.server.listen))?;
     tracing::info!(listen = %listener.local_addr()?, data_dir = %cfg.server.data_dir.display(), alias = cfg.server.node_id, "chinwag serving");
-    let signal = shutdown.clone();
     let drain_engine = engine.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("shutdown requested: draining");
-        drain_engine.start_draining();
-        match drain_engine.queue_shutdown_notices().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(notices = n, "shutdown notices queued for push"),
-            Err(e) => tracing::error!(%e, "cannot queue the shutdown notices"),
-        }
-        signal.cancel();
-    });
+    workers.start("shutdown-signal", |c| on_signal(drain_engine, c));
     let front = cfg.cometd.enabled.then(|| {
         chinwag_bayeux::front::Front::new(
             bayeux.clone(),
@@ -156,8 +178,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         )
     });
     http.serve(listener, app, front, shutdown.clone()).await;
-    shutdown.cancel();
-    while workers.join_next().await.is_some() {}
+    workers.stop(WORKER_STOP).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -169,6 +190,23 @@ impl chinwag_push::Presence for CometdPresence {
     fn is_live(&self, chat_id: &chinwag_core::ids::ChatId) -> bool {
         self.0.is_watched(chat_id)
     }
+}
+
+/// The `shutdown-signal` worker: on SIGINT/SIGTERM, stops the engine taking new work, queues
+/// the shutdown notices, then fires the token that stops everything else.
+async fn on_signal(engine: Arc<ChatEngine>, shutdown: CancellationToken) {
+    tokio::select! {
+        () = shutdown.cancelled() => return,
+        () = wait_for_signal() => {}
+    }
+    tracing::info!("shutdown requested: draining");
+    engine.start_draining();
+    match engine.queue_shutdown_notices().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(notices = n, "shutdown notices queued for push"),
+        Err(e) => tracing::error!(%e, "cannot queue the shutdown notices"),
+    }
+    shutdown.cancel();
 }
 
 async fn wait_for_signal() {

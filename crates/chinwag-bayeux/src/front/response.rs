@@ -60,6 +60,7 @@ pub(super) fn response(
     cookie: Option<HeaderValue>,
     close: bool,
 ) -> Response {
+    chinwag_http::requests::count_request("bayeux", status);
     let reason = match status {
         200 => "OK",
         204 => "No Content",

@@ -61,7 +61,7 @@ impl BayeuxServer {
             {
                 st.acknowledge(n);
             }
-            st.transport = req.transport;
+            st.set_transport(req.transport, &self.inner.registry.transports);
             let now = !st.connected || !st.unacked.is_empty() || !st.queue.is_empty();
             st.connected = true;
             st.connect_gen += 1;

@@ -111,6 +111,8 @@ impl BayeuxServer {
         if let Some(ip) = req.remote
             && let Err(limited) = self.inner.handshakes.check(&AddrKey::from(ip))
         {
+            metrics::counter!("chinwag_rate_limited_total", "limit" => "bayeux_handshake")
+                .increment(1);
             let ms = limited.retry_after.as_nanos().div_ceil(1_000_000).max(1);
             return Some((
                 errors::HANDSHAKE_RATE_LIMITED.into(),

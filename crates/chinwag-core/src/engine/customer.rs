@@ -206,6 +206,7 @@ impl ChatEngine {
                 pushes: pushes.clone(),
             })
             .await?;
+        metrics::counter!("chinwag_chats_created_total").increment(1);
         self.pushes.send(pushes);
         self.sessions
             .write()

@@ -224,6 +224,11 @@ impl ChatEngine {
         self.draining.store(true, Ordering::SeqCst);
     }
 
+    /// Whether [`Self::start_draining`] was called (the node is shutting down).
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
     fn check_serving(&self) -> Result<(), CoreError> {
         if self.draining.load(Ordering::Relaxed) {
             Err(CoreError::Unavailable)
@@ -424,6 +429,7 @@ impl ChatEngine {
         if let Some(svc) = self.services.get(service) {
             svc.open.fetch_sub(1, Ordering::Relaxed);
         }
+        metrics::counter!("chinwag_chats_ended_total").increment(1);
         self.route(|r, now| ((), r.chat_ended(chat_id, now)));
         self.bus.publish(BusEvent::ChatEnded {
             chat_id: chat_id.clone(),

@@ -25,6 +25,8 @@ pub(super) struct ServiceState {
 }
 
 fn limited(l: Limited, creation: bool) -> CoreError {
+    let limit = if creation { "chat_create" } else { "chat_ops" };
+    metrics::counter!("chinwag_rate_limited_total", "limit" => limit).increment(1);
     CoreError::RateLimited {
         retry_after_secs: l.retry_after_secs(),
         creation,

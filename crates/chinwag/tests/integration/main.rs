@@ -25,6 +25,7 @@ mod cors;
 mod errors;
 mod fakes;
 mod full_chat;
+mod ops;
 mod push;
 mod push_ack;
 mod push_faults;
