@@ -3,7 +3,7 @@
 
 use crate::error::StoreError;
 use crate::ids::ChatId;
-use crate::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
+use crate::ports::{ChangeFeed, ChatStore, Commit, FeedEvent, Loaded, PushOutbox, StoredSession};
 use crate::push::PushJob;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +15,7 @@ pub struct MemoryStore {
     inner: Mutex<HashMap<ChatId, StoredSession>>,
     /// Whether engines sharing it should check revisions before reading (as on Redis).
     shared: bool,
+    feed: Feed,
     outbox: Mutex<Outbox>,
 }
 
@@ -24,7 +25,28 @@ struct Outbox {
     last: u64,
 }
 
+/// Announces every commit, as the Redis store's pub/sub does.
+#[derive(Debug)]
+struct Feed(tokio::sync::broadcast::Sender<FeedEvent>);
+
+impl Default for Feed {
+    fn default() -> Self {
+        Self(tokio::sync::broadcast::channel(1024).0)
+    }
+}
+
+impl ChangeFeed for MemoryStore {
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<FeedEvent> {
+        self.feed.0.subscribe()
+    }
+}
+
 impl MemoryStore {
+    /// Announces a resync to every subscriber (as a feed does after reconnecting).
+    pub fn announce_resync(&self) {
+        let _ = self.feed.0.send(FeedEvent::Resync);
+    }
+
     /// A store that several engines share, like a Redis store: engines check the stored
     /// revision before serving a chat from their cache.
     pub fn new_shared() -> Self {
@@ -109,16 +131,23 @@ impl ChatStore for MemoryStore {
                 return Err(StoreError::Backend("events for an unknown session".into()));
             }
         };
-        let entry = map.entry(commit.chat_id).or_insert_with(|| StoredSession {
-            record: record.clone(),
-            events: Vec::new(),
-            rev: 0,
-        });
+        let entry = map
+            .entry(commit.chat_id.clone())
+            .or_insert_with(|| StoredSession {
+                record: record.clone(),
+                events: Vec::new(),
+                rev: 0,
+            });
         entry.record = record;
         entry.rev = commit.base_rev + 1;
+        let changed = FeedEvent::Changed {
+            chat_id: commit.chat_id.clone(),
+            rev: entry.rev,
+        };
         entry.events.extend(commit.events);
         drop(map);
         crate::engine::lock(&self.outbox).add(commit.pushes);
+        let _ = self.feed.0.send(changed);
         Ok(())
     }
 

@@ -112,6 +112,31 @@ pub trait PushOutbox: Send + Sync + 'static {
     async fn last_seq(&self) -> Result<u64, StoreError>;
 }
 
+/// What a [`ChangeFeed`] announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedEvent {
+    /// Revision `rev` of `chat_id` was committed (by any process sharing the store).
+    Changed {
+        /// The chat.
+        chat_id: ChatId,
+        /// Its revision after that commit.
+        rev: u64,
+    },
+    /// Announcements may have been lost (the feed reconnected): check every chat held.
+    Resync,
+}
+
+/// Announcements of the commits to a store that several processes share, so each engine
+/// catches up on the chats it holds (and publishes their new events on its own bus).
+///
+/// At most once, like the pub/sub under it: a lost announcement is made up for by
+/// [`FeedEvent::Resync`] or by the receiver lagging, after which the engine compares every
+/// chat it holds with the store.
+pub trait ChangeFeed: Send + Sync + 'static {
+    /// A receiver of every announcement from now on.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<FeedEvent>;
+}
+
 /// Wall-clock time, so tests and timers can agree on "now".
 pub trait Clock: Send + Sync + 'static {
     /// Milliseconds since the Unix epoch.

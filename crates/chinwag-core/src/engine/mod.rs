@@ -10,6 +10,7 @@
 //! in memory is loaded from the store when first asked for.
 
 mod agent;
+mod cache;
 mod customer;
 mod lifecycle;
 mod push;
@@ -22,7 +23,7 @@ pub use customer::{Credentials, CustomerOp, NewChat};
 pub use lifecycle::{ABANDONED, NO_AGENT};
 pub use push::PushView;
 pub use view::{ChatView, Selection, page};
-pub use workers::{LifecycleWorker, RetentionWorker, RoutingWorker};
+pub use workers::{CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker};
 
 use crate::bus::{BusEvent, LocalBus};
 use crate::error::CoreError;
@@ -245,73 +246,6 @@ impl ChatEngine {
             .cloned()
     }
 
-    /// The chat's slot, loaded from the store when this engine does not hold it (written by
-    /// another engine on the same store, say). `None`: no such chat, a chat quarantined at
-    /// start, or one that ended longer ago than its retention (purged soon).
-    async fn slot_or_load(&self, chat_id: &ChatId) -> Result<Option<Arc<Slot>>, CoreError> {
-        if let Some(slot) = self.slot(chat_id) {
-            return Ok(Some(slot));
-        }
-        if self.quarantined.contains(chat_id) {
-            return Ok(None);
-        }
-        let Some(stored) = self.store.load(chat_id).await? else {
-            return Ok(None);
-        };
-        let now = self.now_ms();
-        let cutoff = now.saturating_sub(self.settings.ended_retention_ms);
-        if stored.record.ended_ms.is_some_and(|t| t < cutoff) {
-            return Ok(None);
-        }
-        let slot = Slot::new(Session::new(stored.record, stored.events), stored.rev, now);
-        let mut map = self
-            .sessions
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(Some(map.entry(chat_id.clone()).or_insert(slot).clone()))
-    }
-
-    /// [`Self::slot_or_load`], and on a store other processes write to, brought up to the
-    /// stored revision first (one revision read when nothing changed; a reload when it did).
-    async fn fresh_slot(&self, chat_id: &ChatId) -> Result<Option<Arc<Slot>>, CoreError> {
-        let Some(slot) = self.slot(chat_id) else {
-            return self.slot_or_load(chat_id).await;
-        };
-        if !self.store.shared() {
-            return Ok(Some(slot));
-        }
-        match self.store.revision(chat_id).await? {
-            Some(rev) if rev == slot.rev.load(Ordering::Acquire) => Ok(Some(slot)),
-            Some(_) => {
-                {
-                    let _gate = slot.gate.lock().await;
-                    self.reload(&slot, chat_id).await?;
-                }
-                Ok(Some(slot))
-            }
-            None => {
-                self.sessions
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(chat_id);
-                Ok(None)
-            }
-        }
-    }
-
-    /// Replaces the slot's state with the stored chat (after a conflict: another writer
-    /// committed first). Called under the slot's gate.
-    async fn reload(&self, slot: &Slot, chat_id: &ChatId) -> Result<(), CoreError> {
-        let stored = self
-            .store
-            .load(chat_id)
-            .await?
-            .ok_or(CoreError::ChatNotFound)?;
-        *lock(&slot.state) = Session::new(stored.record, stored.events);
-        slot.rev.store(stored.rev, Ordering::Release);
-        Ok(())
-    }
-
     /// Settings of the service `name` (every stored chat names a configured one, except
     /// after a service was removed from the configuration).
     fn service_state(&self, name: &ServiceName) -> Result<&ServiceState, CoreError> {
@@ -426,10 +360,23 @@ impl ChatEngine {
 
     /// A session ended: update counters and routing, tell agents.
     fn on_ended(&self, service: &ServiceName, chat_id: &ChatId, agents: Vec<crate::ids::AgentId>) {
-        if let Some(svc) = self.services.get(service) {
-            svc.open.fetch_sub(1, Ordering::Relaxed);
-        }
         metrics::counter!("chinwag_chats_ended_total").increment(1);
+        self.settle_ended(service, chat_id, agents);
+    }
+
+    /// What follows the end of a chat this node holds, wherever it ended: one open chat
+    /// less, routing forgets it, its agents are told.
+    fn settle_ended(
+        &self,
+        service: &ServiceName,
+        chat_id: &ChatId,
+        agents: Vec<crate::ids::AgentId>,
+    ) {
+        if let Some(svc) = self.services.get(service) {
+            let _ = svc
+                .open
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
         self.route(|r, now| ((), r.chat_ended(chat_id, now)));
         self.bus.publish(BusEvent::ChatEnded {
             chat_id: chat_id.clone(),
@@ -444,5 +391,7 @@ mod limits_tests;
 mod tests;
 #[cfg(test)]
 mod tests_cache;
+#[cfg(test)]
+mod tests_catch_up;
 #[cfg(test)]
 mod tests_shared_store;

@@ -152,3 +152,50 @@ impl LifecycleWorker {
         }
     }
 }
+
+/// Keeps the chats this node holds up to date with what other nodes commit to the shared
+/// store: each announcement catches up one chat; a lag or a resync checks them all.
+pub struct CatchUpWorker {
+    engine: Arc<ChatEngine>,
+    rx: tokio::sync::broadcast::Receiver<crate::ports::FeedEvent>,
+}
+
+impl CatchUpWorker {
+    /// The worker for `engine`, listening to `feed` from now on (not from when it runs).
+    pub fn new(engine: Arc<ChatEngine>, feed: &dyn crate::ports::ChangeFeed) -> Self {
+        let rx = feed.subscribe();
+        Self { engine, rx }
+    }
+
+    /// Worker name for logs and health.
+    pub fn name(&self) -> &'static str {
+        "catch-up"
+    }
+
+    /// Runs until cancelled or until the feed closes.
+    pub async fn run(self, cancel: CancellationToken) {
+        use crate::ports::FeedEvent;
+        use tokio::sync::broadcast::error::RecvError;
+        let mut rx = self.rx;
+        loop {
+            let next = tokio::select! {
+                () = cancel.cancelled() => break,
+                next = rx.recv() => next,
+            };
+            let done = match next {
+                Ok(FeedEvent::Changed { chat_id, rev }) => {
+                    self.engine.catch_up(&chat_id, rev).await.map(|_| ())
+                }
+                Ok(FeedEvent::Resync) | Err(RecvError::Lagged(_)) => {
+                    self.engine.catch_up_all().await.map(|n| {
+                        tracing::info!(behind = n, "caught up after missed announcements");
+                    })
+                }
+                Err(RecvError::Closed) => break,
+            };
+            if let Err(err) = done {
+                tracing::warn!(%err, "catch-up failed; the chat is read fresh on its next request");
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The engine's session map as a cache of the store: chats loaded on demand, brought up to
+//! the stored revision on a shared store, and caught up when another node announces a
+//! change (`ChangeFeed`), publishing on this node's bus what this node had not seen.
+
+use super::{ChatEngine, Slot, lock};
+use crate::bus::BusEvent;
+use crate::error::CoreError;
+use crate::ids::ChatId;
+use crate::session::Session;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+impl ChatEngine {
+    /// The chat's slot, loaded from the store when this engine does not hold it (written by
+    /// another engine on the same store, say). `None`: no such chat, a chat quarantined at
+    /// start, or one that ended longer ago than its retention (purged soon).
+    pub(super) async fn slot_or_load(
+        &self,
+        chat_id: &ChatId,
+    ) -> Result<Option<Arc<Slot>>, CoreError> {
+        if let Some(slot) = self.slot(chat_id) {
+            return Ok(Some(slot));
+        }
+        if self.quarantined.contains(chat_id) {
+            return Ok(None);
+        }
+        let Some(stored) = self.store.load(chat_id).await? else {
+            return Ok(None);
+        };
+        let now = self.now_ms();
+        let cutoff = now.saturating_sub(self.settings.ended_retention_ms);
+        if stored.record.ended_ms.is_some_and(|t| t < cutoff) {
+            return Ok(None);
+        }
+        let open = stored.record.ended_ms.is_none();
+        let service = stored.record.service.clone();
+        let slot = Slot::new(Session::new(stored.record, stored.events), stored.rev, now);
+        let (slot, inserted) = {
+            let mut map = self
+                .sessions
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match map.entry(chat_id.clone()) {
+                std::collections::hash_map::Entry::Occupied(o) => (o.get().clone(), false),
+                std::collections::hash_map::Entry::Vacant(v) => (v.insert(slot).clone(), true),
+            }
+        };
+        // An open chat this node now holds counts among its open chats until it ends.
+        if inserted
+            && open
+            && let Some(svc) = self.services.get(&service)
+        {
+            svc.open.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(Some(slot))
+    }
+
+    /// [`Self::slot_or_load`], and on a store other processes write to, brought up to the
+    /// stored revision first (one revision read when nothing changed; a reload when it did).
+    pub(super) async fn fresh_slot(
+        &self,
+        chat_id: &ChatId,
+    ) -> Result<Option<Arc<Slot>>, CoreError> {
+        let Some(slot) = self.slot(chat_id) else {
+            return self.slot_or_load(chat_id).await;
+        };
+        if !self.store.shared() {
+            return Ok(Some(slot));
+        }
+        match self.store.revision(chat_id).await? {
+            Some(rev) if rev == slot.rev.load(Ordering::Acquire) => Ok(Some(slot)),
+            Some(_) => {
+                {
+                    let _gate = slot.gate.lock().await;
+                    self.reload(&slot, chat_id).await?;
+                }
+                Ok(Some(slot))
+            }
+            None => {
+                self.sessions
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(chat_id);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Replaces the slot's state with the stored chat (after a conflict: another writer
+    /// committed first). Called under the slot's gate.
+    ///
+    /// The events this engine had not seen are published on its bus (they were committed by
+    /// another engine, whose bus is not this one's), and a chat found ended here for the first
+    /// time is settled (counters, routing, agents told) as if it had ended here.
+    pub(super) async fn reload(&self, slot: &Slot, chat_id: &ChatId) -> Result<(), CoreError> {
+        let stored = self
+            .store
+            .load(chat_id)
+            .await?
+            .ok_or(CoreError::ChatNotFound)?;
+        let (published, ended_now) = {
+            let mut s = lock(&slot.state);
+            let (known, was_ended) = (s.events.len(), s.ended());
+            *s = Session::new(stored.record, stored.events);
+            slot.rev.store(stored.rev, Ordering::Release);
+            let agents: Arc<[_]> = s.present_agents().into();
+            let (ended, monitored) = (s.ended(), s.monitored());
+            let published: Vec<BusEvent> = s
+                .events
+                .get(known..)
+                .unwrap_or_default()
+                .iter()
+                .map(|event| BusEvent::Transcript {
+                    chat_id: chat_id.clone(),
+                    agents: agents.clone(),
+                    event: Arc::new(event.clone()),
+                    ended,
+                    monitored,
+                })
+                .collect();
+            let ended_now = (ended && !was_ended).then(|| (s.record.service.clone(), agents));
+            (published, ended_now)
+        };
+        for e in published {
+            self.bus.publish(e);
+        }
+        if let Some((service, agents)) = ended_now {
+            self.settle_ended(&service, chat_id, agents.to_vec());
+        }
+        Ok(())
+    }
+
+    /// Another node committed revision `rev` of `chat`: when this node holds an older copy,
+    /// reload it (publishing the new events here). Chats this node does not hold are left
+    /// alone: they are loaded, fresh, when first asked for.
+    pub async fn catch_up(&self, chat: &ChatId, rev: u64) -> Result<(), CoreError> {
+        let Some(slot) = self.slot(chat) else {
+            return Ok(());
+        };
+        if slot.rev.load(Ordering::Acquire) >= rev {
+            return Ok(());
+        }
+        let _gate = slot.gate.lock().await;
+        if slot.rev.load(Ordering::Acquire) >= rev {
+            return Ok(()); // a writer here reloaded it meanwhile
+        }
+        self.reload(&slot, chat).await
+    }
+
+    /// Announcements may have been missed (the feed lagged or reconnected): compare every
+    /// chat this node holds with the store and catch up the ones behind. Returns how many.
+    pub async fn catch_up_all(&self) -> Result<usize, CoreError> {
+        let held: Vec<(ChatId, Arc<Slot>)> = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(id, slot)| (id.clone(), slot.clone()))
+            .collect();
+        let mut behind = 0;
+        for (id, slot) in held {
+            match self.store.revision(&id).await? {
+                Some(rev) if rev > slot.rev.load(Ordering::Acquire) => {
+                    self.catch_up(&id, rev).await?;
+                    behind += 1;
+                }
+                _ => {}
+            }
+        }
+        Ok(behind)
+    }
+}
