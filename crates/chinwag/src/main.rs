@@ -7,6 +7,7 @@ mod fdlimit;
 mod health;
 mod keys;
 mod serve;
+mod store;
 
 use clap::{Parser, Subcommand};
 

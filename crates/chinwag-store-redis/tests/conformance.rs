@@ -1,0 +1,91 @@
+//! The one store conformance suite, against a single Redis and a three-master Redis Cluster,
+//! plus what is particular to Redis: forgotten scripts are sent again, the recorded layout
+//! is enforced, and a cluster node is refused as a single server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chinwag_core::ids::ChatId;
+use chinwag_core::ports::ChatStore;
+use chinwag_redis_testkit::{RedisCluster, RedisServer};
+use chinwag_store_redis::{RedisOptions, RedisStore};
+
+#[tokio::test]
+async fn a_single_redis_conforms() {
+    let redis = RedisServer::start().unwrap();
+    let store = RedisStore::connect(&redis.url(), RedisOptions::default())
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    chinwag_store_conformance::run_suite(&store).await;
+}
+
+#[tokio::test]
+async fn a_three_master_cluster_conforms_with_chats_on_every_master() {
+    let cluster = RedisCluster::start(3).unwrap();
+    let store = RedisStore::connect(&cluster.url(), RedisOptions::default())
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    chinwag_store_conformance::run_suite(&store).await;
+    // Every master holds some of the partitions, and so some keys.
+    for node in cluster.nodes() {
+        let keys: u64 = node.command(&["DBSIZE"]).unwrap().parse().unwrap();
+        assert!(keys > 0, "node {} holds no key", node.addr());
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_with_one_partition_conforms() {
+    let cluster = RedisCluster::start(3).unwrap();
+    let options = RedisOptions {
+        partitions: 1,
+        ..RedisOptions::default()
+    };
+    let store = RedisStore::connect(&cluster.url(), options).await.unwrap();
+    chinwag_store_conformance::run_suite(&store).await;
+}
+
+#[tokio::test]
+async fn scripts_forgotten_by_redis_are_sent_again() {
+    let redis = RedisServer::start().unwrap();
+    let store = RedisStore::connect(&redis.url(), RedisOptions::default())
+        .await
+        .unwrap();
+    let (commit, _) = chinwag_store_conformance::sample("a", 2);
+    store.commit(commit).await.unwrap();
+    assert_eq!(redis.command(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+    let (commit, _) = chinwag_store_conformance::sample("b", 2);
+    store.commit(commit).await.unwrap();
+    assert_eq!(store.load_live(0).await.unwrap().sessions.len(), 2);
+}
+
+#[tokio::test]
+async fn a_node_with_other_partitions_or_a_cluster_node_is_refused() {
+    let redis = RedisServer::start().unwrap();
+    let store = RedisStore::connect(&redis.url(), RedisOptions::default())
+        .await
+        .unwrap();
+    let (commit, _) = chinwag_store_conformance::sample("kept", 1);
+    store.commit(commit).await.unwrap();
+    let other = RedisOptions {
+        partitions: 32,
+        ..RedisOptions::default()
+    };
+    let e = RedisStore::connect(&redis.url(), other).await.unwrap_err();
+    assert!(e.to_string().contains("partitions=16"), "{e}");
+    // Another prefix is another store in the same Redis.
+    let apart = RedisOptions {
+        partitions: 32,
+        prefix: "other".into(),
+        ..RedisOptions::default()
+    };
+    let other = RedisStore::connect(&redis.url(), apart).await.unwrap();
+    assert!(other.load(&ChatId::new("kept")).await.unwrap().is_none());
+
+    let cluster = RedisCluster::start(3).unwrap();
+    let node = format!("redis://{}", cluster.addrs()[0]);
+    let e = RedisStore::connect(&node, RedisOptions::default())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cluster"), "{e}");
+}
