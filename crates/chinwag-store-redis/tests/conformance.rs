@@ -34,6 +34,73 @@ async fn a_three_master_cluster_conforms_with_chats_on_every_master() {
     }
 }
 
+/// The slot owned by each master, from `CLUSTER NODES` (`<id> <addr> <flags> … 0-5460`).
+fn slot_ranges(cluster: &RedisCluster) -> Vec<(String, Vec<(u16, u16)>)> {
+    let text = cluster.nodes()[0].command(&["CLUSTER", "NODES"]).unwrap();
+    text.lines()
+        .filter(|l| l.contains("master"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let ranges = f[8..]
+                .iter()
+                .filter_map(|r| {
+                    let (a, b) = r.split_once('-').unwrap_or((r, r));
+                    Some((a.parse().ok()?, b.parse().ok()?))
+                })
+                .collect();
+            (f[1].to_owned(), ranges)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn partition_tags_hash_where_computed_and_spread_over_the_masters() {
+    let cluster = RedisCluster::start(3).unwrap();
+    let store = RedisStore::connect(&cluster.url(), RedisOptions::default())
+        .await
+        .unwrap();
+    let masters = slot_ranges(&cluster);
+    assert_eq!(masters.len(), 3);
+    let mut per_master = vec![0; 3];
+    for p in 0..16 {
+        let key = format!("chinwag:{{{}}}:open", store.partition_tag(p).unwrap());
+        let told: u16 = cluster.nodes()[0]
+            .command(&["CLUSTER", "KEYSLOT", &key])
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(told, chinwag_store_redis::slot(key.as_bytes()), "{key}");
+        let owner = masters
+            .iter()
+            .position(|(_, r)| r.iter().any(|(a, b)| (*a..=*b).contains(&told)))
+            .unwrap();
+        per_master[owner] += 1;
+    }
+    per_master.sort_unstable();
+    assert_eq!(per_master, [5, 5, 6], "16 partitions over 3 masters");
+}
+
+#[tokio::test]
+async fn scripts_forgotten_by_every_cluster_node_are_sent_again() {
+    let cluster = RedisCluster::start(3).unwrap();
+    let store = RedisStore::connect(&cluster.url(), RedisOptions::default())
+        .await
+        .unwrap();
+    for i in 0..8 {
+        let (commit, _) = chinwag_store_conformance::sample(&format!("a{i}"), 1);
+        store.commit(commit).await.unwrap();
+    }
+    for node in cluster.nodes() {
+        assert_eq!(node.command(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+    }
+    for i in 0..8 {
+        let (commit, _) = chinwag_store_conformance::sample(&format!("b{i}"), 1);
+        store.commit(commit).await.unwrap();
+    }
+    let loaded = store.load_live(0).await.unwrap();
+    assert_eq!(loaded.sessions.len(), 16);
+}
+
 #[tokio::test]
 async fn a_cluster_with_one_partition_conforms() {
     let cluster = RedisCluster::start(3).unwrap();
