@@ -8,7 +8,7 @@ use std::time::Duration;
 fn alive(pid: u32) -> bool {
     // A reaped process has no /proc entry; a zombie would still show, so check its state.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"))
+        .is_ok_and(|s| s.split_whitespace().nth(2).is_none_or(|st| st != "Z"))
 }
 
 fn comm(pid: u32) -> String {

@@ -180,6 +180,15 @@ impl ChatStore for RedisStore {
         load::load(self, chat_id).await
     }
 
+    async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError> {
+        load::revision(self, chat_id).await
+    }
+
+    /// Every node using the same Redis writes to it.
+    fn shared(&self) -> bool {
+        true
+    }
+
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
         load::purge_ended(self, ended_before_ms).await
     }

@@ -1,4 +1,4 @@
-//! Reading chats back: one on demand (one script call), every live one at start (per
+//! Reading chats back: one on demand (one script call), its revision alone (one `HGET`), every live one at start (per
 //! partition, one call listing its open and recently ended chats, then one call per
 //! [`CHUNK`] chats), and purging ended ones.
 
@@ -45,6 +45,26 @@ pub(crate) async fn load(
     let replies = read_chats(store, std::slice::from_ref(id)).await?;
     let reply = replies.first().unwrap_or(&Value::Nil);
     decode::chat(reply).map_err(|why| StoreError::Backend(format!("corrupt chat {id}: {why}")))
+}
+
+/// The chat's stored revision: one `HGET`.
+pub(crate) async fn revision(store: &RedisStore, id: &ChatId) -> Result<Option<u64>, StoreError> {
+    let head = store.layout.chat_keys(id).head;
+    let rev: Option<String> = store
+        .conn
+        .run(store.deadline, |mut c| async move {
+            redis::cmd("HGET")
+                .arg(head)
+                .arg("rev")
+                .query_async(&mut c)
+                .await
+        })
+        .await?;
+    rev.map(|r| {
+        r.parse::<u64>()
+            .map_err(|_| StoreError::Backend(format!("corrupt chat {id}: revision: {r}")))
+    })
+    .transpose()
 }
 
 /// The ids of partition `p`'s open chats and of those ended at or after `since`.

@@ -29,6 +29,9 @@ fn key(store: &RedisStore, kind: &str, id: &str) -> String {
     format!("chinwag:{{{tag}}}:{kind}:{id}")
 }
 
+/// One stream entry as `XRANGE` returns it: ID and (field, value) pairs.
+type StreamEntry = (String, Vec<(String, Vec<u8>)>);
+
 /// Rewrites a chat's event stream with event `idx`'s body replaced by `f(body)`.
 async fn spoil_event(
     conn: &mut redis::aio::MultiplexedConnection,
@@ -36,7 +39,7 @@ async fn spoil_event(
     idx: u64,
     f: impl Fn(Vec<u8>) -> Vec<u8>,
 ) {
-    let entries: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XRANGE")
+    let entries: Vec<StreamEntry> = redis::cmd("XRANGE")
         .arg(stream)
         .arg("-")
         .arg("+")

@@ -1,6 +1,7 @@
 //! The binary on Redis (`[store] url`): a chat created and written over REST is read back
 //! after the binary is killed and restarted, from a single Redis and from a three-master
-//! Redis Cluster, and nothing is written to the SQLite database.
+//! Redis Cluster, and nothing is written to the SQLite database; two binaries on one Redis
+//! serve the same chat.
 
 use crate::common::*;
 use chinwag_redis_testkit::{RedisCluster, RedisServer};
@@ -52,6 +53,35 @@ async fn a_chat_on_a_single_redis_survives_a_restart_of_the_binary() -> R {
 async fn a_chat_on_a_redis_cluster_survives_a_restart_of_the_binary() -> R {
     let cluster = RedisCluster::start(3)?;
     chat_survives_a_restart_on(&cluster.url()).await
+}
+
+#[tokio::test]
+async fn two_binaries_on_one_redis_serve_the_same_chat() -> R {
+    let redis = RedisServer::start()?;
+    let config = format!("[store]\nurl = \"{}\"\n", redis.url());
+    let a = Server::start(&config).await?;
+    let b = Server::start(&config).await?;
+    let (on_a, _) = request_chat(&a, &[("nickname", "Both")]).await?;
+    let on_b = Chat {
+        url: b.gms("customer-support"),
+        ..on_a.clone()
+    };
+    let (s, v) = on_a.call("send", &[("message", "via a")]).await?;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = on_b.call("send", &[("message", "via b")]).await?;
+    assert_eq!(s, 200, "{v}");
+    for chat in [&on_a, &on_b] {
+        let (s, v) = chat.call("refresh", &[("transcriptPosition", "1")]).await?;
+        assert_eq!(s, 200, "{v}");
+        let texts: Vec<&str> = v["messages"]
+            .as_array()
+            .ok_or("no messages")?
+            .iter()
+            .filter_map(|m| m["text"].as_str())
+            .collect();
+        assert_eq!(texts, ["via a", "via b"], "{v}");
+    }
+    Ok(())
 }
 
 #[tokio::test]
