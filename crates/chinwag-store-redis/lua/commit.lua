@@ -39,7 +39,7 @@ for i = 1, np do
   end
 end
 -- Writes.
-redis.call('HSET', KEYS[1], 'rev', rev + 1)
+redis.call('HSET', KEYS[1], 'rev', string.format('%d', rev + 1))
 if has_rec then
   redis.call('HSET', KEYS[1], 'rec', ARGV[4])
   if ARGV[5] == '' then
