@@ -112,6 +112,83 @@ async fn a_cluster_with_one_partition_conforms() {
     chinwag_store_conformance::run_suite(&store).await;
 }
 
+/// Commands Redis ran since the last `CONFIG RESETSTAT`, by name, those a script ran
+/// included (`CONFIG` and `INFO` left out).
+fn commands_since_reset(redis: &RedisServer) -> std::collections::BTreeMap<String, usize> {
+    let stats = redis.command(&["INFO", "commandstats"]).unwrap();
+    let mut ran = std::collections::BTreeMap::new();
+    for line in stats.lines() {
+        let Some((name, rest)) = line
+            .strip_prefix("cmdstat_")
+            .and_then(|l| l.split_once(':'))
+        else {
+            continue;
+        };
+        let calls: usize = rest
+            .split(',')
+            .find_map(|f| f.strip_prefix("calls="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if !name.starts_with("config") && name != "info" {
+            ran.insert(name.to_owned(), calls);
+        }
+    }
+    ran
+}
+
+fn counts(pairs: &[(&str, usize)]) -> std::collections::BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}
+
+/// One `EVALSHA` is one round trip; everything else counted ran inside that script.
+#[tokio::test]
+async fn a_commit_and_a_load_are_one_redis_command_each() {
+    let redis = RedisServer::start().unwrap();
+    let store = RedisStore::connect(&redis.url(), RedisOptions::default())
+        .await
+        .unwrap();
+    let (commit, _) = chinwag_store_conformance::sample("warm", 1);
+    store.commit(commit).await.unwrap();
+    store.load(&ChatId::new("warm")).await.unwrap();
+    redis.command(&["CONFIG", "RESETSTAT"]).unwrap();
+    let (mut commit, _) = chinwag_store_conformance::sample("one", 3);
+    commit.pushes = vec![chinwag_core::push::PushJob {
+        seq: 1,
+        device: "customhttp:x".into(),
+        chat_id: commit.chat_id.clone(),
+        index: chinwag_core::ids::EventIndex(3),
+        kind: chinwag_core::push::JobKind::Event,
+        attempt: 0,
+        due_ms: 0,
+        sent: false,
+    }];
+    store.commit(commit).await.unwrap();
+    let script = [
+        ("hget", 1),
+        ("xrevrange", 1),
+        ("get", 1),
+        ("zcount", 1),
+        ("hset", 2),
+        ("sadd", 1),
+        ("zrem", 1),
+        ("xadd", 3),
+        ("zadd", 1),
+        ("set", 1),
+    ];
+    let mut want = counts(&script);
+    want.insert("evalsha".into(), 1);
+    assert_eq!(commands_since_reset(&redis), want, "a commit");
+    redis.command(&["CONFIG", "RESETSTAT"]).unwrap();
+    let s = store.load(&ChatId::new("one")).await.unwrap().unwrap();
+    assert_eq!(s.events.len(), 3);
+    let want = counts(&[("evalsha", 1), ("hmget", 1), ("xrange", 1)]);
+    assert_eq!(commands_since_reset(&redis), want, "a load");
+    redis.command(&["CONFIG", "RESETSTAT"]).unwrap();
+    assert_eq!(store.revision(&ChatId::new("one")).await.unwrap(), Some(1));
+    let want = counts(&[("hget", 1)]);
+    assert_eq!(commands_since_reset(&redis), want, "a revision check");
+}
+
 #[tokio::test]
 async fn scripts_forgotten_by_redis_are_sent_again() {
     let redis = RedisServer::start().unwrap();
