@@ -19,15 +19,3 @@ mod spawn;
 pub use cluster::ClusterOptions;
 pub use cluster::RedisCluster;
 pub use server::{Fsync, RedisServer, ServerOptions};
-
-/// Whether `redis-server` and `redis-cli` can be run here.
-pub fn available() -> bool {
-    ["redis-server", "redis-cli"].iter().all(|p| {
-        std::process::Command::new(p)
-            .arg("--version")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })
-}
