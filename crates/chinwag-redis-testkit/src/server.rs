@@ -101,7 +101,11 @@ impl RedisServer {
                     server._temp = temp;
                     return Ok(server);
                 }
-                Err(e) => last = e,
+                // It exited (most likely its port was taken meanwhile): try another port.
+                Err(e) if server.child.is_none() && e.kind() == io::ErrorKind::AddrInUse => {
+                    last = e;
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(last)
@@ -109,28 +113,40 @@ impl RedisServer {
 
     fn spawn_and_wait(&mut self) -> io::Result<()> {
         let mut cmd = command("redis-server");
+        let out = std::fs::File::create(self.dir.join("redis.out"))?;
         cmd.args(&self.args)
             .current_dir(&self.dir)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stdout(Stdio::from(out.try_clone()?))
+            .stderr(Stdio::from(out));
         let child =
             spawn(cmd).map_err(|e| io::Error::new(e.kind(), format!("redis-server: {e}")))?;
         self.child = Some(child);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if ask(self.port, &["PING"]).is_ok_and(|r| r == "PONG") {
-                return Ok(());
+            match ask(self.port, &["PING"]) {
+                Ok(r) if r == "PONG" => return Ok(()),
+                // With `requirepass` it answers, but only to authenticated clients.
+                Err(e) if e.to_string().starts_with("NOAUTH") => return Ok(()),
+                _ => {}
             }
             if let Some(c) = self.child.as_mut()
                 && let Some(status) = c.try_wait()?
             {
                 self.child = None;
-                return Err(io::Error::other(format!(
-                    "redis-server on port {} exited ({status}): {}",
-                    self.port,
-                    self.log_tail()
-                )));
+                let log = self.log_tail();
+                let kind = if log.contains("Address already in use") {
+                    io::ErrorKind::AddrInUse
+                } else {
+                    io::ErrorKind::Other
+                };
+                return Err(io::Error::new(
+                    kind,
+                    format!(
+                        "redis-server on port {} exited ({status}): {log}",
+                        self.port
+                    ),
+                ));
             }
             if Instant::now() > deadline {
                 self.kill()?;
@@ -222,9 +238,10 @@ impl RedisServer {
         ask(self.port, args)
     }
 
-    /// The last lines of the server's log.
+    /// The last lines of the server's log (and of what it printed before opening it).
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default();
+        let read = |f: &str| std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
+        let text = read("redis.out") + &read("redis.log");
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(10)..].join("\n")
     }

@@ -70,3 +70,13 @@ fn a_three_master_cluster_forms_and_survives_a_node_restart() {
     drop(c);
     assert!(pids.iter().all(|p| !alive(*p)), "drop kills every node");
 }
+
+#[test]
+fn a_server_that_cannot_start_says_why_at_once() {
+    let opts = ServerOptions {
+        extra_args: vec!["--no-such-option".into(), "1".into()],
+        ..ServerOptions::default()
+    };
+    let e = RedisServer::start_with(opts).unwrap_err();
+    assert!(e.to_string().contains("no-such-option"), "{e}");
+}

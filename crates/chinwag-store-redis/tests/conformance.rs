@@ -233,3 +233,25 @@ async fn a_node_with_other_partitions_or_a_cluster_node_is_refused() {
         .unwrap_err();
     assert!(e.to_string().contains("cluster"), "{e}");
 }
+
+#[tokio::test]
+async fn the_password_in_the_url_is_used() {
+    let redis = RedisServer::start_with(chinwag_redis_testkit::ServerOptions {
+        extra_args: vec!["--requirepass".into(), "s3cret".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    let url = |pw: &str| format!("redis://:{pw}@{}/", redis.addr());
+    let e = RedisStore::connect(&url("wrong"), RedisOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        !e.to_string().contains("wrong"),
+        "the password is not echoed: {e}"
+    );
+    let store = RedisStore::connect(&url("s3cret"), RedisOptions::default())
+        .await
+        .unwrap();
+    let (commit, _) = chinwag_store_conformance::sample("auth", 1);
+    store.commit(commit).await.unwrap();
+}
