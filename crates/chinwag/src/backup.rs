@@ -11,6 +11,11 @@ const DB_FILE: &str = "chinwag.db";
 
 /// Writes the copy of the database under `cfg.server.data_dir` to `dest`.
 pub(crate) fn run(cfg: &Config, dest: &Path) -> anyhow::Result<()> {
+    if cfg.store.is_redis() {
+        anyhow::bail!(
+            "store.url names Redis: back it up with Redis's own persistence (AOF, BGSAVE), see docs/cluster.md"
+        );
+    }
     let src = cfg.server.data_dir.join(DB_FILE);
     if !src.is_file() {
         anyhow::bail!(

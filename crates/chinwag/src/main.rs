@@ -9,6 +9,7 @@ mod keys;
 mod metrics;
 mod probe;
 mod serve;
+mod store;
 mod supervisor;
 
 use clap::{Parser, Subcommand};

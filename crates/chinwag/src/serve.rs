@@ -14,7 +14,6 @@ use axum::response::IntoResponse;
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::{LifecycleWorker, RetentionWorker, RoutingWorker};
 use chinwag_core::ports::{ChatStore, Clock, SystemClock};
-use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -38,13 +37,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             cfg.server.data_dir.display()
         )
     })?;
-    let db = cfg.server.data_dir.join("chinwag.db");
-    let options = SqliteOptions {
-        max_size_bytes: (cfg.store.max_size_mb > 0).then(|| cfg.store.max_size_mb * 1024 * 1024),
-    };
-    let store = SqliteStore::open(&db, &options)
-        .with_context(|| format!("while opening store {}", db.display()))?;
-    let store: Arc<dyn ChatStore> = MeteredStore::wrap(Arc::new(store));
+    let store: Arc<dyn ChatStore> = MeteredStore::wrap(crate::store::open(&cfg).await?);
     let engine = ChatEngine::open(validated.engine, store.clone(), Arc::new(SystemClock))
         .await
         .context("while loading sessions")?;

@@ -35,6 +35,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         "at least one [services.<name>] is required"
     );
     cfg.server.check()?;
+    cfg.store.check()?;
     cfg.cometd.check().map_err(anyhow::Error::msg)?;
     let trusted = TrustedProxies::parse(&cfg.server.trusted_proxies).map_err(anyhow::Error::msg)?;
     // Deprecated: `cometd.allowed_origins` now adds to every service's `cors_origins`.
@@ -278,6 +279,9 @@ mod tests {
                 "max_attributes_depth must be between 1 and 64",
             ),
             ("[server]\nidle_timeout_secs = 0\n", "idle_timeout_secs"),
+            ("[store]\nurl = \"postgres://x\"\n", "store.url"),
+            ("[store]\nredis_partitions = 0\n", "store.redis_partitions"),
+            ("[store]\nredis_prefix = \"a{b}\"\n", "store.redis_prefix"),
             (
                 "[cometd]\nmax_queue = 18\n",
                 "cometd.max_queue (18) must be more than the 18 notifications",

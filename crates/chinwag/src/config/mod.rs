@@ -8,10 +8,12 @@ mod limits;
 mod push;
 mod push_channels;
 mod server;
+mod store;
 
 pub(crate) use check::validate;
 pub(crate) use cometd::CometdConfig;
 pub(crate) use server::ServerConfig;
+pub(crate) use store::StoreConfig;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -22,7 +24,7 @@ use std::collections::BTreeMap;
 pub(crate) struct Config {
     /// Listener, data directory, node identity.
     pub(crate) server: ServerConfig,
-    /// Embedded store tuning.
+    /// Which store holds the chats, and its tuning.
     pub(crate) store: StoreConfig,
     /// Chat services by name.
     pub(crate) services: BTreeMap<String, ServiceConfig>,
@@ -47,14 +49,6 @@ impl Default for Config {
             push: push::PushSection::default(),
         }
     }
-}
-
-/// `[store]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct StoreConfig {
-    /// Largest database size in MiB (0 = no limit). Writes beyond it fail with GMS code 500.
-    pub(crate) max_size_mb: u64,
 }
 
 /// `[services.<name>]`

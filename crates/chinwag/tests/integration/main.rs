@@ -32,4 +32,5 @@ mod push_faults;
 mod push_mobile;
 mod push_presence;
 mod push_shutdown;
+mod redis_store;
 mod restart;

@@ -1,0 +1,31 @@
+-- Reads chats whole, atomically: for each (head, events) key pair, either
+-- {'ok', header JSON or false, rev or false, {id1, body1, id2, body2, ...}} or
+-- {'err', why} when the keys cannot be read (wrong type), so one bad chat never fails the rest.
+-- KEYS: head1, events1, head2, events2, ...
+local out = {}
+for i = 1, #KEYS, 2 do
+  local head = redis.pcall('HMGET', KEYS[i], 'rec', 'rev')
+  if head.err then
+    out[#out + 1] = {'err', head.err}
+  else
+    local ev = redis.pcall('XRANGE', KEYS[i + 1], '-', '+')
+    if ev.err then
+      out[#out + 1] = {'err', ev.err}
+    else
+      local flat = {}
+      for _, entry in ipairs(ev) do
+        local body = false
+        local f = entry[2]
+        for j = 1, #f, 2 do
+          if f[j] == 'e' then
+            body = f[j + 1]
+          end
+        end
+        flat[#flat + 1] = entry[1]
+        flat[#flat + 1] = body
+      end
+      out[#out + 1] = {'ok', head[1], head[2], flat}
+    end
+  end
+end
+return out

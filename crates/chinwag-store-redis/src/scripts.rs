@@ -1,0 +1,18 @@
+//! The Lua scripts (in `lua/`), loaded by SHA and re-sent after `NOSCRIPT` (a restarted or
+//! failed-over Redis forgets them): `Script::invoke_async` does that fallback.
+
+use redis::Script;
+use std::sync::LazyLock;
+
+/// One chat's commit: checks, then header, revision, events, push jobs.
+pub(crate) static COMMIT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/commit.lua")));
+/// Chats read whole (header, revision, events), several at once.
+pub(crate) static LOAD: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/load.lua")));
+/// Ended chats deleted with their index entries.
+pub(crate) static PURGE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/purge.lua")));
+/// Outbox writes outside a commit.
+pub(crate) static OUTBOX: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/outbox.lua")));
