@@ -3,7 +3,6 @@
 //! change (`ChangeFeed`), publishing on this node's bus what this node had not seen.
 
 use super::{ChatEngine, Slot, lock};
-use crate::bus::BusEvent;
 use crate::error::CoreError;
 use crate::ids::ChatId;
 use crate::session::Session;
@@ -104,21 +103,8 @@ impl ChatEngine {
             *s = Session::new(stored.record, stored.events);
             slot.rev.store(stored.rev, Ordering::Release);
             let agents: Arc<[_]> = s.present_agents().into();
-            let (ended, monitored) = (s.ended(), s.monitored());
-            let published: Vec<BusEvent> = s
-                .events
-                .get(known..)
-                .unwrap_or_default()
-                .iter()
-                .map(|event| BusEvent::Transcript {
-                    chat_id: chat_id.clone(),
-                    agents: agents.clone(),
-                    event: Arc::new(event.clone()),
-                    ended,
-                    monitored,
-                })
-                .collect();
-            let ended_now = (ended && !was_ended).then(|| (s.record.service.clone(), agents));
+            let published = super::transcript_events(&s, known, &agents);
+            let ended_now = (s.ended() && !was_ended).then(|| (s.record.service.clone(), agents));
             (published, ended_now)
         };
         for e in published {

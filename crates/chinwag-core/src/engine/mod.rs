@@ -38,6 +38,27 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
+/// Bus events for the events of `s` from position `first` on (0-based), as seen by `agents`.
+fn transcript_events(
+    s: &Session,
+    first: usize,
+    agents: &Arc<[crate::ids::AgentId]>,
+) -> Vec<BusEvent> {
+    let (ended, monitored) = (s.ended(), s.monitored());
+    s.events
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .map(|event| BusEvent::Transcript {
+            chat_id: s.record.chat_id.clone(),
+            agents: agents.clone(),
+            event: Arc::new(event.clone()),
+            ended,
+            monitored,
+        })
+        .collect()
+}
+
 /// How long an ended chat stays in memory after it ended (its last readers are usually
 /// within seconds); later reads load it from the store, until its retention is over.
 pub const EVICT_ENDED_AFTER_MS: i64 = 60_000;
@@ -267,7 +288,7 @@ impl ChatEngine {
         const TRIES: usize = 8;
         let _gate = slot.gate.lock().await;
         let mut tries = 0;
-        let (chat_id, change, agents_before) = loop {
+        let (change, agents_before) = loop {
             tries += 1;
             let (chat_id, change, agents_before, pushes) = {
                 let s = lock(&slot.state);
@@ -279,7 +300,7 @@ impl ChatEngine {
                 (s.record.chat_id.clone(), change, s.present_agents(), pushes)
             };
             if change.record.is_none() && change.events.is_empty() {
-                break (chat_id, change, agents_before);
+                break (change, agents_before);
             }
             let base_rev = slot.rev.load(Ordering::Acquire);
             let commit = Commit {
@@ -293,7 +314,7 @@ impl ChatEngine {
                 Ok(()) => {
                     slot.rev.store(base_rev + 1, Ordering::Release);
                     self.pushes.send(pushes);
-                    break (chat_id, change, agents_before);
+                    break (change, agents_before);
                 }
                 Err(crate::StoreError::Conflict) if tries < TRIES => {
                     self.reload(slot, &chat_id).await?;
@@ -315,18 +336,7 @@ impl ChatEngine {
                     agents.push(a);
                 }
             }
-            let agents: Arc<[_]> = agents.into();
-            let (ended, monitored) = (s.ended(), s.monitored());
-            let published: Vec<BusEvent> = s.events[first_new..]
-                .iter()
-                .map(|event| BusEvent::Transcript {
-                    chat_id: chat_id.clone(),
-                    agents: agents.clone(),
-                    event: Arc::new(event.clone()),
-                    ended,
-                    monitored,
-                })
-                .collect();
+            let published = transcript_events(&s, first_new, &agents.into());
             (after(&s), published)
         };
         for e in published {

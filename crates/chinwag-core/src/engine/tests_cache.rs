@@ -3,7 +3,7 @@
 //! until its retention is over.
 
 use super::limits_tests::ManualClock;
-use super::tests_shared_store::{send, settings};
+use super::tests_shared_store::{creds_of, open_chat, send, settings};
 use super::*;
 use crate::ids::EventIndex;
 use crate::memstore::MemoryStore;
@@ -16,23 +16,8 @@ async fn an_ended_chat_leaves_memory_and_is_still_read_from_the_store() -> Resul
     let mut cfg = settings(1);
     cfg.ended_retention_ms = 3_600_000;
     let e = ChatEngine::open(cfg, store.clone(), clock.clone()).await?;
-    let view = e
-        .request_chat(
-            NewChat {
-                service: "svc".into(),
-                nickname: Some("Bob".into()),
-                ..NewChat::default()
-            },
-            Selection::Nothing,
-        )
-        .await?;
-    let creds = Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
-        origin: None,
-    };
+    let view = open_chat(&e, Selection::Nothing).await?;
+    let creds = creds_of(&view);
     e.customer(creds, send("hello"), Selection::Nothing).await?;
     e.customer(creds, CustomerOp::Disconnect, Selection::Nothing)
         .await?;

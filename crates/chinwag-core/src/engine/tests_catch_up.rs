@@ -1,7 +1,7 @@
 //! Two engines on one shared store with a change feed (as two nodes on Redis): what one
 //! commits reaches the other's bus once, in order, and an end there settles the chat there.
 
-use super::tests_shared_store::{send, settings};
+use super::tests_shared_store::{creds_of, open_chat, send, settings};
 use super::*;
 use crate::event::EventKind;
 use crate::ids::EventIndex;
@@ -37,24 +37,9 @@ async fn what_one_engine_commits_reaches_the_other_engines_bus_once() -> Result<
     let b = ChatEngine::open(settings(2), store.clone(), Arc::new(SystemClock)).await?;
     let cancel = CancellationToken::new();
     let worker = tokio::spawn(CatchUpWorker::new(a.clone(), store.as_ref()).run(cancel.clone()));
-    let view = a
-        .request_chat(
-            NewChat {
-                service: "svc".into(),
-                nickname: Some("Bob".into()),
-                ..NewChat::default()
-            },
-            Selection::Nothing,
-        )
-        .await?;
+    let view = open_chat(&a, Selection::Nothing).await?;
     assert_eq!(a.open_sessions(), 1);
-    let creds = Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
-        origin: None,
-    };
+    let creds = creds_of(&view);
     let mut on_a = a.bus().subscribe();
     b.customer(creds, send("one"), Selection::Nothing).await?;
     b.customer(creds, send("two"), Selection::Nothing).await?;
@@ -104,23 +89,8 @@ async fn after_missed_announcements_a_resync_catches_up() -> Result<(), CoreErro
     let store = Arc::new(MemoryStore::new_shared());
     let a = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
     let b = ChatEngine::open(settings(2), store.clone(), Arc::new(SystemClock)).await?;
-    let view = a
-        .request_chat(
-            NewChat {
-                service: "svc".into(),
-                nickname: Some("Bob".into()),
-                ..NewChat::default()
-            },
-            Selection::Nothing,
-        )
-        .await?;
-    let creds = Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
-        origin: None,
-    };
+    let view = open_chat(&a, Selection::Nothing).await?;
+    let creds = creds_of(&view);
     // No worker on A while B writes: the announcement is lost.
     b.customer(creds, send("missed"), Selection::Nothing)
         .await?;

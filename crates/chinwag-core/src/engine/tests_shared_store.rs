@@ -43,6 +43,27 @@ pub(super) fn send(text: &str) -> CustomerOp {
     }
 }
 
+/// A new chat on `e` (customer Bob, service `svc`).
+pub(super) async fn open_chat(e: &ChatEngine, selection: Selection) -> Result<ChatView, CoreError> {
+    let chat = NewChat {
+        service: "svc".into(),
+        nickname: Some("Bob".into()),
+        ..NewChat::default()
+    };
+    e.request_chat(chat, selection).await
+}
+
+/// The customer's credentials for `view`'s chat.
+pub(super) fn creds_of(view: &ChatView) -> Credentials<'_> {
+    Credentials {
+        service: "svc",
+        chat_id: view.chat_id.as_str(),
+        user_id: Some(view.user_id.as_str()),
+        secure_key: view.secure_key.as_str(),
+        origin: None,
+    }
+}
+
 async fn two_engines() -> Result<(Arc<ChatEngine>, Arc<ChatEngine>, Arc<MemoryStore>), CoreError> {
     let store = Arc::new(MemoryStore::default());
     let a = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
@@ -67,23 +88,8 @@ async fn stored_texts(store: &MemoryStore, chat: &ChatId) -> Vec<String> {
 #[tokio::test]
 async fn a_chat_created_on_one_engine_is_served_by_the_other() -> Result<(), CoreError> {
     let (a, b, store) = two_engines().await?;
-    let view = a
-        .request_chat(
-            NewChat {
-                service: "svc".into(),
-                nickname: Some("Bob".into()),
-                ..NewChat::default()
-            },
-            Selection::From(EventIndex(1)),
-        )
-        .await?;
-    let creds = Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
-        origin: None,
-    };
+    let view = open_chat(&a, Selection::From(EventIndex(1))).await?;
+    let creds = creds_of(&view);
     // B has never seen the chat: it loads it from the store.
     let on_b = b
         .customer(creds, send("via b"), Selection::From(EventIndex(1)))
@@ -124,16 +130,7 @@ async fn a_chat_created_on_one_engine_is_served_by_the_other() -> Result<(), Cor
 #[tokio::test]
 async fn racing_writers_on_two_engines_each_land_exactly_once() -> Result<(), CoreError> {
     let (a, b, store) = two_engines().await?;
-    let view = a
-        .request_chat(
-            NewChat {
-                service: "svc".into(),
-                nickname: Some("Bob".into()),
-                ..NewChat::default()
-            },
-            Selection::Nothing,
-        )
-        .await?;
+    let view = open_chat(&a, Selection::Nothing).await?;
     let (chat, user, key) = (view.chat_id.clone(), view.user_id.clone(), view.secure_key);
     let mut sends = tokio::task::JoinSet::new();
     for i in 0..40 {
@@ -169,23 +166,8 @@ async fn on_a_shared_store_a_read_sees_what_the_other_engine_wrote() -> Result<(
     let store = Arc::new(MemoryStore::new_shared());
     let a = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
     let b = ChatEngine::open(settings(2), store.clone(), Arc::new(SystemClock)).await?;
-    let view = a
-        .request_chat(
-            NewChat {
-                service: "svc".into(),
-                nickname: Some("Bob".into()),
-                ..NewChat::default()
-            },
-            Selection::Nothing,
-        )
-        .await?;
-    let creds = Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
-        origin: None,
-    };
+    let view = open_chat(&a, Selection::Nothing).await?;
+    let creds = creds_of(&view);
     b.customer(creds, send("via b"), Selection::Nothing).await?;
     let poll = CustomerOp::Refresh { preview: None };
     let on_a = a
