@@ -7,6 +7,7 @@ use crate::ids::{AgentId, ChatId, EventIndex, ParticipantId, ServiceName};
 use crate::session::{Change, Participant, Session};
 use crate::settings::AgentRole;
 use crate::validate;
+use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
 
 /// An offer as shown to the agent.
@@ -291,16 +292,22 @@ impl ChatEngine {
                 validate::attributes(a, &svc.limits)?;
             }
         }
-        let before = lock(&slot.state).next_index();
+        // Where the agent's own events start: set by the try that commits (a retry after a
+        // conflict starts later, after what another node wrote meanwhile).
+        let before = std::sync::atomic::AtomicU64::new(1);
         let (ending, leaving) = (matches!(op, AgentOp::End), matches!(op, AgentOp::Leave));
         let (events, service, agents_left, others) = self
             .write(
                 &slot,
-                |s| agent_change(s, agent, op.clone(), self.now_ms()),
+                |s| {
+                    before.store(s.next_index().0, Ordering::Relaxed);
+                    agent_change(s, agent, op.clone(), self.now_ms())
+                },
                 |s| {
                     let agents = s.present_agents();
                     (
-                        s.events_from(before).to_vec(),
+                        s.events_from(EventIndex(before.load(Ordering::Relaxed)))
+                            .to_vec(),
                         s.record.service.clone(),
                         agents.clone(),
                         agents.is_empty(),

@@ -23,6 +23,9 @@ impl ChatEngine {
         if self.quarantined.contains(chat_id) {
             return Ok(None);
         }
+        if !self.store.shared() && !lock(&self.evicted).contains_key(chat_id) {
+            return Ok(None); // this engine holds or remembers every chat of its own store
+        }
         let Some(stored) = self.store.load(chat_id).await? else {
             return Ok(None);
         };

@@ -113,6 +113,11 @@ pub struct ChatEngine {
     pushes: push::Feed,
     /// Chats found unreadable at start (see [`ChatEngine::open`]): never loaded on demand.
     quarantined: std::collections::HashSet<ChatId>,
+    /// Ended chats that left memory but are still stored, with their end time. On a store
+    /// no other process writes to, this map and `sessions` name every stored chat, so a
+    /// request for any other id is answered without reading the store (a flood of made-up
+    /// chat ids costs no disk reads).
+    evicted: Mutex<HashMap<ChatId, i64>>,
     presence: std::sync::OnceLock<Arc<dyn crate::ports::Presence>>,
 }
 
@@ -194,6 +199,7 @@ impl ChatEngine {
             draining: AtomicBool::new(false),
             pushes,
             quarantined,
+            evicted: Mutex::new(HashMap::new()),
             presence: std::sync::OnceLock::new(),
         }))
     }

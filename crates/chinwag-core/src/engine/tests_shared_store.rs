@@ -65,7 +65,7 @@ pub(super) fn creds_of(view: &ChatView) -> Credentials<'_> {
 }
 
 async fn two_engines() -> Result<(Arc<ChatEngine>, Arc<ChatEngine>, Arc<MemoryStore>), CoreError> {
-    let store = Arc::new(MemoryStore::default());
+    let store = Arc::new(MemoryStore::new_shared());
     let a = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
     let b = ChatEngine::open(settings(2), store.clone(), Arc::new(SystemClock)).await?;
     Ok((a, b, store))
@@ -95,7 +95,7 @@ async fn a_chat_created_on_one_engine_is_served_by_the_other() -> Result<(), Cor
         .customer(creds, send("via b"), Selection::From(EventIndex(1)))
         .await?;
     assert_eq!(on_b.events.len(), 2, "B serves the whole transcript");
-    // A's copy is one revision behind: its commit conflicts, it reloads and appends after B's.
+    // A's copy is one revision behind: it reads the stored revision first and appends after B's.
     let on_a = a
         .customer(creds, send("via a"), Selection::From(EventIndex(1)))
         .await?;
@@ -185,6 +185,46 @@ async fn on_a_shared_store_a_read_sees_what_the_other_engine_wrote() -> Result<(
     assert!(
         pv.is_some_and(|p| p.ended),
         "A's push worker sees the end B wrote"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_write_from_a_stale_copy_conflicts_reloads_and_lands_after() -> Result<(), CoreError> {
+    let (_, b, store) = two_engines().await?;
+    let mut cfg = settings(1);
+    cfg.agents = vec![crate::settings::AgentAccount {
+        id: crate::ids::AgentId::new("a1"),
+        name: "Alice".into(),
+        token: "tok".into(),
+        queues: vec![QueueName::new("q")],
+        capacity: 2,
+        role: crate::settings::AgentRole::Agent,
+    }];
+    let a = ChatEngine::open(cfg, store.clone(), Arc::new(SystemClock)).await?;
+    let view = open_chat(&a, Selection::Nothing).await?;
+    let agent = a.authenticate("tok")?;
+    a.agent_login(&agent);
+    a.agent_set_ready(&agent, true)?;
+    a.agent_accept(&agent, &view.chat_id).await?;
+    b.customer(creds_of(&view), send("customer via b"), Selection::Nothing)
+        .await?;
+    // The agent's write starts from A's copy, which misses B's message: the store refuses
+    // it, A reloads and computes the agent's message again, after the customer's.
+    let sent = a
+        .agent_act(
+            &agent,
+            &view.chat_id,
+            AgentOp::Send {
+                text: "agent via a".into(),
+                message_type: None,
+            },
+        )
+        .await?;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        stored_texts(&store, &view.chat_id).await,
+        ["customer via b", "agent via a"]
     );
     Ok(())
 }

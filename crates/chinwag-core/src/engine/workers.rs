@@ -109,15 +109,26 @@ impl RetentionWorker {
         let now = e.now_ms();
         let cutoff = now - e.settings.ended_retention_ms;
         let evict = cutoff.max(now - super::EVICT_ENDED_AFTER_MS);
-        let dropped = {
+        let mut left = Vec::new();
+        {
             let mut map = e
                 .sessions
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let before = map.len();
-            map.retain(|_, slot| lock(&slot.state).record.ended_ms.is_none_or(|t| t >= evict));
-            before - map.len()
-        };
+            map.retain(|id, slot| match lock(&slot.state).record.ended_ms {
+                Some(t) if t < evict => {
+                    left.push((id.clone(), t));
+                    false
+                }
+                _ => true,
+            });
+        }
+        let dropped = left.len();
+        {
+            let mut evicted = lock(&e.evicted);
+            evicted.extend(left.into_iter().filter(|(_, t)| *t >= cutoff));
+            evicted.retain(|_, t| *t >= cutoff);
+        }
         e.store.purge_ended(cutoff).await?;
         Ok(dropped)
     }
