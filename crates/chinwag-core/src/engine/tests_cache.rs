@@ -7,6 +7,7 @@ use super::tests_shared_store::{creds_of, open_chat, send, settings};
 use super::*;
 use crate::ids::EventIndex;
 use crate::memstore::MemoryStore;
+use crate::ports::SystemClock;
 use std::sync::atomic::AtomicI64;
 
 #[tokio::test]
@@ -66,5 +67,22 @@ async fn an_ended_chat_leaves_memory_and_is_still_read_from_the_store() -> Resul
         )
         .await;
     assert!(matches!(gone, Err(CoreError::ChatNotFound)), "{gone:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn on_its_own_store_an_engine_never_reads_the_store_for_ids_it_does_not_know()
+-> Result<(), CoreError> {
+    // A store no other process writes to (the SQLite default): the engine's memory names
+    // every stored chat, so an id it does not know is answered without a store read. Shown
+    // here with a chat another engine wrote behind its back, which it must not see.
+    let store = Arc::new(MemoryStore::default());
+    let a = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
+    let b = ChatEngine::open(settings(2), store.clone(), Arc::new(SystemClock)).await?;
+    let view = open_chat(&b, Selection::Nothing).await?;
+    let on_a = a
+        .customer(creds_of(&view), send("x"), Selection::Nothing)
+        .await;
+    assert!(matches!(on_a, Err(CoreError::ChatNotFound)), "{on_a:?}");
     Ok(())
 }
