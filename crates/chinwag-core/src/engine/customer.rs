@@ -109,6 +109,23 @@ pub enum CustomerOp {
     },
 }
 
+impl CustomerOp {
+    /// Whether the operation always commits an event to an open chat. Such an operation
+    /// needs no fresh copy of a shared chat first: a stale copy's commit is refused by the
+    /// store, and the engine reloads and computes it again. (Saves a store read per send.)
+    fn always_commits(&self) -> bool {
+        matches!(
+            self,
+            Self::Send { .. }
+                | Self::StartTyping { .. }
+                | Self::StopTyping { .. }
+                | Self::Disconnect
+                | Self::PushUrl { .. }
+                | Self::CustomNotice { .. }
+        )
+    }
+}
+
 impl ChatEngine {
     /// Starts a chat: validates, commits the client's join (and first message), queues it.
     pub async fn request_chat(
@@ -224,11 +241,16 @@ impl ChatEngine {
         Ok(slot)
     }
 
-    async fn authorize(&self, creds: Credentials<'_>) -> Result<Arc<Slot>, CoreError> {
-        let slot = self
-            .fresh_slot(&crate::ids::ChatId::new(creds.chat_id))
-            .await?
-            .ok_or(CoreError::ChatNotFound)?;
+    /// The chat `creds` name if they match it; `fresh`: brought up to the stored revision
+    /// first (on a shared store).
+    async fn authorize(&self, creds: Credentials<'_>, fresh: bool) -> Result<Arc<Slot>, CoreError> {
+        let id = crate::ids::ChatId::new(creds.chat_id);
+        let slot = if fresh {
+            self.fresh_slot(&id).await?
+        } else {
+            self.slot_or_load(&id).await?
+        };
+        let slot = slot.ok_or(CoreError::ChatNotFound)?;
         {
             let s = lock(&slot.state);
             let r = &s.record;
@@ -253,7 +275,7 @@ impl ChatEngine {
             .get(&ServiceName::new(creds.service))
             .ok_or(CoreError::UnknownService)?;
         state.admit(creds.origin, false)?;
-        let slot = self.authorize(creds).await?;
+        let slot = self.authorize(creds, !op.always_commits()).await?;
         slot.client_seen_ms.store(self.now_ms(), Ordering::Relaxed);
         let service = &state.settings;
         if service.maintenance {

@@ -410,4 +410,6 @@ mod tests_cache;
 #[cfg(test)]
 mod tests_catch_up;
 #[cfg(test)]
+mod tests_round_trips;
+#[cfg(test)]
 mod tests_shared_store;

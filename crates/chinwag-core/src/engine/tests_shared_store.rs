@@ -95,7 +95,7 @@ async fn a_chat_created_on_one_engine_is_served_by_the_other() -> Result<(), Cor
         .customer(creds, send("via b"), Selection::From(EventIndex(1)))
         .await?;
     assert_eq!(on_b.events.len(), 2, "B serves the whole transcript");
-    // A's copy is one revision behind: it reads the stored revision first and appends after B's.
+    // A's copy is one revision behind: its commit conflicts, it reloads and appends after B's.
     let on_a = a
         .customer(creds, send("via a"), Selection::From(EventIndex(1)))
         .await?;

@@ -1,0 +1,86 @@
+//! Store calls per customer operation on a shared store (each is a round trip to Redis):
+//! a refresh with nothing new reads one revision; a send on a fresh copy is one commit.
+
+use super::tests_shared_store::{creds_of, open_chat, send, settings};
+use super::*;
+use crate::memstore::MemoryStore;
+use crate::ports::{Loaded, PushOutbox, StoredSession, SystemClock};
+use crate::push::PushJob;
+use async_trait::async_trait;
+
+/// A shared in-memory store that counts the calls made to it.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryStore,
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl Counting {
+    fn note(&self, call: &'static str) {
+        lock(&self.calls).push(call);
+    }
+
+    fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *lock(&self.calls))
+    }
+}
+
+#[async_trait]
+impl PushOutbox for Counting {
+    async fn enqueue(&self, jobs: Vec<PushJob>) -> Result<(), crate::StoreError> {
+        self.inner.enqueue(jobs).await
+    }
+    async fn pending(&self) -> Result<Vec<PushJob>, crate::StoreError> {
+        self.inner.pending().await
+    }
+    async fn update(&self, job: &PushJob) -> Result<(), crate::StoreError> {
+        self.inner.update(job).await
+    }
+    async fn finish(&self, seqs: &[u64]) -> Result<(), crate::StoreError> {
+        self.inner.finish(seqs).await
+    }
+    async fn last_seq(&self) -> Result<u64, crate::StoreError> {
+        self.inner.last_seq().await
+    }
+}
+
+#[async_trait]
+impl ChatStore for Counting {
+    async fn commit(&self, commit: Commit) -> Result<(), crate::StoreError> {
+        self.note("commit");
+        self.inner.commit(commit).await
+    }
+    async fn load_live(&self, since: i64) -> Result<Loaded, crate::StoreError> {
+        self.inner.load_live(since).await
+    }
+    async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, crate::StoreError> {
+        self.note("load");
+        self.inner.load(chat_id).await
+    }
+    async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, crate::StoreError> {
+        self.note("revision");
+        self.inner.revision(chat_id).await
+    }
+    async fn purge_ended(&self, before: i64) -> Result<u64, crate::StoreError> {
+        self.inner.purge_ended(before).await
+    }
+    fn shared(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_reads_one_revision_and_a_send_is_one_commit() -> Result<(), CoreError> {
+    let store = Arc::new(Counting::default());
+    let e = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
+    let view = open_chat(&e, Selection::Nothing).await?;
+    store.take();
+    let poll = CustomerOp::Refresh { preview: None };
+    e.customer(creds_of(&view), poll, Selection::Nothing)
+        .await?;
+    assert_eq!(store.take(), ["revision"], "a refresh with nothing new");
+    e.customer(creds_of(&view), send("hi"), Selection::Nothing)
+        .await?;
+    assert_eq!(store.take(), ["commit"], "a send on a fresh copy");
+    Ok(())
+}
