@@ -199,11 +199,19 @@ impl Shared {
     async fn deliver(&self, job: &mut PushJob, tries: u32, now: i64) -> Next {
         let view = match self.engine.push_view(&job.chat_id, job.index).await {
             Ok(Some(view)) => view,
-            Ok(None) => return self.drop_job(job, "the chat is gone"),
+            Ok(None) | Err(chinwag_core::CoreError::ChatNotFound) => {
+                return self.drop_job(job, "the chat is gone");
+            }
             Err(e) => {
-                // The store did not answer: try again in a moment (this counts as a try).
-                tracing::warn!(%e, seq = job.seq, "push: cannot read the chat; will retry");
-                job.due_ms = now.saturating_add(1000);
+                // The store did not answer (or the chat cannot be read): a try like a failed
+                // delivery, with the same backoff and limit.
+                if tries + 1 >= self.cfg.retry.max_tries {
+                    return self.drop_job(job, &format!("out of tries: cannot read the chat: {e}"));
+                }
+                let r = self.cfg.retry;
+                let wait = backoff(tries, r.base, r.max, None);
+                tracing::warn!(%e, seq = job.seq, ?wait, "push: cannot read the chat; will retry");
+                job.due_ms = now.saturating_add(millis(wait));
                 return Next::Retry(job.clone());
             }
         };

@@ -353,8 +353,10 @@ async fn ended_sessions_are_not_open_and_purge(store: &dyn ChatStore) {
 
 async fn concurrent_commits_are_answered_each_alone(store: &dyn ChatStore) {
     // Sent together, so a grouping backend gets them in one group: good and bad mixed.
+    // At the right revision, so it fails on its duplicate index (inside the group).
     let (mut dup, _) = sample("ord", 1);
     dup.record = None;
+    dup.base_rev = 6;
     let ghost = Commit {
         chat_id: ChatId::new("ghost2"),
         base_rev: 0,

@@ -34,9 +34,8 @@ impl ChatEngine {
         if stored.record.ended_ms.is_some_and(|t| t < cutoff) {
             return Ok(None);
         }
-        let open = stored.record.ended_ms.is_none();
-        let service = stored.record.service.clone();
-        let slot = Slot::new(Session::new(stored.record, stored.events), stored.rev, now);
+        let rev = stored.rev;
+        let slot = Slot::new(Session::new(stored.record, stored.events), rev, false, now);
         let (slot, inserted) = {
             let mut map = self
                 .sessions
@@ -47,12 +46,13 @@ impl ChatEngine {
                 std::collections::hash_map::Entry::Vacant(v) => (v.insert(slot).clone(), true),
             }
         };
-        // An open chat this node now holds counts among its open chats until it ends.
+        // A change announced while the chat was being loaded found no slot to catch up.
         if inserted
-            && open
-            && let Some(svc) = self.services.get(&service)
+            && self.store.shared()
+            && let Some(now_rev) = self.store.revision(chat_id).await?
+            && now_rev > rev
         {
-            svc.open.fetch_add(1, Ordering::Relaxed);
+            self.catch_up(chat_id, now_rev).await?;
         }
         Ok(Some(slot))
     }
@@ -71,21 +71,32 @@ impl ChatEngine {
         }
         match self.store.revision(chat_id).await? {
             Some(rev) if rev == slot.rev.load(Ordering::Acquire) => Ok(Some(slot)),
-            Some(_) => {
-                {
-                    let _gate = slot.gate.lock().await;
-                    self.reload(&slot, chat_id).await?;
-                }
+            Some(rev) => {
+                self.catch_up(chat_id, rev).await?;
                 Ok(Some(slot))
             }
             None => {
-                self.sessions
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(chat_id);
+                self.forget(chat_id, &slot).await;
                 Ok(None)
             }
         }
+    }
+
+    /// The chat is gone from the store (purged by another node): drop it here, settling it
+    /// first if this node still had it open.
+    async fn forget(&self, chat_id: &ChatId, slot: &Slot) {
+        let _gate = slot.gate.lock().await;
+        let open = {
+            let s = lock(&slot.state);
+            (!s.ended()).then(|| (s.record.service.clone(), s.present_agents()))
+        };
+        if let Some((service, agents)) = open {
+            self.settle_ended(&service, chat_id, agents);
+        }
+        self.sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(chat_id);
     }
 
     /// Replaces the slot's state with the stored chat (after a conflict: another writer
@@ -103,9 +114,16 @@ impl ChatEngine {
         let (published, ended_now) = {
             let mut s = lock(&slot.state);
             let (known, was_ended) = (s.events.len(), s.ended());
+            let mut agents = s.present_agents();
             *s = Session::new(stored.record, stored.events);
             slot.rev.store(stored.rev, Ordering::Release);
-            let agents: Arc<[_]> = s.present_agents().into();
+            // Agents present before or after: one who left or ended it elsewhere still sees it.
+            for a in s.present_agents() {
+                if !agents.contains(&a) {
+                    agents.push(a);
+                }
+            }
+            let agents: Arc<[_]> = agents.into();
             let published = super::transcript_events(&s, known, &agents);
             let ended_now = (s.ended() && !was_ended).then(|| (s.record.service.clone(), agents));
             (published, ended_now)
@@ -148,12 +166,21 @@ impl ChatEngine {
             .collect();
         let mut behind = 0;
         for (id, slot) in held {
-            match self.store.revision(&id).await? {
-                Some(rev) if rev > slot.rev.load(Ordering::Acquire) => {
-                    self.catch_up(&id, rev).await?;
+            // One chat that cannot be read never stops the others from catching up.
+            let done = match self.store.revision(&id).await {
+                Ok(Some(rev)) if rev > slot.rev.load(Ordering::Acquire) => {
                     behind += 1;
+                    self.catch_up(&id, rev).await
                 }
-                _ => {}
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => {
+                    self.forget(&id, &slot).await;
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
+            };
+            if let Err(err) = done {
+                tracing::warn!(chat = %id.as_str(), %err, "cannot catch up a chat");
             }
         }
         Ok(behind)

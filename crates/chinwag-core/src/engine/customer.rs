@@ -209,7 +209,7 @@ impl ChatEngine {
             participants: vec![client_participant(&name, now)],
         };
         let (session, change) = Session::start(record, now, req.text.as_deref());
-        let slot = Slot::new(session, 1, now);
+        let slot = Slot::new(session, 1, true, now);
         let pushes = {
             let s = lock(&slot.state);
             self.plan_pushes(&slot, &s.record, &change.events)

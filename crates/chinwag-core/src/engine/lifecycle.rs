@@ -61,6 +61,9 @@ impl ChatEngine {
 
     /// Whether `slot`'s customer has been silent past its limit (cheap: no store access).
     fn silent_too_long(&self, slot: &Slot, now: i64) -> bool {
+        if !slot.counted.load(Ordering::Relaxed) {
+            return false; // another node's chat: its customer's requests are seen there
+        }
         let silent = now.saturating_sub(slot.client_seen_ms.load(Ordering::Relaxed));
         let s = lock(&slot.state);
         if s.ended() {

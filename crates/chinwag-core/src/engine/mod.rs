@@ -76,6 +76,10 @@ pub(crate) struct Slot {
     state: Mutex<Session>,
     /// The stored revision `state` reflects (changed only under `gate`).
     rev: AtomicU64,
+    /// This node counts the chat among its open chats (it created it, or restored it open at
+    /// start) and ends it when its customer abandons it. A chat loaded on demand (another
+    /// node's, on a shared store) is not counted: its customer's activity is seen there.
+    counted: AtomicBool,
     /// The customer's last request (epoch ms), for `flex-push-timeout`.
     client_seen_ms: AtomicI64,
     /// First transcript position the customer has not fetched yet (0: unknown), which
@@ -87,11 +91,12 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    fn new(session: Session, rev: u64, now_ms: i64) -> Arc<Self> {
+    fn new(session: Session, rev: u64, counted: bool, now_ms: i64) -> Arc<Self> {
         Arc::new(Self {
             gate: tokio::sync::Mutex::new(()),
             state: Mutex::new(session),
             rev: AtomicU64::new(rev),
+            counted: AtomicBool::new(counted),
             client_seen_ms: AtomicI64::new(now_ms),
             client_next: AtomicU64::new(0),
             push_gone: Mutex::new(None),
@@ -180,7 +185,8 @@ impl ChatEngine {
                     router.restore_assignment(&a, chat_id.clone());
                 }
             }
-            sessions.insert(chat_id, Slot::new(session, rev, now));
+            let counted = !session.ended() && services.contains_key(&session.record.service);
+            sessions.insert(chat_id, Slot::new(session, rev, counted, now));
         }
         tracing::info!(
             sessions = sessions.len(),
@@ -388,7 +394,10 @@ impl ChatEngine {
         chat_id: &ChatId,
         agents: Vec<crate::ids::AgentId>,
     ) {
-        if let Some(svc) = self.services.get(service) {
+        let counted = self
+            .slot(chat_id)
+            .is_some_and(|s| s.counted.swap(false, Ordering::AcqRel));
+        if counted && let Some(svc) = self.services.get(service) {
             let _ = svc
                 .open
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));

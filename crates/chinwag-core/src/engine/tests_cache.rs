@@ -86,3 +86,34 @@ async fn on_its_own_store_an_engine_never_reads_the_store_for_ids_it_does_not_kn
     assert!(matches!(on_a, Err(CoreError::ChatNotFound)), "{on_a:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_chat_loaded_from_another_engine_is_neither_counted_nor_abandoned_here()
+-> Result<(), CoreError> {
+    let store = Arc::new(MemoryStore::new_shared());
+    let clock = Arc::new(ManualClock(AtomicI64::new(1_000_000)));
+    let a = ChatEngine::open(settings(1), store.clone(), clock.clone()).await?;
+    let b = ChatEngine::open(settings(2), store.clone(), clock.clone()).await?;
+    let view = open_chat(&a, Selection::Nothing).await?;
+    let poll = CustomerOp::Refresh { preview: None };
+    b.customer(creds_of(&view), poll, Selection::Nothing)
+        .await?;
+    assert_eq!(
+        (a.open_sessions(), b.open_sessions()),
+        (1, 0),
+        "A's chat, counted by A"
+    );
+    clock.0.fetch_add(3_600_000, Ordering::Relaxed);
+    assert_eq!(
+        b.end_abandoned().await,
+        0,
+        "B does not see the customer's requests to A"
+    );
+    assert_eq!(a.end_abandoned().await, 1, "A, which does, ends it");
+    b.customer(creds_of(&view), send("late"), Selection::Nothing)
+        .await
+        .err()
+        .ok_or(CoreError::Unavailable)?;
+    assert_eq!((a.open_sessions(), b.open_sessions()), (0, 0));
+    Ok(())
+}

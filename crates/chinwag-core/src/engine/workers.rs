@@ -109,24 +109,24 @@ impl RetentionWorker {
         let now = e.now_ms();
         let cutoff = now - e.settings.ended_retention_ms;
         let evict = cutoff.max(now - super::EVICT_ENDED_AFTER_MS);
-        let mut left = Vec::new();
+        let mut dropped = 0;
         {
             let mut map = e
                 .sessions
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Remembered as evicted before the map lets go, so no reader finds it in neither.
+            let mut evicted = lock(&e.evicted);
             map.retain(|id, slot| match lock(&slot.state).record.ended_ms {
                 Some(t) if t < evict => {
-                    left.push((id.clone(), t));
+                    if t >= cutoff {
+                        evicted.insert(id.clone(), t);
+                    }
+                    dropped += 1;
                     false
                 }
                 _ => true,
             });
-        }
-        let dropped = left.len();
-        {
-            let mut evicted = lock(&e.evicted);
-            evicted.extend(left.into_iter().filter(|(_, t)| *t >= cutoff));
             evicted.retain(|_, t| *t >= cutoff);
         }
         e.store.purge_ended(cutoff).await?;
