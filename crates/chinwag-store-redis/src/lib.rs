@@ -22,7 +22,7 @@ mod outbox;
 mod scripts;
 
 pub use conn::Target;
-pub use feed::{FeedOptions, FeedWorker, RedisFeed};
+pub use feed::{FeedOptions, FeedStatus, FeedWorker, RedisFeed};
 pub use layout::{MAX_PARTITIONS, slot};
 
 use async_trait::async_trait;

@@ -13,6 +13,7 @@ use chinwag_redis_testkit::{RedisCluster, RedisServer};
 use chinwag_store_redis::{FeedOptions, RedisFeed, RedisOptions, RedisStore};
 use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +25,15 @@ struct Running {
     rx: Receiver<FeedEvent>,
     cancel: CancellationToken,
     task: JoinHandle<()>,
+}
+
+/// The default options but a probe too rare to fire: the other ways of noticing a lost
+/// subscription are tested alone.
+fn no_probe() -> FeedOptions {
+    FeedOptions {
+        probe_every: Duration::from_secs(3600),
+        ..FeedOptions::default()
+    }
 }
 
 /// Starts the feed's worker and waits for its first subscription (its first `Resync`).
@@ -135,7 +145,7 @@ async fn commits_are_announced_on_a_single_redis() {
     let store = RedisStore::connect(&redis.url(), RedisOptions::default())
         .await
         .unwrap();
-    let mut run = start(&store, FeedOptions::default()).await;
+    let mut run = start(&store, no_probe()).await;
     let (commit, _) = chinwag_store_conformance::sample("one", 3);
     store.commit(commit).await.unwrap();
     assert_eq!(next_change(&mut run.rx).await, changed("one", 1));
@@ -158,7 +168,7 @@ async fn commits_are_announced_on_every_partition_of_a_cluster() {
     let store = RedisStore::connect(&cluster.url(), RedisOptions::default())
         .await
         .unwrap();
-    let mut run = start(&store, FeedOptions::default()).await;
+    let mut run = start(&store, no_probe()).await;
     every_partition_announces(&store, &mut run.rx, "c").await;
     let id = one_chat_per_partition(&store, "c").pop().unwrap();
     store.commit(touch(&id, 1)).await.unwrap();
@@ -171,7 +181,7 @@ async fn after_a_redis_restart_the_feed_resubscribes_and_resyncs() {
     let store = RedisStore::connect(&redis.url(), RedisOptions::default())
         .await
         .unwrap();
-    let mut run = start(&store, FeedOptions::default()).await;
+    let mut run = start(&store, no_probe()).await;
     redis.kill().unwrap();
     redis.restart().unwrap();
     resync(&mut run.rx).await;
@@ -195,7 +205,7 @@ async fn after_a_cluster_primary_restarts_the_feed_resubscribes_and_resyncs() {
     let store = RedisStore::connect(&cluster.url(), RedisOptions::default())
         .await
         .unwrap();
-    let mut run = start(&store, FeedOptions::default()).await;
+    let mut run = start(&store, no_probe()).await;
     cluster.node_mut(1).unwrap().kill().unwrap();
     cluster.node_mut(1).unwrap().restart().unwrap();
     cluster.wait_ok(WAIT).unwrap();
@@ -211,7 +221,7 @@ async fn a_channel_moved_to_another_primary_is_followed() {
     let store = RedisStore::connect(&cluster.url(), RedisOptions::default())
         .await
         .unwrap();
-    let mut run = start(&store, FeedOptions::default()).await;
+    let mut run = start(&store, no_probe()).await;
     // Partition 0's slot holds nothing yet, so it can move without migrating keys.
     let tag = store.partition_tag(0).unwrap();
     let slot = chinwag_store_redis::slot(tag.as_bytes()).to_string();
@@ -254,7 +264,8 @@ fn owner_of(cluster: &RedisCluster, slot: &str) -> usize {
 }
 
 /// A hung Redis (stopped, its sockets open) does not break the connection: the probe the
-/// feed publishes to itself goes unanswered, and the feed resubscribes once Redis is back.
+/// feed publishes to itself goes unanswered, and the feed resubscribes once Redis is back;
+/// probes that do come back change nothing.
 #[tokio::test]
 async fn a_hung_redis_is_caught_by_the_probe() {
     let redis = RedisServer::start().unwrap();
@@ -266,6 +277,13 @@ async fn a_hung_redis_is_caught_by_the_probe() {
         ..FeedOptions::default()
     };
     let mut run = start(&store, options).await;
+    // While Redis answers, every probe comes back: five rounds pass without a resync.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(run.feed.is_subscribed());
+    assert!(
+        matches!(run.rx.try_recv(), Err(TryRecvError::Empty)),
+        "a probe failed while Redis answered"
+    );
     redis.pause().unwrap();
     unsubscribed(&run.feed, "the probe never failed").await;
     redis.resume().unwrap();
@@ -282,7 +300,7 @@ async fn malformed_messages_are_ignored() {
     let store = RedisStore::connect(&redis.url(), RedisOptions::default())
         .await
         .unwrap();
-    let mut run = start(&store, FeedOptions::default()).await;
+    let mut run = start(&store, no_probe()).await;
     let tag = store
         .partition_tag(store.partition_of(&ChatId::new("good")))
         .unwrap()
@@ -322,11 +340,11 @@ async fn the_worker_stops_on_its_token_and_when_its_feed_is_dropped() {
     let store = RedisStore::connect(&redis.url(), RedisOptions::default())
         .await
         .unwrap();
-    let run = start(&store, FeedOptions::default()).await;
+    let run = start(&store, no_probe()).await;
     run.cancel.cancel();
     tokio::time::timeout(WAIT, run.task).await.unwrap().unwrap();
 
-    let run = start(&store, FeedOptions::default()).await;
+    let run = start(&store, no_probe()).await;
     let mut rx = run.rx;
     drop(run.feed);
     tokio::time::timeout(WAIT, run.task).await.unwrap().unwrap();
@@ -342,4 +360,37 @@ async fn the_worker_stops_on_its_token_and_when_its_feed_is_dropped() {
     cancel.cancel();
     tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
     drop(feed);
+}
+
+/// A Redis user without channel permissions: commits still succeed (their announcement
+/// fails inside the script, after the writes), and the feed keeps trying; once the channels
+/// are granted it subscribes by itself and announcements flow.
+#[tokio::test]
+async fn without_channel_permissions_commits_succeed_and_the_feed_waits_for_them() {
+    let redis = RedisServer::start().unwrap();
+    redis
+        .command(&["ACL", "SETUSER", "chat", "on", ">pw", "~chinwag:*", "+@all"])
+        .unwrap();
+    let url = format!("redis://chat:pw@{}", redis.addr());
+    let store = RedisStore::connect(&url, RedisOptions::default())
+        .await
+        .unwrap();
+    let (feed, worker) = store.feed(no_probe());
+    let mut rx = feed.subscribe();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(worker.run(cancel.clone()));
+    let (commit, _) = chinwag_store_conformance::sample("unheard", 2);
+    store.commit(commit).await.unwrap();
+    store.commit(touch("unheard", 1)).await.unwrap();
+    let loaded = store.load(&ChatId::new("unheard")).await.unwrap().unwrap();
+    assert_eq!((loaded.rev, loaded.events.len()), (2, 2));
+    assert!(!feed.is_subscribed());
+    redis
+        .command(&["ACL", "SETUSER", "chat", "&chinwag:*"])
+        .unwrap();
+    assert_eq!(next(&mut rx).await, FeedEvent::Resync);
+    store.commit(touch("unheard", 2)).await.unwrap();
+    assert_eq!(next(&mut rx).await, changed("unheard", 3));
+    cancel.cancel();
+    tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
 }

@@ -64,6 +64,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     workers.start(retention.name(), |c| retention.run(c));
     let lifecycle = LifecycleWorker::new(engine.clone(), Duration::from_secs(5));
     workers.start(lifecycle.name(), |c| lifecycle.run(c));
+    let feed_status = opened.feed.as_ref().map(|(feed, _)| feed.status());
     if let Some((feed, subscriber)) = opened.feed {
         // Other nodes' commits reach this node's bus: the catch-up worker listens from now
         // on, and the subscriber's first `Resync` covers what was committed since the
@@ -133,6 +134,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
                 connections: http.stats(),
                 workers: workers.workers(),
                 store: store_health.clone(),
+                feed: feed_status,
             }),
         )
         .route(

@@ -20,8 +20,6 @@ use tokio::sync::{Notify, mpsc};
 
 /// Sharded subscriptions sent at once on a cluster.
 const PARALLEL: usize = 16;
-/// Longest channel name kept (ours are short).
-const MAX_CHANNEL: usize = 512;
 
 /// A message as it arrived.
 #[derive(Debug)]
@@ -48,7 +46,8 @@ impl Signals {
 }
 
 /// The connection's push sender: never blocks the connection (a full inbox drops the
-/// message and raises `lost`), and never drops a disconnection.
+/// message and raises `lost`), and never drops a disconnection. Channel names need no bound:
+/// the server only sends messages of the channels subscribed to, which are ours.
 #[derive(Debug)]
 pub(crate) struct Inbox {
     pub(crate) tx: mpsc::Sender<Delivery>,
@@ -62,7 +61,6 @@ impl AsyncPushSender for Inbox {
                 let mut data = info.data.into_iter();
                 if let (Some(Value::BulkString(channel)), Some(Value::BulkString(payload))) =
                     (data.next(), data.next())
-                    && channel.len() <= MAX_CHANNEL
                     && payload.len() <= MAX_PAYLOAD
                     && let Err(mpsc::error::TrySendError::Full(_)) =
                         self.tx.try_send(Delivery { channel, payload })

@@ -49,7 +49,8 @@ pub struct FeedOptions {
     /// and the worker sends a resync.
     pub inbox: usize,
     /// How often the worker publishes a probe to each channel; a probe not heard back by the
-    /// next one ends the session (a subscription that silently stopped delivering).
+    /// next one ends the session (a subscription that silently stopped delivering). At
+    /// least 100 ms.
     pub probe_every: Duration,
 }
 
@@ -82,6 +83,23 @@ impl RedisFeed {
     /// The worker is subscribed to every partition's channel right now.
     pub fn is_subscribed(&self) -> bool {
         self.subscribed.load(Ordering::Acquire)
+    }
+
+    /// A handle that reads [`Self::is_subscribed`] (for health reports), which does not keep
+    /// the feed alive.
+    pub fn status(&self) -> FeedStatus {
+        FeedStatus(self.subscribed.clone())
+    }
+}
+
+/// Whether a feed's worker is subscribed right now; see [`RedisFeed::status`].
+#[derive(Debug, Clone)]
+pub struct FeedStatus(Arc<AtomicBool>);
+
+impl FeedStatus {
+    /// The worker is subscribed to every partition's channel right now.
+    pub fn is_subscribed(&self) -> bool {
+        self.0.load(Ordering::Acquire)
     }
 }
 

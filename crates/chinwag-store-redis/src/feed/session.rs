@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Probe publishes sent at once.
 const PARALLEL: usize = 16;
+/// The shortest probe period honoured.
+const MIN_PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// How a session ended.
 pub(super) enum Ended {
@@ -102,7 +104,7 @@ impl FeedWorker {
         rx: &mut mpsc::Receiver<Delivery>,
         signals: &Signals,
     ) -> Ended {
-        let every = self.options.probe_every;
+        let every = self.options.probe_every.max(MIN_PROBE_EVERY);
         let mut tick = tokio::time::interval_at(Instant::now() + every, every);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut probe = Probe::new(self.channels.len());

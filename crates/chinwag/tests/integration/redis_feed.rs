@@ -53,6 +53,29 @@ async fn agent_events_until_fence(ws: &mut Socket, chat: &str) -> R<Vec<Value>> 
     }
 }
 
+/// Waits until `/health` of `server` reports its feed subscribed, with the `redis-feed` and
+/// `catch-up` workers running.
+async fn feed_subscribed(server: &Server) -> R {
+    let url = format!("{}/health", server.base);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let h: Value = client().get(&url).send().await?.json().await?;
+        let running = |name: &str| {
+            h["workers"].as_array().is_some_and(|ws| {
+                ws.iter()
+                    .any(|w| w["name"] == name && w["state"] == "running")
+            })
+        };
+        if h["feed"]["subscribed"] == true && running("redis-feed") && running("catch-up") {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("the feed never reported subscribed: {h}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn texts(events: &[Value]) -> Vec<String> {
     events
         .iter()
@@ -72,6 +95,7 @@ async fn events_reach_the_other_node(url: &str) -> R {
     let config = format!("[store]\nurl = \"{url}\"\n");
     let a = Server::start(&config).await?;
     let b = Server::start(&config).await?;
+    feed_subscribed(&a).await?;
 
     // The agent on A: its event stream, then ready; the chat, created on A, is offered and
     // accepted there.
