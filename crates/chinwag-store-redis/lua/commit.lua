@@ -2,8 +2,10 @@
 -- has no rollback): revision, unknown chat, event indexes, push seqs.
 -- KEYS: 1 head HASH, 2 events STREAM, 3 open SET, 4 ended ZSET, 5 outbox ZSET, 6 seq STRING
 -- ARGV: 1 chat id, 2 base rev, 3 '1' if a header follows, 4 header JSON, 5 ended_ms or '',
---       6 event count, then (index, JSON) pairs, then push count, then (seq, JSON) pairs.
--- Returns 'ok', 'conflict', or a reason the commit is invalid.
+--       6 'PUBLISH' or 'SPUBLISH', 7 the partition's feed channel (same hash tag as the keys),
+--       8 event count, then (index, JSON) pairs, then push count, then (seq, JSON) pairs.
+-- Returns 'ok', 'ok unannounced' (committed, but the announcement failed), 'conflict', or a
+-- reason the commit is invalid.
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev == nil then
   return 'corrupt revision'
@@ -20,8 +22,8 @@ local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if top[1] then
   last = tonumber(string.match(top[1][1], '^(%d+)-')) or 0
 end
-local n = tonumber(ARGV[6])
-local at = 7
+local n = tonumber(ARGV[8])
+local at = 9
 for i = 0, n - 1 do
   local idx = tonumber(ARGV[at + 2 * i])
   if idx == nil or idx <= last then
@@ -62,5 +64,12 @@ for i = 1, np do
 end
 if np > 0 then
   redis.call('SET', KEYS[6], string.format('%d', maxseq))
+end
+-- The announcement, after the writes: '<new rev>:<chat id>' on the partition's channel. It is
+-- only a wake-up for the other nodes (at most once), so its failure must not fail a commit
+-- whose writes have landed (no rollback): pcall, and say so.
+local pub = redis.pcall(ARGV[6], ARGV[7], string.format('%d', rev + 1) .. ':' .. ARGV[1])
+if type(pub) == 'table' and pub.err then
+  return 'ok unannounced'
 end
 return 'ok'

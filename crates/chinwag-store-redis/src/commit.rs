@@ -1,4 +1,5 @@
-//! A commit as one script run: the arguments it takes and what its answer means.
+//! A commit as one script run: the arguments it takes and what its answer means. The script
+//! also announces the commit on its partition's feed channel (see `feed`), in the same run.
 
 use crate::RedisStore;
 use crate::scripts::COMMIT;
@@ -18,7 +19,8 @@ pub(crate) async fn commit(store: &RedisStore, c: Commit) -> Result<(), StoreErr
     }
     let layout = &store.layout;
     let keys = layout.chat_keys(&c.chat_id);
-    let part = layout.part_keys(layout.partition_of(&c.chat_id));
+    let p = layout.partition_of(&c.chat_id);
+    let part = layout.part_keys(p);
     let mut inv = COMMIT.prepare_invoke();
     inv.key(&keys.head)
         .key(&keys.events)
@@ -37,7 +39,9 @@ pub(crate) async fn commit(store: &RedisStore, c: Commit) -> Result<(), StoreErr
             inv.arg("0").arg("").arg("");
         }
     }
-    inv.arg(c.events.len());
+    inv.arg(crate::feed::publish_command(store.conn.is_cluster()))
+        .arg(layout.channel(p))
+        .arg(c.events.len());
     for e in &c.events {
         inv.arg(e.index.0).arg(json(e)?);
     }
@@ -53,6 +57,11 @@ pub(crate) async fn commit(store: &RedisStore, c: Commit) -> Result<(), StoreErr
         .await?;
     match answer.as_str() {
         "ok" => Ok(()),
+        "ok unannounced" => {
+            // Committed; other nodes see it on their next read or resync.
+            tracing::warn!(chat = %c.chat_id.as_str(), "commit not announced on the feed channel");
+            Ok(())
+        }
         "conflict" => Err(StoreError::Conflict),
         why => Err(StoreError::Backend(format!(
             "commit to chat {} refused: {why}",

@@ -1,13 +1,14 @@
 //! Where everything lives in Redis (see `docs/cluster.md`, "Key layout").
 //!
 //! Chats are folded into `P` partitions (FNV-1a 64 of the chat id, mod `P`). Every key of a
-//! partition carries the same hash tag, so one chat's keys and its partition's indexes
-//! (open set, ended ZSET, outbox ZSET, highest push seq) are in one cluster slot and a commit
-//! is one script. Partition `p`'s tag is `p<p>.<n>` with the smallest `n` whose slot lies in
-//! the middle half of the `p`-th of `P` equal slot ranges: the partitions spread evenly over
-//! any split of the slot space into contiguous ranges (what `redis-cli --cluster create` and
-//! rebalancing make). Both rules are fixed forever: changing either orphans stored data, and
-//! the `layout` key records `P` so that a node configured differently refuses to start.
+//! partition carries the same hash tag, so one chat's keys, its partition's indexes (open
+//! set, ended ZSET, outbox ZSET, highest push seq) and its partition's feed channel are in
+//! one cluster slot, and a commit is one script. Partition `p`'s tag is `p<p>.<n>` with the
+//! smallest `n` whose slot lies in the middle half of the `p`-th of `P` equal slot ranges:
+//! the partitions spread evenly over any split of the slot space into contiguous ranges
+//! (what `redis-cli --cluster create` and rebalancing make). Both rules are fixed forever:
+//! changing either orphans stored data, and the `layout` key records `P` so that a node
+//! configured differently refuses to start.
 
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
@@ -98,6 +99,13 @@ impl Layout {
             outbox: format!("{base}outbox"),
             seq: format!("{base}seq"),
         }
+    }
+
+    /// Partition `p`'s pub/sub channel (`<prefix>:{tag}:feed`): the commit script announces
+    /// each commit there. It carries the partition's tag, so in a cluster it is a sharded
+    /// channel of the partition's slot, which a script may `SPUBLISH` to.
+    pub(crate) fn channel(&self, p: usize) -> String {
+        format!("{}feed", self.base(p))
     }
 
     /// The key recording the layout (`<prefix>:layout`).
@@ -191,7 +199,7 @@ mod tests {
             for p in 0..layout.partitions() {
                 let keys = layout.part_keys(p);
                 let s = slot(keys.open.as_bytes());
-                for k in [&keys.ended, &keys.outbox, &keys.seq] {
+                for k in [&keys.ended, &keys.outbox, &keys.seq, &layout.channel(p)] {
                     assert_eq!(slot(k.as_bytes()), s, "one slot per partition");
                 }
                 per_master[match s {

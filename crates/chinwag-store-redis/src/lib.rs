@@ -5,6 +5,9 @@
 //! Each commit is one Lua script run (checks first, then header, revision, events and push
 //! jobs), so it is atomic and costs one round trip; loading a chat is one more. The key
 //! layout (`layout.rs`) keeps a chat's keys and its partition's indexes in one cluster slot.
+//! The commit script also announces the commit on its partition's pub/sub channel, and
+//! [`RedisStore::feed`] gives the [`ChangeFeed`](chinwag_core::ports::ChangeFeed) that hears
+//! those announcements (`feed/`), so nodes sharing the store catch up on each other's writes.
 //! Every call runs under a deadline (`conn.rs`): a Redis that is down or hung yields
 //! [`StoreError::Unavailable`] within [`RedisOptions::deadline`], and the store reconnects by
 //! itself when Redis is back. Durability is Redis's: see `docs/cluster.md`.
@@ -12,12 +15,14 @@
 mod commit;
 mod conn;
 mod decode;
+mod feed;
 mod layout;
 mod load;
 mod outbox;
 mod scripts;
 
 pub use conn::Target;
+pub use feed::{FeedOptions, FeedStatus, FeedWorker, RedisFeed};
 pub use layout::{MAX_PARTITIONS, slot};
 
 use async_trait::async_trait;
@@ -63,6 +68,9 @@ pub struct RedisStore {
     conn: Conn,
     layout: Layout,
     deadline: Duration,
+    /// Where and how to connect, kept for the feed's own connections.
+    target: Target,
+    options: RedisOptions,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -86,6 +94,8 @@ impl RedisStore {
             conn,
             layout,
             deadline: options.deadline,
+            target,
+            options,
         };
         if !store.conn.is_cluster() {
             let info: String = store

@@ -54,6 +54,8 @@ pub(crate) struct Health {
     pub(crate) connections: Arc<chinwag_http::ConnStats>,
     pub(crate) workers: Workers,
     pub(crate) store: StoreHealth,
+    /// The Redis store's change feed (`None` on SQLite).
+    pub(crate) feed: Option<chinwag_store_redis::FeedStatus>,
 }
 
 /// # `GET /health`
@@ -88,6 +90,7 @@ pub(crate) async fn health(State(h): State<Health>) -> (StatusCode, Json<Value>)
         "node": h.node.as_ref(),
         "uptime_secs": h.started.elapsed().as_secs(),
         "store": store,
+        "feed": h.feed.as_ref().map(|f| json!({"subscribed": f.is_subscribed()})),
         "workers": workers,
         "open_sessions": h.engine.open_sessions(),
         "cached_chats": h.engine.cached_chats(),
@@ -132,6 +135,7 @@ mod tests {
             connections: Arc::default(),
             workers: sup.workers(),
             store: StoreHealth::first(store.as_ref()).await,
+            feed: None,
         };
         let (status, Json(body)) = health(State(h.clone())).await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -1,6 +1,6 @@
-//! `chinwag serve`: open the store and engine, start the workers under the supervisor,
-//! compose the routers (each counted for `/metrics`), serve until SIGINT/SIGTERM, then drain
-//! in order (stop accepting, finish requests, stop workers).
+//! `chinwag serve`: open the store (on Redis, with its change feed) and engine, start the
+//! workers under the supervisor, compose the routers (each counted for `/metrics`), serve
+//! until SIGINT/SIGTERM, then drain in order (stop accepting, finish requests, stop workers).
 
 use crate::config::{self, Config};
 use crate::health::{Health, Node, health};
@@ -12,7 +12,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chinwag_core::ChatEngine;
-use chinwag_core::engine::{LifecycleWorker, RetentionWorker, RoutingWorker};
+use chinwag_core::engine::{CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker};
 use chinwag_core::ports::{ChatStore, Clock, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,7 +37,8 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             cfg.server.data_dir.display()
         )
     })?;
-    let store: Arc<dyn ChatStore> = MeteredStore::wrap(crate::store::open(&cfg).await?);
+    let opened = crate::store::open(&cfg).await?;
+    let store: Arc<dyn ChatStore> = MeteredStore::wrap(opened.store);
     let engine = ChatEngine::open(validated.engine, store.clone(), Arc::new(SystemClock))
         .await
         .context("while loading sessions")?;
@@ -63,6 +64,18 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     workers.start(retention.name(), |c| retention.run(c));
     let lifecycle = LifecycleWorker::new(engine.clone(), Duration::from_secs(5));
     workers.start(lifecycle.name(), |c| lifecycle.run(c));
+    let feed_status = opened.feed.as_ref().map(|(feed, _)| feed.status());
+    if let Some((feed, subscriber)) = opened.feed {
+        // Other nodes' commits reach this node's bus: the catch-up worker listens from now
+        // on, and the subscriber's first `Resync` covers what was committed since the
+        // engine loaded its chats. The feed lives as long as its worker.
+        let catch_up = CatchUpWorker::new(engine.clone(), &feed);
+        workers.start(subscriber.name(), move |c| async move {
+            let _feed = feed;
+            subscriber.run(c).await;
+        });
+        workers.start(catch_up.name(), |c| catch_up.run(c));
+    }
 
     let (bayeux, gms) = chinwag_gms_cometd::build(
         engine.clone(),
@@ -121,6 +134,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
                 connections: http.stats(),
                 workers: workers.workers(),
                 store: store_health.clone(),
+                feed: feed_status,
             }),
         )
         .route(

@@ -1,21 +1,33 @@
 //! Opening the store `[store]` names: the embedded SQLite database in the data directory, or
-//! Redis (a single server or a cluster) when `store.url` is set.
+//! Redis (a single server or a cluster) when `store.url` is set. Redis also gives its change
+//! feed (and the feed's worker), which the serve command hands to the engine's catch-up
+//! worker; SQLite has no feed (one process owns it).
 
 use crate::config::Config;
 use anyhow::Context;
 use chinwag_core::ports::ChatStore;
-use chinwag_store_redis::RedisStore;
+use chinwag_store_redis::{FeedOptions, FeedWorker, RedisFeed, RedisStore};
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 
+/// The store, and its change feed when other processes share it.
+pub(crate) struct Opened {
+    pub(crate) store: Arc<dyn ChatStore>,
+    pub(crate) feed: Option<(RedisFeed, FeedWorker)>,
+}
+
 /// Opens the configured store.
-pub(crate) async fn open(cfg: &Config) -> anyhow::Result<Arc<dyn ChatStore>> {
+pub(crate) async fn open(cfg: &Config) -> anyhow::Result<Opened> {
     if cfg.store.is_redis() {
         let store = RedisStore::connect(&cfg.store.url, cfg.store.redis_options())
             .await
             .context("while connecting to the Redis store (store.url)")?;
         tracing::info!(?store, "store: Redis");
-        return Ok(Arc::new(store));
+        let feed = store.feed(FeedOptions::default());
+        return Ok(Opened {
+            store: Arc::new(store),
+            feed: Some(feed),
+        });
     }
     let db = cfg.server.data_dir.join("chinwag.db");
     let options = SqliteOptions {
@@ -23,5 +35,8 @@ pub(crate) async fn open(cfg: &Config) -> anyhow::Result<Arc<dyn ChatStore>> {
     };
     let store = SqliteStore::open(&db, &options)
         .with_context(|| format!("while opening store {}", db.display()))?;
-    Ok(Arc::new(store))
+    Ok(Opened {
+        store: Arc::new(store),
+        feed: None,
+    })
 }

@@ -32,5 +32,6 @@ mod push_faults;
 mod push_mobile;
 mod push_presence;
 mod push_shutdown;
+mod redis_feed;
 mod redis_store;
 mod restart;
