@@ -62,6 +62,7 @@ fn denied(code: u16, advice: &str) -> Failure {
         code,
         advice: advice.into(),
         chat_ended: false,
+        temporary: false,
     }
 }
 

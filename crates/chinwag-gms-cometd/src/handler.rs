@@ -22,6 +22,8 @@ pub(crate) struct Failure {
     pub(crate) code: u16,
     pub(crate) advice: String,
     pub(crate) chat_ended: bool,
+    /// Sent with `statusCode` 1 (retry later) instead of 2.
+    pub(crate) temporary: bool,
 }
 
 impl From<CoreError> for Failure {
@@ -40,6 +42,7 @@ impl From<CoreError> for Failure {
                 e.to_string()
             },
             chat_ended: c.chat_ended,
+            temporary: c.temporary,
         }
     }
 }
@@ -49,6 +52,7 @@ pub(crate) fn invalid(advice: impl Into<String>) -> Failure {
         code: 400,
         advice: advice.into(),
         chat_ended: false,
+        temporary: false,
     }
 }
 
@@ -102,7 +106,7 @@ impl ServiceHandler for GmsCometd {
 
 impl GmsCometd {
     fn fail(&self, ctx: &Ctx<'_>, key: Option<&str>, f: Failure) {
-        let n = Notification::error(f.code, &f.advice, key, f.chat_ended);
+        let n = Notification::error(f.code, &f.advice, key, f.chat_ended, f.temporary);
         self.watchers.send(ctx.server, ctx.client, ctx.channel, &n);
     }
 

@@ -1,5 +1,6 @@
-//! The one place where engine errors become GMS wire errors: HTTP status, `statusCode: 2`,
-//! `errors[{code, advice}]` and a `referenceId` to find the request in the logs.
+//! The one place where engine errors become GMS wire errors: HTTP status, `statusCode` (2,
+//! or 1 for a temporary failure), `errors[{code, advice}]` and a `referenceId` to find the
+//! request in the logs.
 
 use axum::http::StatusCode;
 use chinwag_core::CoreError;
@@ -19,6 +20,8 @@ pub struct GmsError {
     pub chat_ended: bool,
     /// Seconds to wait before retrying (rate limits: sent as `Retry-After`).
     pub retry_after: Option<u64>,
+    /// A temporary failure: `statusCode` 1 instead of 2.
+    pub temporary: bool,
 }
 
 impl GmsError {
@@ -30,6 +33,7 @@ impl GmsError {
             advice: advice.into(),
             chat_ended: false,
             retry_after: None,
+            temporary: false,
         }
     }
 
@@ -108,6 +112,7 @@ impl From<CoreError> for GmsError {
             advice,
             chat_ended: c.chat_ended,
             retry_after,
+            temporary: c.temporary,
         }
     }
 }
@@ -154,7 +159,7 @@ impl GmsError {
             tracing::error!(reference = %reference, code = self.code, suppressed, "GMS request failed");
         }
         let body = ErrorBody {
-            status_code: 2,
+            status_code: if self.temporary { 1 } else { 2 },
             chat_ended: self.chat_ended,
             errors: [WireError {
                 code: self.code,

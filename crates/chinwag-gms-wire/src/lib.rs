@@ -68,6 +68,17 @@ pub struct GmsCode {
     pub chat_ended: bool,
     /// A server-side failure (the advice is replaced by a generic text).
     pub internal: bool,
+    /// A temporary failure (the node is stopping, or its store does not answer): sent with
+    /// `statusCode` 1, which Genesys Widgets retry and count towards "chat server offline",
+    /// instead of 2.
+    pub temporary: bool,
+}
+
+impl GmsCode {
+    /// The GMS `statusCode` of an answer carrying this error: 1 temporary, else 2.
+    pub fn status_code(&self) -> u8 {
+        if self.temporary { 1 } else { 2 }
+    }
 }
 
 /// The GMS code of an engine error (Chinwag uses 400 for malformed or missing parameters).
@@ -76,6 +87,11 @@ pub fn code_of(e: &CoreError) -> GmsCode {
         code,
         chat_ended: false,
         internal: false,
+        temporary: false,
+    };
+    let temporary = GmsCode {
+        temporary: true,
+        ..plain(503)
     };
     match e {
         CoreError::UnknownService
@@ -101,11 +117,40 @@ pub fn code_of(e: &CoreError) -> GmsCode {
             creation: false, ..
         } => plain(503),
         CoreError::InvalidArgument(_) => plain(400),
-        CoreError::Unavailable => plain(503),
+        CoreError::Unavailable | CoreError::Store(chinwag_core::StoreError::Unavailable) => {
+            temporary
+        }
         CoreError::Unauthorized => plain(401),
         CoreError::Store(_) | CoreError::Random => GmsCode {
             internal: true,
             ..plain(500)
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chinwag_core::StoreError;
+
+    #[test]
+    fn a_store_that_does_not_answer_is_a_temporary_503_and_a_broken_one_a_500() {
+        let down = code_of(&CoreError::Store(StoreError::Unavailable));
+        assert_eq!(
+            (down.code, down.status_code(), down.internal),
+            (503, 1, false)
+        );
+        let draining = code_of(&CoreError::Unavailable);
+        assert_eq!((draining.code, draining.status_code()), (503, 1));
+        let broken = code_of(&CoreError::Store(StoreError::Backend("disk".into())));
+        assert_eq!(
+            (broken.code, broken.status_code(), broken.internal),
+            (500, 2, true)
+        );
+        let limited = code_of(&CoreError::RateLimited {
+            creation: false,
+            retry_after_secs: 1,
+        });
+        assert_eq!((limited.code, limited.status_code()), (503, 2));
     }
 }

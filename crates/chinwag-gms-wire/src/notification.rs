@@ -60,10 +60,16 @@ impl<'a> Notification<'a> {
         }
     }
 
-    /// An error notification (`statusCode` 2).
-    pub fn error(code: u16, advice: &'a str, key: Option<&'a str>, chat_ended: bool) -> Self {
+    /// An error notification (`statusCode` 2, or 1 for a temporary failure).
+    pub fn error(
+        code: u16,
+        advice: &'a str,
+        key: Option<&'a str>,
+        chat_ended: bool,
+        temporary: bool,
+    ) -> Self {
         Self {
-            status_code: 2,
+            status_code: if temporary { 1 } else { 2 },
             errors: Some([WireError { code, advice }]),
             ..Self::ok([], key, chat_ended, false, None)
         }

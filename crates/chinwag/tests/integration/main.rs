@@ -33,5 +33,6 @@ mod push_mobile;
 mod push_presence;
 mod push_shutdown;
 mod redis_feed;
+mod redis_outage;
 mod redis_store;
 mod restart;
