@@ -13,6 +13,7 @@ use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
 mod ping;
+pub mod quarantine;
 mod revisions;
 
 pub(crate) fn event(index: u64, text: &str) -> Event {

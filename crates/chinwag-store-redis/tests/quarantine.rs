@@ -9,9 +9,9 @@
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::ChatStore;
 use chinwag_redis_testkit::RedisServer;
+use chinwag_store_conformance::quarantine;
 use chinwag_store_redis::{RedisOptions, RedisStore};
 use redis::AsyncCommands;
-use std::collections::BTreeMap;
 
 const GOOD: [&str; 2] = ["good1", "good2"];
 const BAD: [&str; 6] = [
@@ -121,26 +121,7 @@ async fn spoiled_store(redis: &RedisServer) -> RedisStore {
 async fn unreadable_chats_are_quarantined_and_the_others_load_whole() {
     let redis = RedisServer::start().unwrap();
     let store = spoiled_store(&redis).await;
-    let loaded = store.load_live(0).await.unwrap();
-    let mut loaded_ids: Vec<String> = loaded
-        .sessions
-        .iter()
-        .map(|s| s.record.chat_id.to_string())
-        .collect();
-    loaded_ids.sort();
-    assert_eq!(loaded_ids, GOOD, "every readable chat loads");
-    for s in &loaded.sessions {
-        let idx: Vec<u64> = s.events.iter().map(|e| e.index.0).collect();
-        assert_eq!(idx, [1, 2, 3, 4], "{} loads whole", s.record.chat_id);
-        assert_eq!(s.rev, 1);
-    }
-    let why: BTreeMap<String, String> = loaded
-        .quarantined
-        .iter()
-        .map(|(id, why)| (id.to_string(), why.clone()))
-        .collect();
-    assert_eq!(why.len(), BAD.len(), "{why:?}");
-    let expect = [
+    let spoiled = [
         ("bad-header", "session header: EOF"),
         ("bad-event", "event 2: EOF"),
         ("deep-event", "event 3: recursion limit exceeded"),
@@ -148,37 +129,12 @@ async fn unreadable_chats_are_quarantined_and_the_others_load_whole() {
         ("wrong-type", "unreadable keys: WRONGTYPE"),
         ("no-header", "session header: missing"),
     ];
-    for (id, reason) in expect {
-        let got = why
-            .get(id)
-            .unwrap_or_else(|| panic!("{id} not quarantined: {why:?}"));
-        assert!(
-            got.starts_with(reason),
-            "{id}: {got:?} should start with {reason:?}"
-        );
-    }
+    quarantine::check_load_live(&store, &GOOD, &spoiled).await;
 }
 
 #[tokio::test]
 async fn loading_one_unreadable_chat_is_an_error() {
     let redis = RedisServer::start().unwrap();
     let store = spoiled_store(&redis).await;
-    for id in &BAD {
-        let e = store
-            .load(&ChatId::new(*id))
-            .await
-            .expect_err("a corrupt chat fails to load");
-        assert!(e.to_string().contains(&format!("corrupt chat {id}")), "{e}");
-    }
-    for id in GOOD {
-        let s = store.load(&ChatId::new(id)).await.unwrap().unwrap();
-        assert_eq!(s.events.len(), 4);
-    }
-    // Quarantined chats are left in place, and the store keeps writing.
-    let (commit, _) = chinwag_store_conformance::sample("after", 1);
-    store.commit(commit).await.unwrap();
-    assert_eq!(
-        store.load_live(0).await.unwrap().quarantined.len(),
-        BAD.len()
-    );
+    quarantine::check_load_one(&store, &GOOD, &BAD).await;
 }

@@ -4,11 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chinwag_core::ids::ChatId;
 use chinwag_core::ports::ChatStore;
+use chinwag_store_conformance::quarantine;
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use rusqlite::Connection;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 const GOOD: [&str; 2] = ["good1", "good2"];
@@ -76,39 +75,13 @@ async fn unreadable_chats_are_quarantined_and_the_others_load_whole() {
     let path = dir.path().join("c.db");
     spoiled_store(&path).await;
     let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
-    let loaded = store.load_live(0).await.unwrap();
-    let mut loaded_ids: Vec<String> = loaded
-        .sessions
-        .iter()
-        .map(|s| s.record.chat_id.to_string())
-        .collect();
-    loaded_ids.sort();
-    assert_eq!(loaded_ids, GOOD, "every readable chat loads");
-    for s in &loaded.sessions {
-        let idx: Vec<u64> = s.events.iter().map(|e| e.index.0).collect();
-        assert_eq!(idx, [1, 2, 3, 4], "{} loads whole", s.record.chat_id);
-    }
-    let why: BTreeMap<String, String> = loaded
-        .quarantined
-        .iter()
-        .map(|(id, why)| (id.to_string(), why.clone()))
-        .collect();
-    assert_eq!(why.len(), BAD.len(), "{why:?}");
-    let expect = [
+    let spoiled = [
         ("bad-header", "session header: EOF"),
         ("bad-event", "event 2: EOF"),
         ("deep-event", "event 3: recursion limit exceeded"),
         ("not-utf8", "event 4: not UTF-8"),
     ];
-    for (id, reason) in expect {
-        let got = why
-            .get(id)
-            .unwrap_or_else(|| panic!("{id} not quarantined: {why:?}"));
-        assert!(
-            got.starts_with(reason),
-            "{id}: {got:?} should start with {reason:?}"
-        );
-    }
+    quarantine::check_load_live(&store, &GOOD, &spoiled).await;
 }
 
 #[tokio::test]
@@ -117,22 +90,5 @@ async fn loading_one_unreadable_chat_is_an_error() {
     let path = dir.path().join("c.db");
     spoiled_store(&path).await;
     let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
-    for id in BAD {
-        let e = store
-            .load(&ChatId::new(id))
-            .await
-            .expect_err("a corrupt chat fails to load");
-        assert!(e.to_string().contains(&format!("corrupt chat {id}")), "{e}");
-    }
-    for id in GOOD {
-        let s = store.load(&ChatId::new(id)).await.unwrap().unwrap();
-        assert_eq!(s.events.len(), 4);
-    }
-    // Quarantined rows are left in place, and the store keeps writing.
-    let (commit, _) = chinwag_store_conformance::sample("after", 1);
-    store.commit(commit).await.unwrap();
-    assert_eq!(
-        store.load_live(0).await.unwrap().quarantined.len(),
-        BAD.len()
-    );
+    quarantine::check_load_one(&store, &GOOD, &BAD).await;
 }
