@@ -4,6 +4,7 @@ use super::{ChatEngine, lock};
 use crate::error::CoreError;
 use crate::event::{Event, EventKind, PartyType, UserData};
 use crate::ids::{AgentId, ChatId, EventIndex, ParticipantId, ServiceName};
+use crate::routing::RouterState;
 use crate::session::{Change, Participant, Session};
 use crate::settings::AgentRole;
 use crate::validate;
@@ -113,68 +114,42 @@ impl ChatEngine {
     }
 
     /// Logs an agent in (not ready).
-    pub fn agent_login(&self, agent: &AgentId) -> AgentStatus {
+    pub async fn agent_login(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
         self.route(|r, now| {
             r.login(agent, now);
-            ((), Vec::new())
-        });
-        self.agent_status(agent)
+            (status_of(r, agent), Vec::new())
+        })
+        .await
     }
 
     /// Logs an agent out; its offers go back to the queue.
-    pub fn agent_logout(&self, agent: &AgentId) {
-        self.route(|r, _| ((), r.logout(agent)));
+    pub async fn agent_logout(&self, agent: &AgentId) -> Result<(), CoreError> {
+        self.route(|r, _| ((), r.logout(agent))).await
     }
 
     /// Sets readiness. The agent must be logged in.
-    pub fn agent_set_ready(&self, agent: &AgentId, ready: bool) -> Result<AgentStatus, CoreError> {
-        self.require_login(agent)?;
-        self.route(|r, _| ((), r.set_ready(agent, ready)));
-        Ok(self.agent_status(agent))
+    pub async fn agent_set_ready(
+        &self,
+        agent: &AgentId,
+        ready: bool,
+    ) -> Result<AgentStatus, CoreError> {
+        self.route(|r, _| match logged_in(r, agent) {
+            Ok(()) => {
+                let events = r.set_ready(agent, ready);
+                (Ok(status_of(r, agent)), events)
+            }
+            Err(e) => (Err(e), Vec::new()),
+        })
+        .await?
     }
 
-    fn require_login(&self, agent: &AgentId) -> Result<(), CoreError> {
-        let r = lock(&self.router);
-        match r.agent(agent) {
-            Some(a) if a.logged_in => Ok(()),
-            Some(_) => Err(CoreError::NotLoggedIn),
-            None => Err(CoreError::Unauthorized),
-        }
+    async fn require_login(&self, agent: &AgentId) -> Result<(), CoreError> {
+        self.read_routing(|r| logged_in(r, agent)).await?
     }
 
     /// The agent's presence, chats and offers.
-    pub fn agent_status(&self, agent: &AgentId) -> AgentStatus {
-        let r = lock(&self.router);
-        let mut status = AgentStatus {
-            id: agent.clone(),
-            name: String::new(),
-            logged_in: false,
-            ready: false,
-            capacity: 0,
-            chats: Vec::new(),
-            offers: Vec::new(),
-        };
-        if let Some(a) = r.agent(agent) {
-            status.name.clone_from(&a.account.name);
-            (status.logged_in, status.ready, status.capacity) =
-                (a.logged_in, a.ready, a.account.capacity);
-            status.chats = a.chats.iter().cloned().collect();
-            status.chats.sort();
-            status.offers = a
-                .offers
-                .iter()
-                .filter_map(|c| {
-                    let o = r.offer(c)?;
-                    Some(OfferView {
-                        chat_id: c.clone(),
-                        service: o.waiting.service.clone(),
-                        expires_ms: o.expires_ms,
-                    })
-                })
-                .collect();
-            status.offers.sort_by(|x, y| x.chat_id.cmp(&y.chat_id));
-        }
-        status
+    pub async fn agent_status(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
+        self.read_routing(|r| status_of(r, agent)).await
     }
 
     /// Accepts an offered chat: the agent joins it (`ParticipantJoined` for the customer).
@@ -184,10 +159,13 @@ impl ChatEngine {
         chat_id: &ChatId,
     ) -> Result<AgentChatView, CoreError> {
         self.check_serving()?;
-        self.require_login(agent)?;
-        let offer = lock(&self.router)
-            .accept(agent, chat_id)
-            .ok_or(CoreError::NoSuchOffer)?;
+        let offer = self
+            .route(|r, _| {
+                let accepted = logged_in(r, agent)
+                    .and_then(|()| r.accept(agent, chat_id).ok_or(CoreError::NoSuchOffer));
+                (accepted, Vec::new())
+            })
+            .await??;
         let (name, role) = self
             .settings
             .agents
@@ -200,8 +178,10 @@ impl ChatEngine {
         } else {
             PartyType::Agent
         };
-        let joined = match self.slot(chat_id) {
-            Some(slot) => {
+        let joined = match self.slot_anywhere(chat_id).await {
+            Err(e) => Err(e),
+            Ok(None) => Err(CoreError::ChatNotFound),
+            Ok(Some(slot)) => {
                 self.write(
                     &slot,
                     |s| {
@@ -215,31 +195,38 @@ impl ChatEngine {
                 )
                 .await
             }
-            None => Err(CoreError::ChatNotFound),
         };
-        match &joined {
-            Ok(_) => {}
+        let undone = match &joined {
+            Ok(_) => Ok(()),
             // The chat is gone: it must not go back to the queue to be offered again.
             Err(CoreError::ChatEnded | CoreError::ChatNotFound) => {
                 self.route(|r, now| {
-                    r.undo_accept(agent, offer);
+                    r.undo_accept(agent, offer.clone());
                     ((), r.chat_ended(chat_id, now))
-                });
+                })
+                .await
             }
-            Err(_) => self.route(|r, _| {
-                r.undo_accept(agent, offer);
-                ((), Vec::new())
-            }),
+            Err(_) => {
+                self.route(|r, _| {
+                    r.undo_accept(agent, offer.clone());
+                    ((), Vec::new())
+                })
+                .await
+            }
+        };
+        if let Err(err) = undone {
+            tracing::warn!(chat = %chat_id.as_str(), %err, "a failed accept was not undone in routing");
         }
         joined
     }
 
     /// Rejects an offered chat.
-    pub fn agent_reject(&self, agent: &AgentId, chat_id: &ChatId) -> Result<(), CoreError> {
+    pub async fn agent_reject(&self, agent: &AgentId, chat_id: &ChatId) -> Result<(), CoreError> {
         self.route(|r, _| match r.reject(agent, chat_id) {
             Some(events) => (Ok(()), events),
             None => (Err(CoreError::NoSuchOffer), Vec::new()),
         })
+        .await?
     }
 
     /// A chat the agent is in or has been offered, with events from `from`.
@@ -249,11 +236,12 @@ impl ChatEngine {
         chat_id: &ChatId,
         from: EventIndex,
     ) -> Result<AgentChatView, CoreError> {
-        let allowed = {
-            let r = lock(&self.router);
-            r.agent(agent)
-                .is_some_and(|a| a.chats.contains(chat_id) || a.offers.contains(chat_id))
-        };
+        let allowed = self
+            .read_routing(|r| {
+                r.agent(agent)
+                    .is_some_and(|a| a.chats.contains(chat_id) || a.offers.contains(chat_id))
+            })
+            .await?;
         let slot = self
             .fresh_slot(chat_id)
             .await?
@@ -279,9 +267,12 @@ impl ChatEngine {
         op: AgentOp,
     ) -> Result<Vec<Event>, CoreError> {
         self.check_serving()?;
-        self.require_login(agent)?;
+        self.require_login(agent).await?;
         validate_agent_op(&op)?;
-        let slot = self.slot(chat_id).ok_or(CoreError::NotInChat)?;
+        let slot = self
+            .slot_anywhere(chat_id)
+            .await?
+            .ok_or(CoreError::NotInChat)?;
         if let AgentOp::Notice {
             attributes: Some(a),
             ..
@@ -318,22 +309,66 @@ impl ChatEngine {
         if ending {
             let mut all = agents_left;
             all.push(agent.clone());
-            self.on_ended(&service, chat_id, all);
+            self.on_ended(&service, chat_id, all).await;
         } else if leaving {
             let queue = self.service(service.as_str()).map(|s| s.queue.clone());
             let now = self.now_ms();
             self.route(|r, _| {
                 r.agent_left(agent, chat_id, now);
-                if let (true, Some(q)) = (others, queue)
+                if let (true, Some(q)) = (others, &queue)
                     && !r.is_routing(chat_id)
                 {
-                    r.enqueue(&q, chat_id.clone(), service.clone(), now);
+                    r.enqueue(q, chat_id.clone(), service.clone(), now);
                 }
                 ((), Vec::new())
-            });
+            })
+            .await?;
         }
         Ok(events)
     }
+}
+
+/// `Ok` when the agent is logged in; which refusal otherwise.
+fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
+    match r.agent(agent) {
+        Some(a) if a.logged_in => Ok(()),
+        Some(_) => Err(CoreError::NotLoggedIn),
+        None => Err(CoreError::Unauthorized),
+    }
+}
+
+/// The agent's presence, chats and offers as `r` has them.
+fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
+    let mut status = AgentStatus {
+        id: agent.clone(),
+        name: String::new(),
+        logged_in: false,
+        ready: false,
+        capacity: 0,
+        chats: Vec::new(),
+        offers: Vec::new(),
+    };
+    if let Some(a) = r.agent(agent) {
+        status.name.clone_from(&a.account.name);
+        (status.logged_in, status.ready, status.capacity) =
+            (a.logged_in, a.ready, a.account.capacity);
+        status.chats = a.chats.iter().cloned().collect();
+        status.chats.sort();
+        status.offers = a
+            .offers
+            .iter()
+            .filter_map(|c| {
+                let o = r.offer(c)?;
+                Some(OfferView {
+                    chat_id: c.clone(),
+                    service: o.waiting.service.clone(),
+                    expires_ms: o.expires_ms,
+                })
+            })
+            .collect();
+        status.offers.sort_by(|x, y| x.chat_id.cmp(&y.chat_id));
+    }
+    status
 }
 
 fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {

@@ -57,6 +57,20 @@ impl ChatEngine {
         Ok(Some(slot))
     }
 
+    /// The chat's slot if this engine holds it, or, on a store other processes write to, as
+    /// loaded from the store (a chat another node created, say). On a store of its own the
+    /// engine holds every chat an agent can act in.
+    pub(super) async fn slot_anywhere(
+        &self,
+        chat_id: &ChatId,
+    ) -> Result<Option<Arc<Slot>>, CoreError> {
+        match self.slot(chat_id) {
+            Some(slot) => Ok(Some(slot)),
+            None if self.store.shared() => self.slot_or_load(chat_id).await,
+            None => Ok(None),
+        }
+    }
+
     /// [`Self::slot_or_load`], and on a store other processes write to, brought up to the
     /// stored revision first (one revision read when nothing changed; a reload when it did).
     pub(super) async fn fresh_slot(
@@ -91,7 +105,7 @@ impl ChatEngine {
             (!s.ended()).then(|| (s.record.service.clone(), s.present_agents()))
         };
         if let Some((service, agents)) = open {
-            self.settle_ended(&service, chat_id, agents);
+            self.settle_ended(&service, chat_id, agents).await;
         }
         self.sessions
             .write()
@@ -132,7 +146,7 @@ impl ChatEngine {
             self.bus.publish(e);
         }
         if let Some((service, agents)) = ended_now {
-            self.settle_ended(&service, chat_id, agents.to_vec());
+            self.settle_ended(&service, chat_id, agents.to_vec()).await;
         }
         Ok(())
     }

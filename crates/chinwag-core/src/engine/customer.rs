@@ -177,10 +177,16 @@ impl ChatEngine {
         let view = ChatView::of(&lock(&slot.state), selection, budget);
         slot.fetched(&view);
         let (chat_id, since) = (view.chat_id.clone(), self.now_ms());
+        // Routing that fails (a shared routing store out of reach) fails the request: the
+        // customer never learns of the chat, which ends as abandoned.
         self.route(|r, _| {
-            r.enqueue(queue, chat_id, service.settings.name.clone(), since);
+            r.enqueue(queue, chat_id.clone(), service.settings.name.clone(), since);
             ((), Vec::new())
-        });
+        })
+        .await
+        .inspect_err(|err| {
+            tracing::warn!(chat = %chat_id.as_str(), %err, "a new chat could not be queued");
+        })?;
         Ok(view)
     }
 
@@ -312,7 +318,7 @@ impl ChatEngine {
         slot.fetched(&view);
         if ended_now {
             // The customer's leave removes no agent, so the present agents are all of them.
-            self.on_ended(&service, &view.chat_id, agents);
+            self.on_ended(&service, &view.chat_id, agents).await;
         } else if let Some(index) = receipt {
             self.bus.publish(BusEvent::ReadReceipt {
                 chat_id: view.chat_id.clone(),

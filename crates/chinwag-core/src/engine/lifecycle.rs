@@ -82,8 +82,10 @@ impl ChatEngine {
     }
 
     /// Ends `chat` with a system notice saying `why` (if it is still open here).
+    /// On a shared store the chat may be another node's (the routing worker ends any chat
+    /// that waited too long): it is loaded first.
     pub async fn end_chat(&self, chat: &ChatId, why: &str) -> Result<bool, CoreError> {
-        match self.slot(chat) {
+        match self.slot_anywhere(chat).await? {
             Some(slot) => self.close(&slot, why).await,
             None => Ok(false),
         }
@@ -113,7 +115,7 @@ impl ChatEngine {
             )
             .await?;
         if closed {
-            self.on_ended(&service, &chat, agents);
+            self.on_ended(&service, &chat, agents).await;
         }
         Ok(closed)
     }

@@ -14,6 +14,7 @@ mod cache;
 mod customer;
 mod lifecycle;
 mod push;
+mod router;
 mod service;
 mod view;
 mod workers;
@@ -22,13 +23,14 @@ pub use agent::{AgentChatView, AgentOp, AgentStatus, OfferView};
 pub use customer::{Credentials, CustomerOp, NewChat};
 pub use lifecycle::{ABANDONED, NO_AGENT};
 pub use push::PushView;
+pub use router::{MAX_NEWS_BYTES, RoutingNewsWorker};
 pub use view::{ChatView, Selection, page};
-pub use workers::{CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker};
+pub use workers::{CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker, SHARED_POLL};
 
 use crate::bus::{BusEvent, LocalBus};
 use crate::error::CoreError;
 use crate::ids::{ChatId, ServiceName};
-use crate::ports::{ChatStore, Clock, Commit};
+use crate::ports::{ChatStore, Clock, Commit, RoutingStore};
 use crate::routing::RouterState;
 use crate::session::{Change, Session};
 use crate::settings::{EngineSettings, ServiceSettings};
@@ -112,7 +114,7 @@ pub struct ChatEngine {
     clock: Arc<dyn Clock>,
     bus: LocalBus,
     sessions: RwLock<HashMap<ChatId, Arc<Slot>>>,
-    router: Mutex<RouterState>,
+    router: router::Router,
     router_wake: Notify,
     draining: AtomicBool,
     pushes: push::Feed,
@@ -143,6 +145,19 @@ impl ChatEngine {
         settings: EngineSettings,
         store: Arc<dyn ChatStore>,
         clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, CoreError> {
+        Self::open_with(settings, store, clock, None).await
+    }
+
+    /// [`Self::open`], with routing shared through `routing` when given (several nodes on one
+    /// store): the routing state rebuilt from the stored chats is saved there only if nothing
+    /// was ever saved (the first node wins); otherwise the engine takes the stored state, so
+    /// a node starting later does not queue (and offer) again what is already routed.
+    pub async fn open_with(
+        settings: EngineSettings,
+        store: Arc<dyn ChatStore>,
+        clock: Arc<dyn Clock>,
+        routing: Option<Arc<dyn RoutingStore>>,
     ) -> Result<Arc<Self>, CoreError> {
         let now = clock.now_ms();
         let loaded = store
@@ -188,9 +203,11 @@ impl ChatEngine {
             let counted = !session.ended() && services.contains_key(&session.record.service);
             sessions.insert(chat_id, Slot::new(session, rev, counted, now));
         }
+        let router = router::Router::open(&settings, router, routing).await?;
         tracing::info!(
             sessions = sessions.len(),
             quarantined = quarantined.len(),
+            shared_routing = matches!(router, router::Router::Shared(_)),
             "chat engine opened"
         );
         Ok(Arc::new(Self {
@@ -200,7 +217,7 @@ impl ChatEngine {
             clock,
             bus: LocalBus::new(4096),
             sessions: RwLock::new(sessions),
-            router: Mutex::new(router),
+            router,
             router_wake: Notify::new(),
             draining: AtomicBool::new(false),
             pushes,
@@ -357,38 +374,20 @@ impl ChatEngine {
         Ok(value)
     }
 
-    /// Runs `f` on the router, publishes what it returns, and wakes the routing worker.
-    fn route<T>(&self, f: impl FnOnce(&mut RouterState, i64) -> (T, Vec<BusEvent>)) -> T {
-        let value = self.route_quietly(f);
-        self.router_wake.notify_one();
-        value
-    }
-
-    /// [`Self::route`] without waking the routing worker (used by the worker itself, which
-    /// would otherwise wake itself forever).
-    fn route_quietly<T>(&self, f: impl FnOnce(&mut RouterState, i64) -> (T, Vec<BusEvent>)) -> T {
-        let now = self.now_ms();
-        let (value, events) = {
-            let mut r = lock(&self.router);
-            let (value, mut events) = f(&mut r, now);
-            events.extend(r.dispatch(now));
-            (value, events)
-        };
-        for e in events {
-            self.bus.publish(e);
-        }
-        value
-    }
-
     /// A session ended: update counters and routing, tell agents.
-    fn on_ended(&self, service: &ServiceName, chat_id: &ChatId, agents: Vec<crate::ids::AgentId>) {
+    async fn on_ended(
+        &self,
+        service: &ServiceName,
+        chat_id: &ChatId,
+        agents: Vec<crate::ids::AgentId>,
+    ) {
         metrics::counter!("chinwag_chats_ended_total").increment(1);
-        self.settle_ended(service, chat_id, agents);
+        self.settle_ended(service, chat_id, agents).await;
     }
 
     /// What follows the end of a chat this node holds, wherever it ended: one open chat
     /// less, routing forgets it, its agents are told.
-    fn settle_ended(
+    async fn settle_ended(
         &self,
         service: &ServiceName,
         chat_id: &ChatId,
@@ -402,7 +401,11 @@ impl ChatEngine {
                 .open
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
         }
-        self.route(|r, now| ((), r.chat_ended(chat_id, now)));
+        // Routing that fails here (shared store unreachable) leaves the chat waiting or offered:
+        // an offer of it fails (the chat ended) and forgets it then.
+        if let Err(err) = self.route(|r, now| ((), r.chat_ended(chat_id, now))).await {
+            tracing::warn!(chat = %chat_id.as_str(), %err, "routing did not forget an ended chat");
+        }
         self.bus.publish(BusEvent::ChatEnded {
             chat_id: chat_id.clone(),
             agents: agents.into(),

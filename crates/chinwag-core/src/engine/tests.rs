@@ -72,9 +72,9 @@ async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreErro
         origin: None,
     };
     let agent = e.authenticate("tok")?;
-    e.agent_login(&agent);
-    e.agent_set_ready(&agent, true)?;
-    assert_eq!(e.agent_status(&agent).offers.len(), 1);
+    e.agent_login(&agent).await?;
+    e.agent_set_ready(&agent, true).await?;
+    assert_eq!(e.agent_status(&agent).await?.offers.len(), 1);
     e.agent_accept(&agent, &view.chat_id).await?;
     e.customer(
         creds,
@@ -136,7 +136,7 @@ async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreErro
         .await?
         .ok_or(CoreError::ChatNotFound)?;
     assert_eq!(stored.events.len(), 5, "every event reached the store");
-    assert!(e.agent_status(&agent).chats.is_empty());
+    assert!(e.agent_status(&agent).await?.chats.is_empty());
     Ok(())
 }
 
@@ -201,17 +201,18 @@ async fn reopening_restores_sessions_and_assignments() -> Result<(), CoreError> 
     let a = e.request_chat(new_chat(), Selection::Nothing).await?;
     let b = e.request_chat(new_chat(), Selection::Nothing).await?;
     let agent = e.authenticate("tok")?;
-    e.agent_login(&agent);
-    e.agent_set_ready(&agent, true)?;
+    e.agent_login(&agent).await?;
+    e.agent_set_ready(&agent, true).await?;
     e.agent_accept(&agent, &a.chat_id).await?;
     drop(e);
     let e2 = ChatEngine::open(settings(10), store, Arc::new(SystemClock)).await?;
     assert_eq!(e2.open_sessions(), 2);
-    assert_eq!(e2.agent_status(&agent).chats, vec![a.chat_id.clone()]);
-    e2.agent_login(&agent);
-    e2.agent_set_ready(&agent, true)?;
+    assert_eq!(e2.agent_status(&agent).await?.chats, vec![a.chat_id.clone()]);
+    e2.agent_login(&agent).await?;
+    e2.agent_set_ready(&agent, true).await?;
     let offers: Vec<_> = e2
         .agent_status(&agent)
+        .await?
         .offers
         .into_iter()
         .map(|o| o.chat_id)
@@ -280,8 +281,8 @@ async fn pushes_are_committed_with_their_events_and_survive_a_restart() -> Resul
         origin: None,
     };
     let agent = e.authenticate("tok")?;
-    e.agent_login(&agent);
-    e.agent_set_ready(&agent, true)?;
+    e.agent_login(&agent).await?;
+    e.agent_set_ready(&agent, true).await?;
     e.agent_accept(&agent, &view.chat_id).await?;
     let send = |text: &str| CustomerOp::Send {
         text: text.into(),

@@ -204,8 +204,8 @@ async fn a_write_from_a_stale_copy_conflicts_reloads_and_lands_after() -> Result
     let a = ChatEngine::open(cfg, store.clone(), Arc::new(SystemClock)).await?;
     let view = open_chat(&a, Selection::Nothing).await?;
     let agent = a.authenticate("tok")?;
-    a.agent_login(&agent);
-    a.agent_set_ready(&agent, true)?;
+    a.agent_login(&agent).await?;
+    a.agent_set_ready(&agent, true).await?;
     a.agent_accept(&agent, &view.chat_id).await?;
     b.customer(creds_of(&view), send("customer via b"), Selection::Nothing)
         .await?;

@@ -8,8 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// How often the routing worker of a node sharing its routing state checks the stored state
+/// at least: deadlines set by other nodes (one that died, say) fire within this of falling
+/// due, and a failed pass is retried after it.
+pub const SHARED_POLL: Duration = Duration::from_secs(1);
+
 /// Withdraws lapsed offers, ends chats that waited past their queue's maximum wait, and
-/// re-dispatches; sleeps until the next deadline.
+/// re-dispatches; sleeps until the next deadline (on a shared router, at most
+/// [`SHARED_POLL`]).
 #[derive(Debug)]
 pub struct RoutingWorker {
     engine: Arc<ChatEngine>,
@@ -37,35 +43,74 @@ impl RoutingWorker {
 
     /// One pass; returns how long until the next deadline.
     pub async fn pass(&self) -> Duration {
+        self.pass_with(true).await
+    }
+
+    /// One pass. On a shared router, `fresh` first brings the state up to the stored version
+    /// (deadlines set by other nodes, or left behind by a node that died); without it the
+    /// pass trusts this node's copy (it was woken by its own routing, which just saved it).
+    async fn pass_with(&self, fresh: bool) -> Duration {
         let e = &self.engine;
         self.passes.fetch_add(1, Ordering::Relaxed);
-        // Overdue chats leave the queue before the dispatch that follows `expire`.
-        let overdue = e.route_quietly(|r, now| {
-            let events = r.expire(now);
-            (r.overdue(now), events)
-        });
-        for w in overdue {
-            if let Err(err) = e.end_chat(&w.chat_id, super::NO_AGENT).await {
-                tracing::warn!(chat = %w.chat_id.as_str(), %err, "cannot end a chat that waited too long");
+        match self.expire(fresh).await {
+            Ok(overdue) => {
+                for w in overdue {
+                    if let Err(err) = e.end_chat(&w.chat_id, super::NO_AGENT).await {
+                        tracing::warn!(chat = %w.chat_id.as_str(), %err, "cannot end a chat that waited too long");
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::warn!(%err, "routing pass failed: trying again");
+                return SHARED_POLL;
             }
         }
-        lock(&e.router)
-            .next_deadline()
+        let wait = e
+            .known_routing_deadline()
             .map_or(Duration::from_secs(3600), |d| {
                 Duration::from_millis(u64::try_from(d - e.now_ms()).unwrap_or(0))
-            })
+            });
+        if e.routing_is_shared() {
+            wait.min(SHARED_POLL)
+        } else {
+            wait
+        }
+    }
+
+    /// Withdraws lapsed offers and takes out overdue chats (returned, to be ended). On a
+    /// shared router nothing is saved unless something lapsed; when two nodes' workers both
+    /// see a deadline pass, the compare-and-set lets one of them act.
+    async fn expire(&self, fresh: bool) -> Result<Vec<super::super::routing::Waiting>, crate::CoreError> {
+        let e = &self.engine;
+        if e.routing_is_shared() {
+            let due = if fresh {
+                e.read_routing(crate::routing::RouterState::next_deadline).await?
+            } else {
+                e.known_routing_deadline()
+            };
+            if due.is_none_or(|d| d > e.now_ms()) {
+                return Ok(Vec::new());
+            }
+        }
+        // Overdue chats leave the queue before the dispatch that follows `expire`.
+        e.route_quietly(|r, now| {
+            let events = r.expire(now);
+            (r.overdue(now), events)
+        })
+        .await
     }
 
     /// Runs until cancelled.
     pub async fn run(self, cancel: CancellationToken) {
         let e = self.engine.clone();
+        let mut fresh = true;
         loop {
-            let wait = self.pass().await;
-            tokio::select! {
+            let wait = self.pass_with(fresh).await;
+            fresh = tokio::select! {
                 () = cancel.cancelled() => break,
-                () = e.router_wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
-            }
+                () = e.router_wake.notified() => false,
+                () = tokio::time::sleep(wait) => true,
+            };
         }
     }
 }

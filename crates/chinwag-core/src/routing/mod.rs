@@ -18,6 +18,7 @@
 mod agents;
 mod dispatch;
 mod queue;
+mod snapshot;
 
 pub use agents::AgentPresence;
 pub use dispatch::MAX_SKIPS_PER_PASS;
@@ -40,8 +41,9 @@ pub struct Offer {
     pub waiting: Waiting,
 }
 
-/// All routing state of one node.
-#[derive(Debug, Default)]
+/// All routing state: of one node, or (saved as a snapshot, see `snapshot.rs`) shared by
+/// every node on one store.
+#[derive(Debug, Default, Clone)]
 pub struct RouterState {
     queues: BTreeMap<QueueName, Queue>,
     agents: HashMap<AgentId, AgentPresence>,
@@ -316,3 +318,5 @@ mod tests;
 mod tests_queue;
 #[cfg(test)]
 mod tests_scale;
+#[cfg(test)]
+mod tests_snapshot;

@@ -30,7 +30,7 @@ pub struct Waiting {
 pub(super) type Seq = i64;
 
 /// The waiting chats of one queue.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Queue {
     /// The queue's configuration.
     pub(super) settings: QueueSettings,
@@ -132,6 +132,41 @@ impl Queue {
         }
         let (_, seq) = self.by_since.first().copied()?;
         self.remove(seq)
+    }
+
+    /// Every chat with its key, head first (O(n); for the shared snapshot).
+    pub(super) fn entries(&self) -> Vec<(Seq, &Waiting)> {
+        let mut all: Vec<(Seq, &Waiting)> = self
+            .fresh
+            .iter()
+            .chain(self.declined.iter())
+            .map(|(s, w)| (*s, w))
+            .collect();
+        all.sort_by_key(|(s, _)| *s);
+        all
+    }
+
+    /// The keys the next chats at the back and at the front take after `back - 1` and
+    /// before `front`.
+    pub(super) fn ends(&self) -> (Seq, Seq) {
+        (self.back, self.front)
+    }
+
+    /// A queue holding `entries` (keys as saved), continuing from the saved ends.
+    pub(super) fn restored(
+        settings: QueueSettings,
+        (back, front): (Seq, Seq),
+        entries: impl IntoIterator<Item = (Seq, Waiting)>,
+    ) -> Self {
+        let mut q = Self::new(settings);
+        for (seq, w) in entries {
+            q.back = q.back.max(seq + 1);
+            q.front = q.front.min(seq);
+            q.insert(seq, w);
+        }
+        q.back = q.back.max(back);
+        q.front = q.front.min(front);
+        q
     }
 
     /// Chats in order, head first (O(n); for tests and diagnostics).

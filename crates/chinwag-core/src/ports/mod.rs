@@ -1,5 +1,9 @@
 //! The ports the engine needs from the outside world. Backends implement these; the engine
-//! only ever sees the traits.
+//! only ever sees the traits. The shared routing state has its own file (`routing.rs`).
+
+mod routing;
+
+pub use routing::{RoutingNews, RoutingSnapshot, RoutingStore};
 
 use crate::error::StoreError;
 use crate::event::Event;

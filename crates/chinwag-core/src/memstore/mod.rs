@@ -1,5 +1,9 @@
 //! A non-durable [`ChatStore`] in memory: for unit tests, and as a second implementation that
-//! keeps the conformance suite honest.
+//! keeps the conformance suite honest. Its routing counterpart is in `routing.rs`.
+
+mod routing;
+
+pub use routing::MemoryRoutingStore;
 
 use crate::error::StoreError;
 use crate::ids::ChatId;

@@ -1,0 +1,208 @@
+//! The shared router: a cached copy of the routing state every node sharing the store works
+//! on, kept in step with the [`RoutingStore`] by version.
+//!
+//! An operation (under this node's async gate, so the node's own operations do not race each
+//! other) takes a copy of the cached state, applies the rule and dispatch, and saves the result
+//! with the cached version as its base. When the stored version moved on, the save is refused
+//! as a conflict: the node reloads and computes again (up to [`TRIES`] times, then the
+//! operation answers "unavailable"). An operation that changes nothing saves nothing; it
+//! checks instead that the stored version is still the cached one (one round trip), since
+//! "nothing to do" computed from a stale copy may be wrong.
+//!
+//! Cost: a save writes the whole snapshot and a reload reads it, so each routing operation on
+//! the shared store is O(routing state) in bytes and CPU (see `docs/cluster.md`).
+
+use super::news;
+use crate::bus::{BusEvent, LocalBus};
+use crate::engine::lock;
+use crate::error::{CoreError, StoreError};
+use crate::ports::{Clock, RoutingStore};
+use crate::routing::RouterState;
+use crate::settings::{AgentAccount, EngineSettings, QueueSettings};
+use std::sync::{Arc, Mutex};
+
+/// Saves tried per operation before it answers "unavailable".
+pub(super) const TRIES: usize = 8;
+/// Versions remembered whose save had an unknown outcome (timed out).
+const UNSURE: usize = 16;
+
+/// The cached state, the version it is, and its bytes (to tell an unchanged state).
+struct Cached {
+    version: u64,
+    state: RouterState,
+    bytes: Vec<u8>,
+}
+
+/// This node's view of the shared routing state.
+pub(crate) struct SharedRouter {
+    store: Arc<dyn RoutingStore>,
+    queues: Vec<QueueSettings>,
+    accounts: Vec<AgentAccount>,
+    /// Marks this node's announcements (it skips them: it published their events itself).
+    pub(super) origin: u64,
+    gate: tokio::sync::Mutex<()>,
+    cache: Mutex<Cached>,
+    /// Versions this node saved with an unknown outcome (the store timed out): if their
+    /// announcement comes, this node publishes it too, since it did not.
+    unsure: Mutex<Vec<u64>>,
+}
+
+impl SharedRouter {
+    /// Joins the shared state: stores `built` if nothing was ever saved (first node wins),
+    /// else takes what is stored.
+    pub(super) async fn join(
+        store: Arc<dyn RoutingStore>,
+        settings: &EngineSettings,
+        built: RouterState,
+    ) -> Result<Self, CoreError> {
+        let mut origin = [0u8; 8];
+        getrandom::fill(&mut origin).map_err(|_| CoreError::Random)?;
+        let bytes = built.snapshot();
+        let me = Self {
+            store,
+            queues: settings.queues.clone(),
+            accounts: settings.agents.clone(),
+            origin: u64::from_le_bytes(origin),
+            gate: tokio::sync::Mutex::new(()),
+            cache: Mutex::new(Cached {
+                version: 0,
+                state: built,
+                bytes,
+            }),
+            unsure: Mutex::new(Vec::new()),
+        };
+        if me.store.version().await? == 0 {
+            let first = {
+                let c = lock(&me.cache);
+                c.bytes.clone()
+            };
+            match me.store.save(0, &first, &[]).await {
+                Ok(()) => {
+                    lock(&me.cache).version = 1;
+                    tracing::info!("shared routing state created from the stored chats");
+                    return Ok(me);
+                }
+                Err(StoreError::Conflict) => {} // another node was first
+                Err(e) => return Err(e.into()),
+            }
+        }
+        me.reload().await?;
+        Ok(me)
+    }
+
+    /// Applies `f` and dispatch to the current shared state, saves it, and publishes its
+    /// events on `bus` (still under the gate, so in the order of the saves).
+    pub(super) async fn apply<T>(
+        &self,
+        clock: &dyn Clock,
+        bus: &LocalBus,
+        mut f: impl FnMut(&mut RouterState, i64) -> (T, Vec<BusEvent>),
+    ) -> Result<T, CoreError> {
+        let _gate = self.gate.lock().await;
+        let mut fresh = false;
+        for _ in 0..TRIES {
+            let (base, mut next) = {
+                let c = lock(&self.cache);
+                (c.version, c.state.clone())
+            };
+            let now = clock.now_ms();
+            let (value, mut events) = f(&mut next, now);
+            events.extend(next.dispatch(now));
+            let bytes = next.snapshot();
+            let unchanged = {
+                let c = lock(&self.cache);
+                c.version == base && c.bytes == bytes
+            };
+            if unchanged {
+                if fresh || self.store.version().await? == base {
+                    return Ok(value);
+                }
+                self.reload().await?;
+                fresh = true;
+                continue;
+            }
+            let news = news::encode(self.origin, &events);
+            match self.store.save(base, &bytes, &news).await {
+                Ok(()) => {
+                    self.install(base + 1, next, bytes);
+                    for e in events {
+                        bus.publish(e);
+                    }
+                    return Ok(value);
+                }
+                Err(StoreError::Conflict) => {
+                    self.reload().await?;
+                    fresh = true;
+                }
+                Err(e) => {
+                    if !news.is_empty() {
+                        let mut unsure = lock(&self.unsure);
+                        if unsure.len() >= UNSURE {
+                            unsure.remove(0);
+                        }
+                        unsure.push(base + 1);
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        tracing::warn!(tries = TRIES, "shared routing: every save conflicted");
+        Err(CoreError::Unavailable)
+    }
+
+    /// Reads the state, brought up to the stored version first.
+    pub(super) async fn read<T>(&self, f: impl FnOnce(&RouterState) -> T) -> Result<T, CoreError> {
+        let cached = lock(&self.cache).version;
+        if self.store.version().await? != cached {
+            self.reload().await?;
+        }
+        Ok(self.cached(f))
+    }
+
+    /// A receiver of the store's announcements from now on.
+    pub(super) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::ports::RoutingNews> {
+        self.store.subscribe()
+    }
+
+    /// Reads the cached state as it is.
+    pub(super) fn cached<T>(&self, f: impl FnOnce(&RouterState) -> T) -> T {
+        f(&lock(&self.cache).state)
+    }
+
+    /// Whether an announcement of `version` from this node must be published here: only if
+    /// its save's outcome was unknown (the node published nothing then).
+    pub(super) fn take_unsure(&self, version: u64) -> bool {
+        let mut unsure = lock(&self.unsure);
+        let found = unsure.iter().position(|v| *v == version);
+        found.map(|i| unsure.remove(i)).is_some()
+    }
+
+    /// Replaces the cache with the stored state.
+    async fn reload(&self) -> Result<(), CoreError> {
+        let stored = self.store.load().await?;
+        let state = match &stored.state {
+            None => RouterState::new(&self.queues, &self.accounts),
+            Some(bytes) => RouterState::restore(&self.queues, &self.accounts, bytes).map_err(|why| {
+                tracing::error!(%why, version = stored.version, "shared routing state unreadable");
+                StoreError::Backend(format!("shared routing state unreadable: {why}"))
+            })?,
+        };
+        // This node's own encoding, so that "unchanged" compares like with like.
+        let bytes = state.snapshot();
+        self.install(stored.version, state, bytes);
+        Ok(())
+    }
+
+    /// Caches `state` as `version`, unless a newer one is cached already (a reader may have
+    /// loaded it meanwhile).
+    fn install(&self, version: u64, state: RouterState, bytes: Vec<u8>) {
+        let mut c = lock(&self.cache);
+        if version >= c.version {
+            *c = Cached {
+                version,
+                state,
+                bytes,
+            };
+        }
+    }
+}
