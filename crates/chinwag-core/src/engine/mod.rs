@@ -424,4 +424,6 @@ mod tests_catch_up;
 #[cfg(test)]
 mod tests_round_trips;
 #[cfg(test)]
+mod tests_shared_routing;
+#[cfg(test)]
 mod tests_shared_store;
