@@ -1,6 +1,7 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others), and `ping`. Backends call [`run_suite`] from a test.
+//! (one failing never fails the others), and `ping`. Backends call [`run_suite`] from a test;
+//! routing stores (`RoutingStore`) run [`run_routing_suite`].
 //! Assertions panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -15,6 +16,9 @@ use std::collections::BTreeMap;
 mod ping;
 pub mod quarantine;
 mod revisions;
+mod routing;
+
+pub use routing::run_routing_suite;
 
 pub(crate) fn event(index: u64, text: &str) -> Event {
     Event {
@@ -402,5 +406,11 @@ mod tests {
     async fn the_memory_store_conforms() {
         let store = chinwag_core::memstore::MemoryStore::default();
         super::run_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_routing_store_conforms() {
+        let store = chinwag_core::memstore::MemoryRoutingStore::default();
+        super::run_routing_suite(&store).await;
     }
 }

@@ -207,7 +207,10 @@ async fn reopening_restores_sessions_and_assignments() -> Result<(), CoreError> 
     drop(e);
     let e2 = ChatEngine::open(settings(10), store, Arc::new(SystemClock)).await?;
     assert_eq!(e2.open_sessions(), 2);
-    assert_eq!(e2.agent_status(&agent).await?.chats, vec![a.chat_id.clone()]);
+    assert_eq!(
+        e2.agent_status(&agent).await?.chats,
+        vec![a.chat_id.clone()]
+    );
     e2.agent_login(&agent).await?;
     e2.agent_set_ready(&agent, true).await?;
     let offers: Vec<_> = e2

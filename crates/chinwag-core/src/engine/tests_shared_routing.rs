@@ -94,7 +94,10 @@ async fn until(rx: &mut Receiver<BusEvent>, last: impl Fn(&BusEvent) -> bool) ->
         false
     };
     let found = tokio::time::timeout(Duration::from_secs(5), wait).await;
-    assert!(matches!(found, Ok(true)), "the awaited event never came: {seen:?}");
+    assert!(
+        matches!(found, Ok(true)),
+        "the awaited event never came: {seen:?}"
+    );
     seen
 }
 
@@ -110,7 +113,8 @@ fn not_ready(e: &BusEvent) -> bool {
 }
 
 #[tokio::test]
-async fn an_agent_on_one_node_is_offered_once_a_chat_created_on_the_other() -> Result<(), CoreError> {
+async fn an_agent_on_one_node_is_offered_once_a_chat_created_on_the_other() -> Result<(), CoreError>
+{
     let c = Cluster::new();
     let (a, b) = (c.node(1, true).await?, c.node(2, true).await?);
     let (mut on_a, mut on_b) = (a.bus().subscribe(), b.bus().subscribe());
@@ -169,7 +173,11 @@ async fn an_agent_on_one_node_is_offered_once_a_chat_created_on_the_other() -> R
     b.agent_set_ready(&agent, false).await?;
     let a_saw = [seen, until(&mut on_a, not_ready).await].concat();
     let b_saw = until(&mut on_b, not_ready).await;
-    assert_eq!(offers_of(&a_saw, &chat), 0, "A's offer came before the join");
+    assert_eq!(
+        offers_of(&a_saw, &chat),
+        0,
+        "A's offer came before the join"
+    );
     assert_eq!(offers_of(&b_saw, &chat), 0, "and B's too");
     let status = b.agent_status(&agent).await?;
     assert_eq!((status.chats, status.offers.len()), (vec![chat], 0));
@@ -188,7 +196,10 @@ async fn each_offer_is_announced_once_on_every_node() -> Result<(), CoreError> {
     a.agent_set_ready(&agent, true).await?; // both chats offered at once, through A
     // The fence, through A too: B hears A's announcements in the order A saved them.
     a.agent_set_ready(&agent, false).await?;
-    let (a_saw, b_saw) = (until(&mut on_a, not_ready).await, until(&mut on_b, not_ready).await);
+    let (a_saw, b_saw) = (
+        until(&mut on_a, not_ready).await,
+        until(&mut on_b, not_ready).await,
+    );
     for chat in [&one.chat_id, &two.chat_id] {
         assert_eq!(offers_of(&a_saw, chat), 1, "on A: {a_saw:?}");
         assert_eq!(offers_of(&b_saw, chat), 1, "on B: {b_saw:?}");
@@ -211,9 +222,7 @@ async fn an_offer_lapses_once_whichever_workers_see_its_deadline() -> Result<(),
     // B made the offer; B's worker never runs (B is gone): A's worker withdraws it.
     c.clock.0.fetch_add(OFFER_MS, Ordering::Relaxed);
     wa.pass().await;
-    let withdrawn = |e: &BusEvent| {
-        matches!(e, BusEvent::OfferWithdrawn { reason: OfferEnd::Timeout, chat_id, .. } if chat_id == &first.chat_id)
-    };
+    let withdrawn = |e: &BusEvent| matches!(e, BusEvent::OfferWithdrawn { reason: OfferEnd::Timeout, chat_id, .. } if chat_id == &first.chat_id);
     until(&mut on_a, withdrawn).await;
     assert!(a.agent_status(&agent).await?.offers.is_empty());
 
@@ -224,11 +233,18 @@ async fn an_offer_lapses_once_whichever_workers_see_its_deadline() -> Result<(),
     c.clock.0.fetch_add(OFFER_MS, Ordering::Relaxed);
     let (mut on_a, mut on_b) = (a.bus().subscribe(), b.bus().subscribe());
     tokio::join!(wa.pass(), wb.pass());
-    assert_eq!(c.routing.version().await?, version + 1, "one save lapsed it");
+    assert_eq!(
+        c.routing.version().await?,
+        version + 1,
+        "one save lapsed it"
+    );
     a.agent_set_ready(&agent, true).await?; // a fence on A's bus
     b.agent_set_ready(&agent, false).await?; // and on B's
     let ready = |e: &BusEvent| matches!(e, BusEvent::AgentState { ready: true, .. });
-    let (a_saw, b_saw) = (until(&mut on_a, ready).await, until(&mut on_b, not_ready).await);
+    let (a_saw, b_saw) = (
+        until(&mut on_a, ready).await,
+        until(&mut on_b, not_ready).await,
+    );
     let lapsed = a_saw.iter().chain(&b_saw).filter(|e| withdrawn(e)).count();
     assert_eq!(lapsed, 1, "A: {a_saw:?}\nB: {b_saw:?}");
     Ok(())
@@ -248,7 +264,11 @@ async fn a_node_opening_later_does_not_route_again_what_is_routed() -> Result<()
 
     let b = c.node(2, false).await?;
     let mut on_b = b.bus().subscribe();
-    assert_eq!(c.routing.version().await?, version, "opening B saved nothing");
+    assert_eq!(
+        c.routing.version().await?,
+        version,
+        "opening B saved nothing"
+    );
     let status = b.agent_status(&agent).await?;
     let offered: Vec<_> = status.offers.iter().map(|o| o.chat_id.clone()).collect();
     assert_eq!(offered, sorted(&[&one.chat_id, &two.chat_id]));
@@ -283,7 +303,11 @@ async fn nodes_starting_together_on_stored_chats_route_them_once() -> Result<(),
     drop(alone);
     let (a, b) = tokio::join!(c.node(1, true), c.node(2, true));
     let (a, b) = (a?, b?);
-    assert_eq!(c.routing.version().await?, 1, "one node stored the state, once");
+    assert_eq!(
+        c.routing.version().await?,
+        1,
+        "one node stored the state, once"
+    );
     let mut on_a = a.bus().subscribe();
     let agent = a.authenticate("tok")?;
     b.agent_login(&agent).await?;
@@ -291,7 +315,10 @@ async fn nodes_starting_together_on_stored_chats_route_them_once() -> Result<(),
     b.agent_set_ready(&agent, false).await?; // the fence, heard after B's offers
     let a_saw = until(&mut on_a, not_ready).await;
     let offered: usize = stored.iter().map(|chat| offers_of(&a_saw, chat)).sum();
-    assert_eq!(offered, 2, "two offers (capacity 2), each chat at most once: {a_saw:?}");
+    assert_eq!(
+        offered, 2,
+        "two offers (capacity 2), each chat at most once: {a_saw:?}"
+    );
     assert!(stored.iter().all(|chat| offers_of(&a_saw, chat) <= 1));
     Ok(())
 }

@@ -80,11 +80,15 @@ impl RoutingWorker {
     /// Withdraws lapsed offers and takes out overdue chats (returned, to be ended). On a
     /// shared router nothing is saved unless something lapsed; when two nodes' workers both
     /// see a deadline pass, the compare-and-set lets one of them act.
-    async fn expire(&self, fresh: bool) -> Result<Vec<super::super::routing::Waiting>, crate::CoreError> {
+    async fn expire(
+        &self,
+        fresh: bool,
+    ) -> Result<Vec<super::super::routing::Waiting>, crate::CoreError> {
         let e = &self.engine;
         if e.routing_is_shared() {
             let due = if fresh {
-                e.read_routing(crate::routing::RouterState::next_deadline).await?
+                e.read_routing(crate::routing::RouterState::next_deadline)
+                    .await?
             } else {
                 e.known_routing_deadline()
             };

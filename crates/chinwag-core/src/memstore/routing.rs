@@ -40,12 +40,7 @@ impl RoutingStore for MemoryRoutingStore {
         Ok(crate::engine::lock(&self.inner).version)
     }
 
-    async fn save(
-        &self,
-        base_version: u64,
-        state: &[u8],
-        news: &[u8],
-    ) -> Result<(), StoreError> {
+    async fn save(&self, base_version: u64, state: &[u8], news: &[u8]) -> Result<(), StoreError> {
         let version = {
             let mut s = crate::engine::lock(&self.inner);
             if s.version != base_version {

@@ -58,8 +58,7 @@ pub trait RoutingStore: Send + Sync + 'static {
     async fn version(&self) -> Result<u64, StoreError>;
     /// Replaces the state if the stored version is still `base_version`, and announces
     /// `news` (unless empty) in the same atomic step.
-    async fn save(&self, base_version: u64, state: &[u8], news: &[u8])
-    -> Result<(), StoreError>;
+    async fn save(&self, base_version: u64, state: &[u8], news: &[u8]) -> Result<(), StoreError>;
     /// A receiver of every announcement from now on.
     fn subscribe(&self) -> broadcast::Receiver<RoutingNews>;
 }

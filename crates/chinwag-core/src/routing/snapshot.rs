@@ -203,8 +203,7 @@ impl RouterState {
                 .map(|(seq, w)| (seq, w.into_waiting(q.name.clone())))
                 .collect();
             for (seq, w) in &entries {
-                r.waiting
-                    .insert(w.chat_id.clone(), (q.name.clone(), *seq));
+                r.waiting.insert(w.chat_id.clone(), (q.name.clone(), *seq));
             }
             let restored = Queue::restored(settings.clone(), (q.back, q.front), entries);
             r.queues.insert(q.name, restored);

@@ -33,11 +33,21 @@ fn a_restored_state_is_the_same_state() {
     let back = RouterState::restore(&settings, &agents, &bytes).unwrap_or_default();
     assert_eq!(back.snapshot(), bytes, "same bytes again");
     assert_eq!(back.order(&q()), r.order(&q()), "queue order");
-    assert_eq!(back.order(&q())[0], chat(1), "the declined chat heads the queue");
+    assert_eq!(
+        back.order(&q())[0],
+        chat(1),
+        "the declined chat heads the queue"
+    );
     assert_eq!(back.waiting_count(), 5);
     assert_eq!(back.next_deadline(), r.next_deadline(), "deadlines");
-    let offer = back.offer(&chat(2)).map(|o| (o.agent_id.clone(), o.expires_ms));
-    assert_eq!(offer, Some((AgentId::new("a"), 1210)), "the offer and its deadline");
+    let offer = back
+        .offer(&chat(2))
+        .map(|o| (o.agent_id.clone(), o.expires_ms));
+    assert_eq!(
+        offer,
+        Some((AgentId::new("a"), 1210)),
+        "the offer and its deadline"
+    );
     let a = back.agent(&AgentId::new("a"));
     assert!(a.is_some_and(|a| a.logged_in && a.ready && a.offers.contains(&chat(2))));
     assert!(a.is_some_and(|a| a.last_offer_ms == 210));
@@ -86,7 +96,10 @@ fn unknown_queues_and_agents_are_left_out_and_other_formats_refused() {
     let back = RouterState::restore(&none, &[account("a", 1)], &bytes).unwrap_or_default();
     assert_eq!(back.waiting_count(), 0, "no queue configured here");
     assert!(back.agent(&AgentId::new("b")).is_none());
-    assert!(back.offer(&chat(2)).is_some(), "offers are kept (their deadline matters)");
+    assert!(
+        back.offer(&chat(2)).is_some(),
+        "offers are kept (their deadline matters)"
+    );
     let refused = RouterState::restore(&none, &[], br#"{"v":2}"#);
     assert!(refused.is_err_and(|e| e.contains("format 2")));
     assert!(RouterState::restore(&none, &[], b"not json").is_err());
