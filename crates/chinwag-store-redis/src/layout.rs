@@ -108,6 +108,18 @@ impl Layout {
         format!("{}feed", self.base(p))
     }
 
+    /// The shared routing state (`<prefix>:{routing}:state`, a HASH: `v` the version, `s` the
+    /// snapshot). One key with its own hash tag: one slot, whatever the partitions.
+    pub(crate) fn routing_key(&self) -> String {
+        format!("{}:{{routing}}:state", self.prefix)
+    }
+
+    /// The channel the routing save script announces on (`<prefix>:{routing}:news`): in the
+    /// routing key's slot, so a cluster script may `SPUBLISH` to it.
+    pub(crate) fn routing_channel(&self) -> String {
+        format!("{}:{{routing}}:news", self.prefix)
+    }
+
     /// The key recording the layout (`<prefix>:layout`).
     pub(crate) fn layout_key(&self) -> String {
         format!("{}:layout", self.prefix)
@@ -231,6 +243,18 @@ mod tests {
             assert_eq!(slot(keys.events.as_bytes()), s);
         }
         assert_eq!(used.len(), 16, "200 chats use every partition");
+        Ok(())
+    }
+
+    #[test]
+    fn the_routing_key_and_its_channel_share_a_slot() -> Result<(), StoreError> {
+        let layout = Layout::new("chinwag", 16)?;
+        let key = layout.routing_key();
+        assert_eq!(key, "chinwag:{routing}:state");
+        assert_eq!(
+            slot(key.as_bytes()),
+            slot(layout.routing_channel().as_bytes())
+        );
         Ok(())
     }
 

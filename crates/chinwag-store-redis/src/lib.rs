@@ -8,6 +8,8 @@
 //! The commit script also announces the commit on its partition's pub/sub channel, and
 //! [`RedisStore::feed`] gives the [`ChangeFeed`](chinwag_core::ports::ChangeFeed) that hears
 //! those announcements (`feed/`), so nodes sharing the store catch up on each other's writes.
+//! [`RedisStore::routing`] gives the shared routing state ([`RedisRouting`], one key saved by
+//! a compare-and-set script that announces what changed on a channel the feed also hears).
 //! Every call runs under a deadline (`conn.rs`): a Redis that is down or hung yields
 //! [`StoreError::Unavailable`] within [`RedisOptions::deadline`], and the store reconnects by
 //! itself when Redis is back. Durability is Redis's: see `docs/cluster.md`.
@@ -19,11 +21,13 @@ mod feed;
 mod layout;
 mod load;
 mod outbox;
+mod routing;
 mod scripts;
 
 pub use conn::Target;
 pub use feed::{FeedOptions, FeedStatus, FeedWorker, RedisFeed};
 pub use layout::{MAX_PARTITIONS, slot};
+pub use routing::RedisRouting;
 
 use async_trait::async_trait;
 use chinwag_core::StoreError;

@@ -16,3 +16,6 @@ pub(crate) static PURGE: LazyLock<Script> =
 /// Outbox writes outside a commit.
 pub(crate) static OUTBOX: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/outbox.lua")));
+/// The shared routing state's compare-and-set save, with its announcement.
+pub(crate) static ROUTING_SAVE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/routing_save.lua")));

@@ -7,7 +7,7 @@
 //! or an unsubscribe the feed did not ask for (a failover or a slot migration moves the
 //! channel: the server sends `sunsubscribe`) marks it broken, and the feed builds a new one.
 
-use super::wire::MAX_PAYLOAD;
+use super::wire::MAX_ROUTING_PAYLOAD;
 use crate::RedisOptions;
 use crate::conn::Target;
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -46,7 +46,8 @@ impl Signals {
 }
 
 /// The connection's push sender: never blocks the connection (a full inbox drops the
-/// message and raises `lost`), and never drops a disconnection. Channel names need no bound:
+/// message and raises `lost`), and never drops a disconnection. Payloads over the largest
+/// any channel carries are dropped here; each channel's own bound is checked on delivery. Channel names need no bound:
 /// the server only sends messages of the channels subscribed to, which are ours.
 #[derive(Debug)]
 pub(crate) struct Inbox {
@@ -61,7 +62,7 @@ impl AsyncPushSender for Inbox {
                 let mut data = info.data.into_iter();
                 if let (Some(Value::BulkString(channel)), Some(Value::BulkString(payload))) =
                     (data.next(), data.next())
-                    && payload.len() <= MAX_PAYLOAD
+                    && payload.len() <= MAX_ROUTING_PAYLOAD
                     && let Err(mpsc::error::TrySendError::Full(_)) =
                         self.tx.try_send(Delivery { channel, payload })
                 {

@@ -10,6 +10,11 @@
 //! with the store. A subscription that is lost (disconnection, a `sunsubscribe` the server
 //! sends after a failover or slot move, a full inbox, or a probe the feed published to itself
 //! that did not come back within [`FeedOptions::probe_every`]) is rebuilt with backoff.
+//!
+//! The same subscription also hears the shared routing state's channel (`routing.rs`): its
+//! announcements go to the routing receivers ([`RoutingNews`]), with a
+//! [`RoutingNews::Resync`] wherever the chats get a [`FeedEvent::Resync`]; probes cover it
+//! like the partitions' channels.
 
 mod link;
 mod session;
@@ -19,7 +24,7 @@ use crate::RedisOptions;
 use crate::RedisStore;
 use crate::conn::{Conn, Target};
 use crate::layout::Layout;
-use chinwag_core::ports::{ChangeFeed, FeedEvent};
+use chinwag_core::ports::{ChangeFeed, FeedEvent, RoutingNews};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -67,6 +72,7 @@ impl Default for FeedOptions {
 /// A node's view of the announcements: subscribe to it. Dropping it stops its worker.
 pub struct RedisFeed {
     tx: broadcast::Sender<FeedEvent>,
+    routing: broadcast::Sender<RoutingNews>,
     subscribed: Arc<AtomicBool>,
     _stop: DropGuard,
 }
@@ -83,6 +89,11 @@ impl RedisFeed {
     /// The worker is subscribed to every partition's channel right now.
     pub fn is_subscribed(&self) -> bool {
         self.subscribed.load(Ordering::Acquire)
+    }
+
+    /// Where the worker sends the routing channel's announcements.
+    pub(crate) fn routing_sender(&self) -> broadcast::Sender<RoutingNews> {
+        self.routing.clone()
     }
 
     /// A handle that reads [`Self::is_subscribed`] (for health reports), which does not keep
@@ -118,9 +129,12 @@ pub struct FeedWorker {
     /// The store's connection, for probes.
     conn: Conn,
     layout: Layout,
+    /// Every partition's channel, then the routing channel.
     channels: Arc<[String]>,
+    /// Each channel's place in `channels`.
     partitions: HashMap<Vec<u8>, usize>,
     tx: broadcast::Sender<FeedEvent>,
+    routing: broadcast::Sender<RoutingNews>,
     subscribed: Arc<AtomicBool>,
     stop: CancellationToken,
     /// Tells this feed's probes from other nodes'.
@@ -142,10 +156,12 @@ impl RedisStore {
     /// The store's change feed and the worker that feeds it (not started: run it).
     pub fn feed(&self, options: FeedOptions) -> (RedisFeed, FeedWorker) {
         let (tx, _) = broadcast::channel(options.capacity.max(1));
+        let (routing, _) = broadcast::channel(options.capacity.max(1));
         let stop = CancellationToken::new();
         let subscribed = Arc::new(AtomicBool::new(false));
         let channels: Arc<[String]> = (0..self.layout.partitions())
             .map(|p| self.layout.channel(p))
+            .chain([self.layout.routing_channel()])
             .collect();
         let partitions = channels
             .iter()
@@ -161,6 +177,7 @@ impl RedisStore {
             channels,
             partitions,
             tx: tx.clone(),
+            routing: routing.clone(),
             subscribed: subscribed.clone(),
             stop: stop.clone(),
             id: std::collections::hash_map::RandomState::new()
@@ -170,6 +187,7 @@ impl RedisStore {
         };
         let feed = RedisFeed {
             tx,
+            routing,
             subscribed,
             _stop: stop.drop_guard(),
         };
@@ -178,6 +196,12 @@ impl RedisStore {
 }
 
 impl FeedWorker {
+    /// Tells the chats' and the routing's receivers that announcements may be missing.
+    fn resync(&self) {
+        let _ = self.tx.send(FeedEvent::Resync);
+        let _ = self.routing.send(RoutingNews::Resync);
+    }
+
     /// Worker name for logs and health.
     pub fn name(&self) -> &'static str {
         "redis-feed"

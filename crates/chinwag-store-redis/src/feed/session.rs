@@ -2,9 +2,9 @@
 //! announcements until the link breaks, a probe goes unanswered, or the worker stops.
 
 use super::link::{self, Delivery, Inbox, Signals};
-use super::wire::{self, Message};
+use super::wire::{self, Message, RoutingMessage};
 use super::{FeedWorker, publish_command, stopped};
-use chinwag_core::ports::FeedEvent;
+use chinwag_core::ports::{FeedEvent, RoutingNews};
 use futures_util::future::{BoxFuture, OptionFuture};
 use futures_util::{StreamExt, stream};
 use std::sync::Arc;
@@ -90,8 +90,8 @@ impl FeedWorker {
         if std::mem::take(&mut self.failing) {
             tracing::info!("change feed subscribed again");
         }
-        // Commits made while not subscribed were not heard.
-        let _ = self.tx.send(FeedEvent::Resync);
+        // Commits and routing saves made while not subscribed were not heard.
+        self.resync();
         let ended = self.forward(cancel, &mut rx, &signals).await;
         self.subscribed.store(false, Ordering::Release);
         drop(link);
@@ -118,7 +118,7 @@ impl FeedWorker {
                     }
                     if signals.lost.swap(false, Ordering::AcqRel) {
                         tracing::warn!("change feed inbox full: announcements dropped, resyncing");
-                        let _ = self.tx.send(FeedEvent::Resync);
+                        self.resync();
                     }
                 }
                 delivery = rx.recv() => match delivery {
@@ -128,7 +128,7 @@ impl FeedWorker {
                 _ = tick.tick() => {
                     if probe.left > 0 {
                         return Ended::Lost(format!(
-                            "{} partition channel(s) did not echo a probe within {every:?}",
+                            "{} channel(s) did not echo a probe within {every:?}",
                             probe.left
                         ));
                     }
@@ -145,6 +145,9 @@ impl FeedWorker {
         let Some(&p) = self.partitions.get(&d.channel) else {
             return;
         };
+        if p == self.layout.partitions() {
+            return self.deliver_routing(&d.payload, p, probe);
+        }
         match wire::parse(&d.payload) {
             Some(Message::Changed { chat_id, rev }) if self.layout.partition_of(&chat_id) == p => {
                 let _ = self.tx.send(FeedEvent::Changed { chat_id, rev });
@@ -154,6 +157,21 @@ impl FeedWorker {
             _ => tracing::debug!(
                 payload = %String::from_utf8_lossy(&d.payload),
                 "change feed: ignored a malformed message"
+            ),
+        }
+    }
+
+    fn deliver_routing(&self, payload: &[u8], p: usize, probe: &mut Probe) {
+        match wire::parse_routing(payload) {
+            Some(RoutingMessage::Saved { version, news }) => {
+                let news = news.into();
+                let _ = self.routing.send(RoutingNews::Saved { version, news });
+            }
+            Some(RoutingMessage::Probe { feed, n }) if feed == self.id => probe.echoed(p, n),
+            Some(RoutingMessage::Probe { .. }) => {}
+            None => tracing::debug!(
+                bytes = payload.len(),
+                "change feed: ignored a malformed routing message"
             ),
         }
     }
