@@ -21,18 +21,18 @@ fn ok(v: serde_json::Value) -> Answer {
 
 /// # `POST /agent/v1/login`
 pub(crate) async fn login(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
-    ok(wire::status(&st.engine.agent_login(&id)))
+    ok(wire::status(&st.engine.agent_login(&id).await?))
 }
 
 /// # `POST /agent/v1/logout`
 pub(crate) async fn logout(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
-    st.engine.agent_logout(&id);
+    st.engine.agent_logout(&id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// # `GET /agent/v1/me`
 pub(crate) async fn me(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
-    ok(wire::status(&st.engine.agent_status(&id)))
+    ok(wire::status(&st.engine.agent_status(&id).await?))
 }
 
 #[derive(Deserialize)]
@@ -47,7 +47,9 @@ pub(crate) async fn set_state(
     Authed(id): Authed,
     ApiJson(b): ApiJson<StateBody>,
 ) -> Answer {
-    ok(wire::status(&st.engine.agent_set_ready(&id, b.ready)?))
+    ok(wire::status(
+        &st.engine.agent_set_ready(&id, b.ready).await?,
+    ))
 }
 
 /// # `POST /agent/v1/offers/{chatId}/accept`
@@ -67,7 +69,7 @@ pub(crate) async fn reject(
     Authed(id): Authed,
     ApiPath(chat): ApiPath<String>,
 ) -> Answer {
-    st.engine.agent_reject(&id, &ChatId::new(chat))?;
+    st.engine.agent_reject(&id, &ChatId::new(chat)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

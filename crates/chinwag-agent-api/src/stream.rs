@@ -1,6 +1,8 @@
 //! `GET /agent/v1/events`: the WebSocket event stream of one agent. It sends the agent's
 //! current status first, then every bus event that concerns the agent, as JSON text frames.
 //! A stream that falls behind the bus gets `{"type":"resync"}` and should reload its state.
+//! When the status cannot be read (routing shared on a store out of reach) the stream closes
+//! at once with `1013` ("try again").
 //!
 //! Bounds: an agent silent for [`AgentState::ping_after`] is pinged and the stream is closed
 //! (`1001`, "no answer to ping") if nothing comes back within [`AgentState::pong_timeout`];
@@ -135,8 +137,19 @@ async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
     let _open = OpenStream::open();
     let mut bus = st.engine.bus().subscribe();
     let (mut tx, mut rx) = socket.split();
-    let hello =
-        json!({"type": "status", "status": crate::wire::status(&st.engine.agent_status(&me))});
+    let status = match st.engine.agent_status(&me).await {
+        Ok(status) => status,
+        Err(err) => {
+            tracing::debug!(agent = %me.as_str(), %err, "agent stream: no status to start with");
+            let frame = CloseFrame {
+                code: close_code::AGAIN,
+                reason: "service unavailable, try again".into(),
+            };
+            send(&mut tx, Message::Close(Some(frame)), st.send_timeout).await;
+            return;
+        }
+    };
+    let hello = json!({"type": "status", "status": crate::wire::status(&status)});
     if !send(&mut tx, text(&hello), st.send_timeout).await {
         return;
     }

@@ -1,4 +1,5 @@
-//! `chinwag serve`: open the store (on Redis, with its change feed) and engine, start the
+//! `chinwag serve`: open the store (on Redis, with its change feed and the shared routing
+//! state) and engine, start the
 //! workers under the supervisor, compose the routers (each counted for `/metrics`), serve
 //! until SIGINT/SIGTERM, then drain in order (stop accepting, finish requests, stop workers).
 
@@ -12,7 +13,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chinwag_core::ChatEngine;
-use chinwag_core::engine::{CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker};
+use chinwag_core::engine::{
+    CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingNewsWorker, RoutingWorker,
+};
 use chinwag_core::ports::{ChatStore, Clock, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,9 +42,16 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     })?;
     let opened = crate::store::open(&cfg).await?;
     let store: Arc<dyn ChatStore> = MeteredStore::wrap(opened.store);
-    let engine = ChatEngine::open(validated.engine, store.clone(), Arc::new(SystemClock))
-        .await
-        .context("while loading sessions")?;
+    let engine = ChatEngine::open_with(
+        validated.engine,
+        store.clone(),
+        Arc::new(SystemClock),
+        opened.routing,
+    )
+    .await
+    .context("while loading sessions")?;
+    // Listening from now on: other nodes' routing saves reach this node's agents.
+    let routing_news = RoutingNewsWorker::new(engine.clone());
     let key_file = cfg
         .cometd
         .key_file
@@ -75,6 +85,9 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             subscriber.run(c).await;
         });
         workers.start(catch_up.name(), |c| catch_up.run(c));
+    }
+    if let Some(news) = routing_news {
+        workers.start(news.name(), |c| news.run(c));
     }
 
     let (bayeux, gms) = chinwag_gms_cometd::build(

@@ -1,19 +1,21 @@
 //! Opening the store `[store]` names: the embedded SQLite database in the data directory, or
 //! Redis (a single server or a cluster) when `store.url` is set. Redis also gives its change
 //! feed (and the feed's worker), which the serve command hands to the engine's catch-up
-//! worker; SQLite has no feed (one process owns it).
+//! worker, and the shared routing state every node routes on; SQLite has neither (one
+//! process owns it, and routes alone).
 
 use crate::config::Config;
 use anyhow::Context;
-use chinwag_core::ports::ChatStore;
+use chinwag_core::ports::{ChatStore, RoutingStore};
 use chinwag_store_redis::{FeedOptions, FeedWorker, RedisFeed, RedisStore};
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 
-/// The store, and its change feed when other processes share it.
+/// The store, and its change feed and shared routing state when other processes share it.
 pub(crate) struct Opened {
     pub(crate) store: Arc<dyn ChatStore>,
     pub(crate) feed: Option<(RedisFeed, FeedWorker)>,
+    pub(crate) routing: Option<Arc<dyn RoutingStore>>,
 }
 
 /// Opens the configured store.
@@ -24,9 +26,11 @@ pub(crate) async fn open(cfg: &Config) -> anyhow::Result<Opened> {
             .context("while connecting to the Redis store (store.url)")?;
         tracing::info!(?store, "store: Redis");
         let feed = store.feed(FeedOptions::default());
+        let routing: Arc<dyn RoutingStore> = Arc::new(store.routing(&feed.0));
         return Ok(Opened {
             store: Arc::new(store),
             feed: Some(feed),
+            routing: Some(routing),
         });
     }
     let db = cfg.server.data_dir.join("chinwag.db");
@@ -38,5 +42,6 @@ pub(crate) async fn open(cfg: &Config) -> anyhow::Result<Opened> {
     Ok(Opened {
         store: Arc::new(store),
         feed: None,
+        routing: None,
     })
 }

@@ -62,8 +62,8 @@ pub(crate) async fn app() -> Result<(axum::Router, String, String), TestCaseErro
     .await
     .map_err(fail)?;
     let a1 = AgentId::new("a1");
-    engine.agent_login(&a1);
-    engine.agent_set_ready(&a1, true).map_err(fail)?;
+    engine.agent_login(&a1).await.map_err(fail)?;
+    engine.agent_set_ready(&a1, true).await.map_err(fail)?;
     let chat = || NewChat {
         service: "svc".into(),
         nickname: Some("Jo".into()),

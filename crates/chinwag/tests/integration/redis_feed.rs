@@ -17,11 +17,11 @@ const SENT: usize = 5;
 /// The last message, after which nothing more is expected.
 const FENCE: &str = "fence";
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next frame of type `wanted` (others skipped), within 20 s.
-async fn next_of(ws: &mut Socket, wanted: &str) -> R<Value> {
+pub(crate) async fn next_of(ws: &mut Socket, wanted: &str) -> R<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next())
@@ -53,9 +53,9 @@ async fn agent_events_until_fence(ws: &mut Socket, chat: &str) -> R<Vec<Value>> 
     }
 }
 
-/// Waits until `/health` of `server` reports its feed subscribed, with the `redis-feed` and
-/// `catch-up` workers running.
-async fn feed_subscribed(server: &Server) -> R {
+/// Waits until `/health` of `server` reports its feed subscribed, with the `redis-feed`,
+/// `catch-up` and `routing-news` workers running.
+pub(crate) async fn feed_subscribed(server: &Server) -> R {
     let url = format!("{}/health", server.base);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -66,7 +66,8 @@ async fn feed_subscribed(server: &Server) -> R {
                     .any(|w| w["name"] == name && w["state"] == "running")
             })
         };
-        if h["feed"]["subscribed"] == true && running("redis-feed") && running("catch-up") {
+        let workers = ["redis-feed", "catch-up", "routing-news"];
+        if h["feed"]["subscribed"] == true && workers.iter().all(|w| running(w)) {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
