@@ -127,7 +127,10 @@ impl From<CoreError> for ApiError {
             | CoreError::LastNameRequired
             | CoreError::InvalidEmail => (StatusCode::BAD_REQUEST, "bad_request"),
             CoreError::UnknownService => (StatusCode::NOT_FOUND, "unknown_service"),
-            CoreError::ServiceFull | CoreError::Unavailable => {
+            // A store that does not answer (Redis down) is temporary, as on the GMS side.
+            CoreError::ServiceFull
+            | CoreError::Unavailable
+            | CoreError::Store(chinwag_core::StoreError::Unavailable) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             CoreError::Store(_) | CoreError::Random => return Self::internal(e),
@@ -153,5 +156,23 @@ impl IntoResponse for ApiError {
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_out_of_reach_is_temporary_and_a_broken_one_internal() {
+        let down = ApiError::from(CoreError::Store(chinwag_core::StoreError::Unavailable));
+        assert_eq!(
+            (down.status, down.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+        let broken = ApiError::from(CoreError::Store(chinwag_core::StoreError::Backend(
+            "x".into(),
+        )));
+        assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -104,3 +104,35 @@ fn unknown_queues_and_agents_are_left_out_and_other_formats_refused() {
     assert!(refused.is_err_and(|e| e.contains("format 2")));
     assert!(RouterState::restore(&none, &[], b"not json").is_err());
 }
+
+#[test]
+fn a_waiting_chat_costs_under_90_bytes_of_snapshot() {
+    // What docs/cluster.md quotes: the whole snapshot is written by every shared save.
+    let agents: Vec<AgentAccount> = (0..100)
+        .map(|i| account(&format!("agent{i:03}"), 3))
+        .collect();
+    let mut r = router_with(Some(600_000), &agents);
+    for i in 0..1000 {
+        let chat = ChatId::new(format!("{i:016}"));
+        r.enqueue(
+            &q(),
+            chat,
+            ServiceName::new("customer-support"),
+            1_700_000_000_000 + i,
+        );
+    }
+    let waiting = r.snapshot().len();
+    assert!(
+        waiting < 90 * 1000,
+        "{waiting} bytes for 1000 waiting chats"
+    );
+    for i in 0..100 {
+        ready(&mut r, &format!("agent{i:03}"), 1_700_000_000_000);
+    }
+    r.dispatch(1_700_000_100_000); // 300 offers
+    let busy = r.snapshot().len();
+    assert!(
+        busy < waiting + 300 * 160 + 100 * 90,
+        "{busy} bytes with 100 agents and 300 offers"
+    );
+}
