@@ -77,7 +77,7 @@ async fn routing_is_shared(url: &str) -> R {
     let me = status(&on_b).await?;
     assert_eq!(
         ids(&me["offers"]),
-        [first.chat_id.clone()],
+        [first.chat_id.as_str()],
         "B sees the offer: {me}"
     );
 
@@ -125,8 +125,8 @@ async fn routing_is_shared(url: &str) -> R {
     feed_subscribed(&c).await?;
     let on_c = Agent::new(&c, TOKEN);
     let me = status(&on_c).await?;
-    assert_eq!(ids(&me["chats"]), [first.chat_id.clone()], "C: {me}");
-    assert_eq!(ids(&me["offers"]), [second.chat_id.clone()], "C: {me}");
+    assert_eq!(ids(&me["chats"]), [first.chat_id.as_str()], "C: {me}");
+    assert_eq!(ids(&me["offers"]), [second.chat_id.as_str()], "C: {me}");
     // The agent calls C too (it is already ready: nothing changes), then goes not ready
     // through A: its stream has had each offer once before that state frame.
     let (s, v) = on_c
