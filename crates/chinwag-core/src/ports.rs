@@ -80,6 +80,21 @@ pub trait ChatStore: PushOutbox {
     fn shared(&self) -> bool {
         false
     }
+    /// Records when this process last saw each chat's customer (a request, or a live
+    /// CometD watch), on a store other processes share, so the node that would end a chat
+    /// for its customer's silence also counts the requests other nodes served. Keeps the
+    /// latest time per chat; ignores chats not stored. The default (a store one process
+    /// owns, whose own memory is the whole truth) records nothing.
+    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+        let _ = seen;
+        Ok(())
+    }
+    /// The latest time any process recorded with [`ChatStore::record_seen`] for `chat_id`
+    /// (`None`: never, or the default store).
+    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+        let _ = chat_id;
+        Ok(None)
+    }
     /// Deletes sessions that ended before `ended_before_ms`; returns how many.
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError>;
     /// Checks that the store answers, as cheaply as the backend allows, going the way real

@@ -1,6 +1,7 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others), and `ping`. Backends call [`run_suite`] from a test.
+//! (one failing never fails the others), revisions, when customers were last seen, and
+//! `ping`. Backends call [`run_suite`] from a test.
 //! Assertions panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 mod ping;
 pub mod quarantine;
 mod revisions;
+mod seen;
 
 pub(crate) fn event(index: u64, text: &str) -> Event {
     Event {
@@ -79,6 +81,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;
     crate::revisions::writers_are_ordered_by_revision(store).await;
+    crate::seen::last_seen_keeps_the_latest(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;
 }
 
@@ -401,6 +404,12 @@ mod tests {
     #[tokio::test]
     async fn the_memory_store_conforms() {
         let store = chinwag_core::memstore::MemoryStore::default();
+        super::run_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn the_shared_memory_store_conforms() {
+        let store = chinwag_core::memstore::MemoryStore::new_shared();
         super::run_suite(&store).await;
     }
 }

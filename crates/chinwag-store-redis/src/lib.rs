@@ -20,6 +20,7 @@ mod layout;
 mod load;
 mod outbox;
 mod scripts;
+mod seen;
 
 pub use conn::Target;
 pub use feed::{FeedOptions, FeedStatus, FeedWorker, RedisFeed};
@@ -197,6 +198,14 @@ impl ChatStore for RedisStore {
     /// Every node using the same Redis writes to it.
     fn shared(&self) -> bool {
         true
+    }
+
+    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+        seen::record(self, seen).await
+    }
+
+    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+        seen::last(self, chat_id).await
     }
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
