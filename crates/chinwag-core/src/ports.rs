@@ -3,7 +3,7 @@
 
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::ids::ChatId;
+use crate::ids::{ChatId, EventIndex};
 use crate::push::PushJob;
 use crate::session::SessionRecord;
 use async_trait::async_trait;
@@ -72,6 +72,19 @@ pub trait ChatStore: PushOutbox {
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError>;
     /// Loads one session, open or ended.
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError>;
+    /// The chat's header and revision with only the events after index `after`: what a
+    /// reader holding the events up to `after` lacks (`None`: not stored). The default loads
+    /// the whole chat and drops the rest; a networked store reads only the new events.
+    async fn load_since(
+        &self,
+        chat_id: &ChatId,
+        after: EventIndex,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        Ok(self.load(chat_id).await?.map(|mut s| {
+            s.events.retain(|e| e.index > after);
+            s
+        }))
+    }
     /// The chat's stored revision (`None`: not stored): what a reader compares with its
     /// cached copy to know whether another process wrote to the chat.
     async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError>;

@@ -81,6 +81,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;
     crate::revisions::writers_are_ordered_by_revision(store).await;
+    crate::revisions::load_since_reads_only_later_events(store).await;
     crate::seen::last_seen_keeps_the_latest(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;
 }

@@ -28,7 +28,7 @@ pub use layout::{MAX_PARTITIONS, slot};
 
 use async_trait::async_trait;
 use chinwag_core::StoreError;
-use chinwag_core::ids::ChatId;
+use chinwag_core::ids::{ChatId, EventIndex};
 use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::PushJob;
 use conn::Conn;
@@ -189,6 +189,14 @@ impl ChatStore for RedisStore {
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
         load::load(self, chat_id).await
+    }
+
+    async fn load_since(
+        &self,
+        chat_id: &ChatId,
+        after: EventIndex,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        load::load_since(self, chat_id, after).await
     }
 
     async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError> {

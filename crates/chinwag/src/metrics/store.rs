@@ -92,6 +92,14 @@ impl<S: ChatStore + ?Sized> ChatStore for MeteredStore<S> {
         timed("ping", self.0.ping()).await
     }
 
+    async fn load_since(
+        &self,
+        chat_id: &ChatId,
+        after: chinwag_core::ids::EventIndex,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        timed("load_since", self.0.load_since(chat_id, after)).await
+    }
+
     async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError> {
         timed("revision", self.0.revision(chat_id)).await
     }
