@@ -1,7 +1,8 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others), and `ping`. Backends call [`run_suite`] from a test;
-//! routing stores (`RoutingStore`) run [`run_routing_suite`].
+//! (one failing never fails the others), revisions, when customers were last seen, and
+//! `ping`. Backends call [`run_suite`] from a test; routing stores (`RoutingStore`) run
+//! [`run_routing_suite`].
 //! Assertions panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -17,6 +18,7 @@ mod ping;
 pub mod quarantine;
 mod revisions;
 mod routing;
+mod seen;
 
 pub use routing::run_routing_suite;
 
@@ -83,6 +85,8 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;
     crate::revisions::writers_are_ordered_by_revision(store).await;
+    crate::revisions::load_since_reads_only_later_events(store).await;
+    crate::seen::last_seen_keeps_the_latest(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;
 }
 
@@ -405,6 +409,12 @@ mod tests {
     #[tokio::test]
     async fn the_memory_store_conforms() {
         let store = chinwag_core::memstore::MemoryStore::default();
+        super::run_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn the_shared_memory_store_conforms() {
+        let store = chinwag_core::memstore::MemoryStore::new_shared();
         super::run_suite(&store).await;
     }
 

@@ -16,6 +16,9 @@ pub(crate) static PURGE: LazyLock<Script> =
 /// Outbox writes outside a commit.
 pub(crate) static OUTBOX: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/outbox.lua")));
+/// When customers were last seen, for chats of one partition.
+pub(crate) static SEEN: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/seen.lua")));
 /// The shared routing state's compare-and-set save, with its announcement.
 pub(crate) static ROUTING_SAVE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/routing_save.lua")));
