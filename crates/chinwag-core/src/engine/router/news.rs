@@ -101,7 +101,18 @@ pub(super) fn encode(origin: u64, events: &[BusEvent]) -> Vec<u8> {
     if events.is_empty() {
         return Vec::new();
     }
-    serde_json::to_vec(&News { origin, events }).unwrap_or_default()
+    let count = events.len();
+    let bytes = serde_json::to_vec(&News { origin, events }).unwrap_or_default();
+    if bytes.len() > MAX_NEWS_BYTES {
+        // Receivers would drop it unread; the agents see these offers in their status.
+        tracing::warn!(
+            events = count,
+            bytes = bytes.len(),
+            "routing news too long to announce"
+        );
+        return Vec::new();
+    }
+    bytes
 }
 
 /// The origin and events of an announcement; `None` when malformed or too long.
