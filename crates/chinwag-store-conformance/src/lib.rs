@@ -1,7 +1,9 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others), and `ping`. Backends call [`run_suite`] from a test.
-//! Assertions panic with a message naming the broken rule.
+//! (one failing never fails the others), `ping`, and push job numbering and ownership
+//! (`claims`). Backends call [`run_suite`] from a test; [`lease::run_suite`] checks a
+//! [`Leases`](chinwag_core::lease::Leases) table. Assertions panic with a message naming the
+//! broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
 use chinwag_core::ids::{
@@ -12,6 +14,8 @@ use chinwag_core::push::{JobKind, PushJob};
 use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
+mod claims;
+pub mod lease;
 mod ping;
 pub mod quarantine;
 mod revisions;
@@ -79,6 +83,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;
     crate::revisions::writers_are_ordered_by_revision(store).await;
+    crate::claims::run(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;
 }
 
@@ -105,6 +110,7 @@ pub(crate) fn job(seq: u64, chat: &str, index: u64) -> PushJob {
         attempt: 0,
         due_ms: 1_700_000_000_000,
         sent: false,
+        owner: None,
     }
 }
 
@@ -402,5 +408,16 @@ mod tests {
     async fn the_memory_store_conforms() {
         let store = chinwag_core::memstore::MemoryStore::default();
         super::run_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn the_shared_memory_store_conforms() {
+        let store = chinwag_core::memstore::MemoryStore::new_shared();
+        super::run_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn in_process_leases_conform() {
+        super::lease::run_suite(&chinwag_core::lease::LocalLeases::default()).await;
     }
 }

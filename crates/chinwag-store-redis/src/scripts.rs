@@ -16,3 +16,9 @@ pub(crate) static PURGE: LazyLock<Script> =
 /// Outbox writes outside a commit.
 pub(crate) static OUTBOX: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/outbox.lua")));
+/// Leases: acquire, renew, release (holder checked, fence counted).
+pub(crate) static LEASE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/lease.lua")));
+/// A block of push seqs from the shared counter.
+pub(crate) static RESERVE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/reserve.lua")));
