@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::{CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker};
+use chinwag_core::lease::{NodeLease, NodeLeaseWorker};
 use chinwag_core::ports::{ChatStore, Clock, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +43,11 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let engine = ChatEngine::open(validated.engine, store.clone(), Arc::new(SystemClock))
         .await
         .context("while loading sessions")?;
+    // This run's liveness lease: its holder owns the push jobs this node queues.
+    let node_lease = NodeLease::acquire(opened.leases, cfg.server.node_id, cfg.store.lease_ttl())
+        .await
+        .context("while taking the node lease")?;
+    engine.set_push_owner(node_lease.clone());
     let key_file = cfg
         .cometd
         .key_file
@@ -56,6 +62,8 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let store_health = StoreHealth::first(store.as_ref()).await;
     let probe = store_health.clone();
     workers.start("store-probe", |c| probe.run(store, c));
+    let renew = NodeLeaseWorker::new(node_lease);
+    workers.start(renew.name(), |c| renew.run(c));
     let upkeep = metrics.clone();
     workers.start("metrics-upkeep", |c| crate::metrics::upkeep(upkeep, c));
     let routing = RoutingWorker::new(engine.clone());

@@ -1,10 +1,11 @@
 //! Opening the store `[store]` names: the embedded SQLite database in the data directory, or
 //! Redis (a single server or a cluster) when `store.url` is set. Redis also gives its change
 //! feed (and the feed's worker), which the serve command hands to the engine's catch-up
-//! worker; SQLite has no feed (one process owns it).
+//! worker, and its leases; SQLite has no feed and leases in process (one process owns it).
 
 use crate::config::Config;
 use anyhow::Context;
+use chinwag_core::lease::{Leases, LocalLeases};
 use chinwag_core::ports::ChatStore;
 use chinwag_store_redis::{FeedOptions, FeedWorker, RedisFeed, RedisStore};
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
@@ -13,6 +14,8 @@ use std::sync::Arc;
 /// The store, and its change feed when other processes share it.
 pub(crate) struct Opened {
     pub(crate) store: Arc<dyn ChatStore>,
+    /// Leases: Redis's when nodes share it, else this process's own.
+    pub(crate) leases: Arc<dyn Leases>,
     pub(crate) feed: Option<(RedisFeed, FeedWorker)>,
 }
 
@@ -24,8 +27,10 @@ pub(crate) async fn open(cfg: &Config) -> anyhow::Result<Opened> {
             .context("while connecting to the Redis store (store.url)")?;
         tracing::info!(?store, "store: Redis");
         let feed = store.feed(FeedOptions::default());
+        let store = Arc::new(store);
         return Ok(Opened {
-            store: Arc::new(store),
+            leases: store.clone(),
+            store,
             feed: Some(feed),
         });
     }
@@ -37,6 +42,7 @@ pub(crate) async fn open(cfg: &Config) -> anyhow::Result<Opened> {
         .with_context(|| format!("while opening store {}", db.display()))?;
     Ok(Opened {
         store: Arc::new(store),
+        leases: Arc::new(LocalLeases::default()),
         feed: None,
     })
 }

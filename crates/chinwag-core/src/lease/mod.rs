@@ -12,7 +12,7 @@ mod local;
 mod node;
 
 pub use local::LocalLeases;
-pub use node::{NodeLease, NodeLeaseWorker};
+pub use node::{Keeper, NodeLease, NodeLeaseWorker};
 
 use crate::error::StoreError;
 use async_trait::async_trait;
