@@ -104,7 +104,11 @@ impl Takeover {
             match self.claims.claim(Some(&owner), &me).await {
                 Ok(jobs) => {
                     if !jobs.is_empty() {
-                        tracing::info!(from = owner.as_str(), jobs = jobs.len(), "push jobs taken over");
+                        tracing::info!(
+                            from = owner.as_str(),
+                            jobs = jobs.len(),
+                            "push jobs taken over"
+                        );
                     }
                     taken.extend(jobs);
                 }

@@ -16,8 +16,14 @@ async fn leases_on_a_single_redis_conform() {
         .unwrap();
     chinwag_store_conformance::lease::run_suite(&store).await;
     // The lease is a key with a TTL holding `<fence> <holder>`.
-    let (name, who) = (LeaseName::parse("node/x").unwrap(), Holder::parse("x").unwrap());
-    let fence = store.acquire(&name, &who, Duration::from_secs(9)).await.unwrap();
+    let (name, who) = (
+        LeaseName::parse("node/x").unwrap(),
+        Holder::parse("x").unwrap(),
+    );
+    let fence = store
+        .acquire(&name, &who, Duration::from_secs(9))
+        .await
+        .unwrap();
     let value = redis.command(&["GET", "chinwag:{c}:lease:node/x"]).unwrap();
     assert_eq!(value, format!("{} x", fence.unwrap().0));
     let ttl: i64 = redis

@@ -8,6 +8,7 @@ use crate::common::*;
 use crate::push::Receiver;
 use chinwag_redis_testkit::RedisServer;
 use serde_json::Value;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Resends: every 2 s, three times.
@@ -15,7 +16,7 @@ fn config(redis: &str, receiver: &str, lease_ttl_ms: u64) -> String {
     format!(
         "[store]\nurl = \"{redis}\"\nlease_ttl_ms = {lease_ttl_ms}\n\n\
          [push]\nenabled = [\"customhttp\"]\non_join = true\nresend_delay_secs = 2\n\
-         resend_attempts = 3\nretry_base_ms = 50\nretry_max_ms = 200\n\n\
+         resend_attempts = 3\nretry_base_ms = 50\nretry_max_ms = 200\nretry_max_tries = 1000\n\n\
          [push.customhttp]\nurl = \"{receiver}\"\nhmac_secret = \"s3cret\"\n"
     )
 }
@@ -70,9 +71,13 @@ async fn settle() {
     tokio::time::sleep(Duration::from_secs(5)).await;
 }
 
-/// Chats created on either node and written through both: every send succeeds (the two
-/// nodes' job numbers do not collide) and each event is pushed once.
+/// Chats created on either node and written through both while the receiver is down (so
+/// every job stays in the outbox): every send succeeds (the two nodes' job numbers do not
+/// collide: the store refuses a commit whose job number is pending) and, once the receiver
+/// is back, each event is pushed once.
 async fn both_nodes_push(a: &Server, b: &Server, rx: &Receiver) -> R {
+    rx.0.down.store(true, Ordering::SeqCst);
+    let mut chats = Vec::new();
     for (i, (home, other)) in [(a, b), (b, a)].into_iter().enumerate() {
         let device = format!("plain-{i}");
         let chat = subscribed(home, &device, false).await?;
@@ -82,7 +87,11 @@ async fn both_nodes_push(a: &Server, b: &Server, rx: &Receiver) -> R {
                 .await?;
             assert_eq!(s, 200, "send {n} of chat {i}: {v}");
         }
-        rx.wait_for(&device, 5).await?;
+        chats.push(device);
+    }
+    rx.0.down.store(false, Ordering::SeqCst);
+    for device in &chats {
+        rx.wait_for(device, 5).await?;
     }
     settle().await;
     for i in 0..2 {
@@ -141,7 +150,11 @@ async fn a_gracefully_stopped_node_hands_its_resends_over_at_once() -> R {
     a.terminate().await?;
     let got = rx.wait_for("handed-over", 5).await?;
     settle().await;
-    assert_eq!(attempts(&rx, "handed-over"), ["0", "0", "1", "2", "3"], "{got:?}");
+    assert_eq!(
+        attempts(&rx, "handed-over"),
+        ["0", "0", "1", "2", "3"],
+        "{got:?}"
+    );
     let health: Value = client()
         .get(format!("{}/health", b.base))
         .send()
@@ -149,9 +162,9 @@ async fn a_gracefully_stopped_node_hands_its_resends_over_at_once() -> R {
         .json()
         .await?;
     assert!(
-        health["workers"]
-            .as_array()
-            .is_some_and(|w| w.iter().any(|w| w["name"] == "node-lease" && w["state"] == "running")),
+        health["workers"].as_array().is_some_and(|w| w
+            .iter()
+            .any(|w| w["name"] == "node-lease" && w["state"] == "running")),
         "{health}"
     );
     Ok(())
