@@ -120,8 +120,12 @@ impl PushWorker {
         let mut loaded = HashSet::new();
         let start = own.at_start().await;
         tracing::info!(jobs = start.len(), "push worker: outbox loaded");
-        for j in start.into_iter().chain(own.scan().await) {
+        for j in start {
             loaded.insert(j.seq);
+            s.push(j);
+        }
+        // Jobs taken over never come through this engine's feed: not noted in `loaded`.
+        for j in own.scan().await {
             s.push(j);
         }
         let mut scan = tokio::time::interval(own.every());
@@ -185,9 +189,7 @@ impl PushWorker {
                 }
                 _ = scan.tick(), if drain_until.is_none() => {
                     for j in own.scan().await {
-                        if loaded.insert(j.seq) {
-                            s.push(j);
-                        }
+                        s.push(j);
                     }
                 }
                 () = tokio::time::sleep(Duration::from_millis(100)), if drain_until.is_some() => {}

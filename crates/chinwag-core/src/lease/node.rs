@@ -208,3 +208,42 @@ impl NodeLeaseWorker {
         lease.release().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lease::LocalLeases;
+
+    #[tokio::test]
+    async fn a_lost_lease_is_not_taken_back_and_a_stop_releases_after_the_keepers()
+    -> Result<(), crate::StoreError> {
+        let leases: Arc<dyn Leases> = Arc::new(LocalLeases::default());
+        let ttl = Duration::from_millis(300);
+        let lease = NodeLease::acquire(leases.clone(), 7, ttl).await?;
+        let first = lease.holder();
+        assert!(first.as_str().starts_with("n7-"));
+        assert!(lease.may_act());
+        assert!(leases.holder(&first.liveness()).await?.is_some());
+        // Lost (as if it expired while the node could not renew): a new holder, a new
+        // generation; the old name stays free for others to take the work over.
+        assert!(leases.release(&first.liveness(), &first).await?);
+        lease.renew().await;
+        assert_eq!(lease.generation(), 1);
+        assert_ne!(lease.holder(), first);
+        assert!(leases.holder(&first.liveness()).await?.is_none());
+        assert!(lease.may_act());
+        // A stop keeps the lease while a keeper lives, renewing it past its TTL.
+        let keeper = lease.keep();
+        let stop = CancellationToken::new();
+        let worker = tokio::spawn(NodeLeaseWorker::new(lease.clone()).run(stop.clone()));
+        stop.cancel();
+        tokio::time::sleep(ttl * 3).await;
+        let now = lease.holder();
+        assert!(leases.holder(&now.liveness()).await?.is_some(), "kept");
+        drop(keeper);
+        let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
+        assert!(leases.holder(&now.liveness()).await?.is_none(), "released");
+        assert!(!lease.may_act());
+        Ok(())
+    }
+}
