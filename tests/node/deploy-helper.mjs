@@ -12,7 +12,7 @@ import https from "node:https";
 import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
-import { startServer, until } from "./harness.mjs";
+import { startServer, until, freePort } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEPLOY = join(here, "..", "..", "deploy");
@@ -163,9 +163,10 @@ export async function startNodes(count, { cometdToml = "", serverToml = "", extr
   const keyFile = join(dir, "cometd.key");
   writeFileSync(keyFile, randomBytes(32).toString("base64") + "\n", { mode: 0o600 });
   const nodes = [];
+  const toml = (i) => `key_file = "${keyFile}"\n${cometdToml}\n\n[server]\nnode_id = ${i + 1}\n${serverToml}\n${extraToml}`;
   try {
     for (let i = 0; i < count; i++) {
-      nodes.push(await startServer({ extraToml: `key_file = "${keyFile}"\n${cometdToml}\n\n[server]\nnode_id = ${i + 1}\n${serverToml}\n${extraToml}` }));
+      nodes.push(await startServer({ extraToml: toml(i) }));
     }
   } catch (e) {
     await Promise.all(nodes.map((n) => n.stop()));
@@ -174,6 +175,12 @@ export async function startNodes(count, { cometdToml = "", serverToml = "", extr
   return {
     nodes,
     upstreams: nodes.map((n) => `127.0.0.1:${n.port}`),
+    /** Starts node `i` again (after it stopped or was killed) on its port and data dir. */
+    async restart(i) {
+      const { port, dir: nodeDir } = nodes[i];
+      nodes[i] = await startServer({ port, dir: nodeDir, extraToml: toml(i) });
+      return nodes[i];
+    },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
       nodes.forEach((n) => n.cleanup());
@@ -245,4 +252,40 @@ export function userExists(name) {
   } catch {
     return false;
   }
+}
+
+/** nginx with the shipped recipe in front of `upstreams`; files under `dir`. */
+export async function startNginx(dir, upstreams, cert) {
+  const tlsPort = await freePort();
+  const httpPort = await freePort();
+  const site = shipped("nginx/chinwag.conf", [
+    [/(^ *server 10\.0\.0\.\d+:8080( [^;]*);\n)+/m, (_, _line, opts) => upstreams.map((u) => `    server ${u}${opts};\n`).join("")],
+    ["listen 80;", `listen 127.0.0.1:${httpPort};`],
+    ["listen 443 ssl http2;", `listen 127.0.0.1:${tlsPort} ssl http2;`],
+    ["/etc/ssl/chinwag/fullchain.pem", cert.cert],
+    ["/etc/ssl/chinwag/privkey.pem", cert.key],
+  ]);
+  writeFileSync(join(dir, "chinwag.conf"), site);
+  // The main file a distribution ships, reduced to what running unprivileged needs: pid,
+  // logs and temp files under `dir` (as root, workers stay this user too).
+  const user = process.getuid() === 0 ? "user root;\n" : "";
+  writeFileSync(join(dir, "nginx.conf"), `${user}daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log ${dir}/access.log;
+    client_body_temp_path ${dir}/client_body;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
+    include ${dir}/chinwag.conf;
+}
+`);
+  const args = ["-p", dir, "-c", join(dir, "nginx.conf")];
+  run("nginx", ["-t", "-q", ...args]);
+  const proc = await startProcess("nginx", args, { ports: [tlsPort, httpPort], what: "nginx" });
+  return { ...proc, tlsPort, httpPort };
 }

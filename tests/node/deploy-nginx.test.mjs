@@ -4,49 +4,11 @@
 // real Chinwag nodes; every check goes through it over TLS.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { writeFileSync, rmSync } from "node:fs";
-import { freePort } from "./harness.mjs";
-import { shipped, makeCertificate, trustCertificate, startNodes, startProcess, request, tempDir, run } from "./deploy-helper.mjs";
+import { rmSync } from "node:fs";
+import { makeCertificate, trustCertificate, startNodes, startNginx, request, tempDir } from "./deploy-helper.mjs";
 import * as s from "./deploy-scenarios.mjs";
 
 const ctx = {};
-
-/** nginx with the shipped recipe in front of `upstreams`; files under `dir`. */
-async function startNginx(dir, upstreams, cert) {
-  const tlsPort = await freePort();
-  const httpPort = await freePort();
-  const site = shipped("nginx/chinwag.conf", [
-    [/(^ *server 10\.0\.0\.\d+:8080( [^;]*);\n)+/m, (_, _line, opts) => upstreams.map((u) => `    server ${u}${opts};\n`).join("")],
-    ["listen 80;", `listen 127.0.0.1:${httpPort};`],
-    ["listen 443 ssl http2;", `listen 127.0.0.1:${tlsPort} ssl http2;`],
-    ["/etc/ssl/chinwag/fullchain.pem", cert.cert],
-    ["/etc/ssl/chinwag/privkey.pem", cert.key],
-  ]);
-  writeFileSync(join(dir, "chinwag.conf"), site);
-  // The main file a distribution ships, reduced to what running unprivileged needs: pid,
-  // logs and temp files under `dir` (as root, workers stay this user too).
-  const user = process.getuid() === 0 ? "user root;\n" : "";
-  writeFileSync(join(dir, "nginx.conf"), `${user}daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log ${dir}/access.log;
-    client_body_temp_path ${dir}/client_body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-    include ${dir}/chinwag.conf;
-}
-`);
-  const args = ["-p", dir, "-c", join(dir, "nginx.conf")];
-  run("nginx", ["-t", "-q", ...args]);
-  const proc = await startProcess("nginx", args, { ports: [tlsPort, httpPort], what: "nginx" });
-  return { ...proc, tlsPort, httpPort };
-}
 
 before(async () => {
   ctx.dir = tempDir("nginx");

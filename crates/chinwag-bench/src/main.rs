@@ -15,6 +15,9 @@
 //! Scenario `abuse`: legitimate customers' latency and errors alone, then while idle sockets,
 //! slowloris connections and a `requestChat` flood hit the server.
 //!
+//! Scenario `cluster`: one node on SQLite against three nodes on one Redis (refresh and send
+//! throughput, server CPU per request), and the Redis round trips of a refresh and a send.
+//!
 //! Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod abuse;
@@ -23,6 +26,7 @@ mod bayeux;
 mod bceiling;
 mod bclient;
 mod ceiling;
+mod cluster;
 mod gms;
 mod legit;
 mod load;
@@ -31,6 +35,7 @@ mod procs;
 mod push;
 mod rawhttp;
 mod rawws;
+mod redisproc;
 mod rest;
 mod restmem;
 
@@ -54,6 +59,9 @@ enum Cmd {
     Push(push::PushArgs),
     /// Legitimate customers alone, then under attack (idle sockets, slowloris, flood).
     Abuse(abuse::AbuseArgs),
+    /// One node on SQLite against several nodes on one Redis, and Redis round trips per
+    /// operation.
+    Cluster(cluster::ClusterArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -102,6 +110,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Abuse(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(abuse::run(args))?)
+        }
+        Cmd::Cluster(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(cluster::run(args))?)
         }
         Cmd::Rest(args) => {
             let out = args.out.clone();

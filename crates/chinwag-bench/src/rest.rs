@@ -60,9 +60,17 @@ max_wait_secs = 0
 
 /// Starts a fresh chinwag with [`BENCH_CONFIG`] and an empty store.
 pub(crate) fn start_chinwag(bin: &PathBuf) -> anyhow::Result<(Proc, tempdir::Dir)> {
+    start_chinwag_with(bin, "")
+}
+
+/// [`start_chinwag`] with `extra` appended to the configuration (further tables).
+pub(crate) fn start_chinwag_with(
+    bin: &PathBuf,
+    extra: &str,
+) -> anyhow::Result<(Proc, tempdir::Dir)> {
     let dir = tempdir::Dir::new()?;
     let cfg = dir.0.join("bench.toml");
-    std::fs::write(&cfg, BENCH_CONFIG)?;
+    std::fs::write(&cfg, format!("{BENCH_CONFIG}\n{extra}"))?;
     let port = procs::free_port()?;
     let addr = format!("127.0.0.1:{port}");
     let args = [

@@ -18,6 +18,8 @@ pub struct MemoryStore {
     shared: bool,
     feed: Feed,
     outbox: Mutex<Outbox>,
+    /// When each chat's customer was last seen ([`ChatStore::record_seen`]), when shared.
+    seen: Mutex<HashMap<ChatId, i64>>,
 }
 
 #[derive(Debug, Default)]
@@ -207,10 +209,28 @@ impl ChatStore for MemoryStore {
         self.shared
     }
 
+    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+        if !self.shared {
+            return Ok(());
+        }
+        let stored = crate::engine::lock(&self.inner);
+        let mut map = crate::engine::lock(&self.seen);
+        for (chat, at) in seen.iter().filter(|(c, _)| stored.contains_key(c)) {
+            let t = map.entry(chat.clone()).or_insert(*at);
+            *t = (*t).max(*at);
+        }
+        Ok(())
+    }
+
+    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+        Ok(crate::engine::lock(&self.seen).get(chat_id).copied())
+    }
+
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
         let mut map = crate::engine::lock(&self.inner);
         let before = map.len();
         map.retain(|_, s| s.record.ended_ms.is_none_or(|t| t >= ended_before_ms));
+        crate::engine::lock(&self.seen).retain(|c, _| map.contains_key(c));
         Ok((before - map.len()) as u64)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::ids::ChatId;
+use crate::ids::{ChatId, EventIndex};
 use crate::push::PushJob;
 use crate::session::SessionRecord;
 use async_trait::async_trait;
@@ -72,6 +72,19 @@ pub trait ChatStore: crate::push::PushClaims {
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError>;
     /// Loads one session, open or ended.
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError>;
+    /// The chat's header and revision with only the events after index `after`: what a
+    /// reader holding the events up to `after` lacks (`None`: not stored). The default loads
+    /// the whole chat and drops the rest; a networked store reads only the new events.
+    async fn load_since(
+        &self,
+        chat_id: &ChatId,
+        after: EventIndex,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        Ok(self.load(chat_id).await?.map(|mut s| {
+            s.events.retain(|e| e.index > after);
+            s
+        }))
+    }
     /// The chat's stored revision (`None`: not stored): what a reader compares with its
     /// cached copy to know whether another process wrote to the chat.
     async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError>;
@@ -79,6 +92,21 @@ pub trait ChatStore: crate::push::PushClaims {
     /// checks [`ChatStore::revision`] before serving a chat from its cache.
     fn shared(&self) -> bool {
         false
+    }
+    /// Records when this process last saw each chat's customer (a request, or a live
+    /// CometD watch), on a store other processes share, so the node that would end a chat
+    /// for its customer's silence also counts the requests other nodes served. Keeps the
+    /// latest time per chat; ignores chats not stored. The default (a store one process
+    /// owns, whose own memory is the whole truth) records nothing.
+    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+        let _ = seen;
+        Ok(())
+    }
+    /// The latest time any process recorded with [`ChatStore::record_seen`] for `chat_id`
+    /// (`None`: never, or the default store).
+    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+        let _ = chat_id;
+        Ok(None)
     }
     /// Deletes sessions that ended before `ended_before_ms`; returns how many.
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError>;

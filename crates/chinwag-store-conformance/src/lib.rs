@@ -1,9 +1,9 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others), `ping`, and push job numbering and ownership
-//! (`claims`). Backends call [`run_suite`] from a test; [`lease::run_suite`] checks a
-//! [`Leases`](chinwag_core::lease::Leases) table. Assertions panic with a message naming the
-//! broken rule.
+//! (one failing never fails the others), revisions, when customers were last seen, `ping`,
+//! and push job numbering and ownership (`claims`). Backends call [`run_suite`] from a test;
+//! [`lease::run_suite`] checks a [`Leases`](chinwag_core::lease::Leases) table. Assertions
+//! panic with a message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
 use chinwag_core::ids::{
@@ -19,6 +19,7 @@ pub mod lease;
 mod ping;
 pub mod quarantine;
 mod revisions;
+mod seen;
 
 pub(crate) fn event(index: u64, text: &str) -> Event {
     Event {
@@ -83,6 +84,8 @@ pub async fn run_suite(store: &dyn ChatStore) {
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;
     crate::revisions::writers_are_ordered_by_revision(store).await;
+    crate::revisions::load_since_reads_only_later_events(store).await;
+    crate::seen::last_seen_keeps_the_latest(store).await;
     crate::claims::run(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;
 }

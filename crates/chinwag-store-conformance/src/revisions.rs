@@ -4,7 +4,7 @@
 
 use crate::{event, job, sample};
 use chinwag_core::StoreError;
-use chinwag_core::ids::ChatId;
+use chinwag_core::ids::{ChatId, EventIndex};
 use chinwag_core::ports::{ChatStore, Commit};
 
 fn append(base_rev: u64, index: u64, text: &str) -> Commit {
@@ -102,5 +102,41 @@ pub(crate) async fn writers_are_ordered_by_revision(store: &dyn ChatStore) {
     assert_eq!(
         s.record, header,
         "appends without a header keep the last one"
+    );
+}
+
+/// `load_since`: the header and revision with only the events after the given index.
+pub(crate) async fn load_since_reads_only_later_events(store: &dyn ChatStore) {
+    let id = ChatId::new("since");
+    let (create, _) = sample("since", 3);
+    assert!(store.commit(create).await.is_ok(), "create since");
+    let whole = store.load(&id).await.ok().flatten();
+    let whole = whole.unwrap_or_else(|| panic!("since must load"));
+    for after in 0..=4u64 {
+        let part = store.load_since(&id, EventIndex(after)).await;
+        let part = part
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("since after {after}"));
+        let indexes: Vec<u64> = part.events.iter().map(|e| e.index.0).collect();
+        let expected: Vec<u64> = (after + 1..=3).collect();
+        assert_eq!(indexes, expected, "events after {after}");
+        assert_eq!(
+            part.rev, whole.rev,
+            "the revision, whatever the events read"
+        );
+        assert_eq!(part.record.chat_id, whole.record.chat_id, "the header");
+        if let (Some(a), Some(b)) = (part.events.first(), whole.events.get(after as usize)) {
+            assert_eq!(a.text, b.text, "the same events");
+        }
+    }
+    assert!(
+        matches!(
+            store
+                .load_since(&ChatId::new("since-none"), EventIndex(0))
+                .await,
+            Ok(None)
+        ),
+        "an unknown chat"
     );
 }

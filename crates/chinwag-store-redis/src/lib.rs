@@ -24,6 +24,7 @@ mod lease;
 mod load;
 mod outbox;
 mod scripts;
+mod seen;
 
 pub use conn::Target;
 pub use feed::{FeedOptions, FeedStatus, FeedWorker, RedisFeed};
@@ -31,7 +32,7 @@ pub use layout::{MAX_PARTITIONS, slot};
 
 use async_trait::async_trait;
 use chinwag_core::StoreError;
-use chinwag_core::ids::ChatId;
+use chinwag_core::ids::{ChatId, EventIndex};
 use chinwag_core::lease::Holder;
 use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::{PushClaims, PushJob};
@@ -195,6 +196,14 @@ impl ChatStore for RedisStore {
         load::load(self, chat_id).await
     }
 
+    async fn load_since(
+        &self,
+        chat_id: &ChatId,
+        after: EventIndex,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        load::load_since(self, chat_id, after).await
+    }
+
     async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, StoreError> {
         load::revision(self, chat_id).await
     }
@@ -202,6 +211,14 @@ impl ChatStore for RedisStore {
     /// Every node using the same Redis writes to it.
     fn shared(&self) -> bool {
         true
+    }
+
+    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+        seen::record(self, seen).await
+    }
+
+    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+        seen::last(self, chat_id).await
     }
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {

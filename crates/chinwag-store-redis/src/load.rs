@@ -1,4 +1,5 @@
-//! Reading chats back: one on demand (one script call), its revision alone (one `HGET`), every live one at start (per
+//! Reading chats back: one on demand (one script call; or only its events after a given one,
+//! for a reader catching up), its revision alone (one `HGET`), every live one at start (per
 //! partition, one call listing its open and recently ended chats, then one call per
 //! [`CHUNK`] chats), and purging ended ones.
 
@@ -6,7 +7,7 @@ use crate::RedisStore;
 use crate::decode;
 use crate::scripts::{LOAD, PURGE};
 use chinwag_core::StoreError;
-use chinwag_core::ids::ChatId;
+use chinwag_core::ids::{ChatId, EventIndex};
 use chinwag_core::ports::{Loaded, StoredSession};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use redis::Value;
@@ -20,11 +21,19 @@ pub(crate) const PARALLEL: usize = 8;
 /// Ended chats deleted by one purge call.
 const PURGE_BATCH: usize = 100;
 
-async fn read_chats(store: &RedisStore, ids: &[ChatId]) -> Result<Vec<Value>, StoreError> {
+/// Reads `ids` whole, or, with `after`, the one chat of `ids` from the event after `after`.
+async fn read_chats(
+    store: &RedisStore,
+    ids: &[ChatId],
+    after: Option<EventIndex>,
+) -> Result<Vec<Value>, StoreError> {
     let mut inv = LOAD.prepare_invoke();
     for id in ids {
         let k = store.layout.chat_keys(id);
         inv.key(k.head).key(k.events);
+    }
+    if let Some(after) = after {
+        inv.arg(format!("{}-0", after.0.saturating_add(1)));
     }
     let replies: Vec<Value> = store
         .conn
@@ -42,7 +51,24 @@ pub(crate) async fn load(
     store: &RedisStore,
     id: &ChatId,
 ) -> Result<Option<StoredSession>, StoreError> {
-    let replies = read_chats(store, std::slice::from_ref(id)).await?;
+    load_from(store, id, None).await
+}
+
+/// The chat with only the events after `after` (one script call reading only those).
+pub(crate) async fn load_since(
+    store: &RedisStore,
+    id: &ChatId,
+    after: EventIndex,
+) -> Result<Option<StoredSession>, StoreError> {
+    load_from(store, id, Some(after)).await
+}
+
+async fn load_from(
+    store: &RedisStore,
+    id: &ChatId,
+    after: Option<EventIndex>,
+) -> Result<Option<StoredSession>, StoreError> {
+    let replies = read_chats(store, std::slice::from_ref(id), after).await?;
     let reply = replies.first().unwrap_or(&Value::Nil);
     decode::chat(reply).map_err(|why| StoreError::Backend(format!("corrupt chat {id}: {why}")))
 }
@@ -92,7 +118,7 @@ async fn load_partition(store: &RedisStore, p: usize, since: i64) -> Result<Load
     let ids = live_ids(store, p, since).await?;
     let mut loaded = Loaded::default();
     for chunk in ids.chunks(CHUNK) {
-        let replies = read_chats(store, chunk).await?;
+        let replies = read_chats(store, chunk, None).await?;
         for (id, reply) in chunk.iter().zip(&replies) {
             match decode::chat(reply) {
                 Ok(Some(s)) => loaded.sessions.push(s),

@@ -16,6 +16,9 @@ pub(crate) static PURGE: LazyLock<Script> =
 /// Outbox writes outside a commit.
 pub(crate) static OUTBOX: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/outbox.lua")));
+/// When customers were last seen, for chats of one partition.
+pub(crate) static SEEN: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/seen.lua")));
 /// Leases: acquire, renew, release (holder checked, fence counted).
 pub(crate) static LEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/lease.lua")));

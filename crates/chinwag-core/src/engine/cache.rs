@@ -105,17 +105,41 @@ impl ChatEngine {
     /// The events this engine had not seen are published on its bus (they were committed by
     /// another engine, whose bus is not this one's), and a chat found ended here for the first
     /// time is settled (counters, routing, agents told) as if it had ended here.
+    ///
+    /// Only the events after the last one held are read, unless what the store answers does
+    /// not continue the copy held here (a store that lost writes: Redis restarted from an
+    /// older append-only file, say); then the chat is read whole and replaces the copy.
     pub(super) async fn reload(&self, slot: &Slot, chat_id: &ChatId) -> Result<(), CoreError> {
-        let stored = self
+        let last = lock(&slot.state).events.last().map_or(0, |e| e.index.0);
+        let held_rev = slot.rev.load(Ordering::Acquire);
+        let newer = self
             .store
-            .load(chat_id)
+            .load_since(chat_id, crate::ids::EventIndex(last))
             .await?
             .ok_or(CoreError::ChatNotFound)?;
+        let continues =
+            newer.rev >= held_rev && newer.events.first().is_none_or(|e| e.index.0 == last + 1);
+        let (stored, whole) = if continues {
+            (newer, false)
+        } else {
+            tracing::warn!(chat = %chat_id.as_str(), held_rev, stored_rev = newer.rev, "the stored chat does not continue the copy held here: read whole");
+            let whole = self.store.load(chat_id).await?;
+            (whole.ok_or(CoreError::ChatNotFound)?, true)
+        };
         let (published, ended_now) = {
             let mut s = lock(&slot.state);
             let (known, was_ended) = (s.events.len(), s.ended());
             let mut agents = s.present_agents();
-            *s = Session::new(stored.record, stored.events);
+            let known = if whole {
+                *s = Session::new(stored.record, stored.events);
+                known.min(s.events.len())
+            } else {
+                s.apply(crate::session::Change {
+                    record: Some(stored.record),
+                    events: stored.events,
+                });
+                known
+            };
             slot.rev.store(stored.rev, Ordering::Release);
             // Agents present before or after: one who left or ended it elsewhere still sees it.
             for a in s.present_agents() {

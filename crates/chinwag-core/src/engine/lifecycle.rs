@@ -24,12 +24,16 @@ impl ChatEngine {
         let _ = self.presence.set(presence);
     }
 
-    fn watched(&self, chat: &ChatId) -> bool {
+    pub(super) fn watched(&self, chat: &ChatId) -> bool {
         self.presence.get().is_some_and(|p| p.is_watched(chat))
     }
 
     /// Ends every chat its customer abandoned; returns how many.
     pub async fn end_abandoned(&self) -> usize {
+        let shared = self.store.shared();
+        if shared {
+            self.share_seen().await;
+        }
         let now = self.now_ms();
         let candidates: Vec<Arc<Slot>> = {
             let map = self
@@ -45,6 +49,11 @@ impl ChatEngine {
         for slot in candidates {
             let chat = lock(&slot.state).record.chat_id.clone();
             if self.watched(&chat) {
+                continue;
+            }
+            // Another node may have served the customer meanwhile.
+            if shared && !(self.learn_seen(&slot, &chat).await && self.silent_too_long(&slot, now))
+            {
                 continue;
             }
             match self.close(&slot, ABANDONED).await {

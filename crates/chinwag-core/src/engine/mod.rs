@@ -14,6 +14,7 @@ mod cache;
 mod customer;
 mod lifecycle;
 mod push;
+mod seen;
 mod service;
 mod view;
 mod workers;
@@ -82,6 +83,9 @@ pub(crate) struct Slot {
     counted: AtomicBool,
     /// The customer's last request (epoch ms), for `flex-push-timeout`.
     client_seen_ms: AtomicI64,
+    /// The latest `client_seen_ms` recorded in (or learned from) a shared store: a request
+    /// seen here after it is recorded by the next lifecycle pass (see `seen.rs`).
+    seen_shared_ms: AtomicI64,
     /// First transcript position the customer has not fetched yet (0: unknown), which
     /// acknowledges reliable pushes.
     client_next: AtomicU64,
@@ -98,6 +102,7 @@ impl Slot {
             rev: AtomicU64::new(rev),
             counted: AtomicBool::new(counted),
             client_seen_ms: AtomicI64::new(now_ms),
+            seen_shared_ms: AtomicI64::new(now_ms),
             client_next: AtomicU64::new(0),
             push_gone: Mutex::new(None),
         })
@@ -421,5 +426,7 @@ mod tests_cache;
 mod tests_catch_up;
 #[cfg(test)]
 mod tests_round_trips;
+#[cfg(test)]
+mod tests_seen;
 #[cfg(test)]
 mod tests_shared_store;

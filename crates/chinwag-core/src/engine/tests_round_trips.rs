@@ -1,5 +1,6 @@
 //! Store calls per customer operation on a shared store (each is a round trip to Redis):
-//! a refresh with nothing new reads one revision; a send on a fresh copy is one commit.
+//! a refresh with nothing new reads one revision; a send on a fresh copy is one commit; a
+//! node catching up reads only the events it lacks.
 
 use super::tests_shared_store::{creds_of, open_chat, send, settings};
 use super::*;
@@ -13,6 +14,8 @@ use async_trait::async_trait;
 struct Counting {
     inner: MemoryStore,
     calls: Mutex<Vec<&'static str>>,
+    /// The `after` of each `load_since`.
+    since: Mutex<Vec<u64>>,
 }
 
 impl Counting {
@@ -75,6 +78,15 @@ impl ChatStore for Counting {
         self.note("load");
         self.inner.load(chat_id).await
     }
+    async fn load_since(
+        &self,
+        chat_id: &ChatId,
+        after: crate::ids::EventIndex,
+    ) -> Result<Option<StoredSession>, crate::StoreError> {
+        self.note("load_since");
+        lock(&self.since).push(after.0);
+        self.inner.load_since(chat_id, after).await
+    }
     async fn revision(&self, chat_id: &ChatId) -> Result<Option<u64>, crate::StoreError> {
         self.note("revision");
         self.inner.revision(chat_id).await
@@ -84,6 +96,12 @@ impl ChatStore for Counting {
     }
     fn shared(&self) -> bool {
         true
+    }
+    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), crate::StoreError> {
+        self.inner.record_seen(seen).await
+    }
+    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, crate::StoreError> {
+        self.inner.last_seen(chat_id).await
     }
 }
 
@@ -100,5 +118,48 @@ async fn a_refresh_reads_one_revision_and_a_send_is_one_commit() -> Result<(), C
     e.customer(creds_of(&view), send("hi"), Selection::Nothing)
         .await?;
     assert_eq!(store.take(), ["commit"], "a send on a fresh copy");
+    Ok(())
+}
+
+#[tokio::test]
+async fn catching_up_reads_only_the_events_not_held() -> Result<(), CoreError> {
+    let store = Arc::new(Counting::default());
+    let a = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
+    let b = ChatEngine::open(settings(2), store.clone(), Arc::new(SystemClock)).await?;
+    let view = open_chat(&a, Selection::Nothing).await?;
+    for i in 0..5 {
+        a.customer(creds_of(&view), send(&format!("m{i}")), Selection::Nothing)
+            .await?;
+    }
+    // B reads the chat (6 events), then A writes one more; B catches up.
+    let seen = b
+        .customer(
+            creds_of(&view),
+            CustomerOp::Refresh { preview: None },
+            Selection::From(crate::ids::EventIndex(1)),
+        )
+        .await?;
+    assert_eq!(seen.events.len(), 6);
+    a.customer(creds_of(&view), send("new"), Selection::Nothing)
+        .await?;
+    store.take();
+    lock(&store.since).clear();
+    let rev = store.inner.revision(&view.chat_id).await?.unwrap_or(0);
+    b.catch_up(&view.chat_id, rev).await?;
+    assert_eq!(store.take(), ["load_since"], "one read");
+    assert_eq!(
+        *lock(&store.since),
+        [6],
+        "from the event after the last one held"
+    );
+    let after = b
+        .customer(
+            creds_of(&view),
+            CustomerOp::Refresh { preview: None },
+            Selection::From(crate::ids::EventIndex(7)),
+        )
+        .await?;
+    let texts: Vec<&str> = after.events.iter().filter_map(|e| e.text.as_deref()).collect();
+    assert_eq!(texts, ["new"], "the new event is served");
     Ok(())
 }
