@@ -159,7 +159,11 @@ async fn catching_up_reads_only_the_events_not_held() -> Result<(), CoreError> {
             Selection::From(crate::ids::EventIndex(7)),
         )
         .await?;
-    let texts: Vec<&str> = after.events.iter().filter_map(|e| e.text.as_deref()).collect();
+    let texts: Vec<&str> = after
+        .events
+        .iter()
+        .filter_map(|e| e.text.as_deref())
+        .collect();
     assert_eq!(texts, ["new"], "the new event is served");
     Ok(())
 }
