@@ -9,6 +9,7 @@
 //! - [`settings`]: services, queues and agent accounts as the engine sees them.
 //! - [`engine`]: [`engine::ChatEngine`], the application service every adapter calls.
 //! - [`push`]: push subscriptions, which events are pushed, and the durable push jobs.
+//! - [`lease`]: named leases with a TTL and fencing tokens, and this node's liveness lease.
 //! - [`routing`]: queues, agent presence, offers and their timers.
 //! - [`error`]: [`error::CoreError`] and [`error::StoreError`], in domain terms only.
 //!
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod lease;
 pub mod memstore;
 pub mod ports;
 pub mod push;

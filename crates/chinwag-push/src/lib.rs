@@ -27,6 +27,7 @@ mod finisher;
 pub mod outcome;
 mod sched;
 pub mod stats;
+mod takeover;
 pub mod template;
 pub mod token;
 pub mod worker;

@@ -52,6 +52,10 @@ pub(crate) struct Sched {
 impl Sched {
     pub(crate) fn push(&mut self, job: PushJob) {
         if job.sent {
+            // Loaded or taken over already sent: the newest sent of its chat supersedes the
+            // older ones' resends, as if this worker had sent them.
+            let latest = self.latest_sent.entry(job.chat_id.clone()).or_default();
+            *latest = (*latest).max(job.seq);
             self.timers.insert((job.due_ms, job.seq), Timer::Await(job));
             return;
         }
@@ -105,6 +109,25 @@ impl Sched {
                 self.release(&job.device);
             }
         }
+    }
+
+    /// Drops everything held (the node lost its lease: the jobs are another holder's now);
+    /// pushes in flight are forgotten as they complete.
+    pub(crate) fn forget_all(&mut self) {
+        let in_flight = self.in_flight;
+        let busy = std::mem::take(&mut self.busy);
+        *self = Self {
+            in_flight,
+            busy,
+            stopping: self.stopping,
+            ..Self::default()
+        };
+    }
+
+    /// A push that completed after [`Self::forget_all`]: only its place is freed.
+    pub(crate) fn forget(&mut self, job: &PushJob) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.release(&job.device);
     }
 
     pub(crate) fn dispatch(

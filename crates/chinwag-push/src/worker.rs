@@ -4,7 +4,8 @@
 //! device's place; reliable pushes wait for the client's refresh and are resent on the
 //! `flex-push-resend-*` schedule; a chat watched over CometD is looked at again after
 //! `presence_grace`. On stop, what is ready or due to retry is still delivered for a few
-//! seconds (the shutdown notices).
+//! seconds (the shutdown notices). Which jobs are this node's (several nodes sharing the
+//! outbox) is `takeover`'s business.
 
 use crate::body::{self, Push};
 use crate::channels::{Channels, Route};
@@ -14,6 +15,7 @@ use crate::finisher::Finisher;
 use crate::outcome::{Outcome, backoff};
 use crate::sched::{Next, Sched};
 use crate::stats::PushStats;
+use crate::takeover::Takeover;
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::PushView;
 use chinwag_core::ids::ChatId;
@@ -40,6 +42,9 @@ fn millis(d: Duration) -> i64 {
 
 /// How long a stopping worker keeps delivering what is queued (the shutdown notices).
 const DRAIN: Duration = Duration::from_secs(5);
+
+/// How often a worker whose node lease lapsed looks whether it may deliver again.
+const PAUSED: Duration = Duration::from_millis(200);
 
 /// The push delivery worker.
 pub struct PushWorker {
@@ -110,31 +115,42 @@ impl PushWorker {
             return;
         };
         self.shared.finisher.start(self.shared.outbox.clone());
+        let mut own = Takeover::new(self.shared.engine.clone());
         let mut s = Sched::default();
         let mut loaded = HashSet::new();
-        match self.shared.outbox.pending().await {
-            Ok(jobs) => {
-                tracing::info!(jobs = jobs.len(), "push worker: outbox loaded");
-                for j in jobs {
-                    loaded.insert(j.seq);
-                    s.push(j);
-                }
-            }
-            Err(e) => tracing::error!(%e, "push worker: cannot read the outbox"),
+        let start = own.at_start().await;
+        tracing::info!(jobs = start.len(), "push worker: outbox loaded");
+        for j in start {
+            loaded.insert(j.seq);
+            s.push(j);
         }
+        // Jobs taken over never come through this engine's feed: not noted in `loaded`.
+        for j in own.scan().await {
+            s.push(j);
+        }
+        let mut scan = tokio::time::interval(own.every());
+        scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
+            if own.lost() {
+                // Our jobs went to a dead holder: someone takes them over, maybe us.
+                s.forget_all();
+                loaded.clear();
+            }
             if drain_until.is_some() {
                 // Jobs committed before the stop (the shutdown notices) may still be in
                 // the feed: take them before deciding that nothing is left.
                 while let Ok(job) = feed.try_recv() {
-                    if !loaded.remove(&job.seq) {
+                    if !loaded.remove(&job.seq) && own.is_mine(&job) {
                         s.push(job);
                     }
                 }
             }
-            s.dispatch(&self.shared, &done_tx);
+            let acting = own.may_act();
+            if acting {
+                s.dispatch(&self.shared, &done_tx);
+            }
             let now = self.shared.engine.now_ms();
             if let Some(t) = drain_until {
                 // Keep going while a push is ready, in flight or due to retry (after its
@@ -147,25 +163,41 @@ impl PushWorker {
             let wait = s.next_due().map(|due| {
                 Duration::from_millis(u64::try_from(due.saturating_sub(now)).unwrap_or(0))
             });
+            // Not acting (the node lease lapsed): look again shortly, fire nothing.
+            let wait = if acting { wait } else { Some(PAUSED) };
             tokio::select! {
                 () = stop.cancelled(), if drain_until.is_none() => {
                     drain_until = Some(tokio::time::Instant::now() + DRAIN);
                     s.stop();
                 }
                 Some(job) = feed.recv() => {
-                    if !loaded.remove(&job.seq) {
+                    if !loaded.remove(&job.seq) && own.is_mine(&job) {
                         s.push(job);
                     }
                 }
-                Some((job, next)) = done_rx.recv() => s.complete(&self.shared, job, next),
+                Some((job, next)) = done_rx.recv() => {
+                    if own.is_mine(&job) {
+                        s.complete(&self.shared, job, next);
+                    } else {
+                        s.forget(&job);
+                    }
+                }
                 () = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {
-                    s.fire(&self.shared, self.shared.engine.now_ms()).await;
+                    if acting {
+                        s.fire(&self.shared, self.shared.engine.now_ms()).await;
+                    }
+                }
+                _ = scan.tick(), if drain_until.is_none() => {
+                    for j in own.scan().await {
+                        s.push(j);
+                    }
                 }
                 () = tokio::time::sleep(Duration::from_millis(100)), if drain_until.is_some() => {}
             }
         }
         self.shared.finisher.flush().await;
         tracing::info!(stats = %self.shared.stats.snapshot(), "push worker stopped");
+        // Dropping `own` lets the node lease go: other nodes take over what is left.
     }
 }
 

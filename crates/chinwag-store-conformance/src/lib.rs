@@ -1,9 +1,10 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others), revisions, when customers were last seen, and
-//! `ping`. Backends call [`run_suite`] from a test; routing stores (`RoutingStore`) run
-//! [`run_routing_suite`].
-//! Assertions panic with a message naming the broken rule.
+//! (one failing never fails the others), revisions, when customers were last seen, `ping`,
+//! and push job numbering and ownership (`claims`). Backends call [`run_suite`] from a test;
+//! [`lease::run_suite`] checks a [`Leases`](chinwag_core::lease::Leases) table and
+//! [`run_routing_suite`] a shared routing state (`RoutingStore`). Assertions panic with a
+//! message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
 use chinwag_core::ids::{
@@ -14,6 +15,8 @@ use chinwag_core::push::{JobKind, PushJob};
 use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
+mod claims;
+pub mod lease;
 mod ping;
 pub mod quarantine;
 mod revisions;
@@ -87,6 +90,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     crate::revisions::writers_are_ordered_by_revision(store).await;
     crate::revisions::load_since_reads_only_later_events(store).await;
     crate::seen::last_seen_keeps_the_latest(store).await;
+    crate::claims::run(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;
 }
 
@@ -113,6 +117,7 @@ pub(crate) fn job(seq: u64, chat: &str, index: u64) -> PushJob {
         attempt: 0,
         due_ms: 1_700_000_000_000,
         sent: false,
+        owner: None,
     }
 }
 
@@ -416,6 +421,11 @@ mod tests {
     async fn the_shared_memory_store_conforms() {
         let store = chinwag_core::memstore::MemoryStore::new_shared();
         super::run_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn in_process_leases_conform() {
+        super::lease::run_suite(&chinwag_core::lease::LocalLeases::default()).await;
     }
 
     #[tokio::test]

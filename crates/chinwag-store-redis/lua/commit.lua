@@ -1,6 +1,7 @@
 -- One commit of one chat, atomically. Every check runs before the first write (a script
 -- has no rollback): revision, unknown chat, event indexes, push seqs.
--- KEYS: 1 head HASH, 2 events STREAM, 3 open SET, 4 ended ZSET, 5 outbox ZSET, 6 seq STRING
+-- KEYS: 1 head HASH, 2 events STREAM, 3 open SET, 4 ended ZSET, 5 outbox ZSET, 6 seq STRING,
+--       7 owners SET (a job's owner is its JSON's "owner" field, see outbox.lua)
 -- ARGV: 1 chat id, 2 base rev, 3 '1' if a header follows, 4 header JSON, 5 ended_ms or '',
 --       6 'PUBLISH' or 'SPUBLISH', 7 the partition's feed channel (same hash tag as the keys),
 --       8 event count, then (index, JSON) pairs, then push count, then (seq, JSON) pairs.
@@ -58,6 +59,10 @@ end
 for i = 1, np do
   local seq = ARGV[pat + 2 * i - 1]
   redis.call('ZADD', KEYS[5], seq, ARGV[pat + 2 * i])
+  local owner = string.match(ARGV[pat + 2 * i], '"owner":"([%w%._~%-]+)"')
+  if owner then
+    redis.call('SADD', KEYS[7], owner)
+  end
   if tonumber(seq) > maxseq then
     maxseq = tonumber(seq)
   end

@@ -28,6 +28,7 @@ pub(crate) async fn commit(store: &RedisStore, c: Commit) -> Result<(), StoreErr
         .key(&part.ended)
         .key(&part.outbox)
         .key(&part.seq)
+        .key(&part.owners)
         .arg(c.chat_id.as_str())
         .arg(c.base_rev);
     match &c.record {

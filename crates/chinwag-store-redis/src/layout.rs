@@ -40,6 +40,8 @@ pub(crate) struct PartKeys {
     pub(crate) outbox: String,
     /// STRING: highest push `seq` ever written here.
     pub(crate) seq: String,
+    /// SET: owners (node lease holders) of the partition's push jobs, maybe more.
+    pub(crate) owners: String,
 }
 
 /// The partitioning and key names of one store.
@@ -98,7 +100,14 @@ impl Layout {
             ended: format!("{base}ended"),
             outbox: format!("{base}outbox"),
             seq: format!("{base}seq"),
+            owners: format!("{base}owners"),
         }
+    }
+
+    /// The keys shared by every node, outside the partitions, all in one slot (tag `{c}`):
+    /// the push seq counter, the lease fence counter and the leases.
+    pub(crate) fn coord_key(&self, what: &str) -> String {
+        format!("{}:{{c}}:{what}", self.prefix)
     }
 
     /// Partition `p`'s pub/sub channel (`<prefix>:{tag}:feed`): the commit script announces
@@ -211,7 +220,13 @@ mod tests {
             for p in 0..layout.partitions() {
                 let keys = layout.part_keys(p);
                 let s = slot(keys.open.as_bytes());
-                for k in [&keys.ended, &keys.outbox, &keys.seq, &layout.channel(p)] {
+                for k in [
+                    &keys.ended,
+                    &keys.outbox,
+                    &keys.seq,
+                    &keys.owners,
+                    &layout.channel(p),
+                ] {
                     assert_eq!(slot(k.as_bytes()), s, "one slot per partition");
                 }
                 per_master[match s {

@@ -12,13 +12,17 @@
 //! a compare-and-set script that announces what changed on a channel the feed also hears).
 //! Every call runs under a deadline (`conn.rs`): a Redis that is down or hung yields
 //! [`StoreError::Unavailable`] within [`RedisOptions::deadline`], and the store reconnects by
-//! itself when Redis is back. Durability is Redis's: see `docs/cluster.md`.
+//! itself when Redis is back. Durability is Redis's: see `docs/cluster.md`. Nodes also
+//! share push job numbering and ownership (`claims.rs`) and leases (`lease.rs`, the
+//! [`Leases`](chinwag_core::lease::Leases) port) through it.
 
+mod claims;
 mod commit;
 mod conn;
 mod decode;
 mod feed;
 mod layout;
+mod lease;
 mod load;
 mod outbox;
 mod routing;
@@ -33,8 +37,9 @@ pub use routing::RedisRouting;
 use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::{ChatId, EventIndex};
+use chinwag_core::lease::Holder;
 use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
-use chinwag_core::push::PushJob;
+use chinwag_core::push::{PushClaims, PushJob};
 use conn::Conn;
 use layout::Layout;
 use std::time::Duration;
@@ -222,6 +227,21 @@ impl ChatStore for RedisStore {
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
         load::purge_ended(self, ended_before_ms).await
+    }
+}
+
+#[async_trait]
+impl PushClaims for RedisStore {
+    async fn reserve_seqs(&self, n: u64) -> Result<u64, StoreError> {
+        claims::reserve_seqs(self, n).await
+    }
+
+    async fn owners(&self) -> Result<Vec<Holder>, StoreError> {
+        claims::owners(self).await
+    }
+
+    async fn claim(&self, from: Option<&Holder>, to: &Holder) -> Result<Vec<PushJob>, StoreError> {
+        claims::claim(self, from, to).await
     }
 }
 

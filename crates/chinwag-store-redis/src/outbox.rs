@@ -21,7 +21,7 @@ fn json(j: &PushJob) -> Result<String, StoreError> {
 async fn run(store: &RedisStore, p: usize, args: Vec<String>) -> Result<(), StoreError> {
     let keys = store.layout.part_keys(p);
     let mut inv = OUTBOX.prepare_invoke();
-    inv.key(&keys.outbox).key(&keys.seq);
+    inv.key(&keys.outbox).key(&keys.seq).key(&keys.owners);
     for a in args {
         inv.arg(a);
     }

@@ -19,6 +19,12 @@ pub(crate) static OUTBOX: LazyLock<Script> =
 /// When customers were last seen, for chats of one partition.
 pub(crate) static SEEN: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/seen.lua")));
+/// Leases: acquire, renew, release (holder checked, fence counted).
+pub(crate) static LEASE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/lease.lua")));
+/// A block of push seqs from the shared counter.
+pub(crate) static RESERVE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/reserve.lua")));
 /// The shared routing state's compare-and-set save, with its announcement.
 pub(crate) static ROUTING_SAVE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/routing_save.lua")));

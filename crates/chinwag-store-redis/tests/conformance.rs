@@ -162,6 +162,7 @@ async fn a_commit_and_a_load_are_one_redis_command_each() {
         attempt: 0,
         due_ms: 0,
         sent: false,
+        owner: None,
     }];
     store.commit(commit).await.unwrap();
     let script = [

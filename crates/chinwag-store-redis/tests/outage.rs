@@ -164,6 +164,7 @@ async fn survives_a_kill_9_with(fsync: Fsync) {
                 attempt: 0,
                 due_ms: 0,
                 sent: false,
+                owner: None,
             }];
         }
         store.commit(commit).await.unwrap();

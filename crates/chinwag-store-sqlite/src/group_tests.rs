@@ -35,6 +35,7 @@ fn small(id: &str) -> Commit {
         attempt: 0,
         due_ms: 0,
         sent: false,
+        owner: None,
     }];
     c
 }

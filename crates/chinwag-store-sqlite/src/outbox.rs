@@ -99,6 +99,7 @@ pub(crate) fn pending(conn: &Connection) -> Result<Vec<PushJob>, StoreError> {
             attempt,
             due_ms,
             sent,
+            owner: None,
         });
     }
     Ok(out)

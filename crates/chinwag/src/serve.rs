@@ -16,6 +16,7 @@ use chinwag_core::ChatEngine;
 use chinwag_core::engine::{
     CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingNewsWorker, RoutingWorker,
 };
+use chinwag_core::lease::{NodeLease, NodeLeaseWorker};
 use chinwag_core::ports::{ChatStore, Clock, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +53,11 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     .context("while loading sessions")?;
     // Listening from now on: other nodes' routing saves reach this node's agents.
     let routing_news = RoutingNewsWorker::new(engine.clone());
+    // This run's liveness lease: its holder owns the push jobs this node queues.
+    let node_lease = NodeLease::acquire(opened.leases, cfg.server.node_id, cfg.store.lease_ttl())
+        .await
+        .context("while taking the node lease")?;
+    engine.set_push_owner(node_lease.clone());
     let key_file = cfg
         .cometd
         .key_file
@@ -66,6 +72,8 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let store_health = StoreHealth::first(store.as_ref()).await;
     let probe = store_health.clone();
     workers.start("store-probe", |c| probe.run(store, c));
+    let renew = NodeLeaseWorker::new(node_lease);
+    workers.start(renew.name(), |c| renew.run(c));
     let upkeep = metrics.clone();
     workers.start("metrics-upkeep", |c| crate::metrics::upkeep(upkeep, c));
     let routing = RoutingWorker::new(engine.clone());

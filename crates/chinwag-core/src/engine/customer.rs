@@ -216,10 +216,11 @@ impl ChatEngine {
         };
         let (session, change) = Session::start(record, now, req.text.as_deref());
         let slot = Slot::new(session, 1, true, now);
-        let pushes = {
+        let mut pushes = {
             let s = lock(&slot.state);
             self.plan_pushes(&slot, &s.record, &change.events)
         };
+        self.stamp_pushes(&mut pushes).await?;
         self.store
             .commit(crate::ports::Commit {
                 chat_id: ids.chat_id.clone(),

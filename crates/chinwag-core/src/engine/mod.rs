@@ -174,7 +174,7 @@ impl ChatEngine {
         let quarantined: std::collections::HashSet<ChatId> =
             loaded.quarantined.into_iter().map(|(id, _)| id).collect();
         let mut stored = loaded.sessions;
-        let pushes = push::Feed::new(store.last_seq().await?);
+        let pushes = push::Feed::new();
         stored.sort_by_key(|s| s.record.created_ms);
         let services: HashMap<ServiceName, ServiceState> = settings
             .services
@@ -324,7 +324,7 @@ impl ChatEngine {
         let mut tries = 0;
         let (change, agents_before) = loop {
             tries += 1;
-            let (chat_id, change, agents_before, pushes) = {
+            let (chat_id, change, agents_before, mut pushes) = {
                 let s = lock(&slot.state);
                 let change = compute(&s)?;
                 self.service_state(&s.record.service)?
@@ -336,6 +336,7 @@ impl ChatEngine {
             if change.record.is_none() && change.events.is_empty() {
                 break (change, agents_before);
             }
+            self.stamp_pushes(&mut pushes).await?;
             let base_rev = slot.rev.load(Ordering::Acquire);
             let commit = Commit {
                 chat_id: chat_id.clone(),

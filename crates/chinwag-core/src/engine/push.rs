@@ -6,34 +6,88 @@ use super::{ChatEngine, Slot, lock};
 use crate::error::CoreError;
 use crate::event::Event;
 use crate::ids::{ChatId, EventIndex};
-use crate::push::{JobKind, PushJob, Subscription, plan};
+use crate::lease::NodeLease;
+use crate::push::{JobKind, PushClaims, PushJob, Subscription, plan};
 use crate::session::SessionRecord;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use super::view::ChatView;
 
-/// Jobs on their way from the engine to the delivery worker, after their commit.
+/// Seqs reserved from the store at a time: one store call per this many push jobs.
+const SEQ_BLOCK: u64 = 1024;
+
+/// Jobs on their way from the engine to the delivery worker, after their commit; and the
+/// block of seqs reserved from the store they are numbered from (seqs unique across every
+/// process sharing the store).
 #[derive(Debug)]
 pub(super) struct Feed {
-    seq: AtomicU64,
+    /// Seqs not handed out yet, `next..end`, from one or more reserved blocks in order.
+    seqs: Mutex<std::collections::VecDeque<(u64, u64)>>,
+    /// The node lease whose holder owns the jobs planned here (none: no owner recorded).
+    owner: std::sync::OnceLock<Arc<NodeLease>>,
     tx: mpsc::UnboundedSender<PushJob>,
     rx: Mutex<Option<mpsc::UnboundedReceiver<PushJob>>>,
 }
 
 impl Feed {
-    pub(super) fn new(last_seq: u64) -> Self {
+    pub(super) fn new() -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Self {
-            seq: AtomicU64::new(last_seq),
+            seqs: Mutex::new(std::collections::VecDeque::new()),
+            owner: std::sync::OnceLock::new(),
             tx,
             rx: Mutex::new(Some(rx)),
         }
     }
 
-    fn next_seq(&self) -> u64 {
-        self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    /// Takes one seq from the reserved blocks.
+    fn take(&self) -> Option<u64> {
+        let mut seqs = lock(&self.seqs);
+        let (next, end) = seqs.front_mut()?;
+        let seq = *next;
+        *next += 1;
+        if *next >= *end {
+            seqs.pop_front();
+        }
+        Some(seq)
+    }
+
+    fn left(&self) -> u64 {
+        lock(&self.seqs).iter().map(|(a, b)| b - a).sum()
+    }
+
+    /// Gives `jobs` their seqs (reserving another block from `store` when the one held runs
+    /// short) and their owner. Called outside every chat's state lock.
+    pub(super) async fn stamp(
+        &self,
+        store: &dyn PushClaims,
+        jobs: &mut [PushJob],
+    ) -> Result<(), crate::StoreError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let need = u64::try_from(jobs.len()).unwrap_or(u64::MAX);
+        if self.left() < need {
+            let n = need.max(SEQ_BLOCK);
+            let first = store.reserve_seqs(n).await?;
+            lock(&self.seqs).push_back((first, first + n));
+        }
+        let owner = self.owner.get().map(|l| l.holder());
+        for job in jobs.iter_mut() {
+            // Another writer may have taken seqs meanwhile: take what is left, then more.
+            job.seq = match self.take() {
+                Some(seq) => seq,
+                None => {
+                    let first = store.reserve_seqs(SEQ_BLOCK).await?;
+                    lock(&self.seqs).push_back((first + 1, first + SEQ_BLOCK));
+                    first
+                }
+            };
+            job.owner.clone_from(&owner);
+        }
+        Ok(())
     }
 
     /// Hands committed jobs over. Nobody listening (push delivery not running) is fine:
@@ -108,7 +162,7 @@ impl ChatEngine {
         picked
             .into_iter()
             .map(|e| PushJob {
-                seq: self.pushes.next_seq(),
+                seq: 0, // numbered by `Feed::stamp` before the commit
                 device: device.clone(),
                 chat_id: record.chat_id.clone(),
                 index: e.index,
@@ -116,8 +170,31 @@ impl ChatEngine {
                 attempt: 0,
                 due_ms: now,
                 sent: false,
+                owner: None,
             })
             .collect()
+    }
+
+    /// Numbers `jobs` (seqs unique among every process sharing the store) and stamps them
+    /// with this node's owner; outside every state lock.
+    pub(super) async fn stamp_pushes(&self, jobs: &mut [PushJob]) -> Result<(), CoreError> {
+        Ok(self.pushes.stamp(self.store.as_ref(), jobs).await?)
+    }
+
+    /// Records the node lease whose holder owns the push jobs this engine plans from now on
+    /// (a node sharing its store with others); the first call wins.
+    pub fn set_push_owner(&self, lease: Arc<NodeLease>) {
+        let _ = self.pushes.owner.set(lease);
+    }
+
+    /// The node lease set by [`Self::set_push_owner`].
+    pub fn push_owner(&self) -> Option<&Arc<NodeLease>> {
+        self.pushes.owner.get()
+    }
+
+    /// The numbering and ownership side of the outbox (the store's).
+    pub fn push_claims(&self) -> Arc<dyn PushClaims> {
+        self.store.clone()
     }
 
     /// The stream of jobs committed from now on; `None` after the first call.
@@ -199,7 +276,7 @@ impl ChatEngine {
             }
             if let Some(sub) = self.settings.push.subscription(&s.record) {
                 jobs.push(PushJob {
-                    seq: self.pushes.next_seq(),
+                    seq: 0,
                     device: sub.device_key(),
                     chat_id: s.record.chat_id.clone(),
                     index: EventIndex(s.next_index().0.saturating_sub(1)),
@@ -207,14 +284,20 @@ impl ChatEngine {
                     attempt: 0,
                     due_ms: now,
                     sent: false,
+                    owner: None,
                 });
             }
         }
         let n = jobs.len();
         if n > 0 {
+            self.pushes.stamp(self.store.as_ref(), &mut jobs).await?;
             self.store.enqueue(jobs.clone()).await?;
             self.pushes.send(jobs);
         }
         Ok(n)
     }
 }
+
+#[cfg(test)]
+#[path = "push_tests.rs"]
+mod tests;

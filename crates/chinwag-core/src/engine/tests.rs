@@ -331,15 +331,14 @@ async fn pushes_are_committed_with_their_events_and_survive_a_restart() -> Resul
         pv.subscription.map(|s| s.device_id),
         Some("dev-1".to_owned())
     );
-    // A restarted engine continues the sequence after what is in the outbox.
+    // A restarted engine continues the sequence after what is in the outbox (and after
+    // the seqs the first engine reserved: a store hands each seq out once).
     let last = store.last_seq().await?;
     let e2 = ChatEngine::open(settings(10), store.clone(), Arc::new(SystemClock)).await?;
     assert_eq!(e2.queue_shutdown_notices().await?, 1);
     let after = store.pending().await?;
     let notice = after.last().ok_or(CoreError::Unavailable)?;
-    assert_eq!(
-        (notice.seq, notice.kind),
-        (last + 1, crate::push::JobKind::Shutdown)
-    );
+    assert!(notice.seq > last, "{} after {last}", notice.seq);
+    assert_eq!(notice.kind, crate::push::JobKind::Shutdown);
     Ok(())
 }

@@ -48,6 +48,24 @@ impl PushOutbox for Counting {
 }
 
 #[async_trait]
+impl crate::push::PushClaims for Counting {
+    async fn reserve_seqs(&self, n: u64) -> Result<u64, crate::StoreError> {
+        self.note("reserve_seqs");
+        self.inner.reserve_seqs(n).await
+    }
+    async fn owners(&self) -> Result<Vec<crate::lease::Holder>, crate::StoreError> {
+        self.inner.owners().await
+    }
+    async fn claim(
+        &self,
+        from: Option<&crate::lease::Holder>,
+        to: &crate::lease::Holder,
+    ) -> Result<Vec<PushJob>, crate::StoreError> {
+        self.inner.claim(from, to).await
+    }
+}
+
+#[async_trait]
 impl ChatStore for Counting {
     async fn commit(&self, commit: Commit) -> Result<(), crate::StoreError> {
         self.note("commit");

@@ -7,10 +7,11 @@ pub use routing::MemoryRoutingStore;
 
 use crate::error::StoreError;
 use crate::ids::ChatId;
+use crate::lease::Holder;
 use crate::ports::{ChangeFeed, ChatStore, Commit, FeedEvent, Loaded, PushOutbox, StoredSession};
-use crate::push::PushJob;
+use crate::push::{PushClaims, PushJob};
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 /// Sessions kept in a map; lost when the process ends.
@@ -29,6 +30,8 @@ pub struct MemoryStore {
 struct Outbox {
     jobs: BTreeMap<u64, PushJob>,
     last: u64,
+    /// Highest seq reserved.
+    reserved: u64,
 }
 
 /// Announces every commit, as the Redis store's pub/sub does.
@@ -88,7 +91,11 @@ impl PushOutbox for MemoryStore {
     }
 
     async fn update(&self, job: &PushJob) -> Result<(), StoreError> {
-        if let Some(j) = crate::engine::lock(&self.outbox).jobs.get_mut(&job.seq) {
+        if let Some(j) = crate::engine::lock(&self.outbox)
+            .jobs
+            .get_mut(&job.seq)
+            .filter(|j| j.owner == job.owner)
+        {
             j.attempt = job.attempt;
             j.due_ms = job.due_ms;
             j.sent = job.sent;
@@ -106,6 +113,32 @@ impl PushOutbox for MemoryStore {
 
     async fn last_seq(&self) -> Result<u64, StoreError> {
         Ok(crate::engine::lock(&self.outbox).last)
+    }
+}
+
+#[async_trait]
+impl PushClaims for MemoryStore {
+    async fn reserve_seqs(&self, n: u64) -> Result<u64, StoreError> {
+        let mut o = crate::engine::lock(&self.outbox);
+        let first = o.reserved.max(o.last) + 1;
+        o.reserved = first + n.max(1) - 1;
+        Ok(first)
+    }
+
+    async fn owners(&self) -> Result<Vec<Holder>, StoreError> {
+        let o = crate::engine::lock(&self.outbox);
+        let owners: BTreeSet<Holder> = o.jobs.values().filter_map(|j| j.owner.clone()).collect();
+        Ok(owners.into_iter().collect())
+    }
+
+    async fn claim(&self, from: Option<&Holder>, to: &Holder) -> Result<Vec<PushJob>, StoreError> {
+        let mut o = crate::engine::lock(&self.outbox);
+        let mut claimed = Vec::new();
+        for j in o.jobs.values_mut().filter(|j| j.owner.as_ref() == from) {
+            j.owner = Some(to.clone());
+            claimed.push(j.clone());
+        }
+        Ok(claimed)
     }
 }
 

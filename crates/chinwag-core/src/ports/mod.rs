@@ -68,7 +68,7 @@ pub struct Loaded {
 ///   after its cutoff, with events in index order; one unreadable session is reported in
 ///   `quarantined` and never fails the load of the others.
 #[async_trait]
-pub trait ChatStore: PushOutbox {
+pub trait ChatStore: crate::push::PushClaims {
     /// Writes one commit atomically.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
     /// Loads every open session and every session that ended at or after

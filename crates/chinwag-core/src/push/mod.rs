@@ -4,9 +4,11 @@
 //! adapter's job (`chinwag-push`); the jobs are written in the same store commit as the
 //! events they announce, so an accepted event is never left without its push.
 
+mod claims;
 mod plan;
 mod subscription;
 
+pub use claims::{LocalSeqs, PushClaims};
 pub use plan::{PushSettings, plan};
 pub use subscription::{Api, DeviceType, Subscription};
 
@@ -63,4 +65,8 @@ pub struct PushJob {
     pub due_ms: i64,
     /// Reliable delivery: delivered at least once, now waiting for the client's refresh.
     pub sent: bool,
+    /// The node run that delivers it (`None`: a job stored before jobs had owners, or by a
+    /// store one process uses); see [`PushClaims`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::lease::Holder>,
 }

@@ -18,6 +18,10 @@ pub(crate) struct StoreConfig {
     pub(crate) redis_prefix: String,
     /// Redis: partitions chats are folded into (fixed when the store is first used).
     pub(crate) redis_partitions: u16,
+    /// The node's liveness lease's time-to-live (ms): renewed every third of it; a node
+    /// that stops renewing it (dead, cut off) has its push jobs taken over this long after
+    /// its last renewal. See docs/cluster.md, "Leases".
+    pub(crate) lease_ttl_ms: u64,
 }
 
 impl Default for StoreConfig {
@@ -28,6 +32,7 @@ impl Default for StoreConfig {
             max_size_mb: 0,
             redis_prefix: r.prefix,
             redis_partitions: r.partitions,
+            lease_ttl_ms: 5000,
         }
     }
 }
@@ -47,6 +52,11 @@ impl StoreConfig {
         }
     }
 
+    /// The node lease's TTL.
+    pub(crate) fn lease_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lease_ttl_ms)
+    }
+
     /// Checks the settings (not whether Redis answers).
     pub(crate) fn check(&self) -> anyhow::Result<()> {
         if self.is_redis() {
@@ -61,6 +71,10 @@ impl StoreConfig {
         ensure!(
             !self.redis_prefix.is_empty() && !self.redis_prefix.contains(['{', '}']),
             "store.redis_prefix must be non-empty and contain no braces"
+        );
+        ensure!(
+            (500..=600_000).contains(&self.lease_ttl_ms),
+            "store.lease_ttl_ms must be between 500 and 600000"
         );
         Ok(())
     }

@@ -11,7 +11,9 @@
 use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
+use chinwag_core::lease::Holder;
 use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
+use chinwag_core::push::PushClaims;
 use chinwag_core::push::PushJob;
 use std::future::Future;
 use std::sync::Arc;
@@ -114,6 +116,21 @@ impl<S: ChatStore + ?Sized> ChatStore for MeteredStore<S> {
 
     fn shared(&self) -> bool {
         self.0.shared()
+    }
+}
+
+#[async_trait]
+impl<S: ChatStore + ?Sized> PushClaims for MeteredStore<S> {
+    async fn reserve_seqs(&self, n: u64) -> Result<u64, StoreError> {
+        timed("outbox_reserve_seqs", self.0.reserve_seqs(n)).await
+    }
+
+    async fn owners(&self) -> Result<Vec<Holder>, StoreError> {
+        timed("outbox_owners", self.0.owners()).await
+    }
+
+    async fn claim(&self, from: Option<&Holder>, to: &Holder) -> Result<Vec<PushJob>, StoreError> {
+        timed("outbox_claim", self.0.claim(from, to)).await
     }
 }
 

@@ -34,6 +34,7 @@ mod push_presence;
 mod push_shutdown;
 mod redis_feed;
 mod redis_outage;
+mod redis_push;
 mod redis_routing;
 mod redis_store;
 mod restart;
