@@ -29,6 +29,9 @@ impl BayeuxServer {
     }
 }
 
+/// The reply to a request claiming to be forwarded by another node without the secret.
+const FORWARD_DENIED: &str = r#"[{"channel":"/meta/unknown","successful":false,"error":"403::forward_denied","advice":{"reconnect":"none"}}]"#;
+
 async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) -> Response {
     let (mut parts, body) = req.into_parts();
     let h = &parts.headers;
@@ -39,6 +42,16 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
         return (StatusCode::NO_CONTENT, cors).into_response();
     }
     let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
+    if let Some(forwarded) = crate::cluster::forwarded_request(&server, h) {
+        // Another node forwarded a client's batch (its origin was checked there).
+        return match forwarded {
+            Ok(req) if parts.method == Method::POST => {
+                drop(parts);
+                long_polling(&server, req, body, false).await
+            }
+            _ => json_response(StatusCode::FORBIDDEN, FORWARD_DENIED.to_owned()),
+        };
+    }
     let upgrade =
         header_str(h, &header::UPGRADE).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let post = parts.method == Method::POST;
@@ -126,6 +139,11 @@ pub(crate) async fn serve(
     req: Request,
     msgs: Vec<Message>,
 ) -> (Vec<Part>, Option<Arc<str>>) {
+    if server.cluster().is_some()
+        && let Some(parts) = server.serve_elsewhere(&msgs, &req).await
+    {
+        return (parts, None);
+    }
     let mut outcome = server.process(msgs, &req).await;
     let mut parts = std::mem::take(&mut outcome.replies);
     if let Some(mut plan) = outcome.connect.take() {
