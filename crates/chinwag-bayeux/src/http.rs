@@ -42,9 +42,17 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
         return (StatusCode::NO_CONTENT, cors).into_response();
     }
     let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
+    let upgrade =
+        header_str(h, &header::UPGRADE).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if let Some(forwarded) = crate::cluster::forwarded_request(&server, h) {
         // Another node forwarded a client's batch (its origin was checked there).
         return match forwarded {
+            Ok(req) if upgrade && req.transport == Transport::WebSocket => {
+                match Box::pin(WebSocketUpgrade::from_request_parts(&mut parts, &())).await {
+                    Ok(ws) => crate::ws::upgrade(server, ws, req),
+                    Err(rejection) => rejection.into_response(),
+                }
+            }
             Ok(req) if parts.method == Method::POST => {
                 drop(parts);
                 long_polling(&server, req, body, false).await
@@ -52,8 +60,6 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
             _ => json_response(StatusCode::FORBIDDEN, FORWARD_DENIED.to_owned()),
         };
     }
-    let upgrade =
-        header_str(h, &header::UPGRADE).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let post = parts.method == Method::POST;
     let mut response = if (post || upgrade) && server.origin_denied(origin, host) {
         json_response(StatusCode::FORBIDDEN, ORIGIN_DENIED.to_owned())

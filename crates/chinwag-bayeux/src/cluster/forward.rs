@@ -18,12 +18,12 @@ use std::time::Duration;
 
 /// The header carrying the cluster secret.
 pub(crate) const FORWARD_HEADER: &str = "x-chinwag-forward";
-const TRANSPORT: &str = "x-chinwag-transport";
-const CLIENT: &str = "x-chinwag-client";
-const ORIGIN: &str = "x-chinwag-origin";
-const BROWSER: &str = "x-chinwag-browser";
+pub(super) const TRANSPORT: &str = "x-chinwag-transport";
+pub(super) const CLIENT: &str = "x-chinwag-client";
+pub(super) const ORIGIN: &str = "x-chinwag-origin";
+pub(super) const BROWSER: &str = "x-chinwag-browser";
 /// Prefix of a forwarded header, followed by its place in `forward_headers`.
-const HEADER: &str = "x-chinwag-h-";
+pub(super) const HEADER: &str = "x-chinwag-h-";
 
 /// Time a forwarded request may take beyond the longest hold of a connect.
 const MARGIN: Duration = Duration::from_secs(10);
@@ -122,6 +122,7 @@ pub(crate) fn forwarded_request(
     }
     let transport = match text(TRANSPORT) {
         Some("callback-polling") => Transport::CallbackPolling,
+        Some("websocket") => Transport::WebSocket,
         _ => Transport::LongPolling,
     };
     let mut forwarded = Forwarded::default();

@@ -24,10 +24,10 @@
 pub mod conformance;
 mod forward;
 mod memory;
-mod route;
+pub(crate) mod route;
 mod saved;
 mod worker;
-mod ws_relay;
+pub(crate) mod ws_relay;
 
 pub use memory::MemoryDirectory;
 pub use saved::{Saved, State};

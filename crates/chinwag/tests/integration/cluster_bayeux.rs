@@ -284,3 +284,110 @@ async fn a_cometd_client_roams_over_three_nodes_and_survives_its_owner_redis_clu
     let cluster = RedisCluster::start(3)?;
     a_client_is_served_by_every_node(&cluster.url()).await
 }
+
+/// Reads frames from `ws` into `got` until `done` says so (at most 20 s).
+async fn ws_until(
+    ws: &mut crate::redis_feed::Socket,
+    got: &mut Vec<Value>,
+    done: impl Fn(&[Value]) -> bool,
+) -> R {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !done(got) {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .map_err(|_| format!("timed out; got {got:?}"))?
+            .ok_or("socket closed")??;
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+            got.extend(serde_json::from_str::<Vec<Value>>(&t)?);
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_websocket_opened_on_another_node_is_relayed_to_the_session_owner() -> R {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let redis = RedisServer::start()?;
+    let (a, b, _c) = three_nodes(&redis.url()).await?;
+    // Handshake over HTTP on A (as Faye does), then the WebSocket lands on B.
+    let mut cl = Client::new(&[&a, &b])?;
+    cl.handshake(0).await?;
+    let url = format!("ws://{}/genesys/cometd", b.addr());
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let id = cl.id.clone();
+    let send = |msgs: Value| Message::text(msgs.to_string());
+    ws.send(send(json!([{"channel": "/meta/connect", "clientId": id, "connectionType": "websocket", "id": "c1"},
+                        {"channel": CHANNEL, "clientId": id, "id": "p1",
+                         "data": {"operation": "requestChat", "nickname": "Socket"}}])))
+        .await?;
+    let mut got = Vec::new();
+    let has_key = |got: &[Value]| got.iter().any(|m| m["data"]["secureKey"].is_string());
+    ws_until(&mut ws, &mut got, has_key).await?;
+    let key = got
+        .iter()
+        .find_map(|m| m["data"]["secureKey"].as_str())
+        .ok_or("key")?
+        .to_owned();
+    for i in 0..3 {
+        let data =
+            json!({"operation": "sendMessage", "secureKey": key, "message": format!("w{i}")});
+        ws.send(send(
+            json!([{"channel": CHANNEL, "clientId": id, "id": format!("s{i}"), "data": data}]),
+        ))
+        .await?;
+    }
+    let texts = |got: &[Value]| -> Vec<String> {
+        got.iter()
+            .flat_map(|m| {
+                m["data"]["messages"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|e| e["type"] == "Message")
+            .filter_map(|e| e["text"].as_str().map(str::to_owned))
+            .collect()
+    };
+    ws_until(&mut ws, &mut got, |g| texts(g).contains(&"w2".to_owned())).await?;
+    assert_eq!(texts(&got), ["w0", "w1", "w2"]);
+    let idx: Vec<u64> = got
+        .iter()
+        .flat_map(|m| {
+            m["data"]["messages"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|e| e["index"].as_u64())
+        .collect();
+    let top = *idx.last().ok_or("no events")?;
+    assert_eq!(
+        idx,
+        (1..=top).collect::<Vec<_>>(),
+        "every index once, in order"
+    );
+    assert!(
+        got.iter().all(|m| m["successful"] != false),
+        "no failure (402): {got:?}"
+    );
+    // The owner (A) holds the session; B only relays.
+    let sessions = |s: &Server| {
+        let url = format!("{}/metrics", s.base);
+        async move { R::Ok(client().get(url).send().await?.text().await?) }
+    };
+    let on_b = sessions(&b).await?;
+    assert!(
+        on_b.lines()
+            .any(|l| l.starts_with("chinwag_bayeux_sessions")
+                && l.contains("websocket")
+                && l.ends_with(" 0")),
+        "B holds no WebSocket session: {}",
+        on_b.lines()
+            .filter(|l| l.starts_with("chinwag_bayeux_sessions"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    Ok(())
+}
