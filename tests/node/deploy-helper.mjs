@@ -12,7 +12,7 @@ import https from "node:https";
 import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
-import { startServer, until } from "./harness.mjs";
+import { startServer, until, freePort } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEPLOY = join(here, "..", "..", "deploy");
@@ -177,6 +177,23 @@ export async function startNodes(count, { cometdToml = "", serverToml = "", extr
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
       nodes.forEach((n) => n.cleanup());
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A throw-away redis-server on a free loopback port (no persistence), for nodes sharing a
+ * store; `stop()` ends it by its PID. `url` is what `[store] url` takes.
+ */
+export async function startRedis() {
+  const dir = tempDir("redis");
+  const port = await freePort();
+  const proc = await startProcess("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { ports: [port], what: "redis-server" });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      await proc.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

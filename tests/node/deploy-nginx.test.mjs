@@ -5,9 +5,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeFileSync, rmSync } from "node:fs";
+import { writeFileSync, rmSync, mkdirSync } from "node:fs";
 import { freePort } from "./harness.mjs";
-import { shipped, makeCertificate, trustCertificate, startNodes, startProcess, request, tempDir, run } from "./deploy-helper.mjs";
+import { shipped, makeCertificate, trustCertificate, startNodes, startRedis, startProcess, request, tempDir, run } from "./deploy-helper.mjs";
 import * as s from "./deploy-scenarios.mjs";
 
 const ctx = {};
@@ -55,11 +55,20 @@ before(async () => {
   ctx.cluster = await startNodes(s.NODES, s.NODE_CONFIG);
   ctx.nginx = await startNginx(ctx.dir, ctx.cluster.upstreams, cert);
   ctx.base = `https://127.0.0.1:${ctx.nginx.tlsPort}`;
+  // Three nodes on one Redis behind a second nginx with the same recipe.
+  ctx.redis = await startRedis();
+  ctx.shared = await startNodes(s.CLUSTER_NODES, s.clusterConfig(ctx.redis.url));
+  mkdirSync(join(ctx.dir, "cluster"), { recursive: true });
+  ctx.nginx3 = await startNginx(join(ctx.dir, "cluster"), ctx.shared.upstreams, cert);
+  ctx.base3 = `https://127.0.0.1:${ctx.nginx3.tlsPort}`;
 });
 
 after(async () => {
   await ctx.nginx?.stop();
+  await ctx.nginx3?.stop();
   await ctx.cluster?.stop();
+  await ctx.shared?.stop();
+  await ctx.redis?.stop();
   if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
 });
 
@@ -91,3 +100,8 @@ test("nginx: plain HTTP is redirected to HTTPS, keeping the method", async () =>
   assert.equal(r.status, 308);
   assert.match(r.headers.location, /^https:\/\/127\.0\.0\.1\/genesys\/2\/chat\/customer-support\/$/);
 });
+
+for (const transport of ["websocket", "long-polling"]) {
+  test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: the official CometD client over ${transport} gets every message once, in order`, () =>
+    s.clusterChat(ctx.base3, transport));
+}
