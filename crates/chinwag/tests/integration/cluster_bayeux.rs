@@ -391,3 +391,41 @@ async fn a_websocket_opened_on_another_node_is_relayed_to_the_session_owner() ->
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_client_cannot_pass_its_request_off_as_forwarded_by_a_node() -> R {
+    let redis = RedisServer::start()?;
+    let keys = tempfile::tempdir()?.keep().join("cometd.key");
+    let config = format!(
+        "[store]\nurl = \"{}\"\n[cometd]\nkey_file = \"{}\"\n",
+        redis.url(),
+        keys.display()
+    );
+    let a = Server::start(&config).await?;
+    let hs = json!([{"channel": "/meta/handshake", "version": "1.0",
+                     "supportedConnectionTypes": ["long-polling"]}]);
+    for (path, secret) in [
+        ("/genesys/cometd", "guess"),
+        ("/genesys/cometd/connect", ""),
+    ] {
+        let r = client()
+            .post(format!("{}{path}", a.base))
+            .header("x-chinwag-forward", secret)
+            .header("x-chinwag-client", "10.9.9.9")
+            .json(&hs)
+            .send()
+            .await?;
+        assert_eq!(r.status(), 403, "{path}");
+        let v: Value = r.json().await?;
+        assert_eq!(v[0]["error"], "403::forward_denied", "{v}");
+    }
+    // Without the header the same request is served.
+    let r = client()
+        .post(format!("{}/genesys/cometd", a.base))
+        .json(&hs)
+        .send()
+        .await?;
+    let v: Value = r.json().await?;
+    assert_eq!(v[0]["successful"], true, "{v}");
+    Ok(())
+}
