@@ -17,7 +17,7 @@ const SENT: usize = 5;
 /// The last message, after which nothing more is expected.
 const FENCE: &str = "fence";
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next frame of type `wanted` (others skipped), within 20 s.
