@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { writeFileSync, mkdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import { freePort, until } from "./harness.mjs";
-import { shipped, makeCertificate, trustCertificate, startNodes, startProcess, request, tempDir, userExists, run } from "./deploy-helper.mjs";
+import { shipped, makeCertificate, trustCertificate, startNodes, startRedis, startProcess, request, tempDir, userExists, run } from "./deploy-helper.mjs";
 import * as s from "./deploy-scenarios.mjs";
 
 const ctx = {};
@@ -68,11 +68,19 @@ before(async () => {
   ctx.cluster = await startNodes(s.NODES, s.NODE_CONFIG);
   ctx.haproxy = await startHaproxy(join(ctx.dir, "main"), ctx.cluster.upstreams, ctx.cert);
   ctx.base = `https://127.0.0.1:${ctx.haproxy.tlsPort}`;
+  // Three nodes on one Redis behind a second HAProxy with the same recipe.
+  ctx.redis = await startRedis();
+  ctx.shared = await startNodes(s.CLUSTER_NODES, s.clusterConfig(ctx.redis.url));
+  ctx.haproxy3 = await startHaproxy(join(ctx.dir, "cluster"), ctx.shared.upstreams, ctx.cert);
+  ctx.base3 = `https://127.0.0.1:${ctx.haproxy3.tlsPort}`;
 });
 
 after(async () => {
   await ctx.haproxy?.stop();
+  await ctx.haproxy3?.stop();
   await ctx.cluster?.stop();
+  await ctx.shared?.stop();
+  await ctx.redis?.stop();
   if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
 });
 
@@ -134,3 +142,8 @@ test("haproxy: a node's own SameSite=None; Secure; Partitioned is not doubled", 
     await cluster.stop();
   }
 });
+
+for (const transport of ["websocket", "long-polling"]) {
+  test(`haproxy: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: the official CometD client over ${transport} gets every message once, in order`, () =>
+    s.clusterChat(ctx.base3, transport));
+}

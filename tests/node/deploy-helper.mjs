@@ -189,6 +189,23 @@ export async function startNodes(count, { cometdToml = "", serverToml = "", extr
   };
 }
 
+/**
+ * A throw-away redis-server on a free loopback port (no persistence), for nodes sharing a
+ * store; `stop()` ends it by its PID. `url` is what `[store] url` takes.
+ */
+export async function startRedis() {
+  const dir = tempDir("redis");
+  const port = await freePort();
+  const proc = await startProcess("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { ports: [port], what: "redis-server" });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 export function listening(port) {
   return new Promise((resolve) => {

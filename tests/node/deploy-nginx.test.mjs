@@ -4,8 +4,9 @@
 // real Chinwag nodes; every check goes through it over TLS.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import { makeCertificate, trustCertificate, startNodes, startNginx, request, tempDir } from "./deploy-helper.mjs";
+import { join } from "node:path";
+import { rmSync, mkdirSync } from "node:fs";
+import { makeCertificate, trustCertificate, startNodes, startNginx, startRedis, request, tempDir } from "./deploy-helper.mjs";
 import * as s from "./deploy-scenarios.mjs";
 
 const ctx = {};
@@ -17,11 +18,20 @@ before(async () => {
   ctx.cluster = await startNodes(s.NODES, s.NODE_CONFIG);
   ctx.nginx = await startNginx(ctx.dir, ctx.cluster.upstreams, cert);
   ctx.base = `https://127.0.0.1:${ctx.nginx.tlsPort}`;
+  // Three nodes on one Redis behind a second nginx with the same recipe.
+  ctx.redis = await startRedis();
+  ctx.shared = await startNodes(s.CLUSTER_NODES, s.clusterConfig(ctx.redis.url));
+  mkdirSync(join(ctx.dir, "cluster"), { recursive: true });
+  ctx.nginx3 = await startNginx(join(ctx.dir, "cluster"), ctx.shared.upstreams, cert);
+  ctx.base3 = `https://127.0.0.1:${ctx.nginx3.tlsPort}`;
 });
 
 after(async () => {
   await ctx.nginx?.stop();
+  await ctx.nginx3?.stop();
   await ctx.cluster?.stop();
+  await ctx.shared?.stop();
+  await ctx.redis?.stop();
   if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
 });
 
@@ -53,3 +63,8 @@ test("nginx: plain HTTP is redirected to HTTPS, keeping the method", async () =>
   assert.equal(r.status, 308);
   assert.match(r.headers.location, /^https:\/\/127\.0\.0\.1\/genesys\/2\/chat\/customer-support\/$/);
 });
+
+for (const transport of ["websocket", "long-polling"]) {
+  test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: the official CometD client over ${transport} gets every message once, in order`, () =>
+    s.clusterChat(ctx.base3, transport));
+}

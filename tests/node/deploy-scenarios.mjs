@@ -8,10 +8,19 @@ import { client, handshake, publish, disconnect, notifications } from "./cometd-
 import { request, postForm, cookieAttributes, firstWebSocketFrame } from "./deploy-helper.mjs";
 
 /**
- * Chinwag nodes behind each balancer. The nodes do not share state yet (the cluster store is
- * in progress), so one node for now; round-robin over 3 once they do.
+ * Chinwag nodes behind each balancer for the single-node scenarios (agent routing is still
+ * per node). The CometD scenarios also run against CLUSTER_NODES nodes on one Redis.
  */
 export const NODES = 1;
+
+/** Nodes sharing one Redis behind a balancer for `clusterChat`. */
+export const CLUSTER_NODES = 3;
+
+/** NODE_CONFIG plus the shared Redis store at `url`. */
+export const clusterConfig = (url) => ({
+  ...NODE_CONFIG,
+  extraToml: `${NODE_CONFIG.extraToml}\n[store]\nurl = "${url}"\n`,
+});
 
 /** The service whose new-chat limit per address shows which address Chinwag counted. */
 export const LIMITED = "limited";
@@ -202,4 +211,43 @@ export async function bodyLimits(base) {
     body: `nickname=huge&subject=${"x".repeat(600 * 1024)}`,
   });
   assert.equal(huge.status, 413, huge.text.slice(0, 200));
+}
+
+/**
+ * Two official CometD clients on `transport` through `base` (round-robin over nodes sharing
+ * a Redis, no affinity), on one chat: the first starts it, the second watches it with its
+ * key; each writes five messages. Each client gets all ten, every event once, in order —
+ * whichever node each of its requests reached (a node forwards to the session's owner).
+ */
+export async function clusterChat(base, transport) {
+  const one = client(`${base}/genesys/cometd`, transport);
+  const two = client(`${base}/genesys/cometd`, transport);
+  const notesOne = notifications(one);
+  const notesTwo = notifications(two);
+  const failures = [];
+  for (const c of [one, two]) c.addListener("/meta/connect", (m) => m.successful || failures.push(m));
+  try {
+    await handshake(one);
+    assert.equal(one.getTransport().type, transport);
+    await publish(one, CHANNEL, { operation: "requestChat", nickname: "Roaming", subject: "cluster" });
+    const first = await until(() => notesOne.find((n) => n.secureKey), 10000, "requestChat notification");
+    await handshake(two);
+    await publish(two, CHANNEL, { operation: "requestNotifications", secureKey: first.secureKey, transcriptPosition: 1 });
+    const want = [];
+    for (let i = 0; i < 5; i++) {
+      await publish(one, CHANNEL, { operation: "sendMessage", secureKey: first.secureKey, message: `one ${i}` });
+      await publish(two, CHANNEL, { operation: "sendMessage", secureKey: first.secureKey, message: `two ${i}` });
+      want.push(`one ${i}`, `two ${i}`);
+    }
+    for (const [name, notes] of [["first", notesOne], ["second", notesTwo]]) {
+      await until(() => texts(notes).includes("two 4") && texts(notes).includes("one 4"), 20000, `every message at the ${name} client`);
+      assert.deepEqual(texts(notes), want, `the ${name} client: each message once, in order`);
+      const idx = indexes(notes);
+      strictlyIncreasing(idx);
+      assert.deepEqual(idx, Array.from({ length: idx.length }, (_, i) => i + idx[0]), "no index missing");
+    }
+    assert.deepEqual(failures.map((m) => m.error), [], "no connect failed (no 402)");
+  } finally {
+    await Promise.all([disconnect(one), disconnect(two)]);
+  }
 }

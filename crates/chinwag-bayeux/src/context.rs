@@ -30,6 +30,11 @@ impl Forwarded {
         }
     }
 
+    /// Every recorded value with its header's place.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.0.iter().map(|(i, v)| (*i, &**v))
+    }
+
     /// The value of the header at `index`.
     pub(crate) fn get(&self, index: usize) -> Option<&str> {
         self.0.iter().find(|(i, _)| *i == index).map(|(_, v)| &**v)
@@ -98,6 +103,7 @@ pub(crate) fn request_of(
         remote,
         origin: origin.map(Into::into),
         headers: forwarded,
+        forwarded: false,
     }
 }
 

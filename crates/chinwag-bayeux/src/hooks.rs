@@ -82,6 +82,10 @@ pub trait SessionListener: Send + Sync + 'static {
     fn added(&self, _client: &ClientId) {}
     /// A session ended.
     fn removed(&self, _client: &ClientId, _why: Removal) {}
+    /// A session was taken over from a node that is gone, with the state the application
+    /// saved for it there ([`BayeuxServer::save_state`]): rebuild what it needs here.
+    fn restored(&self, _server: &BayeuxServer, _client: &ClientId, _state: &crate::cluster::State) {
+    }
 }
 
 /// The allow-everything authorizer.

@@ -29,6 +29,9 @@ impl BayeuxServer {
     }
 }
 
+/// The reply to a request claiming to be forwarded by another node without the secret.
+const FORWARD_DENIED: &str = r#"[{"channel":"/meta/unknown","successful":false,"error":"403::forward_denied","advice":{"reconnect":"none"}}]"#;
+
 async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) -> Response {
     let (mut parts, body) = req.into_parts();
     let h = &parts.headers;
@@ -41,6 +44,22 @@ async fn entry(State(server): State<BayeuxServer>, req: axum::extract::Request) 
     let peer = parts.extensions.get::<Peer>().map(|p| p.0.ip());
     let upgrade =
         header_str(h, &header::UPGRADE).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if let Some(forwarded) = crate::cluster::forwarded_request(&server, h) {
+        // Another node forwarded a client's batch (its origin was checked there).
+        return match forwarded {
+            Ok(req) if upgrade && req.transport == Transport::WebSocket => {
+                match Box::pin(WebSocketUpgrade::from_request_parts(&mut parts, &())).await {
+                    Ok(ws) => crate::ws::upgrade(server, ws, req),
+                    Err(rejection) => rejection.into_response(),
+                }
+            }
+            Ok(req) if parts.method == Method::POST => {
+                drop(parts);
+                long_polling(&server, req, body, false).await
+            }
+            _ => json_response(StatusCode::FORBIDDEN, FORWARD_DENIED.to_owned()),
+        };
+    }
     let post = parts.method == Method::POST;
     let mut response = if (post || upgrade) && server.origin_denied(origin, host) {
         json_response(StatusCode::FORBIDDEN, ORIGIN_DENIED.to_owned())
@@ -126,6 +145,11 @@ pub(crate) async fn serve(
     req: Request,
     msgs: Vec<Message>,
 ) -> (Vec<Part>, Option<Arc<str>>) {
+    if server.cluster().is_some()
+        && let Some(parts) = server.serve_elsewhere(&msgs, &req).await
+    {
+        return (parts, None);
+    }
     let mut outcome = server.process(msgs, &req).await;
     let mut parts = std::mem::take(&mut outcome.replies);
     if let Some(mut plan) = outcome.connect.take() {

@@ -18,8 +18,11 @@
 //!   connection front for `chinwag-http`'s accept loop).
 //! - [`sweep`]: the background worker ending idle sessions.
 //! - [`server`]: [`BayeuxServer`], the API an application uses.
+//! - [`cluster`]: several servers as one: the session directory and broadcast relay ports,
+//!   forwarding to a session's owner, take-over of a dead owner's sessions.
 
 pub mod channel;
+pub mod cluster;
 pub mod config;
 mod context;
 mod counts;

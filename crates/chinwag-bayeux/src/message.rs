@@ -5,29 +5,40 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// One message from a client. Unknown fields are ignored.
-#[derive(Debug, Deserialize, Default)]
+/// One message from a client. Unknown fields are ignored. (It serializes back, without
+/// absent fields, when a node forwards it to the session's owner.)
+#[derive(Debug, Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// Channel (required; checked by the processor so the reply can say so).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Client-chosen id, echoed on replies.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Value>,
     /// Session id from the handshake.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Payload of a publish, kept as raw JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Box<RawValue>>,
     /// Extension fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext: Option<Map<String, Value>>,
     /// Client advice (`timeout` on connect).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<Value>,
     /// Subscribe/unsubscribe target(s).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription: Option<Value>,
     /// Protocol version (handshake).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Value>,
     /// Transports the client supports (handshake).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_connection_types: Option<Vec<String>>,
     /// Transport of this connect.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_type: Option<String>,
 }
 

@@ -156,6 +156,7 @@ impl Registry {
                     return Err(NotSubscribed::Full);
                 }
                 st.subscriptions.push(key.clone());
+                st.dirty = true;
             }
         }
         self.subs
@@ -168,10 +169,12 @@ impl Registry {
     }
 
     pub(crate) fn unsubscribe(&self, session: &Session, pattern: &str) {
-        session
-            .state()
-            .subscriptions
-            .retain(|s| s.as_ref() != pattern);
+        {
+            let mut st = session.state();
+            let before = st.subscriptions.len();
+            st.subscriptions.retain(|s| s.as_ref() != pattern);
+            st.dirty |= st.subscriptions.len() != before;
+        }
         let mut subs = self.subs.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(set) = subs.get_mut(pattern) {
             set.remove(&session.id);

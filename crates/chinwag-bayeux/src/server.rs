@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) handshakes: KeyedLimiter<AddrKey>,
     /// Sessions dropped for overflowing, logged at most once per period.
     pub(crate) overflow_log: LogLimiter,
+    /// The cluster this server is a node of.
+    pub(crate) cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// A Bayeux server. Cheap to clone.
@@ -88,6 +90,11 @@ impl Builder {
         self.inner.listeners.push(l);
         self
     }
+    /// Makes the server a node of a cluster (see [`crate::cluster`]).
+    pub fn cluster(mut self, c: crate::cluster::Cluster) -> Self {
+        self.inner.cluster = Some(Arc::new(c));
+        self
+    }
     /// The server.
     pub fn build(mut self) -> BayeuxServer {
         self.inner.retry_advice_json = crate::process::retry_advice(&self.inner.config).to_string();
@@ -111,6 +118,7 @@ impl BayeuxServer {
                 extensions: Vec::new(),
                 listeners: Vec::new(),
                 retry_advice_json: String::new(),
+                cluster: None,
             },
         }
     }
@@ -203,8 +211,53 @@ impl BayeuxServer {
         }
     }
 
-    /// Encodes once and queues to every subscriber of `channel`.
+    /// Delivers a broadcast publish another node relayed ([`crate::cluster::BroadcastRelay`])
+    /// to this node's subscribers; returns how many.
+    pub fn publish_from_peer(&self, channel: &str, data: &str) -> usize {
+        self.broadcast_here(channel, data)
+    }
+
+    /// Whether this server is a node of a cluster (so saved state is kept).
+    pub fn is_clustered(&self) -> bool {
+        self.inner.cluster.is_some()
+    }
+
+    /// Saves application state for `client` under `key` (`None` removes it), for the node
+    /// that may take the session over if this one dies ([`SessionListener::restored`]).
+    /// Written to the directory once the client has confirmed what it describes (see
+    /// [`crate::cluster::Saved`]), or at once with `now` (state describing nothing in
+    /// flight). Does nothing outside a cluster.
+    pub fn save_state(&self, client: &ClientId, key: &str, value: Option<String>, now: bool) {
+        let Some(cluster) = &self.inner.cluster else {
+            return;
+        };
+        let Some(session) = self.inner.registry.get(client.as_str()) else {
+            return;
+        };
+        let changed = {
+            let mut st = session.state();
+            let changed = st.saved.set(key, value, now);
+            st.dirty |= changed;
+            changed
+        };
+        if changed {
+            cluster.wake.notify_one();
+        }
+    }
+
+    /// Encodes once and queues to every subscriber of `channel`, here and (through the
+    /// relay) on the other nodes.
     pub(crate) fn broadcast(&self, channel: &str, data: &str) -> usize {
+        if let Some(relay) = self.inner.cluster.as_ref().and_then(|c| c.relay.as_ref())
+            && Channel::concrete(channel).map(|c| c.kind()) == Ok(ChannelKind::Broadcast)
+        {
+            relay.publish(channel, data);
+        }
+        self.broadcast_here(channel, data)
+    }
+
+    /// Encodes once and queues to every subscriber of `channel` on this node.
+    fn broadcast_here(&self, channel: &str, data: &str) -> usize {
         if Channel::concrete(channel).map(|c| c.kind()) != Ok(ChannelKind::Broadcast) {
             return 0;
         }
@@ -242,6 +295,18 @@ impl BayeuxServer {
         if self.inner.registry.remove(session, why) {
             for l in &self.inner.listeners {
                 l.removed(&session.id, why);
+            }
+            if why != Removal::Moved
+                && let Some(cluster) = self.inner.cluster.clone()
+                && let Ok(rt) = tokio::runtime::Handle::try_current()
+            {
+                let id = session.id.clone();
+                rt.spawn(async move {
+                    let me = &cluster.options.me.node;
+                    if let Err(e) = cluster.directory.remove(&id, me).await {
+                        tracing::debug!(%e, client = %id, "session directory removal failed");
+                    }
+                });
             }
         }
     }

@@ -104,6 +104,8 @@ pub enum Removal {
     Overflow,
     /// The server is shutting down.
     Shutdown,
+    /// Another node took the session over (a cluster's directory names it the owner now).
+    Moved,
 }
 
 /// What [`Session::mark_removed`] leaves for the registry to clean up.
@@ -145,6 +147,10 @@ pub(crate) struct State {
     pub removed: Option<Removal>,
     /// Broadcast subscriptions, for cleanup.
     pub subscriptions: Vec<Arc<str>>,
+    /// Application state kept for a take-over by another node (clustered servers only).
+    pub saved: crate::cluster::Saved,
+    /// Subscriptions or saved state changed since the directory last had them.
+    pub dirty: bool,
 }
 
 /// One client session.
@@ -193,6 +199,8 @@ impl Session {
                 connect_gen: 0,
                 removed: None,
                 subscriptions: Vec::new(),
+                saved: crate::cluster::Saved::default(),
+                dirty: false,
             }),
         }
     }

@@ -193,6 +193,22 @@ async fn run(server: BayeuxServer, ws: WebSocket, req: Request) {
                         return;
                     }
                 };
+                if attached.is_none() && server.cluster().is_some() {
+                    let client = msgs.iter().find_map(|m| m.client_id.as_deref());
+                    let route = server.route(client, req.transport, req.forwarded).await;
+                    if let crate::cluster::route::Route::Forward(owner) = route {
+                        // Another node owns the session: relay this socket there for good.
+                        match crate::cluster::ws_relay::relay(&server, &mut socket.ws, &owner, &text, &req).await {
+                            Ok(()) => return,
+                            Err(_gone) => {
+                                if let Some(id) = client {
+                                    let id = crate::session::ClientId::new(id);
+                                    server.take_over(&id, &owner, req.transport).await;
+                                }
+                            }
+                        }
+                    }
+                }
                 let mut outcome = server.process(msgs, &req).await;
                 let mut parts = std::mem::take(&mut outcome.replies);
                 if let Some(s) = outcome.session.take() {

@@ -232,13 +232,6 @@ impl GmsCometd {
     /// during the reads.
     async fn notify_from(&self, ctx: &Ctx<'_>, r: &Resolved, from: u64) -> Result<(), Failed> {
         let fail = |e: CoreError| (Some(r.wire.clone()), Failure::from(e));
-        let read = |pos: u64| {
-            self.engine.customer(
-                ctx.creds_internal(r),
-                CustomerOp::Refresh { preview: None },
-                Selection::From(EventIndex(pos)),
-            )
-        };
         // Authorize (and count the operation) before watching, so a wrong key never sees a
         // single event.
         self.engine
@@ -262,22 +255,97 @@ impl GmsCometd {
                 )),
             ));
         }
-        let mut pos = from;
+        crate::watch::save(
+            ctx.server,
+            ctx.client,
+            &r.chat_id,
+            Some((ctx.channel, &r.wire, from.saturating_sub(1))),
+            true,
+        );
+        self.read_on(ctx.server, ctx.client, ctx.channel, ctx.service, r, from)
+            .await
+            .map_err(fail)
+    }
+
+    /// Sends a watching client the transcript from `pos` on, until a read finds nothing new.
+    async fn read_on(
+        &self,
+        server: &BayeuxServer,
+        client: &ClientId,
+        channel: &str,
+        service: &str,
+        r: &Resolved,
+        mut pos: u64,
+    ) -> Result<(), CoreError> {
         loop {
-            let view = read(pos).await.map_err(|e| {
-                self.watchers.unwatch(ctx.client, &r.chat_id);
-                fail(e)
+            let creds = Credentials {
+                service,
+                chat_id: r.chat_id.as_str(),
+                user_id: None,
+                secure_key: &r.secret,
+                origin: None,
+            };
+            let read = self
+                .engine
+                .customer(
+                    creds,
+                    CustomerOp::Refresh { preview: None },
+                    Selection::From(EventIndex(pos)),
+                )
+                .await;
+            let view = read.inspect_err(|_| {
+                self.watchers.unwatch(client, &r.chat_id);
+                crate::watch::save(server, client, &r.chat_id, None, true);
             })?;
             self.watchers
-                .reply(ctx.server, ctx.client, ctx.channel, Some(&r.wire), &view);
+                .reply(server, client, channel, Some(&r.wire), &view);
             match view.next_position {
                 Some(next) if !view.complete && next > pos => pos = next,
                 // The end of the transcript: read on if events arrived meanwhile.
-                _ => match self.watchers.caught_up(ctx.client, &r.chat_id) {
+                _ => match self.watchers.caught_up(client, &r.chat_id) {
                     Ok(()) => return Ok(()),
                     Err(next) => pos = next,
                 },
             }
+        }
+    }
+
+    /// Rebuilds a watch of a client whose session this node took over from a node that is
+    /// gone: from the position after what that node had confirmed sending (so events may
+    /// come twice, never not at all).
+    pub(crate) async fn resume(
+        &self,
+        server: &BayeuxServer,
+        client: &ClientId,
+        channel: &str,
+        wire: &str,
+        sent: u64,
+    ) {
+        let (Some(k), Some(service)) = (
+            self.keys.open(wire),
+            channel.strip_prefix("/service/chatV2/"),
+        ) else {
+            return;
+        };
+        // It made its one requestChat (or watches a chat it was given).
+        self.watchers.claim_request_chat(client);
+        if self
+            .watchers
+            .watch(client, &k.chat_id, channel, wire, sent + 1)
+            .is_err()
+        {
+            return;
+        }
+        let r = Resolved {
+            chat_id: k.chat_id,
+            secret: k.secret,
+            wire: wire.to_owned(),
+        };
+        if let Err(e) = self
+            .read_on(server, client, channel, service, &r, sent + 1)
+            .await
+        {
+            tracing::debug!(%e, %client, "a taken-over watch could not be resumed");
         }
     }
 }
@@ -291,15 +359,6 @@ impl Ctx<'_> {
             user_id: None,
             secure_key: &r.secret,
             origin: self.caller.remote,
-        }
-    }
-
-    /// The same credentials for reads the server makes on the client's behalf (not counted
-    /// against its rate).
-    fn creds_internal<'r>(&'r self, r: &'r Resolved) -> Credentials<'r> {
-        Credentials {
-            origin: None,
-            ..self.creds(r)
         }
     }
 }

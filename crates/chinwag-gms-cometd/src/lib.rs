@@ -77,6 +77,29 @@ impl SessionListener for Listener {
     fn removed(&self, client: &ClientId, _why: Removal) {
         self.0.watchers.client_gone(client);
     }
+
+    /// A session taken over from a node that is gone: its watches are rebuilt from what
+    /// that node saved, and the events since are sent again (at least once).
+    fn restored(
+        &self,
+        server: &BayeuxServer,
+        client: &ClientId,
+        state: &chinwag_bayeux::cluster::State,
+    ) {
+        for (name, value) in state {
+            if !name.starts_with(watch::STATE_PREFIX) {
+                continue;
+            }
+            let Ok(w) = serde_json::from_str::<watch::SavedWatch>(value) else {
+                continue;
+            };
+            let (gms, server, client) = (self.0.clone(), server.clone(), client.clone());
+            tokio::spawn(async move {
+                gms.resume(&server, &client, &w.channel, &w.key, w.sent)
+                    .await;
+            });
+        }
+    }
 }
 
 /// The chats watched over CometD, as the engine asks before ending a silent chat.
@@ -88,13 +111,15 @@ impl chinwag_core::ports::Presence for GmsCometd {
 
 /// Builds the Bayeux server with the GMS service on it. `access` maps a service name to who
 /// may start its chats; `keys` seal and open CometD secure keys; `broadcast` opens plain
-/// publish/subscribe channels on the same endpoint.
+/// publish/subscribe channels on the same endpoint; `cluster` makes it a node of a cluster
+/// (each client's watches are saved for a take-over and rebuilt by it).
 pub fn build(
     engine: Arc<ChatEngine>,
     config: BayeuxConfig,
     access: HashMap<String, CometAccess>,
     keys: Arc<CometKeys>,
     broadcast: bool,
+    cluster: Option<chinwag_bayeux::cluster::Cluster>,
 ) -> (BayeuxServer, Arc<GmsCometd>) {
     let gms = Arc::new(GmsCometd {
         engine,
@@ -102,10 +127,13 @@ pub fn build(
         keys,
         watchers: watch::Watchers::default(),
     });
-    let server = BayeuxServer::builder(config)
+    let mut builder = BayeuxServer::builder(config)
         .service("/service/chatV2/*", gms.clone())
         .listener(Arc::new(Listener(gms.clone())))
-        .authorizer(Arc::new(BroadcastPolicy(broadcast)))
-        .build();
+        .authorizer(Arc::new(BroadcastPolicy(broadcast)));
+    if let Some(c) = cluster {
+        builder = builder.cluster(c);
+    }
+    let server = builder.build();
     (server, gms)
 }

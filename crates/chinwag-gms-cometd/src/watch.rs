@@ -29,6 +29,50 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 /// Chats one CometD client may watch at once (a chat client watches one).
 pub(crate) const MAX_CHATS_PER_CLIENT: usize = 8;
 
+/// Prefix of a watch's key in the state saved for a take-over (followed by the chat id).
+pub(crate) const STATE_PREFIX: &str = "gms:";
+
+/// A watch as saved for a take-over: its channel, sealed key and highest index sent.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedWatch {
+    pub channel: String,
+    pub key: String,
+    pub sent: u64,
+}
+
+/// Saves (or, with `None`, forgets) `client`'s watch of `chat` for the node that may take
+/// the session over; `now` when nothing beyond it is in flight. Free outside a cluster.
+pub(crate) fn save(
+    server: &BayeuxServer,
+    client: &ClientId,
+    chat: &ChatId,
+    watch: Option<(&str, &str, u64)>,
+    now: bool,
+) {
+    if !server.is_clustered() {
+        return;
+    }
+    let value = watch.and_then(|(channel, key, sent)| {
+        serde_json::to_string(&SavedWatch {
+            channel: channel.to_owned(),
+            key: key.to_owned(),
+            sent,
+        })
+        .ok()
+    });
+    let name = format!("{STATE_PREFIX}{}", chat.as_str());
+    server.save_state(client, &name, value, now);
+}
+
+/// Marks advanced under the lock, saved after it.
+type Marks = Vec<(ClientId, ChatId, Arc<str>, Arc<str>, u64)>;
+
+fn save_marks(server: &BayeuxServer, marks: Marks) {
+    for (client, chat, channel, key, sent) in marks {
+        save(server, &client, &chat, Some((&channel, &key, sent)), false);
+    }
+}
+
 /// One client watching one chat.
 #[derive(Debug, Clone)]
 pub(crate) struct Watch {
@@ -192,6 +236,7 @@ impl Watchers {
         key: Option<&str>,
         view: &ChatView,
     ) {
+        let mut mark = None;
         let must_send = {
             let mut t = self.lock();
             let watch = t
@@ -202,6 +247,7 @@ impl Watchers {
             let events: Vec<&Event> = view.events.iter().filter(|e| e.index.0 > floor).collect();
             if let (Some(w), Some(last)) = (watch, events.last()) {
                 w.sent = last.index.0;
+                mark = Some((w.channel.clone(), w.key.clone(), w.sent));
             }
             let n = Notification::ok(events, key, view.ended, view.monitored, view.next_position);
             if view.ended {
@@ -214,6 +260,17 @@ impl Watchers {
                     .queue(&channel.into(), data)
             })
         };
+        if view.ended {
+            save(server, client, &view.chat_id, None, true);
+        } else if let Some((channel, key, sent)) = mark {
+            save(
+                server,
+                client,
+                &view.chat_id,
+                Some((&channel, &key, sent)),
+                false,
+            );
+        }
         if must_send {
             self.drain(server, client);
         }
@@ -251,6 +308,8 @@ impl Watchers {
         monitored: bool,
     ) {
         let mut drainers = Vec::new();
+        let clustered = server.is_clustered();
+        let mut marks: Marks = Vec::new();
         {
             let mut t = self.lock();
             let Tables {
@@ -264,6 +323,15 @@ impl Watchers {
                     w.missed |= w.sent < event.index.0;
                 } else if w.sent < event.index.0 {
                     w.sent = event.index.0;
+                    if clustered {
+                        marks.push((
+                            w.client.clone(),
+                            chat.clone(),
+                            w.channel.clone(),
+                            w.key.clone(),
+                            w.sent,
+                        ));
+                    }
                     let next = Some(event.index.0 + 1);
                     let n = Notification::ok([event], Some(&w.key), ended, monitored, next);
                     let client = by_client.entry(w.client.clone()).or_default();
@@ -274,6 +342,7 @@ impl Watchers {
                 w.ended |= ended;
             }
         }
+        save_marks(server, marks);
         for client in drainers {
             self.drain(server, &client);
         }

@@ -2,6 +2,7 @@
 //! commands.
 
 mod backup;
+mod cluster;
 mod config;
 mod fdlimit;
 mod health;

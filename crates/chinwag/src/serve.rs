@@ -98,6 +98,13 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         workers.start(news.name(), |c| news.run(c));
     }
 
+    // On Redis the nodes share CometD sessions: any node serves any client.
+    let joined = if cfg.store.is_redis() && cfg.cometd.enabled {
+        Some(crate::cluster::join(&cfg, &key_file).await?)
+    } else {
+        None
+    };
+    let (cluster, relay) = joined.map_or((None, None), |j| (Some(j.cluster), Some(j.relay)));
     let (bayeux, gms) = chinwag_gms_cometd::build(
         engine.clone(),
         cfg.cometd
@@ -105,6 +112,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         validated.comet_access,
         keys.clone(),
         cfg.cometd.broadcast,
+        cluster,
     );
     engine.set_presence(gms.clone());
     let mut push_stats = None;
@@ -134,6 +142,14 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         workers.start(notify.name(), |c| notify.run(c));
         let sweep = chinwag_bayeux::SweepWorker::new(bayeux.clone());
         workers.start(sweep.name(), |c| sweep.run(c));
+        if bayeux.is_clustered() {
+            let directory = chinwag_bayeux::cluster::DirectoryWorker::new(bayeux.clone());
+            workers.start(directory.name(), |c| directory.run(c));
+        }
+        if let Some(relay) = relay {
+            let server = bayeux.clone();
+            workers.start(relay.name(), |c| relay.run(server, c));
+        }
         app = app.merge(counted(bayeux.router(&cfg.cometd.path), "bayeux"));
     }
     let listener = tokio::net::TcpListener::bind(cfg.server.listen)

@@ -148,9 +148,16 @@ impl Front {
             // Only the headers looked at are decoded.
             let value = || std::str::from_utf8(h.value).unwrap_or("");
             let name = h.name;
-            if ["upgrade", "transfer-encoding", "expect"]
-                .iter()
-                .any(|n| name.eq_ignore_ascii_case(n))
+            // (A request forwarded by another node goes to the general server, which
+            // checks its secret.)
+            if [
+                "upgrade",
+                "transfer-encoding",
+                "expect",
+                crate::cluster::FORWARD_HEADER,
+            ]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
             {
                 return Read::Other;
             } else if name.eq_ignore_ascii_case("content-length") {

@@ -110,6 +110,7 @@ impl Front {
                         remote: Some(head.remote),
                         origin: head.origin,
                         headers: head.headers,
+                        forwarded: false,
                     };
                     let work = serve(&self.server, req, msgs);
                     let mut work = pin!(work);

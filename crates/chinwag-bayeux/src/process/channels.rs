@@ -93,6 +93,9 @@ impl BayeuxServer {
                 self.inner.registry.unsubscribe(&session, p);
             }
         }
+        if let Some(c) = self.cluster() {
+            c.wake.notify_one();
+        }
         reply.successful = true;
         reply
     }

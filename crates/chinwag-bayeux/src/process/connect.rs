@@ -62,6 +62,11 @@ impl BayeuxServer {
                 st.acknowledge(n);
             }
             st.set_transport(req.transport, &self.inner.registry.transports);
+            // The client has the replies to its previous connects: saved state is
+            // confirmed one connect late (see `cluster::Saved`).
+            if st.saved.on_connect() {
+                st.dirty = true;
+            }
             let now = !st.connected || !st.unacked.is_empty() || !st.queue.is_empty();
             st.connected = true;
             st.connect_gen += 1;
@@ -145,6 +150,12 @@ pub(crate) fn finish_connect(server: &BayeuxServer, plan: ConnectPlan, out: &mut
                 errors::UNKNOWN_CLIENT.into(),
                 Some(json!({"reconnect": "handshake", "interval": jitter_ms(2_000)})),
             ),
+            // Another node owns the session now: the next connect reaches it.
+            Removal::Moved => Reply {
+                successful: true,
+                advice: Some(server.retry_advice()),
+                ..reply
+            },
             Removal::Expired | Removal::Overflow => {
                 reply.fail(errors::UNKNOWN_CLIENT.into(), Some(handshake_advice()))
             }

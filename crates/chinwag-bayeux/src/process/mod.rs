@@ -36,6 +36,8 @@ pub(crate) struct Request {
     pub origin: Option<Box<str>>,
     /// The forwarded headers it carried.
     pub headers: Forwarded,
+    /// Another node of the cluster forwarded it (it is never forwarded again).
+    pub forwarded: bool,
 }
 
 /// What the transport must send back.
@@ -78,7 +80,24 @@ impl BayeuxServer {
                 out.replies.push(self.outgoing(reply).into());
                 return out;
             }
-            let (reply, session, new_browser) = self.handshake(msg, req);
+            let (mut reply, session, new_browser) = self.handshake(msg, req);
+            if let (Some(c), Some(s)) = (self.cluster(), &session) {
+                let ack = s.state().ack;
+                let created = c
+                    .directory
+                    .create(&s.id, &c.options.me, ack, c.options.lease)
+                    .await;
+                if let Err(e) = created {
+                    tracing::warn!(%e, "session directory unavailable: handshake refused");
+                    self.remove(s, crate::session::Removal::Disconnected);
+                    reply = Reply::to("/meta/handshake", reply.id.take()).fail(
+                        "503::session_directory_unavailable".into(),
+                        Some(json!({"reconnect": "handshake", "interval": 1000})),
+                    );
+                    out.replies.push(self.outgoing(reply).into());
+                    return out;
+                }
+            }
             out.replies.push(self.outgoing(reply).into());
             out.session = session;
             out.new_browser = new_browser;

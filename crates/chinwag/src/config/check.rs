@@ -37,6 +37,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
     cfg.server.check()?;
     cfg.store.check()?;
     cfg.cometd.check().map_err(anyhow::Error::msg)?;
+    cfg.cluster.check().map_err(anyhow::Error::msg)?;
     let trusted = TrustedProxies::parse(&cfg.server.trusted_proxies).map_err(anyhow::Error::msg)?;
     // Deprecated: `cometd.allowed_origins` now adds to every service's `cors_origins`.
     let legacy = &cfg.cometd.allowed_origins;
@@ -281,6 +282,12 @@ mod tests {
             ("[server]\nidle_timeout_secs = 0\n", "idle_timeout_secs"),
             ("[store]\nurl = \"postgres://x\"\n", "store.url"),
             ("[store]\nredis_partitions = 0\n", "store.redis_partitions"),
+            (
+                "[cluster]\nadvertise = \"10.0.0.1:80\"\n",
+                "cluster.advertise",
+            ),
+            ("[cluster]\nsecret = \"short\"\n", "cluster.secret"),
+            ("[cluster]\nlease_ms = 10\n", "cluster.lease_ms"),
             ("[store]\nredis_prefix = \"a{b}\"\n", "store.redis_prefix"),
             (
                 "[cometd]\nmax_queue = 18\n",

@@ -3,6 +3,7 @@
 //! parses and checks against these types.
 
 mod check;
+mod cluster;
 mod cometd;
 mod limits;
 mod push;
@@ -11,6 +12,7 @@ mod server;
 mod store;
 
 pub(crate) use check::validate;
+pub(crate) use cluster::ClusterConfig;
 pub(crate) use cometd::CometdConfig;
 pub(crate) use server::ServerConfig;
 pub(crate) use store::StoreConfig;
@@ -33,6 +35,8 @@ pub(crate) struct Config {
     /// Agent accounts.
     pub(crate) agents: Vec<AgentConfig>,
     pub(crate) cometd: CometdConfig,
+    /// Taking part in a cluster (nodes sharing a Redis store).
+    pub(crate) cluster: ClusterConfig,
     /// Push notifications.
     pub(crate) push: push::PushSection,
 }
@@ -46,6 +50,7 @@ impl Default for Config {
             queues: BTreeMap::from([("default".to_owned(), QueueConfig::default())]),
             agents: vec![AgentConfig::default()],
             cometd: CometdConfig::default(),
+            cluster: ClusterConfig::default(),
             push: push::PushSection::default(),
         }
     }

@@ -20,6 +20,7 @@ mod adv_stalled;
 mod adv_transcript;
 mod agent_api;
 mod backup;
+mod cluster_bayeux;
 mod common;
 mod cors;
 mod errors;
