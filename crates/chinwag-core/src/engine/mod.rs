@@ -192,23 +192,12 @@ impl ChatEngine {
                 .filter(|_| !session.ended())
             {
                 svc.open.fetch_add(1, Ordering::Relaxed);
-                let agents = session.present_agents();
-                if agents.is_empty() {
-                    router.enqueue(
-                        &svc.settings.queue,
-                        chat_id.clone(),
-                        svc.settings.name.clone(),
-                        session.record.created_ms,
-                    );
-                }
-                for a in agents {
-                    router.restore_assignment(&a, chat_id.clone());
-                }
+                router::route_stored(&mut router, &svc.settings, &session);
             }
             let counted = !session.ended() && services.contains_key(&session.record.service);
             sessions.insert(chat_id, Slot::new(session, rev, counted, now));
         }
-        let router = router::Router::open(&settings, router, routing).await?;
+        let router = router::Router::open(&settings, router, routing, store.clone()).await?;
         tracing::info!(
             sessions = sessions.len(),
             quarantined = quarantined.len(),
