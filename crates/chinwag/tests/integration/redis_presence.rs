@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 /// Longer than one lifecycle pass (every 5 s): what a node saw is in the store by then.
 const PASS: Duration = Duration::from_secs(6);
 
-fn config(redis: &str, receiver: &str, keys: &std::path::Path) -> String {
+fn config(redis: &str, receiver: &str, keys: &std::path::Path, active: bool) -> String {
     format!(
         "[store]\nurl = \"{redis}\"\n\n[cometd]\nkey_file = \"{}\"\ntimeout_ms = 1000\n\
          max_interval_ms = 1000\n\n[push]\nenabled = [\"customhttp\"]\non_join = true\n\
-         include_payload = true\nto_active_client = true\npresence_grace_ms = 3000\n\
+         include_payload = true\nto_active_client = {active}\npresence_grace_ms = 3000\n\
          resend_delay_secs = 2\nresend_attempts = 20\nretry_base_ms = 50\nretry_max_ms = 200\n\n\
          [push.customhttp]\nurl = \"{receiver}\"\n\n[[agents]]\nid = \"a1\"\nname = \"Alice\"\n\
          token = \"agent-token-1\"\ncapacity = 50\n",
@@ -27,9 +27,10 @@ fn config(redis: &str, receiver: &str, keys: &std::path::Path) -> String {
     )
 }
 
-async fn two_nodes(redis: &RedisServer, receiver: &str) -> R<(Server, Server)> {
+/// `active`: `to_active_client` (no push to a customer watching over CometD).
+async fn two_nodes(redis: &RedisServer, receiver: &str, active: bool) -> R<(Server, Server)> {
     let keys = tempfile::tempdir()?.keep().join("cometd.key");
-    let cfg = config(&redis.url(), receiver, &keys);
+    let cfg = config(&redis.url(), receiver, &keys, active);
     Ok((Server::start(&cfg).await?, Server::start(&cfg).await?))
 }
 
@@ -52,7 +53,7 @@ async fn offered(agent: &Agent) -> R<String> {
 async fn a_customer_watching_through_another_node_gets_no_push() -> R {
     let redis = RedisServer::start()?;
     let (rx, receiver) = Receiver::start().await?;
-    let (a, b) = two_nodes(&redis, &receiver).await?;
+    let (a, b) = two_nodes(&redis, &receiver, true).await?;
     // The agent works through B; the customer's CometD session lives on A.
     let agent = Agent::new(&b, "agent-token-1");
     agent.ready().await?;
@@ -122,7 +123,8 @@ fn attempts(rx: &Receiver, device: &str) -> Vec<String> {
 async fn a_refresh_through_another_node_stops_the_resends() -> R {
     let redis = RedisServer::start()?;
     let (rx, receiver) = Receiver::start().await?;
-    let (a, b) = two_nodes(&redis, &receiver).await?;
+    // Without `to_active_client`: only the resend decision reads the store.
+    let (a, b) = two_nodes(&redis, &receiver, false).await?;
     let chat = crate::push::subscribed(
         &b,
         "dev-r",
