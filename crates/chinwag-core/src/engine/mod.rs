@@ -91,6 +91,8 @@ pub(crate) struct Slot {
     /// First transcript position the customer has not fetched yet (0: unknown), which
     /// acknowledges reliable pushes.
     client_next: AtomicU64,
+    /// The latest `client_next` recorded in (or learned from) a shared store (see `seen.rs`).
+    fetched_shared: AtomicU64,
     /// A push device the provider called unregistered: the subscription is ignored while
     /// it still names this device (a new device id subscribes again).
     push_gone: Mutex<Option<String>>,
@@ -106,6 +108,7 @@ impl Slot {
             client_seen_ms: AtomicI64::new(now_ms),
             seen_shared_ms: AtomicI64::new(now_ms),
             client_next: AtomicU64::new(0),
+            fetched_shared: AtomicU64::new(0),
             push_gone: Mutex::new(None),
         })
     }
@@ -416,6 +419,8 @@ mod tests;
 mod tests_cache;
 #[cfg(test)]
 mod tests_catch_up;
+#[cfg(test)]
+mod tests_push_nodes;
 #[cfg(test)]
 mod tests_round_trips;
 #[cfg(test)]
