@@ -6,7 +6,10 @@
 //! with SIGKILL: the next request, on B, takes the session over with the same clientId and
 //! rebuilds its watch, and the client gets every later event — the other client's too, which only
 //! the rebuilt watch delivers — in order after dedupe by transcript index (events A had sent
-//! but the client had not confirmed may come again).
+//! but the client had not confirmed may come again). A's sessions are taken over once its
+//! node lease (`store.lease_ttl_ms`, short here) has run out; meanwhile requests for them wait.
+//!
+//! Also: sessions held by a node cost Redis nothing while idle (no per-session renewal).
 
 use crate::adv_cometd::{CHANNEL, bounded};
 use crate::common::*;
@@ -147,7 +150,7 @@ impl Client {
 async fn three_nodes(url: &str) -> R<(Server, Server, Server)> {
     let keys = tempfile::tempdir()?.keep().join("cometd.key");
     let config = format!(
-        "[store]\nurl = \"{url}\"\n[cometd]\nkey_file = \"{}\"\n[cluster]\nlease_ms = 3000\n",
+        "[store]\nurl = \"{url}\"\nlease_ttl_ms = 1500\n[cometd]\nkey_file = \"{}\"\n",
         keys.display()
     );
     let a = Server::start(&config).await?;
@@ -427,5 +430,70 @@ async fn a_client_cannot_pass_its_request_off_as_forwarded_by_a_node() -> R {
         .await?;
     let v: Value = r.json().await?;
     assert_eq!(v[0]["successful"], true, "{v}");
+    Ok(())
+}
+
+/// Reads what `MONITOR` on `redis` shows for `window`: one line per command run.
+async fn monitor(redis: &RedisServer, window: Duration) -> R<Vec<String>> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut conn = tokio::net::TcpStream::connect(redis.addr()).await?;
+    conn.write_all(b"MONITOR\r\n").await?;
+    let mut lines = BufReader::new(conn).lines();
+    let first = lines.next_line().await?.ok_or("MONITOR: no answer")?;
+    assert_eq!(first, "+OK");
+    let mut seen = Vec::new();
+    let end = tokio::time::Instant::now() + window;
+    while let Ok(line) = tokio::time::timeout_at(end, lines.next_line()).await {
+        seen.push(line?.ok_or("MONITOR: closed")?);
+    }
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn sessions_held_by_a_node_cost_redis_nothing_while_idle() -> R {
+    const SESSIONS: usize = 150;
+    let redis = RedisServer::start()?;
+    let keys = tempfile::tempdir()?.keep().join("cometd.key");
+    // The sessions stay (no connect needed for a minute); the node lease renews every
+    // 500 ms, the directory's old per-session renewal ran every 5 s (cluster.lease_ms/3).
+    let config = format!(
+        "[store]\nurl = \"{}\"\nlease_ttl_ms = 1500\n[cometd]\nkey_file = \"{}\"\n\
+         max_interval_ms = 60000\nhandshakes_per_ip = {{ per_second = 1000.0, burst = 1000 }}\n",
+        redis.url(),
+        keys.display()
+    );
+    let a = Server::start(&config).await?;
+    let b = Server::start(&config).await?;
+    let mut ids = Vec::new();
+    for _ in 0..SESSIONS {
+        let mut cl = Client::new(&[&a])?;
+        cl.handshake(0).await?;
+        ids.push(cl.id);
+    }
+    let count = "return #redis.call('KEYS', ARGV[1])";
+    let entries: usize = redis
+        .command(&["EVAL", count, "0", "chinwag:bx:{*"])?
+        .parse()?;
+    assert_eq!(entries, SESSIONS, "every session is in the directory");
+    // Idle for two old renewal periods: nothing touches a session's entry.
+    let seen = monitor(&redis, Duration::from_secs(11)).await?;
+    let on_sessions: Vec<&String> = seen.iter().filter(|l| l.contains(":bx:{")).collect();
+    assert!(
+        on_sessions.is_empty(),
+        "{} commands on session entries while idle, e.g. {:?}",
+        on_sessions.len(),
+        on_sessions.first()
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("node/")),
+        "the node leases were renewed meanwhile (the monitor works): {} lines",
+        seen.len()
+    );
+    // Still served by A, through B: one entry read, one lease read.
+    let mut cl = Client::new(&[&a, &b])?;
+    cl.id = ids[0].clone();
+    let c = cl.connect(1).await?;
+    assert_eq!(c["successful"], true, "{c}");
+    drop((a, b));
     Ok(())
 }
