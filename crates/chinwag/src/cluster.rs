@@ -55,6 +55,8 @@ pub(crate) async fn join(
         owner_wait: ttl + Duration::from_secs(1),
     };
     let liveness = Arc::new(NodeLiveness(node_lease));
+    // Shown from the start (0), not from the first take-over.
+    metrics::counter!("chinwag_bayeux_takeovers_total").increment(0);
     let cluster = Cluster::new(Arc::new(directory), liveness, Some(Arc::new(relay)), options)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Joined {

@@ -272,6 +272,22 @@ async fn a_client_is_served_by_every_node(url: &str) -> R {
         }
     }
     assert_eq!(unique, want);
+    // One node took the session over, once.
+    let mut takeovers = 0.0;
+    for s in [&b, &c] {
+        let text = client()
+            .get(format!("{}/metrics", s.base))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("chinwag_bayeux_takeovers_total "))
+            .ok_or("no chinwag_bayeux_takeovers_total")?;
+        takeovers += line.rsplit(' ').next().ok_or("value")?.parse::<f64>()?;
+    }
+    assert_eq!(takeovers, 1.0, "the session was taken over once");
     drop((b, c));
     Ok(())
 }
@@ -495,5 +511,67 @@ async fn sessions_held_by_a_node_cost_redis_nothing_while_idle() -> R {
     let c = cl.connect(1).await?;
     assert_eq!(c["successful"], true, "{c}");
     drop((a, b));
+    Ok(())
+}
+
+/// The `n` of every broadcast on `/room/1` the client got, in arrival order.
+fn room(cl: &Client) -> Vec<u64> {
+    cl.notes.iter().filter_map(|d| d["n"].as_u64()).collect()
+}
+
+#[tokio::test]
+async fn broadcasts_cross_nodes_and_follow_a_taken_over_subscriber() -> R {
+    let redis = RedisServer::start()?;
+    let keys = tempfile::tempdir()?.keep().join("cometd.key");
+    let config = format!(
+        "[store]\nurl = \"{}\"\nlease_ttl_ms = 1500\n[cometd]\nkey_file = \"{}\"\nbroadcast = true\n",
+        redis.url(),
+        keys.display()
+    );
+    let mut a = Server::start(&config).await?;
+    let b = Server::start(&config).await?;
+    let c = Server::start(&config).await?;
+    // The subscriber is owned by A and subscribes through B; the publisher is owned by C.
+    let mut sub = Client::new(&[&a, &b, &c])?;
+    sub.handshake(0).await?;
+    let r = sub
+        .post(
+            1,
+            json!({"channel": "/meta/subscribe", "subscription": "/room/1"}),
+        )
+        .await?;
+    assert_eq!(r[0]["successful"], true, "{r:?}");
+    let mut publisher = Client::new(&[&a, &b, &c])?;
+    publisher.handshake(2).await?;
+    let publish = |n: u64| json!({"channel": "/room/1", "data": {"n": n}});
+    for n in 0..4 {
+        let r = publisher.post(n as usize % 2 + 1, publish(n)).await?;
+        assert_eq!(r[0]["successful"], true, "{r:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut i = 0;
+    while room(&sub).len() < 4 {
+        assert!(Instant::now() < deadline, "got {:?}", room(&sub));
+        sub.connect(i % 3).await?;
+        i += 1;
+    }
+    assert_eq!(room(&sub), [0, 1, 2, 3], "each broadcast once, in order");
+    // The subscriber's owner dies: B takes the session over with its subscription.
+    a.kill9()?;
+    let first = bounded("a connect after the owner died", 30, sub.connect(1)).await?;
+    assert_eq!(first["successful"], true, "{first}");
+    for n in 4..7 {
+        let r = publisher.post(2, publish(n)).await?;
+        assert_eq!(r[0]["successful"], true, "{r:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !room(&sub).contains(&6) {
+        assert!(Instant::now() < deadline, "got {:?}", room(&sub));
+        sub.connect(1 + i % 2).await?;
+        i += 1;
+    }
+    assert_eq!(room(&sub), [0, 1, 2, 3, 4, 5, 6]);
+    assert!(sub.errors.is_empty(), "no request failed: {:?}", sub.errors);
+    drop((b, c));
     Ok(())
 }
