@@ -202,7 +202,8 @@ async fn run(server: BayeuxServer, ws: WebSocket, req: Request) {
                             Ok(()) => return,
                             Err(_unreachable) => {
                                 let id = crate::session::ClientId::new(client.unwrap_or_default());
-                                if !server.owner_unreachable(&id, &owner, req.transport).await {
+                                let gone = server.owner_unreachable(&id, &owner, req.transport).await;
+                                if !matches!(gone, crate::cluster::route::Gone::TakenHere) {
                                     let parts = crate::cluster::route::unavailable(&msgs);
                                     if socket.send_parts(parts).await { continue; }
                                     return;

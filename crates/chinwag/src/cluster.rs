@@ -57,8 +57,13 @@ pub(crate) async fn join(
     let liveness = Arc::new(NodeLiveness(node_lease));
     // Shown from the start (0), not from the first take-over.
     metrics::counter!("chinwag_bayeux_takeovers_total").increment(0);
-    let cluster = Cluster::new(Arc::new(directory), liveness, Some(Arc::new(relay)), options)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cluster = Cluster::new(
+        Arc::new(directory),
+        liveness,
+        Some(Arc::new(relay)),
+        options,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Joined {
         cluster,
         relay: worker,

@@ -108,7 +108,10 @@ mod tests {
         });
         let mut answers = Vec::new();
         for a in asks {
-            answers.push(a.await.map_err(|e| DirectoryError::Backend(e.to_string()))??);
+            answers.push(
+                a.await
+                    .map_err(|e| DirectoryError::Backend(e.to_string()))??,
+            );
         }
         assert_eq!(answers.iter().filter(|a| **a).count(), 25);
         assert_eq!(counting.0.load(Ordering::SeqCst), 2, "one read per node");

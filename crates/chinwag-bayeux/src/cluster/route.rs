@@ -83,24 +83,27 @@ impl BayeuxServer {
     }
 
     /// After `owner` did not answer a connection for `id`: waits (at most
-    /// `owner_wait`) for its liveness to run out, then takes the session over. False if
-    /// the owner still counts as alive (or another node took the session first).
+    /// `owner_wait`) for its liveness to run out, then takes the session over.
     pub(crate) async fn owner_unreachable(
         &self,
         id: &ClientId,
         owner: &Owner,
         transport: Transport,
-    ) -> bool {
+    ) -> Gone {
         let Some(cluster) = self.cluster() else {
-            return false;
+            return Gone::StillAlive;
         };
         let until = tokio::time::Instant::now() + cluster.options.owner_wait;
         loop {
             if let Ok(false) = cluster.liveness.alive(&owner.node).await {
-                return self.take_over(id, owner, transport).await;
+                return if self.take_over(id, owner, transport).await {
+                    Gone::TakenHere
+                } else {
+                    Gone::TakenElsewhere
+                };
             }
             if tokio::time::Instant::now() >= until {
-                return false;
+                return Gone::StillAlive;
             }
             tokio::time::sleep(UNREACHABLE_POLL).await;
         }
@@ -181,26 +184,42 @@ impl BayeuxServer {
         req: &Request,
     ) -> Option<Vec<Part>> {
         let client = msgs.iter().find_map(|m| m.client_id.as_deref());
-        let Route::Forward(owner) = self.route(client, req.transport, req.forwarded).await else {
-            return None;
-        };
-        let cluster = self.cluster()?;
-        match forward(self, cluster, &owner, msgs, req).await {
-            Outcome::Answer(parts) => Some(parts),
-            Outcome::Unreachable => {
-                let id = ClientId::new(client?);
-                if self.owner_unreachable(&id, &owner, req.transport).await {
-                    None
-                } else {
-                    Some(unavailable(msgs))
+        // Twice at most: a dead owner's session taken by another node meanwhile is
+        // forwarded there.
+        for _ in 0..2 {
+            let Route::Forward(owner) = self.route(client, req.transport, req.forwarded).await
+            else {
+                return None;
+            };
+            let cluster = self.cluster()?;
+            match forward(self, cluster, &owner, msgs, req).await {
+                Outcome::Answer(parts) => return Some(parts),
+                Outcome::Unreachable => {
+                    let id = ClientId::new(client?);
+                    match self.owner_unreachable(&id, &owner, req.transport).await {
+                        Gone::TakenHere => return None,
+                        Gone::TakenElsewhere => {}
+                        Gone::StillAlive => return Some(unavailable(msgs)),
+                    }
+                }
+                Outcome::Failed(why) => {
+                    tracing::warn!(owner = %owner.node, %why, "forwarding to a session's owner failed");
+                    return Some(unavailable(msgs));
                 }
             }
-            Outcome::Failed(why) => {
-                tracing::warn!(owner = %owner.node, %why, "forwarding to a session's owner failed");
-                Some(unavailable(msgs))
-            }
         }
+        Some(unavailable(msgs))
     }
+}
+
+/// What became of a session whose owner did not answer.
+pub(crate) enum Gone {
+    /// The owner is dead and the session is here now.
+    TakenHere,
+    /// The owner is dead and another node took the session first.
+    TakenElsewhere,
+    /// The owner still counts as alive (`owner_wait` passed).
+    StillAlive,
 }
 
 /// Each message answered "try again": its owner did not answer.

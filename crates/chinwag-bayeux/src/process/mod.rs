@@ -86,8 +86,10 @@ impl BayeuxServer {
                 let me = c.me();
                 let created = c.directory.create(&s.id, &me, ack, c.options.lease).await;
                 if created.is_ok() {
-                    s.state().recorded =
-                        Some(crate::cluster::Recorded::new(&me.node, c.options.lease.lease));
+                    s.state().recorded = Some(crate::cluster::Recorded::new(
+                        &me.node,
+                        c.options.lease.lease,
+                    ));
                 }
                 if let Err(e) = created {
                     tracing::warn!(%e, "session directory unavailable: handshake refused");
