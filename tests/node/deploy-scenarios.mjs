@@ -282,7 +282,7 @@ const unique = (list) => [...new Set(list)];
  * watch) and gets every message of both clients — after dedupe by transcript index, events
  * the dead node had sent but the client had not confirmed may come twice — in order.
  * A publish in flight on a socket that dies with the node is sent again (see `resend`).
- * The killed node is started again at the end.
+ * The killed node is started again at the end, and waited for behind the balancer.
  */
 export async function clusterOwnerKilled(base, cluster, redisUrl, transport) {
   const one = client(`${base}/genesys/cometd`, transport);
@@ -332,6 +332,10 @@ export async function clusterOwnerKilled(base, cluster, redisUrl, transport) {
     assert.ok(takeovers >= 1, `a live node took the session over: ${takeovers}`);
   } finally {
     await Promise.all([disconnect(one), disconnect(two)]);
-    if (killed !== undefined) await cluster.restart(killed);
+    if (killed !== undefined) {
+      await cluster.restart(killed);
+      // The balancer set the dead node aside for a while: until it is back in rotation.
+      await until(async () => JSON.parse((await request(`${base}/health`)).text).app_dbid === killed + 1, 30000, "the restarted node back behind the balancer");
+    }
   }
 }
