@@ -56,22 +56,4 @@ impl ChatEngine {
             }
         }
     }
-
-    /// Takes in the latest time any node saw `slot`'s customer (`chat`), so the silence is
-    /// measured from it. A store that cannot answer leaves the chat alone this pass (an
-    /// error must not end chats).
-    pub(super) async fn learn_seen(&self, slot: &Slot, chat: &ChatId) -> bool {
-        match self.store.last_seen(chat).await {
-            Ok(Some(t)) => {
-                slot.client_seen_ms.fetch_max(t, Ordering::Relaxed);
-                slot.seen_shared_ms.fetch_max(t, Ordering::Relaxed);
-                true
-            }
-            Ok(None) => true,
-            Err(e) => {
-                tracing::warn!(chat = %chat.as_str(), %e, "cannot read when the customer was last seen; not ending the chat this pass");
-                false
-            }
-        }
-    }
 }
