@@ -71,7 +71,10 @@ async fn a_timer_set_before_a_restart_fires_after_it_once() {
     };
     let view = e.request_chat(chat, Selection::Nothing).await.unwrap();
     let key = TimerKey::new(TimerKind::Abandon, view.chat_id.clone());
-    assert_eq!(store.due(&key).await.unwrap(), Some(1_000_000 + LIMIT_MS + 1));
+    assert_eq!(
+        store.due(&key).await.unwrap(),
+        Some(1_000_000 + LIMIT_MS + 1)
+    );
     drop((e, store));
     clock.0.fetch_add(1_000, Ordering::Relaxed);
     let (e, store) = engine(&path, &clock).await;
@@ -81,7 +84,11 @@ async fn a_timer_set_before_a_restart_fires_after_it_once() {
         "the timer survived the restart"
     );
     clock.0.fetch_add(LIMIT_MS, Ordering::Relaxed);
-    assert_eq!(e.end_abandoned().await, 0, "10 s since the restart: not yet");
+    assert_eq!(
+        e.end_abandoned().await,
+        0,
+        "10 s since the restart: not yet"
+    );
     clock.0.fetch_add(1, Ordering::Relaxed);
     assert_eq!(e.end_abandoned().await, 1, "silent past the limit");
     assert_eq!(e.end_abandoned().await, 0, "once");
@@ -102,7 +109,11 @@ async fn a_timer_set_before_a_restart_fires_after_it_once() {
         .await
         .unwrap();
     assert!(all.ended);
-    let notices: Vec<&str> = all.events.iter().filter_map(|e| e.text.as_deref()).collect();
+    let notices: Vec<&str> = all
+        .events
+        .iter()
+        .filter_map(|e| e.text.as_deref())
+        .collect();
     assert_eq!(notices, [ABANDONED]);
     assert!(store.load(&view.chat_id).await.unwrap().is_some());
 }
