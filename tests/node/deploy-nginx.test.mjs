@@ -68,3 +68,11 @@ for (const transport of ["websocket", "long-polling"]) {
   test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: the official CometD client over ${transport} gets every message once, in order`, () =>
     s.clusterChat(ctx.base3, transport));
 }
+
+test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: GMS REST chat with an agent, every call on the next node`, () =>
+  s.restChat(ctx.base3));
+
+test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: the agent API's WebSocket event stream`, () =>
+  s.agentStream(ctx.base3));
+
+test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: /health of each node`, () => s.health(ctx.base3, s.CLUSTER_NODES));

@@ -8,12 +8,14 @@ import { client, handshake, publish, disconnect, notifications } from "./cometd-
 import { request, postForm, cookieAttributes, firstWebSocketFrame } from "./deploy-helper.mjs";
 
 /**
- * Chinwag nodes behind each balancer for the single-node scenarios (agent routing is still
- * per node). The CometD scenarios also run against CLUSTER_NODES nodes on one Redis.
+ * Chinwag nodes behind each balancer for the scenarios about the balancer itself (cookies,
+ * per-address limits — counted by each node —, bodies, redirects). The chat scenarios (REST
+ * with an agent, CometD, the agent stream, /health) also run against CLUSTER_NODES nodes on
+ * one Redis.
  */
 export const NODES = 1;
 
-/** Nodes sharing one Redis behind a balancer for `clusterChat`. */
+/** Nodes sharing one Redis behind a second balancer, for the chat scenarios. */
 export const CLUSTER_NODES = 3;
 
 /** NODE_CONFIG plus the shared Redis store at `url`. */

@@ -67,11 +67,21 @@ export async function startServer({ port, dir, extraToml = "" } = {}) {
   return { port, dir, base, cometd: `${base}/genesys/cometd`, proc, stop, log: () => log, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** One server for a whole test file: started before its tests, stopped after. */
+/**
+ * One server for a whole test file: started before its tests, stopped after. With
+ * CHINWAG_CLUSTER=<n> in the environment, n nodes on one Redis behind nginx round-robin
+ * instead (cluster-server.mjs), reached the same way.
+ */
 export function sharedServer({ before, after }) {
   const shared = {};
   before(async () => {
-    shared.server = await startServer();
+    const nodes = Number(process.env.CHINWAG_CLUSTER || 0);
+    if (nodes > 0) {
+      const { startCluster } = await import("./cluster-server.mjs");
+      shared.server = await startCluster(nodes);
+    } else {
+      shared.server = await startServer();
+    }
   });
   after(async () => {
     await shared.server.stop();

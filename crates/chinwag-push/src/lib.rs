@@ -21,6 +21,7 @@ pub mod body;
 mod channels;
 pub mod config;
 pub mod customhttp;
+mod elsewhere;
 pub mod error;
 pub mod fcm;
 mod finisher;

@@ -3,13 +3,16 @@
 //! decides what follows: transport failures retry with jittered backoff, keeping the
 //! device's place; reliable pushes wait for the client's refresh and are resent on the
 //! `flex-push-resend-*` schedule; a chat watched over CometD is looked at again after
-//! `presence_grace`. On stop, what is ready or due to retry is still delivered for a few
+//! `presence_grace`. On a store several nodes share, what other nodes saw of the customer
+//! (`elsewhere`: its fetch position, a live CometD watch, its last request) is read from the
+//! store when a decision needs it and the local answer is not enough. On stop, what is ready or due to retry is still delivered for a few
 //! seconds (the shutdown notices). Which jobs are this node's (several nodes sharing the
 //! outbox) is `takeover`'s business.
 
 use crate::body::{self, Push};
 use crate::channels::{Channels, Route};
 use crate::config::PushConfig;
+use crate::elsewhere::Elsewhere;
 use crate::error::PushError;
 use crate::finisher::Finisher;
 use crate::outcome::{Outcome, backoff};
@@ -17,7 +20,6 @@ use crate::sched::{Next, Sched};
 use crate::stats::PushStats;
 use crate::takeover::Takeover;
 use chinwag_core::ChatEngine;
-use chinwag_core::engine::PushView;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::PushOutbox;
 use chinwag_core::push::{JobKind, PushJob};
@@ -250,7 +252,18 @@ impl Shared {
         let Some(sub) = view.subscription.clone() else {
             return self.drop_job(job, "no subscription");
         };
-        if let Some(next) = self.watched(job, &view, now) {
+        let mut elsewhere = Elsewhere::new(&self.engine, &job.chat_id);
+        let event_ms = view.event.as_ref().map_or(job.due_ms, |e| e.utc_time_ms);
+        if job.kind == JobKind::Event
+            && job.attempt == 0
+            && self.engine.push_timed_out(&job.chat_id, event_ms)
+        {
+            elsewhere.read().await;
+            if self.engine.push_timed_out(&job.chat_id, event_ms) {
+                return self.drop_job(job, "the customer made no request for the push timeout");
+            }
+        }
+        if let Some(next) = self.watched(job, event_ms, &mut elsewhere, now).await {
             return next;
         }
         let Some(route) = self.channels.route(&sub) else {
@@ -319,18 +332,25 @@ impl Shared {
         }
     }
 
-    /// `to_active_client`: `None` when the push goes out. A chat watched over CometD is
-    /// looked at again `presence_grace` after the event (a client lost without a
+    /// `to_active_client`: `None` when the push goes out. A chat watched over CometD (here,
+    /// or on another node sharing the store: `elsewhere`, read only when not watched here)
+    /// is looked at again `presence_grace` after the event (a client lost without a
     /// `/meta/disconnect` is watched until its Bayeux session expires); watched then, the
     /// client had the event and the push is skipped. Shutdown notices are decided at once.
-    fn watched(&self, job: &PushJob, view: &PushView, now: i64) -> Option<Next> {
+    async fn watched(
+        &self,
+        job: &PushJob,
+        event_ms: i64,
+        elsewhere: &mut Elsewhere<'_>,
+        now: i64,
+    ) -> Option<Next> {
         if !self.cfg.to_active_client {
             return None;
         }
-        if !self.presence.as_ref()?.is_live(&job.chat_id) {
+        let here = self.presence.as_ref()?.is_live(&job.chat_id);
+        if !here && !elsewhere.read().await.is_some_and(|s| s.watched_at(now)) {
             return None;
         }
-        let event_ms = view.event.as_ref().map_or(job.due_ms, |e| e.utc_time_ms);
         let decide_at = event_ms.saturating_add(millis(self.cfg.presence_grace));
         if job.kind == JobKind::Event && now < decide_at {
             return Some(Next::Recheck(decide_at));
@@ -342,8 +362,17 @@ impl Shared {
     /// A reliable push's wait is over: acknowledged (done), or sent again as the next
     /// attempt, or out of attempts.
     pub(crate) async fn after_wait(&self, mut job: PushJob, superseded: bool) -> Option<PushJob> {
-        let fetched = self.engine.client_position(&job.chat_id);
-        let acked = fetched.is_none_or(|next| next > job.index.0);
+        let fetched_past = |engine: &ChatEngine| {
+            engine
+                .client_position(&job.chat_id)
+                .is_none_or(|next| next > job.index.0)
+        };
+        let mut acked = fetched_past(&self.engine);
+        if !acked && !superseded {
+            // Not acknowledged here: the customer may have fetched through another node.
+            let known = Elsewhere::new(&self.engine, &job.chat_id).read().await;
+            acked = known.is_some() && fetched_past(&self.engine);
+        }
         if acked || superseded {
             PushStats::add(&self.stats.acknowledged);
             self.finish(&job);

@@ -91,6 +91,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     crate::revisions::writers_are_ordered_by_revision(store).await;
     crate::revisions::load_since_reads_only_later_events(store).await;
     crate::seen::last_seen_keeps_the_latest(store).await;
+    crate::seen::each_field_keeps_its_largest(store).await;
     crate::claims::run(store).await;
     crate::timers::run_suite(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;

@@ -220,12 +220,18 @@ impl ChatStore for RedisStore {
         true
     }
 
-    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+    async fn record_seen(
+        &self,
+        seen: &[(ChatId, chinwag_core::ports::Seen)],
+    ) -> Result<(), StoreError> {
         seen::record(self, seen).await
     }
 
-    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
-        seen::last(self, chat_id).await
+    async fn seen_record(
+        &self,
+        chat_id: &ChatId,
+    ) -> Result<Option<chinwag_core::ports::Seen>, StoreError> {
+        seen::read(self, chat_id).await
     }
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {

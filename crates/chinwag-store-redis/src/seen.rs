@@ -1,22 +1,24 @@
-//! When each chat's customer was last seen (`ChatStore::record_seen`, `last_seen`): field
-//! `seen` of the chat's header hash, so it lives and is purged with the chat. A batch is
-//! split by partition (one script per partition, the chats of one slot), partitions written
-//! a few at once; a read is one `HGET`.
+//! What nodes saw of each chat's customer (`ChatStore::record_seen`, `seen_record`): fields
+//! `seen` (last seen, epoch ms), `fetched` (first position not fetched) and `watched` (last
+//! live CometD watch, epoch ms) of the chat's header hash, so they live and are purged with
+//! the chat. A batch is split by partition (one script per partition, the chats of one
+//! slot), partitions written a few at once; a read is one `HMGET`.
 
 use crate::RedisStore;
 use crate::load::PARALLEL;
 use crate::scripts::SEEN;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
+use chinwag_core::ports::Seen;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use std::collections::BTreeMap;
 
 /// Chats written by one script call.
 const BATCH: usize = 500;
 
-pub(crate) async fn record(store: &RedisStore, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
-    // Owned (key, time) lists, one per script call: the chats of one partition.
-    let mut parts: BTreeMap<usize, Vec<(String, i64)>> = BTreeMap::new();
+pub(crate) async fn record(store: &RedisStore, seen: &[(ChatId, Seen)]) -> Result<(), StoreError> {
+    // Owned (key, record) lists, one per script call: the chats of one partition.
+    let mut parts: BTreeMap<usize, Vec<(String, Seen)>> = BTreeMap::new();
     for (chat, at) in seen {
         let head = store.layout.chat_keys(chat).head;
         parts
@@ -24,7 +26,7 @@ pub(crate) async fn record(store: &RedisStore, seen: &[(ChatId, i64)]) -> Result
             .or_default()
             .push((head, *at));
     }
-    let calls: Vec<Vec<(String, i64)>> = parts
+    let calls: Vec<Vec<(String, Seen)>> = parts
         .into_values()
         .flat_map(|v| v.chunks(BATCH).map(<[_]>::to_vec).collect::<Vec<_>>())
         .collect();
@@ -36,10 +38,13 @@ pub(crate) async fn record(store: &RedisStore, seen: &[(ChatId, i64)]) -> Result
     Ok(())
 }
 
-async fn record_one(store: &RedisStore, chunk: Vec<(String, i64)>) -> Result<(), StoreError> {
+async fn record_one(store: &RedisStore, chunk: Vec<(String, Seen)>) -> Result<(), StoreError> {
     let mut inv = SEEN.prepare_invoke();
     for (head, at) in chunk {
-        inv.key(head).arg(at);
+        inv.key(head)
+            .arg(at.at_ms)
+            .arg(at.fetched)
+            .arg(at.watched_ms);
     }
     let answer: String = store
         .conn
@@ -53,21 +58,35 @@ async fn record_one(store: &RedisStore, chunk: Vec<(String, i64)>) -> Result<(),
     }
 }
 
-pub(crate) async fn last(store: &RedisStore, chat: &ChatId) -> Result<Option<i64>, StoreError> {
+pub(crate) async fn read(store: &RedisStore, chat: &ChatId) -> Result<Option<Seen>, StoreError> {
     let head = store.layout.chat_keys(chat).head;
-    let at: Option<String> = store
+    let (seen, fetched, watched): (Option<String>, Option<String>, Option<String>) = store
         .conn
         .run(store.deadline, |mut c| async move {
-            redis::cmd("HGET")
+            redis::cmd("HMGET")
                 .arg(head)
                 .arg("seen")
+                .arg("fetched")
+                .arg("watched")
                 .query_async(&mut c)
                 .await
         })
         .await?;
-    at.map(|t| {
-        t.parse::<i64>()
-            .map_err(|_| StoreError::Backend(format!("corrupt chat {chat}: seen: {t}")))
-    })
-    .transpose()
+    if seen.is_none() && fetched.is_none() && watched.is_none() {
+        return Ok(None);
+    }
+    let corrupt =
+        |what: &str, v: &str| StoreError::Backend(format!("corrupt chat {chat}: {what}: {v}"));
+    let num = |what: &str, v: Option<String>| -> Result<i64, StoreError> {
+        v.map_or(Ok(0), |t| t.parse::<i64>().map_err(|_| corrupt(what, &t)))
+    };
+    let fetched = match fetched {
+        None => 0,
+        Some(t) => t.parse::<u64>().map_err(|_| corrupt("fetched", &t))?,
+    };
+    Ok(Some(Seen {
+        at_ms: num("seen", seen)?,
+        fetched,
+        watched_ms: num("watched", watched)?,
+    }))
 }

@@ -96,6 +96,8 @@ pub(crate) struct Slot {
     /// First transcript position the customer has not fetched yet (0: unknown), which
     /// acknowledges reliable pushes.
     client_next: AtomicU64,
+    /// The latest `client_next` recorded in (or learned from) a shared store (see `seen.rs`).
+    fetched_shared: AtomicU64,
     /// A push device the provider called unregistered: the subscription is ignored while
     /// it still names this device (a new device id subscribes again).
     push_gone: Mutex<Option<String>>,
@@ -111,6 +113,7 @@ impl Slot {
             client_seen_ms: AtomicI64::new(now_ms),
             seen_shared_ms: AtomicI64::new(now_ms),
             client_next: AtomicU64::new(0),
+            fetched_shared: AtomicU64::new(0),
             push_gone: Mutex::new(None),
         })
     }
@@ -200,18 +203,7 @@ impl ChatEngine {
                 .filter(|_| !session.ended())
             {
                 svc.open.fetch_add(1, Ordering::Relaxed);
-                let agents = session.present_agents();
-                if agents.is_empty() {
-                    router.enqueue(
-                        &svc.settings.queue,
-                        chat_id.clone(),
-                        svc.settings.name.clone(),
-                        session.record.created_ms,
-                    );
-                }
-                for a in agents {
-                    router.restore_assignment(&a, chat_id.clone());
-                }
+                router::route_stored(&mut router, &svc.settings, &session);
             }
             let counted = !session.ended() && services.contains_key(&session.record.service);
             if counted {
@@ -219,7 +211,7 @@ impl ChatEngine {
             }
             sessions.insert(chat_id, Slot::new(session, rev, counted, now));
         }
-        let router = router::Router::open(&settings, router, routing).await?;
+        let router = router::Router::open(&settings, router, routing, store.clone()).await?;
         let settings_alias = settings.alias.0;
         tracing::info!(
             sessions = sessions.len(),
@@ -444,6 +436,8 @@ mod tests;
 mod tests_cache;
 #[cfg(test)]
 mod tests_catch_up;
+#[cfg(test)]
+mod tests_push_nodes;
 #[cfg(test)]
 mod tests_round_trips;
 #[cfg(test)]

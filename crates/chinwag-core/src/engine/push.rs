@@ -149,7 +149,14 @@ impl ChatEngine {
         events: &[Event],
     ) -> Vec<PushJob> {
         let now = self.now_ms();
-        let seen = slot.client_seen_ms.load(Ordering::Relaxed);
+        // On a shared store the customer's requests may reach other nodes: the push timeout
+        // is checked when the push is delivered, against what every node saw
+        // (`push_timed_out` after `learn_customer`), never with a store read here.
+        let seen = if self.store.shared() {
+            now
+        } else {
+            slot.client_seen_ms.load(Ordering::Relaxed)
+        };
         if slot
             .live_subscription(&self.settings.push, record)
             .is_none()
@@ -246,6 +253,24 @@ impl ChatEngine {
             *lock(&slot.push_gone) = Some(device.to_owned());
             tracing::info!(chat = %chat_id.as_str(), device, "push device unregistered; subscription dropped");
         }
+    }
+
+    /// On a shared store: whether `chat_id`'s customer had made no request for the push
+    /// timeout (`flex-push-timeout`) at `at_ms`, as far as this node knows (call
+    /// [`Self::learn_customer`] before trusting a `true`). Always `false` on a store one
+    /// process owns: the timeout was applied when the push was planned.
+    pub fn push_timed_out(&self, chat_id: &ChatId, at_ms: i64) -> bool {
+        if !self.store.shared() {
+            return false;
+        }
+        let Some(slot) = self.slot(chat_id) else {
+            return false;
+        };
+        let seen = slot.client_seen_ms.load(Ordering::Relaxed);
+        self.settings
+            .push
+            .timeout_ms
+            .is_some_and(|t| at_ms.saturating_sub(seen) > t)
     }
 
     /// First position the customer of `chat_id` has not fetched (0 when unknown).

@@ -135,11 +135,17 @@ impl ChatStore for Counting {
     fn shared(&self) -> bool {
         true
     }
-    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), crate::StoreError> {
+    async fn record_seen(
+        &self,
+        seen: &[(ChatId, crate::ports::Seen)],
+    ) -> Result<(), crate::StoreError> {
         self.inner.record_seen(seen).await
     }
-    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, crate::StoreError> {
-        self.inner.last_seen(chat_id).await
+    async fn seen_record(
+        &self,
+        chat_id: &ChatId,
+    ) -> Result<Option<crate::ports::Seen>, crate::StoreError> {
+        self.inner.seen_record(chat_id).await
     }
 }
 

@@ -111,7 +111,13 @@ async fn a_chat_watched_on_another_node_is_not_abandoned() -> Result<(), CoreErr
 #[tokio::test]
 async fn a_store_of_one_process_records_nothing() -> Result<(), CoreError> {
     let store = MemoryStore::default();
-    store.record_seen(&[(ChatId::new("x"), 5)]).await?;
+    let seen = crate::ports::Seen {
+        at_ms: 5,
+        fetched: 3,
+        watched_ms: 5,
+    };
+    store.record_seen(&[(ChatId::new("x"), seen)]).await?;
     assert_eq!(store.last_seen(&ChatId::new("x")).await?, None);
+    assert_eq!(store.seen_record(&ChatId::new("x")).await?, None);
     Ok(())
 }

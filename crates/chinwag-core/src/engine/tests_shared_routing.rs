@@ -322,3 +322,32 @@ async fn nodes_starting_together_on_stored_chats_route_them_once() -> Result<(),
     assert!(stored.iter().all(|chat| offers_of(&a_saw, chat) <= 1));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_routing_state_the_store_lost_is_rebuilt_from_the_stored_chats() -> Result<(), CoreError>
+{
+    let c = Cluster::new();
+    let a = c.node(1, false).await?;
+    let b = c.node(2, false).await?;
+    let agent = AgentId::new("a1");
+    // Two chats wait, nobody is logged in; several saves move the version on.
+    let first = open_chat(&a, Selection::Nothing).await?;
+    let second = open_chat(&b, Selection::Nothing).await?;
+    a.agent_login(&agent).await?;
+    a.agent_logout(&agent).await?;
+    // Redis comes back without the key (no append-only file).
+    c.routing.lose();
+    // The next operation finds the state gone back, rebuilds it from the stored chats (both
+    // still waiting) and goes on: the agent is offered them.
+    b.agent_login(&agent).await?;
+    b.agent_set_ready(&agent, true).await?;
+    let status = a.agent_status(&agent).await?;
+    let mut offered: Vec<ChatId> = status.offers.iter().map(|o| o.chat_id.clone()).collect();
+    offered.sort();
+    assert_eq!(offered, sorted(&[&first.chat_id, &second.chat_id]));
+    assert!(
+        status.ready,
+        "the operation that found the loss went through"
+    );
+    Ok(())
+}

@@ -8,7 +8,9 @@ pub use routing::MemoryRoutingStore;
 use crate::error::StoreError;
 use crate::ids::ChatId;
 use crate::lease::Holder;
-use crate::ports::{ChangeFeed, ChatStore, Commit, FeedEvent, Loaded, PushOutbox, StoredSession};
+use crate::ports::{
+    ChangeFeed, ChatStore, Commit, FeedEvent, Loaded, PushOutbox, Seen, StoredSession,
+};
 use crate::push::{PushClaims, PushJob};
 use crate::timers::{DueTimer, LocalTimers, Schedule, TimerKey, Timers};
 use async_trait::async_trait;
@@ -23,8 +25,8 @@ pub struct MemoryStore {
     shared: bool,
     feed: Feed,
     outbox: Mutex<Outbox>,
-    /// When each chat's customer was last seen ([`ChatStore::record_seen`]), when shared.
-    seen: Mutex<HashMap<ChatId, i64>>,
+    /// What was seen of each chat's customer ([`ChatStore::record_seen`]), when shared.
+    seen: Mutex<HashMap<ChatId, Seen>>,
     timers: LocalTimers,
 }
 
@@ -248,20 +250,20 @@ impl ChatStore for MemoryStore {
         self.shared
     }
 
-    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+    async fn record_seen(&self, seen: &[(ChatId, Seen)]) -> Result<(), StoreError> {
         if !self.shared {
             return Ok(());
         }
         let stored = crate::engine::lock(&self.inner);
         let mut map = crate::engine::lock(&self.seen);
         for (chat, at) in seen.iter().filter(|(c, _)| stored.contains_key(c)) {
-            let t = map.entry(chat.clone()).or_insert(*at);
-            *t = (*t).max(*at);
+            let t = map.entry(chat.clone()).or_default();
+            *t = t.max(*at);
         }
         Ok(())
     }
 
-    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+    async fn seen_record(&self, chat_id: &ChatId) -> Result<Option<Seen>, StoreError> {
         Ok(crate::engine::lock(&self.seen).get(chat_id).copied())
     }
 

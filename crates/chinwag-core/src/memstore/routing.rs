@@ -24,6 +24,12 @@ impl Default for MemoryRoutingStore {
 }
 
 impl MemoryRoutingStore {
+    /// Forgets the state, as a Redis that lost the key would (restarted without its
+    /// append-only file, flushed).
+    pub fn lose(&self) {
+        *crate::engine::lock(&self.inner) = RoutingSnapshot::default();
+    }
+
     /// Tells every subscriber that announcements may have been lost.
     pub fn announce_resync(&self) {
         let _ = self.tx.send(RoutingNews::Resync);

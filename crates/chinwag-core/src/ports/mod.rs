@@ -2,8 +2,10 @@
 //! only ever sees the traits. The shared routing state has its own file (`routing.rs`).
 
 mod routing;
+mod seen;
 
 pub use routing::{RoutingNews, RoutingSnapshot, RoutingStore};
+pub use seen::{Seen, WATCH_FRESH_MS};
 
 use crate::error::StoreError;
 use crate::event::Event;
@@ -98,20 +100,31 @@ pub trait ChatStore: crate::push::PushClaims + crate::timers::Timers {
     fn shared(&self) -> bool {
         false
     }
-    /// Records when this process last saw each chat's customer (a request, or a live
-    /// CometD watch), on a store other processes share, so the node that would end a chat
-    /// for its customer's silence also counts the requests other nodes served. Keeps the
-    /// latest time per chat; ignores chats not stored. The default (a store one process
+    /// Records what this process saw of each chat's customer since it last recorded (when
+    /// seen, how far it fetched, when a live CometD client watched it), on a store other
+    /// processes share, so the node that would end a chat for its customer's silence counts
+    /// the requests other nodes served, and a node deciding a push knows what the customer
+    /// fetched and whether it watches the chat through another node. Keeps, field by field,
+    /// the largest value per chat; ignores chats not stored. The default (a store one process
     /// owns, whose own memory is the whole truth) records nothing.
-    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+    async fn record_seen(&self, seen: &[(ChatId, Seen)]) -> Result<(), StoreError> {
         let _ = seen;
         Ok(())
     }
-    /// The latest time any process recorded with [`ChatStore::record_seen`] for `chat_id`
-    /// (`None`: never, or the default store).
-    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+    /// The largest values any process recorded with [`ChatStore::record_seen`] for
+    /// `chat_id` (`None`: never, or the default store).
+    async fn seen_record(&self, chat_id: &ChatId) -> Result<Option<Seen>, StoreError> {
         let _ = chat_id;
         Ok(None)
+    }
+    /// When any process last saw `chat_id`'s customer ([`ChatStore::seen_record`]'s
+    /// `at_ms`; `None`: never, or the default store).
+    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .seen_record(chat_id)
+            .await?
+            .map(|s| s.at_ms)
+            .filter(|t| *t > 0))
     }
     /// Deletes sessions that ended before `ended_before_ms`; returns how many.
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError>;

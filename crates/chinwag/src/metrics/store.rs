@@ -107,12 +107,18 @@ impl<S: ChatStore + ?Sized> ChatStore for MeteredStore<S> {
         timed("revision", self.0.revision(chat_id)).await
     }
 
-    async fn record_seen(&self, seen: &[(ChatId, i64)]) -> Result<(), StoreError> {
+    async fn record_seen(
+        &self,
+        seen: &[(ChatId, chinwag_core::ports::Seen)],
+    ) -> Result<(), StoreError> {
         timed("record_seen", self.0.record_seen(seen)).await
     }
 
-    async fn last_seen(&self, chat_id: &ChatId) -> Result<Option<i64>, StoreError> {
-        timed("last_seen", self.0.last_seen(chat_id)).await
+    async fn seen_record(
+        &self,
+        chat_id: &ChatId,
+    ) -> Result<Option<chinwag_core::ports::Seen>, StoreError> {
+        timed("seen_record", self.0.seen_record(chat_id)).await
     }
 
     fn shared(&self) -> bool {

@@ -36,6 +36,7 @@ mod push_shutdown;
 mod redis_abandon;
 mod redis_feed;
 mod redis_outage;
+mod redis_presence;
 mod redis_push;
 mod redis_routing;
 mod redis_store;

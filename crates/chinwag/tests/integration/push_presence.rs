@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const CHANNEL: &str = "/service/chatV2/customer-support";
+pub(crate) const CHANNEL: &str = "/service/chatV2/customer-support";
 
 /// A Bayeux client over long-polling; every message with `data` it receives lands in
 /// `notes`.
-struct Comet {
+pub(crate) struct Comet {
     http: reqwest::Client,
     url: String,
     client_id: String,
@@ -25,7 +25,7 @@ struct Comet {
 }
 
 impl Comet {
-    async fn handshake(url: String) -> R<Arc<Self>> {
+    pub(crate) async fn handshake(url: String) -> R<Arc<Self>> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()?;
@@ -46,7 +46,7 @@ impl Comet {
     }
 
     /// Sends one message (its `clientId` and `id` added) and keeps what came back with data.
-    async fn send(&self, mut msg: Value) -> R<Vec<Value>> {
+    pub(crate) async fn send(&self, mut msg: Value) -> R<Vec<Value>> {
         msg["clientId"] = json!(self.client_id);
         msg["id"] = json!(self.id.fetch_add(1, Ordering::Relaxed).to_string());
         let reply: Vec<Value> = self
@@ -63,7 +63,7 @@ impl Comet {
     }
 
     /// Keeps connecting until the task is aborted (the client vanishes: no disconnect).
-    fn connect_forever(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+    pub(crate) fn connect_forever(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move {
             loop {
@@ -76,7 +76,7 @@ impl Comet {
     }
 
     /// Texts of the chat events received over CometD.
-    fn texts(&self) -> Vec<String> {
+    pub(crate) fn texts(&self) -> Vec<String> {
         self.notes
             .lock()
             .unwrap()
@@ -87,7 +87,7 @@ impl Comet {
     }
 }
 
-async fn until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> R<T> {
+pub(crate) async fn until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> R<T> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(v) = check() {
@@ -100,7 +100,7 @@ async fn until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> R<T> {
     }
 }
 
-async fn skipped(server: &Server) -> R<u64> {
+pub(crate) async fn skipped(server: &Server) -> R<u64> {
     Ok(health(server).await?.1["push"]["skipped"]
         .as_u64()
         .unwrap_or(0))

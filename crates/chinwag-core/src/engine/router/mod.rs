@@ -10,6 +10,7 @@
 //! Events are published on the bus only after the state that produced them is stored, and
 //! never under a std lock.
 
+mod epoch;
 mod news;
 mod shared;
 
@@ -18,9 +19,10 @@ pub use news::{MAX_NEWS_BYTES, RoutingNewsWorker};
 use super::{ChatEngine, lock};
 use crate::bus::BusEvent;
 use crate::error::CoreError;
-use crate::ports::RoutingStore;
+use crate::ports::{ChatStore, RoutingStore};
 use crate::routing::RouterState;
-use crate::settings::EngineSettings;
+use crate::session::Session;
+use crate::settings::{EngineSettings, ServiceSettings};
 use std::sync::{Arc, Mutex};
 
 /// The engine's router: its own, or a cached copy of the shared one.
@@ -28,7 +30,7 @@ pub(crate) enum Router {
     /// This process alone routes.
     Local(Mutex<RouterState>),
     /// Every node sharing the store routes on one state.
-    Shared(shared::SharedRouter),
+    Shared(Box<shared::SharedRouter>),
 }
 
 impl Router {
@@ -36,18 +38,68 @@ impl Router {
     /// or, with `shared`, the shared state — which `built` only becomes when nothing was ever
     /// saved there (the first node to start wins; later ones take what is stored and do not
     /// queue again the chats it already routes).
+    ///
+    /// `chats` is read again to rebuild the shared state if it is ever found to have gone
+    /// back (the store lost writes).
     pub(crate) async fn open(
         settings: &EngineSettings,
         built: RouterState,
         shared: Option<Arc<dyn RoutingStore>>,
+        chats: Arc<dyn ChatStore>,
     ) -> Result<Self, CoreError> {
         match shared {
             None => Ok(Self::Local(Mutex::new(built))),
-            Some(store) => Ok(Self::Shared(
-                shared::SharedRouter::join(store, settings, built).await?,
-            )),
+            Some(store) => Ok(Self::Shared(Box::new(
+                shared::SharedRouter::join(store, settings, built, chats).await?,
+            ))),
         }
     }
+}
+
+/// Routes a stored open chat of the service `svc` as it stands: with its agents when it has
+/// some, else waiting in the service's queue since it was created.
+pub(super) fn route_stored(router: &mut RouterState, svc: &ServiceSettings, session: &Session) {
+    let chat_id = &session.record.chat_id;
+    let agents = session.present_agents();
+    if agents.is_empty() {
+        router.enqueue(
+            &svc.queue,
+            chat_id.clone(),
+            svc.name.clone(),
+            session.record.created_ms,
+        );
+    }
+    for a in agents {
+        router.restore_assignment(&a, chat_id.clone());
+    }
+}
+
+/// The routing state the stored open chats call for (oldest first), as a node builds it at
+/// start: chats with agents stay with them, the others wait in their queues.
+pub(super) async fn rebuild(
+    chats: &dyn ChatStore,
+    settings: &EngineSettings,
+) -> Result<RouterState, CoreError> {
+    let mut open: Vec<Session> = chats
+        .load_live(i64::MAX)
+        .await?
+        .sessions
+        .into_iter()
+        .map(|s| Session::new(s.record, s.events))
+        .filter(|s| !s.ended())
+        .collect();
+    open.sort_by_key(|s| s.record.created_ms);
+    let mut router = RouterState::new(&settings.queues, &settings.agents);
+    for s in &open {
+        if let Some(svc) = settings
+            .services
+            .iter()
+            .find(|v| v.name == s.record.service)
+        {
+            route_stored(&mut router, svc, s);
+        }
+    }
+    Ok(router)
 }
 
 impl ChatEngine {

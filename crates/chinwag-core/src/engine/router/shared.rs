@@ -16,7 +16,7 @@ use super::news;
 use crate::bus::{BusEvent, LocalBus};
 use crate::engine::lock;
 use crate::error::{CoreError, StoreError};
-use crate::ports::{Clock, RoutingStore};
+use crate::ports::{ChatStore, Clock, RoutingStore};
 use crate::routing::RouterState;
 use crate::settings::{AgentAccount, EngineSettings, QueueSettings};
 use std::sync::{Arc, Mutex};
@@ -26,9 +26,10 @@ pub(super) const TRIES: usize = 8;
 /// Versions remembered whose save had an unknown outcome (timed out).
 const UNSURE: usize = 16;
 
-/// The cached state, the version it is, and its bytes (to tell an unchanged state).
+/// The cached state, the version and epoch it is, and its bytes (to tell an unchanged state).
 struct Cached {
     version: u64,
+    epoch: String,
     state: RouterState,
     bytes: Vec<u8>,
 }
@@ -38,6 +39,9 @@ pub(crate) struct SharedRouter {
     store: Arc<dyn RoutingStore>,
     queues: Vec<QueueSettings>,
     accounts: Vec<AgentAccount>,
+    /// The stored chats and the settings, to rebuild the state if the store loses it.
+    chats: Arc<dyn ChatStore>,
+    settings: EngineSettings,
     /// Marks this node's announcements (it skips them: it published their events itself).
     pub(super) origin: u64,
     gate: tokio::sync::Mutex<()>,
@@ -54,18 +58,23 @@ impl SharedRouter {
         store: Arc<dyn RoutingStore>,
         settings: &EngineSettings,
         built: RouterState,
+        chats: Arc<dyn ChatStore>,
     ) -> Result<Self, CoreError> {
         let mut origin = [0u8; 8];
         getrandom::fill(&mut origin).map_err(|_| CoreError::Random)?;
         let bytes = built.snapshot();
+        let epoch = super::epoch::fresh().map_err(|_| CoreError::Random)?;
         let me = Self {
             store,
             queues: settings.queues.clone(),
             accounts: settings.agents.clone(),
+            chats,
+            settings: settings.clone(),
             origin: u64::from_le_bytes(origin),
             gate: tokio::sync::Mutex::new(()),
             cache: Mutex::new(Cached {
                 version: 0,
+                epoch,
                 state: built,
                 bytes,
             }),
@@ -74,7 +83,7 @@ impl SharedRouter {
         if me.store.version().await? == 0 {
             let first = {
                 let c = lock(&me.cache);
-                c.bytes.clone()
+                super::epoch::seal(&c.epoch, &c.bytes)
             };
             match me.store.save(0, &first, &[]).await {
                 Ok(()) => {
@@ -101,9 +110,9 @@ impl SharedRouter {
         let _gate = self.gate.lock().await;
         let mut fresh = false;
         for _ in 0..TRIES {
-            let (base, mut next) = {
+            let (base, epoch, mut next) = {
                 let c = lock(&self.cache);
-                (c.version, c.state.clone())
+                (c.version, c.epoch.clone(), c.state.clone())
             };
             let now = clock.now_ms();
             let (value, mut events) = f(&mut next, now);
@@ -122,9 +131,13 @@ impl SharedRouter {
                 continue;
             }
             let news = news::encode(self.origin, &events);
-            match self.store.save(base, &bytes, &news).await {
+            match self
+                .store
+                .save(base, &super::epoch::seal(&epoch, &bytes), &news)
+                .await
+            {
                 Ok(()) => {
-                    self.install(base + 1, next, bytes);
+                    self.install(base + 1, epoch, next, bytes);
                     for e in events {
                         bus.publish(e);
                     }
@@ -178,9 +191,29 @@ impl SharedRouter {
     }
 
     /// Replaces the cache with the stored state.
+    ///
+    /// A stored version older than the cached one, in the same epoch, means the store lost
+    /// writes (Redis back from an older append-only file, or without one, or flushed): the
+    /// state is rebuilt from the stored chats, as at a first start, in a new epoch, and saved
+    /// over what is stored (one node wins; the others take its result, another epoch).
     async fn reload(&self) -> Result<(), CoreError> {
         let stored = self.store.load().await?;
-        let state = match &stored.state {
+        let (epoch, snapshot) = match &stored.state {
+            Some(bytes) => {
+                let (e, s) = super::epoch::open(bytes);
+                (e, Some(s))
+            }
+            None => (String::new(), None),
+        };
+        let (cached_version, cached_epoch) = {
+            let c = lock(&self.cache);
+            (c.version, c.epoch.clone())
+        };
+        let went_back = stored.version < cached_version;
+        if went_back && (snapshot.is_none() || epoch == cached_epoch) {
+            return self.rebuild(stored.version, cached_version).await;
+        }
+        let state = match snapshot {
             None => RouterState::new(&self.queues, &self.accounts),
             Some(bytes) => RouterState::restore(&self.queues, &self.accounts, bytes).map_err(|why| {
                 tracing::error!(%why, version = stored.version, "shared routing state unreadable");
@@ -189,17 +222,59 @@ impl SharedRouter {
         };
         // This node's own encoding, so that "unchanged" compares like with like.
         let bytes = state.snapshot();
-        self.install(stored.version, state, bytes);
+        if went_back {
+            // Another node rebuilt it (another epoch): what is stored is the truth now.
+            *lock(&self.cache) = Cached {
+                version: stored.version,
+                epoch,
+                state,
+                bytes,
+            };
+        } else {
+            self.install(stored.version, epoch, state, bytes);
+        }
         Ok(())
+    }
+
+    /// Rebuilds the state from the stored chats in a new epoch and saves it over version
+    /// `base` (a node that saves first wins; the others then take what it saved).
+    async fn rebuild(&self, base: u64, cached: u64) -> Result<(), CoreError> {
+        tracing::error!(
+            stored = base,
+            cached,
+            "the shared routing state went back (the store lost writes): rebuilt from the stored chats"
+        );
+        let rebuilt = super::rebuild(self.chats.as_ref(), &self.settings).await?;
+        let epoch = super::epoch::fresh().map_err(|_| CoreError::Random)?;
+        let bytes = rebuilt.snapshot();
+        match self
+            .store
+            .save(base, &super::epoch::seal(&epoch, &bytes), &[])
+            .await
+        {
+            Ok(()) => {
+                *lock(&self.cache) = Cached {
+                    version: base + 1,
+                    epoch,
+                    state: rebuilt,
+                    bytes,
+                };
+                Ok(())
+            }
+            // Another node rebuilt it first: take its state.
+            Err(StoreError::Conflict) => Box::pin(self.reload()).await,
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Caches `state` as `version`, unless a newer one is cached already (a reader may have
     /// loaded it meanwhile).
-    fn install(&self, version: u64, state: RouterState, bytes: Vec<u8>) {
+    fn install(&self, version: u64, epoch: String, state: RouterState, bytes: Vec<u8>) {
         let mut c = lock(&self.cache);
         if version >= c.version {
             *c = Cached {
                 version,
+                epoch,
                 state,
                 bytes,
             };
