@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn servers_are_the_server_or_every_seed() {
         let single = Target::parse("redis://a:1").ok();
-        assert_eq!(single.map(|t| t.servers()), Some(vec!["redis://a:1".into()]));
+        assert_eq!(
+            single.map(|t| t.servers()),
+            Some(vec!["redis://a:1".into()])
+        );
         let cluster = Target::parse("redis+cluster://a:1,b:2").ok();
         assert_eq!(
             cluster.map(|t| t.servers()),

@@ -24,7 +24,11 @@ fn timeouts() -> Timeouts {
 async fn set_get(conn: &Conn, key: &str) -> Result<String, RedisCallError> {
     let (k, v) = (key.to_owned(), format!("v-{key}"));
     conn.run(DEADLINE, |mut c| async move {
-        redis::cmd("SET").arg(&k).arg(&v).query_async::<()>(&mut c).await?;
+        redis::cmd("SET")
+            .arg(&k)
+            .arg(&v)
+            .query_async::<()>(&mut c)
+            .await?;
         redis::cmd("GET").arg(&k).query_async(&mut c).await
     })
     .await
@@ -54,11 +58,17 @@ async fn a_hung_or_dead_server_is_unavailable_and_the_connection_recovers() -> R
     redis.pause()?;
     let hung = set_get(&conn, "b").await;
     redis.resume()?;
-    assert!(matches!(hung, Err(RedisCallError::Unavailable(_))), "{hung:?}");
+    assert!(
+        matches!(hung, Err(RedisCallError::Unavailable(_))),
+        "{hung:?}"
+    );
 
     redis.kill()?;
     let dead = set_get(&conn, "b").await;
-    assert!(matches!(dead, Err(RedisCallError::Unavailable(_))), "{dead:?}");
+    assert!(
+        matches!(dead, Err(RedisCallError::Unavailable(_))),
+        "{dead:?}"
+    );
 
     redis.restart()?;
     let mut back = set_get(&conn, "b").await;
