@@ -10,9 +10,9 @@
 //! those announcements (`feed/`), so nodes sharing the store catch up on each other's writes.
 //! [`RedisStore::routing`] gives the shared routing state ([`RedisRouting`], one key saved by
 //! a compare-and-set script that announces what changed on a channel the feed also hears).
-//! Every call runs under a deadline (`conn.rs`, over the shared `chinwag-redis-conn` layer):
-//! a Redis that is down or hung yields [`StoreError::Unavailable`] within
-//! [`RedisOptions::deadline`], and the store reconnects by itself when Redis is back. Durability is Redis's: see `docs/cluster.md`. Nodes also
+//! Every call runs under a deadline (`conn.rs`): a Redis that is down or hung yields
+//! [`StoreError::Unavailable`] within [`RedisOptions::deadline`], and the store reconnects by
+//! itself when Redis is back. Durability is Redis's: see `docs/cluster.md`. Nodes also
 //! share push job numbering and ownership (`claims.rs`) and leases (`lease.rs`, the
 //! [`Leases`](chinwag_core::lease::Leases) port) through it.
 
