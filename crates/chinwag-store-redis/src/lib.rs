@@ -100,7 +100,7 @@ impl RedisStore {
     /// checks that a `redis://` server is not a cluster node, and records the layout (or
     /// checks it against the one recorded).
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, StoreError> {
-        let target = Target::parse(url)?;
+        let target = conn::parse(url)?;
         let layout = Layout::new(&options.prefix, options.partitions)?;
         let conn = Conn::open(&target, &options).await?;
         let store = Self {
