@@ -145,6 +145,7 @@ async fn round_trips(
         ("send", "&message=counted"),
     ] {
         let name = if op == "send" { "send" } else { "refresh" };
+        redisproc::quiet(redis).await?;
         let monitor = Monitor::start(redis).await?;
         for c in chats.iter().cycle().take(counted) {
             let (path, body) = per_chat(c, name, extra);

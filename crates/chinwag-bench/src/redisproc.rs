@@ -86,6 +86,37 @@ impl Monitor {
     }
 }
 
+/// Commands Redis has processed so far (`INFO stats`, `total_commands_processed`).
+async fn commands_processed(addr: &str) -> anyhow::Result<u64> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(b"INFO stats\r\n").await?;
+    let mut lines = BufReader::new(stream).lines();
+    while let Some(line) = lines.next_line().await? {
+        if let Some(n) = line.strip_prefix("total_commands_processed:") {
+            return Ok(n.trim().parse()?);
+        }
+    }
+    anyhow::bail!("INFO stats without total_commands_processed")
+}
+
+/// Waits (at most a minute) until Redis is nearly idle — fewer than 10 commands in half a
+/// second, the nodes' background work only — so that what a counting phase sees is its own
+/// traffic, not the catch-up of the phase before.
+pub(crate) async fn quiet(addr: &str) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut last = commands_processed(addr).await?;
+    while std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = commands_processed(addr).await?;
+        // INFO itself counts as one command.
+        if now.saturating_sub(last) < 10 {
+            return Ok(());
+        }
+        last = now;
+    }
+    anyhow::bail!("Redis did not go quiet within a minute")
+}
+
 /// The command name of a `MONITOR` line (`+1700000000.123456 [0 127.0.0.1:5000] "EVALSHA" …`)
 /// sent by a client; `None` for commands a script ran (`[0 lua]`) and anything else.
 fn client_command(line: &str) -> Option<String> {
