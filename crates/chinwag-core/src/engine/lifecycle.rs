@@ -35,6 +35,9 @@ impl ChatEngine {
             self.share_seen().await;
         }
         let now = self.now_ms();
+        // Idle chats out of memory whose deadline passed are checked as held ones (with
+        // abandonment on durable store timers, this goes).
+        self.load_due_idle(now).await;
         let candidates: Vec<Arc<Slot>> = {
             let map = self
                 .sessions

@@ -285,6 +285,7 @@ impl ChatEngine {
         if !self.settings.push.shutdown_notify {
             return Ok(0);
         }
+        self.load_subscribed_idle().await;
         let now = self.now_ms();
         let slots: Vec<Arc<Slot>> = self
             .sessions
