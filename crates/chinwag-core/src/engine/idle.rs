@@ -143,6 +143,25 @@ impl ChatEngine {
         }
     }
 
+    /// What the evicted entry of `chat` knew of its customer: (last request, fetch position).
+    pub(super) fn idle_customer(&self, chat: &ChatId) -> Option<(i64, u64)> {
+        match lock(&self.evicted).get(chat) {
+            Some(Evicted::Open(i)) => Some((i.client_seen_ms, i.client_next)),
+            _ => None,
+        }
+    }
+
+    /// Marks `device` gone in the evicted entry of `chat`; `false` if there is none.
+    pub(super) fn idle_push_gone(&self, chat: &ChatId, device: &str) -> bool {
+        match lock(&self.evicted).get_mut(chat) {
+            Some(Evicted::Open(i)) => {
+                i.push_gone = Some(device.into());
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The evicted entry of `chat`, if it left memory open.
     pub(super) fn evicted_open(&self, chat: &ChatId) -> bool {
         matches!(lock(&self.evicted).get(chat), Some(Evicted::Open(_)))

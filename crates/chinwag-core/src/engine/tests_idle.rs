@@ -269,8 +269,12 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
     ] {
         chat.user_data.insert(k.into(), v.into());
     }
-    e.request_chat(chat, Selection::Nothing).await?;
-    open_chat(&e, Selection::Nothing).await?;
+    let view = e.request_chat(chat, Selection::Nothing).await?;
+    let plain = open_chat(&e, Selection::Nothing).await?;
+    e.customer(creds_of(&plain), send("x"), Selection::Nothing)
+        .await?;
+    e.customer(creds_of(&plain), REFRESH, Selection::Nothing)
+        .await?;
     pass(&clock, IDLE + 1);
     assert_eq!(e.evict_idle(IDLE), 2);
     assert_eq!(e.queue_shutdown_notices().await?, 1);
@@ -279,5 +283,13 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
         1,
         "only the subscribed chat was loaded for it"
     );
+    // What the slot knew of pushes outlives its eviction: the customer's fetch position
+    // (which acknowledges reliable pushes) and a device the provider called gone.
+    assert_eq!(e.client_position(&plain.chat_id), Some(3));
+    pass(&clock, IDLE + 1);
+    assert_eq!(e.evict_idle(IDLE), 1);
+    e.drop_push_device(&view.chat_id, "customhttp:dev");
+    let pv = e.push_view(&view.chat_id, EventIndex(1)).await?;
+    assert!(pv.is_some_and(|p| p.subscription.is_none()), "still gone");
     Ok(())
 }
