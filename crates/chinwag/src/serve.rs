@@ -78,7 +78,15 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     workers.start("metrics-upkeep", |c| crate::metrics::upkeep(upkeep, c));
     let routing = RoutingWorker::new(engine.clone());
     workers.start(routing.name(), |c| routing.run(c));
-    let retention = RetentionWorker::new(engine.clone(), Duration::from_secs(60));
+    let retention = match cfg.server.idle_chat_eviction() {
+        // Swept at least twice per idle time, so a chat leaves within 1.5 of it.
+        Some(idle) => RetentionWorker::new(
+            engine.clone(),
+            (idle / 2).clamp(Duration::from_millis(500), Duration::from_secs(60)),
+        )
+        .evict_idle_after(idle),
+        None => RetentionWorker::new(engine.clone(), Duration::from_secs(60)),
+    };
     workers.start(retention.name(), |c| retention.run(c));
     let lifecycle = LifecycleWorker::new(engine.clone(), Duration::from_secs(5));
     workers.start(lifecycle.name(), |c| lifecycle.run(c));
