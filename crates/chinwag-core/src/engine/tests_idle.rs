@@ -293,3 +293,23 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
     assert!(pv.is_some_and(|p| p.subscription.is_none()), "still gone");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_evicted_chat_waiting_past_its_queue_maximum_is_still_ended() -> Result<(), CoreError> {
+    let clock = clock();
+    let mut cfg = settings(1);
+    cfg.ended_retention_ms = 3_600_000;
+    cfg.queues[0].max_wait_ms = Some(IDLE * 2);
+    let e = ChatEngine::open(cfg, Arc::new(MemoryStore::default()), clock.clone()).await?;
+    let view = open_chat(&e, Selection::Nothing).await?;
+    pass(&clock, IDLE + 1);
+    assert_eq!(e.evict_idle(IDLE), 1);
+    pass(&clock, IDLE);
+    RoutingWorker::new(e.clone()).pass().await;
+    assert_eq!(e.open_sessions(), 0, "ended by the routing worker");
+    let read = e
+        .customer(creds_of(&view), REFRESH, Selection::Nothing)
+        .await?;
+    assert!(read.ended);
+    Ok(())
+}
