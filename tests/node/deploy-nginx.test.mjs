@@ -67,6 +67,8 @@ test("nginx: plain HTTP is redirected to HTTPS, keeping the method", async () =>
 for (const transport of ["websocket", "long-polling"]) {
   test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: the official CometD client over ${transport} gets every message once, in order`, () =>
     s.clusterChat(ctx.base3, transport));
+  test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: the official CometD client over ${transport} goes on when the node owning its session is killed`, () =>
+    s.clusterOwnerKilled(ctx.base3, ctx.shared, ctx.redis.url, transport));
 }
 
 test(`nginx: round-robin over ${s.CLUSTER_NODES} nodes on one Redis: GMS REST chat with an agent, every call on the next node`, () =>

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Agent, AGENT_TOKEN, CHANNEL, SERVICE, until, uniqueTag, indexes, strictlyIncreasing } from "./harness.mjs";
 import { client, handshake, publish, disconnect, notifications } from "./cometd-client.mjs";
-import { request, postForm, cookieAttributes, firstWebSocketFrame } from "./deploy-helper.mjs";
+import { request, postForm, cookieAttributes, firstWebSocketFrame, run } from "./deploy-helper.mjs";
 
 /**
  * Chinwag nodes behind each balancer for the scenarios about the balancer itself (cookies,
@@ -18,10 +18,13 @@ export const NODES = 1;
 /** Nodes sharing one Redis behind a second balancer, for the chat scenarios. */
 export const CLUSTER_NODES = 3;
 
-/** NODE_CONFIG plus the shared Redis store at `url`. */
+/**
+ * NODE_CONFIG plus the shared Redis store at `url`; a short node lease, so a killed node's
+ * CometD sessions are taken over within 1.5 s.
+ */
 export const clusterConfig = (url) => ({
   ...NODE_CONFIG,
-  extraToml: `${NODE_CONFIG.extraToml}\n[store]\nurl = "${url}"\n`,
+  extraToml: `${NODE_CONFIG.extraToml}\n[store]\nurl = "${url}"\nlease_ttl_ms = 1500\n`,
 });
 
 /** The service whose new-chat limit per address shows which address Chinwag counted. */
@@ -251,5 +254,88 @@ export async function clusterChat(base, transport) {
     assert.deepEqual(failures.map((m) => m.error), [], "no connect failed (no 402)");
   } finally {
     await Promise.all([disconnect(one), disconnect(two)]);
+  }
+}
+
+/**
+ * Publishes `data` on the chat channel; a publish the client failed because its socket
+ * died under it (no answer from Chinwag: as on one node, its fate is unknown) is sent
+ * again, as an application would. Any answer from Chinwag counts (a refusal fails).
+ */
+async function resend(c, data) {
+  for (let attempt = 0; ; attempt++) {
+    const r = await new Promise((resolve) => c.publish(CHANNEL, data, resolve));
+    if (r.successful) return r;
+    if (r.error || attempt >= 5) throw new Error(JSON.stringify(r.error ?? r.failure?.reason ?? "publish failed"));
+    await new Promise((wake) => setTimeout(wake, 300));
+  }
+}
+
+/** Messages once each, in arrival order of their first copy. */
+const unique = (list) => [...new Set(list)];
+
+/**
+ * Two official CometD clients on `transport` through `base` (round-robin over `cluster`'s
+ * nodes on the Redis at `redisUrl`) on one chat; mid-chat the node owning the first
+ * client's session is killed with SIGKILL. The first client goes on with the same clientId
+ * (another node takes its session over once the dead node's lease ran out, rebuilding its
+ * watch) and gets every message of both clients — after dedupe by transcript index, events
+ * the dead node had sent but the client had not confirmed may come twice — in order.
+ * A publish in flight on a socket that dies with the node is sent again (see `resend`).
+ * The killed node is started again at the end, and waited for behind the balancer.
+ */
+export async function clusterOwnerKilled(base, cluster, redisUrl, transport) {
+  const one = client(`${base}/genesys/cometd`, transport);
+  const two = client(`${base}/genesys/cometd`, transport);
+  const notesOne = notifications(one);
+  const notesTwo = notifications(two);
+  const handshakes = [];
+  one.addListener("/meta/handshake", (m) => handshakes.push(m));
+  let killed;
+  try {
+    await handshake(one);
+    const id = one.getClientId();
+    await publish(one, CHANNEL, { operation: "requestChat", nickname: "Survivor", subject: "owner killed" });
+    const first = await until(() => notesOne.find((n) => n.secureKey), 10000, "requestChat notification");
+    await handshake(two);
+    await publish(two, CHANNEL, { operation: "requestNotifications", secureKey: first.secureKey, transcriptPosition: 1 });
+    const say = async (i) => {
+      await resend(one, { operation: "sendMessage", secureKey: first.secureKey, message: `one ${i}` });
+      await resend(two, { operation: "sendMessage", secureKey: first.secureKey, message: `two ${i}` });
+    };
+    for (let i = 0; i < 3; i++) await say(i);
+    await until(() => texts(notesOne).includes("two 2"), 20000, "the first messages at the first client");
+    // The node owning the first client's session: its holder is `n<node_id>-…`.
+    const port = new URL(redisUrl).port;
+    const owner = run("redis-cli", ["-p", port, "HGET", `chinwag:bx:{${id}}`, "owner"]).trim();
+    const m = /^n(\d+)-/.exec(owner);
+    assert.ok(m, `the session's owner in the directory: ${owner}`);
+    killed = Number(m[1]) - 1;
+    await cluster.nodes[killed].stop("SIGKILL");
+    for (let i = 3; i < 6; i++) await say(i);
+    const want = Array.from({ length: 6 }, (_, i) => [`one ${i}`, `two ${i}`]).flat();
+    await until(() => texts(notesOne).includes("two 5"), 30000, "the messages after the owner died");
+    assert.equal(one.getClientId(), id, "the same session goes on");
+    assert.equal(handshakes.length, 1, "no new handshake (no 402)");
+    assert.deepEqual(unique(texts(notesOne)), want, "every message, in order");
+    const idx = unique(indexes(notesOne));
+    strictlyIncreasing(idx);
+    assert.deepEqual(idx, Array.from({ length: idx.length }, (_, i) => i + idx[0]), "no index missing");
+    await until(() => texts(notesTwo).includes("two 5"), 20000, "every message at the second client");
+    assert.deepEqual(unique(texts(notesTwo)), want);
+    let takeovers = 0;
+    for (const [i, node] of cluster.nodes.entries()) {
+      if (i === killed) continue;
+      const text = await (await fetch(`${node.base}/metrics`)).text();
+      takeovers += Number(/^chinwag_bayeux_takeovers_total (\S+)$/m.exec(text)?.[1] ?? NaN);
+    }
+    assert.ok(takeovers >= 1, `a live node took the session over: ${takeovers}`);
+  } finally {
+    await Promise.all([disconnect(one), disconnect(two)]);
+    if (killed !== undefined) {
+      await cluster.restart(killed);
+      // The balancer set the dead node aside for a while: until it is back in rotation.
+      await until(async () => JSON.parse((await request(`${base}/health`)).text).app_dbid === killed + 1, 30000, "the restarted node back behind the balancer");
+    }
   }
 }

@@ -292,18 +292,19 @@ impl BayeuxServer {
 
     /// Removes a session and tells the listeners.
     pub(crate) fn remove(&self, session: &Session, why: Removal) {
+        let recorded = session.state().recorded.as_ref().map(|r| r.owner.clone());
         if self.inner.registry.remove(session, why) {
             for l in &self.inner.listeners {
                 l.removed(&session.id, why);
             }
             if why != Removal::Moved
                 && let Some(cluster) = self.inner.cluster.clone()
+                && let Some(me) = recorded
                 && let Ok(rt) = tokio::runtime::Handle::try_current()
             {
                 let id = session.id.clone();
                 rt.spawn(async move {
-                    let me = &cluster.options.me.node;
-                    if let Err(e) = cluster.directory.remove(&id, me).await {
+                    if let Err(e) = cluster.directory.remove(&id, &me).await {
                         tracing::debug!(%e, client = %id, "session directory removal failed");
                     }
                 });

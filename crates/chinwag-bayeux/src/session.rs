@@ -151,6 +151,8 @@ pub(crate) struct State {
     pub saved: crate::cluster::Saved,
     /// Subscriptions or saved state changed since the directory last had them.
     pub dirty: bool,
+    /// How the directory has the session (clustered servers only, once recorded).
+    pub recorded: Option<crate::cluster::Recorded>,
 }
 
 /// One client session.
@@ -201,6 +203,7 @@ impl Session {
                 subscriptions: Vec::new(),
                 saved: crate::cluster::Saved::default(),
                 dirty: false,
+                recorded: None,
             }),
         }
     }

@@ -200,10 +200,13 @@ async fn run(server: BayeuxServer, ws: WebSocket, req: Request) {
                         // Another node owns the session: relay this socket there for good.
                         match crate::cluster::ws_relay::relay(&server, &mut socket.ws, &owner, &text, &req).await {
                             Ok(()) => return,
-                            Err(_gone) => {
-                                if let Some(id) = client {
-                                    let id = crate::session::ClientId::new(id);
-                                    server.take_over(&id, &owner, req.transport).await;
+                            Err(_unreachable) => {
+                                let id = crate::session::ClientId::new(client.unwrap_or_default());
+                                let gone = server.owner_unreachable(&id, &owner, req.transport).await;
+                                if !matches!(gone, crate::cluster::route::Gone::TakenHere) {
+                                    let parts = crate::cluster::route::unavailable(&msgs);
+                                    if socket.send_parts(parts).await { continue; }
+                                    return;
                                 }
                             }
                         }

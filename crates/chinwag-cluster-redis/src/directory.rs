@@ -1,8 +1,9 @@
 //! [`RedisDirectory`]: each session is one HASH `<prefix>:bx:{<clientId>}` with fields
-//! `owner`, `addr`, `ack`, `lease` (ms, Redis's own clock: `TIME`, so the nodes' clocks do
-//! not matter), `subs` (JSON array) and `state` (JSON object). The key expires `lease +
-//! keep` after it was last renewed. Every call is one script on one key (one slot), so each
-//! is atomic and works the same on a cluster; a renewal runs its scripts concurrently on
+//! `owner` (the owner node's name: its liveness lease holder), `addr`, `ack`, `subs` (JSON
+//! array) and `state` (JSON object). Whether the owner is alive is not stored here (see
+//! [`chinwag_bayeux::cluster::Liveness`]); the key expires `lease + keep` after its owner
+//! last wrote it. Every call is one script on one key (one slot), so each is atomic and
+//! works the same on a cluster; a write of many entries runs its scripts concurrently on
 //! the multiplexed connection.
 
 use crate::RedisOptions;
@@ -16,55 +17,50 @@ use redis::Script;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-const NOW: &str = "local function now() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end\n";
-
-/// KEYS[1]; ARGV: owner, addr, ack, lease ms, keep ms.
+/// KEYS[1]; ARGV: owner, addr, ack, ttl ms.
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(&format!(
-        "{NOW}redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'addr', ARGV[2], 'ack', ARGV[3], 'lease', now() + tonumber(ARGV[4]), 'subs', '[]', 'state', '{{}}')
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + tonumber(ARGV[5]))
-return 1"
-    ))
+    Script::new(
+        "redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'addr', ARGV[2], 'ack', ARGV[3], 'subs', '[]', 'state', '{}')
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1",
+    )
 });
 
-/// The entry as `{owner, addr, ack, live, subs, state}`, or nil.
+/// The entry as `{owner, addr, ack, subs, state}`, or nil.
 const READ: &str = "local function read(key)
-  local v = redis.call('HMGET', key, 'owner', 'addr', 'ack', 'lease', 'subs', 'state')
+  local v = redis.call('HMGET', key, 'owner', 'addr', 'ack', 'subs', 'state')
   if not v[1] then return nil end
-  local live = '0'
-  if (tonumber(v[4]) or 0) > now() then live = '1' end
-  return {v[1], v[2] or '', v[3] or '0', live, v[5] or '[]', v[6] or '{}'}
+  return {v[1], v[2] or '', v[3] or '0', v[4] or '[]', v[5] or '{}'}
 end
 ";
 
 static GET: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{NOW}{READ}local e = read(KEYS[1]) if not e then return false end return e"
+        "{READ}local e = read(KEYS[1]) if not e then return false end return e"
     ))
 });
 
-/// ARGV: from, owner, addr, lease ms, keep ms.
+/// ARGV: from, owner, addr, ttl ms.
 static TAKE_OVER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{NOW}{READ}local e = read(KEYS[1])
+        "{READ}local e = read(KEYS[1])
 if not e or e[1] ~= ARGV[1] then return false end
-redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'addr', ARGV[3], 'lease', now() + tonumber(ARGV[4]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + tonumber(ARGV[5]))
+redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'addr', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
 return e"
     ))
 });
 
-/// ARGV: owner, lease ms, keep ms, subs given (0/1), subs, state given (0/1), state.
+/// ARGV: owner, ttl ms, subs given (0/1), subs, state given (0/1), state.
 static RENEW: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(&format!(
-        "{NOW}if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'lease', now() + tonumber(ARGV[2]))
-if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'subs', ARGV[5]) end
-if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'state', ARGV[7]) end
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]))
-return 1"
-    ))
+    Script::new(
+        "if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'subs', ARGV[4]) end
+if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'state', ARGV[6]) end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1",
+    )
 });
 
 /// ARGV: owner.
@@ -109,15 +105,14 @@ impl RedisDirectory {
     }
 }
 
-/// An entry from a script's `{owner, addr, ack, live, subs, state}`.
+/// An entry from a script's `{owner, addr, ack, subs, state}`.
 fn entry(v: Option<Vec<String>>) -> Result<Option<Entry>, DirectoryError> {
     let Some(v) = v else { return Ok(None) };
-    let [owner, addr, ack, live, subs, state] = <[String; 6]>::try_from(v)
+    let [owner, addr, ack, subs, state] = <[String; 5]>::try_from(v)
         .map_err(|_| DirectoryError::Backend("malformed session entry".into()))?;
     let bad = |e: serde_json::Error| DirectoryError::Backend(format!("session entry: {e}"));
     Ok(Some(Entry {
         owner: Owner { node: owner, addr },
-        live: live == "1",
         ack: ack == "1",
         subscriptions: serde_json::from_str(&subs).map_err(bad)?,
         state: serde_json::from_str::<State>(&state).map_err(bad)?,
@@ -141,8 +136,7 @@ impl SessionDirectory for RedisDirectory {
                     .arg(&owner.node)
                     .arg(&owner.addr)
                     .arg(u8::from(ack))
-                    .arg(ms(lease.lease))
-                    .arg(ms(lease.keep))
+                    .arg(ms(lease.ttl()))
                     .invoke_async::<i64>(&mut c)
                     .await
             })
@@ -179,8 +173,7 @@ impl SessionDirectory for RedisDirectory {
                     .arg(from)
                     .arg(&to.node)
                     .arg(&to.addr)
-                    .arg(ms(lease.lease))
-                    .arg(ms(lease.keep))
+                    .arg(ms(lease.ttl()))
                     .invoke_async::<Option<Vec<String>>>(&mut c)
                     .await
             })
@@ -205,8 +198,7 @@ impl SessionDirectory for RedisDirectory {
                 RENEW
                     .key(key)
                     .arg(&owner.node)
-                    .arg(ms(lease.lease))
-                    .arg(ms(lease.keep))
+                    .arg(ms(lease.ttl()))
                     .arg(u8::from(subs.is_some()))
                     .arg(subs.unwrap_or_default())
                     .arg(u8::from(state.is_some()))

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chinwag_bayeux::BayeuxServer;
-use chinwag_bayeux::cluster::{Cluster, ClusterOptions, Lease, MemoryDirectory, Owner};
+use chinwag_bayeux::cluster::{Cluster, ClusterOptions, Lease, MemoryDirectory, MemoryNodes};
 use chinwag_cluster_redis::{RedisOptions, RedisRelay};
 use chinwag_redis_testkit::{RedisCluster, RedisServer};
 use serde_json::{Value, json};
@@ -25,10 +25,7 @@ async fn node(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = format!("http://{}", listener.local_addr()?);
     let options = ClusterOptions {
-        me: Owner {
-            node: name.into(),
-            addr: addr.clone(),
-        },
+        addr: addr.clone(),
         mount: "/cometd".into(),
         secret: "s3cret".into(),
         lease: Lease {
@@ -36,9 +33,11 @@ async fn node(
             keep: Duration::from_secs(10),
         },
         connect_timeout: Duration::from_secs(1),
+        owner_wait: Duration::from_secs(2),
     };
+    let liveness = MemoryNodes::default().join(name);
     let server = BayeuxServer::builder(Default::default())
-        .cluster(Cluster::new(dir, Some(Arc::new(relay)), options)?)
+        .cluster(Cluster::new(dir, liveness, Some(Arc::new(relay)), options)?)
         .build();
     let app = server.router("/cometd");
     let s = stop.clone();

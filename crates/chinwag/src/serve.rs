@@ -72,7 +72,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let store_health = StoreHealth::first(store.as_ref()).await;
     let probe = store_health.clone();
     workers.start("store-probe", |c| probe.run(store, c));
-    let renew = NodeLeaseWorker::new(node_lease);
+    let renew = NodeLeaseWorker::new(node_lease.clone());
     workers.start(renew.name(), |c| renew.run(c));
     let upkeep = metrics.clone();
     workers.start("metrics-upkeep", |c| crate::metrics::upkeep(upkeep, c));
@@ -108,7 +108,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
 
     // On Redis the nodes share CometD sessions: any node serves any client.
     let joined = if cfg.store.is_redis() && cfg.cometd.enabled {
-        Some(crate::cluster::join(&cfg, &key_file).await?)
+        Some(crate::cluster::join(&cfg, &key_file, node_lease.clone()).await?)
     } else {
         None
     };

@@ -35,7 +35,7 @@ pub async fn run(dir: &dyn SessionDirectory) -> Result<(), Broken> {
     };
     let (a, b) = (owner("node-a"), owner("node-b"));
 
-    // Created entries are found with their owner, live, and nothing else.
+    // Created entries are found with their owner, its ack flag and nothing else.
     let c = fresh()?;
     check(
         call(dir.get(&c).await)?.is_none(),
@@ -43,10 +43,7 @@ pub async fn run(dir: &dyn SessionDirectory) -> Result<(), Broken> {
     )?;
     call(dir.create(&c, &a, true, long).await)?;
     let e = call(dir.get(&c).await)?.ok_or("a created entry is found")?;
-    check(
-        e.owner == a && e.live && e.ack,
-        "the entry names its owner, live, ack",
-    )?;
+    check(e.owner == a && e.ack, "the entry names its owner, ack")?;
     check(
         e.subscriptions.is_empty() && e.state.is_empty(),
         "a new entry holds nothing",
@@ -140,28 +137,30 @@ pub async fn run(dir: &dyn SessionDirectory) -> Result<(), Broken> {
     call(dir.remove(&c, &b.node).await)?;
     check(call(dir.get(&c).await)?.is_none(), "the owner removes")?;
 
-    // Leases run out, then entries go.
+    // Entries expire `lease + keep` after their last write; renewals and take-overs write.
     let short = Lease {
         lease: Duration::from_millis(300),
-        keep: Duration::from_millis(700),
+        keep: Duration::from_millis(300),
     };
     let d = fresh()?;
     call(dir.create(&d, &a, false, short).await)?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let e = call(dir.get(&d).await)?.ok_or("an entry is kept past its lease")?;
-    check(!e.live, "an entry past its lease is not live")?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let lost = call(dir.renew(&a, vec![renewal(&d, None, None)], short).await)?;
+    check(lost.is_empty(), "an entry within its expiry is renewed")?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
     check(
-        call(dir.take_over(&d, &a.node, &b, short).await)?.is_some_and(|e| !e.live),
-        "a dead owner's entry can be taken over",
+        call(dir.take_over(&d, &a.node, &b, short).await)?.is_some(),
+        "a renewal extends the expiry (and the entry can be taken over)",
     )?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
     check(
-        call(dir.get(&d).await)?.is_some_and(|e| e.live),
-        "the take-over renews the lease",
+        call(dir.get(&d).await)?.is_some_and(|e| e.owner == b),
+        "a take-over extends the expiry",
     )?;
-    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
     check(
         call(dir.get(&d).await)?.is_none(),
-        "an entry goes after lease and keep",
+        "an entry not written for lease and keep is gone",
     )?;
     Ok(())
 }

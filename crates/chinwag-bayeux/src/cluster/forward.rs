@@ -77,6 +77,13 @@ pub(crate) async fn forward(
     let mut resp = match r.body(body).send().await {
         Ok(resp) => resp,
         Err(e) if e.is_connect() => return Outcome::Unreachable,
+        // A kept-alive connection to an owner that has just died fails this way: the owner
+        // is gone if a new connection is refused too.
+        Err(e)
+            if !e.is_timeout() && !accepts(&owner.addr, cluster.options.connect_timeout).await =>
+        {
+            return Outcome::Unreachable;
+        }
         Err(e) => return Outcome::Failed(e.to_string()),
     };
     if !resp.status().is_success() {
@@ -103,6 +110,16 @@ pub(crate) async fn forward(
         ),
         Err(e) => Outcome::Failed(format!("owner's answer: {e}")),
     }
+}
+
+/// Whether a node at base URL `addr` accepts a TCP connection within `wait`.
+async fn accepts(addr: &str, wait: Duration) -> bool {
+    let host = addr.trim_start_matches("http://");
+    let host = host.split('/').next().unwrap_or(host);
+    matches!(
+        tokio::time::timeout(wait, tokio::net::TcpStream::connect(host)).await,
+        Ok(Ok(_))
+    )
 }
 
 /// Whether `headers` make a request forwarded by another node: `None` when they do not

@@ -1,25 +1,17 @@
-//! [`MemoryDirectory`]: the session directory in one process's memory, for several servers
-//! in one process (tests, and the reference the conformance suite pins).
+//! [`MemoryDirectory`]: the session directory in one process's memory, and [`MemoryNodes`]:
+//! node liveness in memory — for several servers in one process (tests, and the reference
+//! the conformance suite pins).
 
-use super::{DirectoryError, Entry, Lease, Owner, Renewal, SessionDirectory};
+use super::{DirectoryError, Entry, Lease, Liveness, Owner, Renewal, SessionDirectory};
 use crate::session::ClientId;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 #[derive(Debug)]
 struct Stored {
     entry: Entry,
-    lease_until: Instant,
     expires: Instant,
-}
-
-impl Stored {
-    fn stamp(&mut self, lease: Lease) {
-        let now = Instant::now();
-        self.lease_until = now + lease.lease;
-        self.expires = self.lease_until + lease.keep;
-    }
 }
 
 /// A session directory in memory.
@@ -46,30 +38,21 @@ impl SessionDirectory for MemoryDirectory {
         ack: bool,
         lease: Lease,
     ) -> Result<(), DirectoryError> {
-        let now = Instant::now();
-        let mut stored = Stored {
+        let stored = Stored {
             entry: Entry {
                 owner: owner.clone(),
-                live: true,
                 ack,
                 subscriptions: Vec::new(),
                 state: Default::default(),
             },
-            lease_until: now,
-            expires: now,
+            expires: Instant::now() + lease.ttl(),
         };
-        stored.stamp(lease);
         self.with(|m| m.insert(client.clone(), stored));
         Ok(())
     }
 
     async fn get(&self, client: &ClientId) -> Result<Option<Entry>, DirectoryError> {
-        Ok(self.with(|m| {
-            m.get(client).map(|s| Entry {
-                live: s.lease_until > Instant::now(),
-                ..s.entry.clone()
-            })
-        }))
+        Ok(self.with(|m| m.get(client).map(|s| s.entry.clone())))
     }
 
     async fn take_over(
@@ -81,12 +64,9 @@ impl SessionDirectory for MemoryDirectory {
     ) -> Result<Option<Entry>, DirectoryError> {
         Ok(self.with(|m| {
             let s = m.get_mut(client).filter(|s| s.entry.owner.node == from)?;
-            let before = Entry {
-                live: s.lease_until > Instant::now(),
-                ..s.entry.clone()
-            };
+            let before = s.entry.clone();
             s.entry.owner = to.clone();
-            s.stamp(lease);
+            s.expires = Instant::now() + lease.ttl();
             Some(before)
         }))
     }
@@ -108,7 +88,7 @@ impl SessionDirectory for MemoryDirectory {
                         if let Some(state) = r.state {
                             s.entry.state = state;
                         }
-                        s.stamp(lease);
+                        s.expires = Instant::now() + lease.ttl();
                     }
                     _ => lost.push(r.client),
                 }
@@ -124,5 +104,49 @@ impl SessionDirectory for MemoryDirectory {
             }
         });
         Ok(())
+    }
+}
+
+/// The live nodes of a cluster in one process: a node is alive from [`MemoryNodes::join`]
+/// until [`MemoryNodes::kill`].
+#[derive(Debug, Default, Clone)]
+pub struct MemoryNodes {
+    alive: Arc<Mutex<HashSet<String>>>,
+}
+
+impl MemoryNodes {
+    fn with<T>(&self, f: impl FnOnce(&mut HashSet<String>) -> T) -> T {
+        f(&mut self.alive.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Node `name`, alive, as the [`Liveness`] its server uses.
+    pub fn join(&self, name: &str) -> Arc<dyn Liveness> {
+        self.with(|a| a.insert(name.to_owned()));
+        Arc::new(MemoryNode {
+            nodes: self.clone(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// Node `name` is dead from now on.
+    pub fn kill(&self, name: &str) {
+        self.with(|a| a.remove(name));
+    }
+}
+
+#[derive(Debug)]
+struct MemoryNode {
+    nodes: MemoryNodes,
+    name: String,
+}
+
+#[async_trait::async_trait]
+impl Liveness for MemoryNode {
+    fn me(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn alive(&self, node: &str) -> Result<bool, DirectoryError> {
+        Ok(self.nodes.with(|a| a.contains(node)))
     }
 }

@@ -83,10 +83,14 @@ impl BayeuxServer {
             let (mut reply, session, new_browser) = self.handshake(msg, req);
             if let (Some(c), Some(s)) = (self.cluster(), &session) {
                 let ack = s.state().ack;
-                let created = c
-                    .directory
-                    .create(&s.id, &c.options.me, ack, c.options.lease)
-                    .await;
+                let me = c.me();
+                let created = c.directory.create(&s.id, &me, ack, c.options.lease).await;
+                if created.is_ok() {
+                    s.state().recorded = Some(crate::cluster::Recorded::new(
+                        &me.node,
+                        c.options.lease.lease,
+                    ));
+                }
                 if let Err(e) = created {
                     tracing::warn!(%e, "session directory unavailable: handshake refused");
                     self.remove(s, crate::session::Removal::Disconnected);

@@ -1,6 +1,6 @@
 //! `[cluster]`: how this node takes part in a cluster of nodes sharing a Redis store — the
-//! address other nodes reach it at, the secret forwarded requests carry, and the session
-//! lease. Only used when `store.url` names Redis.
+//! address other nodes reach it at, the secret forwarded requests carry, and how long the
+//! session directory's entries last. Only used when `store.url` names Redis.
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -16,9 +16,13 @@ pub(crate) struct ClusterConfig {
     /// Secret of requests forwarded between nodes; empty: derived from the CometD key file
     /// (which every node shares already).
     pub(crate) secret: String,
-    /// A node that has not renewed its sessions' lease for this long is taken as gone.
+    /// How long a session directory entry lasts between its owner's writes (it rewrites
+    /// each between half and three quarters of this after the last write). Whether the
+    /// owner is alive is its node lease's business (`store.lease_ttl_ms`), not this.
     pub(crate) lease_ms: u64,
-    /// How long a gone node's sessions can still be taken over after their lease ran out.
+    /// How long an entry is kept past `lease_ms` without a write (its owner died), for its
+    /// client to come back and have the session taken over. At least `store.lease_ttl_ms`
+    /// + `cometd.max_interval_ms` + 5 s is used whatever is set.
     pub(crate) keep_ms: u64,
 }
 
@@ -27,7 +31,7 @@ impl Default for ClusterConfig {
         Self {
             advertise: String::new(),
             secret: String::new(),
-            lease_ms: 15_000,
+            lease_ms: 300_000,
             keep_ms: 30_000,
         }
     }
@@ -43,11 +47,17 @@ impl ClusterConfig {
         }
     }
 
-    /// The lease settings.
-    pub(crate) fn lease(&self) -> chinwag_bayeux::cluster::Lease {
+    /// How long entries last, given the node lease's TTL and the CometD `maxInterval`
+    /// (which the kept time covers at least).
+    pub(crate) fn lease(
+        &self,
+        node_lease_ttl: Duration,
+        max_interval: Duration,
+    ) -> chinwag_bayeux::cluster::Lease {
         chinwag_bayeux::cluster::Lease {
             lease: Duration::from_millis(self.lease_ms),
-            keep: Duration::from_millis(self.keep_ms),
+            keep: Duration::from_millis(self.keep_ms)
+                .max(node_lease_ttl + max_interval + Duration::from_secs(5)),
         }
     }
 
@@ -61,8 +71,8 @@ impl ClusterConfig {
         if !self.secret.is_empty() && self.secret.len() < 16 {
             return Err("cluster.secret must be at least 16 characters".into());
         }
-        if !(3_000..=300_000).contains(&self.lease_ms) {
-            return Err("cluster.lease_ms must be between 3000 and 300000".into());
+        if !(3_000..=3_600_000).contains(&self.lease_ms) {
+            return Err("cluster.lease_ms must be between 3000 and 3600000".into());
         }
         if self.keep_ms > 3_600_000 {
             return Err("cluster.keep_ms must be at most 3600000".into());

@@ -76,6 +76,10 @@ fn describe() {
         "chinwag_bayeux_sessions",
         "CometD sessions by the transport of their latest connect."
     );
+    describe_counter!(
+        "chinwag_bayeux_takeovers_total",
+        "CometD sessions this node took over from a dead node (clusters on Redis)."
+    );
     describe_gauge!("chinwag_agent_websockets", "Agent event streams open.");
     describe_counter!(
         "chinwag_pushes_total",

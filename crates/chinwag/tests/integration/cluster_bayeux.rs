@@ -6,7 +6,10 @@
 //! with SIGKILL: the next request, on B, takes the session over with the same clientId and
 //! rebuilds its watch, and the client gets every later event — the other client's too, which only
 //! the rebuilt watch delivers — in order after dedupe by transcript index (events A had sent
-//! but the client had not confirmed may come again).
+//! but the client had not confirmed may come again). A's sessions are taken over once its
+//! node lease (`store.lease_ttl_ms`, short here) has run out; meanwhile requests for them wait.
+//!
+//! More (idle cost, broadcasts) in `cluster_bayeux_more.rs`.
 
 use crate::adv_cometd::{CHANNEL, bounded};
 use crate::common::*;
@@ -15,19 +18,19 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// A long-polling client that sends each request to the node it is told.
-struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     urls: Vec<String>,
-    id: String,
+    pub(crate) id: String,
     seq: u64,
     /// Every delivery's data, in arrival order.
-    notes: Vec<Value>,
+    pub(crate) notes: Vec<Value>,
     /// Every reply carrying an error.
-    errors: Vec<Value>,
+    pub(crate) errors: Vec<Value>,
 }
 
 impl Client {
-    fn new(nodes: &[&Server]) -> R<Self> {
+    pub(crate) fn new(nodes: &[&Server]) -> R<Self> {
         Ok(Self {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(40))
@@ -43,7 +46,7 @@ impl Client {
         })
     }
 
-    async fn post(&mut self, node: usize, mut msg: Value) -> R<Vec<Value>> {
+    pub(crate) async fn post(&mut self, node: usize, mut msg: Value) -> R<Vec<Value>> {
         self.seq += 1;
         msg["id"] = json!(self.seq.to_string());
         if !self.id.is_empty() {
@@ -67,7 +70,7 @@ impl Client {
         Ok(reply)
     }
 
-    async fn handshake(&mut self, node: usize) -> R {
+    pub(crate) async fn handshake(&mut self, node: usize) -> R {
         let r = self
             .post(
                 node,
@@ -79,7 +82,7 @@ impl Client {
         Ok(())
     }
 
-    async fn connect(&mut self, node: usize) -> R<Value> {
+    pub(crate) async fn connect(&mut self, node: usize) -> R<Value> {
         let r = self
             .post(
                 node,
@@ -147,7 +150,7 @@ impl Client {
 async fn three_nodes(url: &str) -> R<(Server, Server, Server)> {
     let keys = tempfile::tempdir()?.keep().join("cometd.key");
     let config = format!(
-        "[store]\nurl = \"{url}\"\n[cometd]\nkey_file = \"{}\"\n[cluster]\nlease_ms = 3000\n",
+        "[store]\nurl = \"{url}\"\nlease_ttl_ms = 1500\n[cometd]\nkey_file = \"{}\"\n",
         keys.display()
     );
     let a = Server::start(&config).await?;
@@ -269,6 +272,22 @@ async fn a_client_is_served_by_every_node(url: &str) -> R {
         }
     }
     assert_eq!(unique, want);
+    // One node took the session over, once.
+    let mut takeovers = 0.0;
+    for s in [&b, &c] {
+        let text = client()
+            .get(format!("{}/metrics", s.base))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("chinwag_bayeux_takeovers_total "))
+            .ok_or("no chinwag_bayeux_takeovers_total")?;
+        takeovers += line.rsplit(' ').next().ok_or("value")?.parse::<f64>()?;
+    }
+    assert_eq!(takeovers, 1.0, "the session was taken over once");
     drop((b, c));
     Ok(())
 }

@@ -21,6 +21,7 @@ mod adv_transcript;
 mod agent_api;
 mod backup;
 mod cluster_bayeux;
+mod cluster_bayeux_more;
 mod common;
 mod cors;
 mod errors;
