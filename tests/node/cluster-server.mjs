@@ -27,8 +27,10 @@ export async function startCluster(count) {
     base,
     cometd: `${base}/genesys/cometd`,
     async stop() {
-      await nginx.stop();
+      // Nodes first, through the balancer: a stopping node answers its held connects
+      // (clients told to reconnect elsewhere) before nginx goes.
       await nodes.stop();
+      await nginx.stop();
       await redis.stop();
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

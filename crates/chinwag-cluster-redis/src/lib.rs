@@ -4,7 +4,8 @@
 //! publishes to every node, the port [`chinwag_bayeux::cluster::BroadcastRelay`]).
 //!
 //! # Layout
-//! - `conn`: the connection (single or cluster) and the deadline every call runs under.
+//! - `conn`: the connection (single or cluster, from the shared `chinwag-redis-conn` layer)
+//!   and the deadline every call runs under, failures mapped to `DirectoryError`.
 //! - `directory`: one HASH per session, `<prefix>:bx:{<clientId>}` (hash-tagged by the
 //!   client id, so each entry is one cluster slot and each call one script on it).
 //! - `relay`: PUBLISH on `<prefix>:bx:broadcast`, and the worker subscribed to it.

@@ -11,6 +11,7 @@
 //! - [`push`]: push subscriptions, which events are pushed, and the durable push jobs.
 //! - [`lease`]: named leases with a TTL and fencing tokens, and this node's liveness lease.
 //! - [`routing`]: queues, agent presence, offers and their timers.
+//! - [`timers`]: durable timers per chat (abandonment), claimed once across nodes.
 //! - [`error`]: [`error::CoreError`] and [`error::StoreError`], in domain terms only.
 //!
 //! The engine knows nothing of HTTP, SQL or Redis: adapters translate wire messages into
@@ -28,6 +29,7 @@ pub mod push;
 pub mod routing;
 pub mod session;
 pub mod settings;
+pub mod timers;
 pub mod validate;
 
 pub use engine::ChatEngine;

@@ -1,8 +1,8 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
 //! (one failing never fails the others), revisions, when customers were last seen, `ping`,
-//! and push job numbering and ownership (`claims`). Backends call [`run_suite`] from a test;
-//! [`lease::run_suite`] checks a [`Leases`](chinwag_core::lease::Leases) table and
+//! push job numbering and ownership (`claims`), and the chats' timers ([`timers`]).
+//! Backends call [`run_suite`] from a test; [`lease::run_suite`] checks a [`Leases`](chinwag_core::lease::Leases) table and
 //! [`run_routing_suite`] a shared routing state (`RoutingStore`). Assertions panic with a
 //! message naming the broken rule.
 
@@ -22,6 +22,7 @@ pub mod quarantine;
 mod revisions;
 mod routing;
 mod seen;
+pub mod timers;
 
 pub use routing::run_routing_suite;
 
@@ -92,6 +93,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     crate::seen::last_seen_keeps_the_latest(store).await;
     crate::seen::each_field_keeps_its_largest(store).await;
     crate::claims::run(store).await;
+    crate::timers::run_suite(store).await;
     crate::ping::ping_answers_and_changes_nothing(store).await;
 }
 

@@ -42,6 +42,11 @@ pub(crate) struct PartKeys {
     pub(crate) seq: String,
     /// SET: owners (node lease holders) of the partition's push jobs, maybe more.
     pub(crate) owners: String,
+    /// ZSET: the partition's timers (`<kind>:<chatId>`), scored by when each can next be
+    /// claimed.
+    pub(crate) timers: String,
+    /// HASH: each timer's due time and claim (`<due>` or `<due> <holder> <until>`).
+    pub(crate) timer: String,
 }
 
 /// The partitioning and key names of one store.
@@ -101,6 +106,8 @@ impl Layout {
             outbox: format!("{base}outbox"),
             seq: format!("{base}seq"),
             owners: format!("{base}owners"),
+            timers: format!("{base}timers"),
+            timer: format!("{base}timer"),
         }
     }
 

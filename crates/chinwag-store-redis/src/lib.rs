@@ -13,8 +13,9 @@
 //! Every call runs under a deadline (`conn.rs`): a Redis that is down or hung yields
 //! [`StoreError::Unavailable`] within [`RedisOptions::deadline`], and the store reconnects by
 //! itself when Redis is back. Durability is Redis's: see `docs/cluster.md`. Nodes also
-//! share push job numbering and ownership (`claims.rs`) and leases (`lease.rs`, the
-//! [`Leases`](chinwag_core::lease::Leases) port) through it.
+//! share push job numbering and ownership (`claims.rs`), leases (`lease.rs`, the
+//! [`Leases`](chinwag_core::lease::Leases) port) and the chats' timers (`timers.rs`, the
+//! [`Timers`] port) through it.
 
 mod claims;
 mod commit;
@@ -28,6 +29,7 @@ mod outbox;
 mod routing;
 mod scripts;
 mod seen;
+mod timers;
 
 pub use conn::Target;
 pub use feed::{FeedOptions, FeedStatus, FeedWorker, RedisFeed};
@@ -40,6 +42,7 @@ use chinwag_core::ids::{ChatId, EventIndex};
 use chinwag_core::lease::Holder;
 use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::{PushClaims, PushJob};
+use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
 use conn::Conn;
 use layout::Layout;
 use std::time::Duration;
@@ -97,7 +100,7 @@ impl RedisStore {
     /// checks that a `redis://` server is not a cluster node, and records the layout (or
     /// checks it against the one recorded).
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, StoreError> {
-        let target = Target::parse(url)?;
+        let target = conn::parse(url)?;
         let layout = Layout::new(&options.prefix, options.partitions)?;
         let conn = Conn::open(&target, &options).await?;
         let store = Self {
@@ -233,6 +236,39 @@ impl ChatStore for RedisStore {
 
     async fn purge_ended(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
         load::purge_ended(self, ended_before_ms).await
+    }
+}
+
+#[async_trait]
+impl Timers for RedisStore {
+    async fn schedule(&self, timers: &[(TimerKey, i64)], mode: Schedule) -> Result<(), StoreError> {
+        timers::schedule(self, timers, mode).await
+    }
+
+    async fn cancel(&self, keys: &[TimerKey]) -> Result<(), StoreError> {
+        timers::cancel(self, keys).await
+    }
+
+    async fn due(&self, key: &TimerKey) -> Result<Option<i64>, StoreError> {
+        timers::due(self, key).await
+    }
+
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        holder: &Holder,
+        max: usize,
+        claim_ms: i64,
+    ) -> Result<Vec<DueTimer>, StoreError> {
+        timers::claim_due(self, now_ms, holder, max, claim_ms).await
+    }
+
+    async fn complete(&self, timer: &DueTimer) -> Result<bool, StoreError> {
+        timers::settle(self, timer, None).await
+    }
+
+    async fn reschedule(&self, timer: &DueTimer, due_ms: i64) -> Result<bool, StoreError> {
+        timers::settle(self, timer, Some(due_ms)).await
     }
 }
 

@@ -28,3 +28,6 @@ pub(crate) static RESERVE: LazyLock<Script> =
 /// The shared routing state's compare-and-set save, with its announcement.
 pub(crate) static ROUTING_SAVE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/routing_save.lua")));
+/// The chats' timers of one partition: set, cancel, claim, complete, reschedule.
+pub(crate) static TIMERS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/timers.lua")));

@@ -8,7 +8,8 @@
 //! synced at checkpoints, so a power cut can lose the last moments (see the operator guide).
 //! A size quota covers the database and its WAL together (`quota.rs`); an online backup
 //! copies a running store into one file (`backup.rs`); `ping` checks the writer, the database
-//! and that the file at the path is still the open one (`ping.rs`).
+//! and that the file at the path is still the open one (`ping.rs`). The chats' timers are a
+//! table too (`timers.rs`), so they survive a restart.
 
 mod backup;
 mod group;
@@ -17,6 +18,7 @@ mod outbox;
 mod ping;
 mod quota;
 mod schema;
+mod timers;
 mod writer;
 
 pub use quota::{MAX_WAL_SHARE, QuotaSplit};
@@ -24,10 +26,13 @@ pub use quota::{MAX_WAL_SHARE, QuotaSplit};
 use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
+use chinwag_core::lease::Holder;
 use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::PushJob;
+use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
 use std::path::Path;
 use std::sync::mpsc;
+use timers::TimerJob;
 use tokio::sync::oneshot;
 use writer::{Job, Write};
 
@@ -135,6 +140,57 @@ impl chinwag_core::push::PushClaims for SqliteStore {
             None => self.pending().await,
             Some(_) => Ok(Vec::new()),
         }
+    }
+}
+
+#[async_trait]
+impl Timers for SqliteStore {
+    async fn schedule(&self, timers: &[(TimerKey, i64)], mode: Schedule) -> Result<(), StoreError> {
+        let timers = timers.to_vec();
+        self.ask(|r| Job::Timer(TimerJob::Schedule(timers, mode, r)))
+            .await
+    }
+
+    async fn cancel(&self, keys: &[TimerKey]) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.ask(|r| Job::Timer(TimerJob::Cancel(keys, r))).await
+    }
+
+    async fn due(&self, key: &TimerKey) -> Result<Option<i64>, StoreError> {
+        let key = key.clone();
+        self.ask(|r| Job::Timer(TimerJob::Due(key, r))).await
+    }
+
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        holder: &Holder,
+        max: usize,
+        claim_ms: i64,
+    ) -> Result<Vec<DueTimer>, StoreError> {
+        let holder = holder.clone();
+        self.ask(|reply| {
+            Job::Timer(TimerJob::Claim {
+                now_ms,
+                holder,
+                max,
+                claim_ms,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn complete(&self, timer: &DueTimer) -> Result<bool, StoreError> {
+        let timer = timer.clone();
+        self.ask(|r| Job::Timer(TimerJob::Settle(timer, None, r)))
+            .await
+    }
+
+    async fn reschedule(&self, timer: &DueTimer, due_ms: i64) -> Result<bool, StoreError> {
+        let timer = timer.clone();
+        self.ask(|r| Job::Timer(TimerJob::Settle(timer, Some(due_ms), r)))
+            .await
     }
 }
 

@@ -1,4 +1,5 @@
-//! Opening the database: pragmas (WAL, sync, the size quota's split) and schema.
+//! Opening the database: pragmas (WAL, sync, the size quota's split) and schema. Tables
+//! added by later versions (`timers`) are created when an older database is opened.
 
 use crate::SqliteOptions;
 use crate::quota::{BUSY_TIMEOUT, QuotaSplit, WalBound};
@@ -38,6 +39,16 @@ CREATE TABLE IF NOT EXISTS push_seq (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     last INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS timers (
+    kind     TEXT NOT NULL,
+    chat_id  TEXT NOT NULL,
+    due_ms   INTEGER NOT NULL,
+    ready_ms INTEGER NOT NULL,
+    holder   TEXT,
+    until_ms INTEGER,
+    PRIMARY KEY (kind, chat_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_ready ON timers(ready_ms);
 ";
 
 /// Stores written before chats had revisions get the column; each existing chat starts at

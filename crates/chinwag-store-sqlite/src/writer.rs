@@ -34,6 +34,7 @@ pub(crate) enum Job {
     Revision(ChatId, Reply<Option<u64>>),
     Purge(i64, Reply<u64>),
     Ping(Reply<()>),
+    Timer(crate::timers::TimerJob),
 }
 
 /// Most commits folded into one transaction.
@@ -61,7 +62,7 @@ pub(crate) fn run(
                         flush(&mut conn, std::mem::take(&mut commits));
                         upkeep(&conn);
                     }
-                    let wrote = matches!(other, Job::Purge(..));
+                    let wrote = matches!(other, Job::Purge(..) | Job::Timer(..));
                     serve(&conn, file, other);
                     if wrote {
                         upkeep(&conn);
@@ -116,6 +117,7 @@ fn serve(conn: &Connection, file: &FileIdentity, job: Job) {
         Job::LastSeq(reply) => {
             let _ = reply.send(crate::outbox::last_seq(conn));
         }
+        Job::Timer(job) => crate::timers::serve(conn, job),
         Job::Write(..) => {}
     }
 }

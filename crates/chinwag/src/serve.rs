@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::{
-    CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingNewsWorker, RoutingWorker,
+    CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingNewsWorker, RoutingWorker, TimersWorker,
 };
 use chinwag_core::lease::{NodeLease, NodeLeaseWorker};
 use chinwag_core::ports::{ChatStore, Clock, SystemClock};
@@ -90,6 +90,8 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     workers.start(retention.name(), |c| retention.run(c));
     let lifecycle = LifecycleWorker::new(engine.clone(), Duration::from_secs(5));
     workers.start(lifecycle.name(), |c| lifecycle.run(c));
+    let timers = TimersWorker::new(engine.clone(), Duration::from_secs(1));
+    workers.start(timers.name(), |c| timers.run(c));
     let feed_status = opened.feed.as_ref().map(|(feed, _)| feed.status());
     if let Some((feed, subscriber)) = opened.feed {
         // Other nodes' commits reach this node's bus: the catch-up worker listens from now

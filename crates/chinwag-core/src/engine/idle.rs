@@ -4,7 +4,7 @@
 //! store stays behind in a compact [`Evicted::Open`] entry (a few words per chat): whether
 //! this node counts the chat (its service's open count, decremented once when it ends), the
 //! customer's last request and fetch position, a device the push provider called gone, and
-//! when the chat falls due for abandonment.
+//! whether it has a push subscription (for the shutdown notices).
 //!
 //! Never evicted: a chat something on this node follows through the bus, since another
 //! node's commits reach this node's bus only for the chats it holds (catch-up): a chat with
@@ -13,9 +13,9 @@
 //! request holds its slot) is never evicted either. On a shared store a chat is evicted only
 //! once the lifecycle pass has recorded what this node saw of its customer there.
 //!
-//! Abandonment: the lifecycle pass loads back the evicted chats whose abandonment deadline
-//! passed ([`ChatEngine::load_due_idle`]) and checks them as held chats. Once abandonment
-//! runs on durable store timers, `due_ms` and that pass go away.
+//! Abandonment needs nothing here: a chat's abandon timer is in the store (`abandon.rs`);
+//! when it fires, the chat is loaded like for any request, and its customer's last request
+//! comes back from the entry (on a shared store it was recorded there before eviction).
 
 use super::{ChatEngine, Slot, lock};
 use crate::ids::ChatId;
@@ -42,8 +42,6 @@ pub(crate) struct Idle {
     client_seen_ms: i64,
     /// See `Slot::client_next` (on a shared store also recorded there).
     client_next: u64,
-    /// When the customer's silence reaches its abandonment limit (`i64::MAX`: never).
-    due_ms: i64,
     /// See `Slot::push_gone`.
     push_gone: Option<Box<str>>,
 }
@@ -121,24 +119,12 @@ impl ChatEngine {
 
     /// The compact entry of `slot`.
     fn idle_of(&self, slot: &Slot) -> Idle {
-        let client_seen_ms = slot.client_seen_ms.load(Ordering::Relaxed);
         let s = lock(&slot.state);
-        let subscription = slot.live_subscription(&self.settings.push, &s.record);
-        let limit = if subscription.is_some() {
-            self.settings.push.timeout_ms
-        } else {
-            self.service(s.record.service.as_str())
-                .and_then(|svc| svc.limits.abandon_after_ms)
-        };
-        let counted = slot.counted.load(Ordering::Relaxed);
         Idle {
-            counted,
+            counted: slot.counted.load(Ordering::Relaxed),
             subscribed: self.settings.push.subscription(&s.record).is_some(),
-            client_seen_ms,
+            client_seen_ms: slot.client_seen_ms.load(Ordering::Relaxed),
             client_next: slot.client_next.load(Ordering::Relaxed),
-            due_ms: limit
-                .filter(|_| counted)
-                .map_or(i64::MAX, |l| client_seen_ms.saturating_add(l)),
             push_gone: lock(&slot.push_gone).as_deref().map(Box::from),
         }
     }
@@ -214,21 +200,6 @@ impl ChatEngine {
             let _ = svc
                 .open
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-        }
-    }
-
-    /// Loads back the evicted chats whose customer's silence reached its abandonment limit,
-    /// so that the lifecycle pass that follows checks (and ends) them as held chats.
-    pub(super) async fn load_due_idle(&self, now: i64) {
-        let due: Vec<ChatId> = lock(&self.evicted)
-            .iter()
-            .filter(|(_, e)| matches!(e, Evicted::Open(i) if i.counted && i.due_ms < now))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in due {
-            if let Err(err) = self.slot_or_load(&id).await {
-                tracing::warn!(chat = %id.as_str(), %err, "cannot load an idle chat to check its abandonment");
-            }
         }
     }
 

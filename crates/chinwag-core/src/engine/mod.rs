@@ -9,6 +9,7 @@
 //! (short std mutex) that readers take briefly, so reads never wait for the disk. A chat not
 //! in memory is loaded from the store when first asked for.
 
+mod abandon;
 mod agent;
 mod cache;
 mod customer;
@@ -21,13 +22,16 @@ mod service;
 mod view;
 mod workers;
 
+pub use abandon::CLAIM_MS;
 pub use agent::{AgentChatView, AgentOp, AgentStatus, OfferView};
 pub use customer::{Credentials, CustomerOp, NewChat};
 pub use lifecycle::{ABANDONED, NO_AGENT};
 pub use push::PushView;
 pub use router::{MAX_NEWS_BYTES, RoutingNewsWorker};
 pub use view::{ChatView, Selection, page};
-pub use workers::{CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker, SHARED_POLL};
+pub use workers::{
+    CatchUpWorker, LifecycleWorker, RetentionWorker, RoutingWorker, SHARED_POLL, TimersWorker,
+};
 
 use crate::bus::{BusEvent, LocalBus};
 use crate::error::CoreError;
@@ -81,8 +85,9 @@ pub(crate) struct Slot {
     /// The stored revision `state` reflects (changed only under `gate`).
     rev: AtomicU64,
     /// This node counts the chat among its open chats (it created it, or restored it open at
-    /// start) and ends it when its customer abandons it. A chat loaded on demand (another
-    /// node's, on a shared store) is not counted: its customer's activity is seen there.
+    /// start), for its service's `max_sessions`. A chat loaded on demand (another node's, on
+    /// a shared store) is not counted. (Abandonment does not depend on it: any node may fire
+    /// a chat's abandon timer.)
     counted: AtomicBool,
     /// The customer's last request (epoch ms), for `flex-push-timeout`.
     client_seen_ms: AtomicI64,
@@ -139,6 +144,8 @@ pub struct ChatEngine {
     /// no disk reads).
     evicted: Mutex<HashMap<ChatId, idle::Evicted>>,
     presence: std::sync::OnceLock<Arc<dyn crate::ports::Presence>>,
+    /// Who this engine claims due timers as (new at every start).
+    timer_holder: crate::lease::Holder,
 }
 
 impl std::fmt::Debug for ChatEngine {
@@ -191,6 +198,7 @@ impl ChatEngine {
             .collect();
         let mut router = RouterState::new(&settings.queues, &settings.agents);
         let mut sessions = HashMap::with_capacity(stored.len());
+        let mut open = Vec::new();
         for s in stored {
             let rev = s.rev;
             let session = Session::new(s.record, s.events);
@@ -203,16 +211,20 @@ impl ChatEngine {
                 router::route_stored(&mut router, &svc.settings, &session);
             }
             let counted = !session.ended() && services.contains_key(&session.record.service);
+            if counted {
+                open.push((chat_id.clone(), session.record.service.clone()));
+            }
             sessions.insert(chat_id, Slot::new(session, rev, counted, now));
         }
         let router = router::Router::open(&settings, router, routing, store.clone()).await?;
+        let settings_alias = settings.alias.0;
         tracing::info!(
             sessions = sessions.len(),
             quarantined = quarantined.len(),
             shared_routing = matches!(router, router::Router::Shared(_)),
             "chat engine opened"
         );
-        Ok(Arc::new(Self {
+        let engine = Arc::new(Self {
             settings,
             services,
             store,
@@ -226,7 +238,11 @@ impl ChatEngine {
             quarantined,
             evicted: Mutex::new(HashMap::new()),
             presence: std::sync::OnceLock::new(),
-        }))
+            timer_holder: crate::lease::Holder::for_run(settings_alias),
+        });
+        // Chats stored before timers existed (or whose timer was lost) get one.
+        engine.restore_abandon_timers(&open).await?;
+        Ok(engine)
     }
 
     /// This node's alias.
@@ -390,6 +406,7 @@ impl ChatEngine {
         agents: Vec<crate::ids::AgentId>,
     ) {
         metrics::counter!("chinwag_chats_ended_total").increment(1);
+        self.cancel_timers(chat_id).await;
         self.settle_ended(service, chat_id, agents).await;
     }
 
@@ -441,3 +458,5 @@ mod tests_seen;
 mod tests_shared_routing;
 #[cfg(test)]
 mod tests_shared_store;
+#[cfg(test)]
+mod tests_timers;

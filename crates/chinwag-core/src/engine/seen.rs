@@ -1,14 +1,14 @@
 //! What nodes know of a chat's customer, across nodes. Each node sees only the requests that
-//! reach it; the node that ends a chat for its customer's silence (the one counting it) must
-//! also count the requests other nodes served, and the node deciding a push must know what
-//! the customer fetched elsewhere (reliable-push acknowledgement) and whether a live CometD
-//! client watches the chat through another node (`push_notification_to_active_client`).
-//! On a shared store every lifecycle pass first records, in one batch, what this node saw
-//! since the last pass ([`Seen`]: the customer's last request or live CometD watch here, its
-//! fetch position, the watch itself); readers ask the store only when a decision needs it:
-//! before ending a chat that looks abandoned from here, and when a push is decided
-//! ([`ChatEngine::learn_customer`]). A pass costs one store call; on a store one process
-//! owns, nothing.
+//! reach it; the node that ends a chat for its customer's silence (whichever fires its
+//! abandon timer, `abandon.rs`) must also count the requests other nodes served, and the
+//! node deciding a push must know what the customer fetched elsewhere (reliable-push
+//! acknowledgement) and whether a live CometD client watches the chat through another node
+//! (`push_notification_to_active_client`). On a shared store every lifecycle pass first
+//! records, in one batch, what this node saw since the last pass ([`Seen`]: the customer's
+//! last request or live CometD watch here, its fetch position, the watch itself); readers
+//! ask the store only when a decision needs it: when a chat's abandon timer fires, and when
+//! a push is decided ([`ChatEngine::learn_customer`]). A pass costs one store call; on a
+//! store one process owns, nothing.
 
 use super::{ChatEngine, Slot, lock};
 use crate::error::CoreError;
@@ -69,23 +69,6 @@ impl ChatEngine {
             }
             Err(e) => {
                 tracing::warn!(%e, chats = batch.len(), "cannot record what was seen of customers; retried next pass")
-            }
-        }
-    }
-
-    /// Takes in the latest time any node saw `slot`'s customer (`chat`), so the silence is
-    /// measured from it. A store that cannot answer leaves the chat alone this pass (an
-    /// error must not end chats).
-    pub(super) async fn learn_seen(&self, slot: &Slot, chat: &ChatId) -> bool {
-        match self.store.seen_record(chat).await {
-            Ok(Some(seen)) => {
-                learn(slot, seen);
-                true
-            }
-            Ok(None) => true,
-            Err(e) => {
-                tracing::warn!(chat = %chat.as_str(), %e, "cannot read when the customer was last seen; not ending the chat this pass");
-                false
             }
         }
     }

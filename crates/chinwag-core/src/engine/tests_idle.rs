@@ -313,3 +313,33 @@ async fn an_evicted_chat_waiting_past_its_queue_maximum_is_still_ended() -> Resu
     assert!(read.ended);
     Ok(())
 }
+
+#[tokio::test]
+async fn on_a_shared_store_a_chat_leaves_memory_only_once_its_customer_is_recorded()
+-> Result<(), CoreError> {
+    let store = Arc::new(MemoryStore::new_shared());
+    let clock = clock();
+    let mut cfg = settings(1);
+    cfg.services[0].limits.abandon_after_ms = Some(IDLE * 2);
+    let a = ChatEngine::open(cfg, store.clone(), clock.clone()).await?;
+    let view = open_chat(&a, Selection::Nothing).await?;
+    pass(&clock, IDLE);
+    a.customer(creds_of(&view), REFRESH, Selection::Nothing)
+        .await?;
+    pass(&clock, IDLE + 1);
+    assert_eq!(a.evict_idle(IDLE), 0, "its last request is known only here");
+    a.record_seen_pass().await;
+    assert_eq!(a.evict_idle(IDLE), 1, "recorded: it may go");
+    // Silent for the limit since its creation, not since its last request: kept open.
+    pass(&clock, 2);
+    assert_eq!(a.end_abandoned().await, 0);
+    assert_eq!(a.open_sessions(), 1);
+    pass(&clock, IDLE);
+    assert_eq!(
+        a.end_abandoned().await,
+        1,
+        "silent past the limit since its last request"
+    );
+    assert_eq!(a.open_sessions(), 0);
+    Ok(())
+}

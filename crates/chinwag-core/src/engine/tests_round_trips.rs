@@ -66,6 +66,44 @@ impl crate::push::PushClaims for Counting {
 }
 
 #[async_trait]
+impl crate::timers::Timers for Counting {
+    async fn schedule(
+        &self,
+        timers: &[(crate::timers::TimerKey, i64)],
+        mode: crate::timers::Schedule,
+    ) -> Result<(), crate::StoreError> {
+        self.note("timers_schedule");
+        self.inner.schedule(timers, mode).await
+    }
+    async fn cancel(&self, keys: &[crate::timers::TimerKey]) -> Result<(), crate::StoreError> {
+        self.note("timers_cancel");
+        self.inner.cancel(keys).await
+    }
+    async fn due(&self, key: &crate::timers::TimerKey) -> Result<Option<i64>, crate::StoreError> {
+        self.inner.due(key).await
+    }
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        holder: &crate::lease::Holder,
+        max: usize,
+        claim_ms: i64,
+    ) -> Result<Vec<crate::timers::DueTimer>, crate::StoreError> {
+        self.inner.claim_due(now_ms, holder, max, claim_ms).await
+    }
+    async fn complete(&self, timer: &crate::timers::DueTimer) -> Result<bool, crate::StoreError> {
+        self.inner.complete(timer).await
+    }
+    async fn reschedule(
+        &self,
+        timer: &crate::timers::DueTimer,
+        due_ms: i64,
+    ) -> Result<bool, crate::StoreError> {
+        self.inner.reschedule(timer, due_ms).await
+    }
+}
+
+#[async_trait]
 impl ChatStore for Counting {
     async fn commit(&self, commit: Commit) -> Result<(), crate::StoreError> {
         self.note("commit");

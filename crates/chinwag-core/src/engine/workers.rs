@@ -1,6 +1,7 @@
-//! The engine's background workers: offer timers (routing), retention of ended chats, and
-//! the lifecycle sweep ending abandoned chats. Each runs until the shared cancellation token
-//! fires.
+//! The engine's background workers: offer timers (routing), retention of ended chats, the
+//! lifecycle pass recording what this node saw of customers (on a shared store), the durable
+//! timers (ending abandoned chats), and catching up with other nodes' commits. Each runs
+//! until the shared cancellation token fires.
 
 use super::{ChatEngine, lock};
 use std::sync::Arc;
@@ -203,7 +204,8 @@ impl RetentionWorker {
     }
 }
 
-/// Ends chats abandoned by their customers, checking every `period`.
+/// Records, every `period`, what this node saw of each chat's customer (on a shared store:
+/// one batch per pass), for the node that fires the chat's abandon timer.
 #[derive(Debug)]
 pub struct LifecycleWorker {
     engine: Arc<ChatEngine>,
@@ -228,7 +230,38 @@ impl LifecycleWorker {
                 () = cancel.cancelled() => break,
                 () = tokio::time::sleep(self.period) => {}
             }
-            self.engine.end_abandoned().await;
+            self.engine.record_seen_pass().await;
+        }
+    }
+}
+
+/// Claims the durable timers that fell due — set by any node, a dead one's included — and
+/// fires them (ending abandoned chats), every `period`.
+#[derive(Debug)]
+pub struct TimersWorker {
+    engine: Arc<ChatEngine>,
+    period: Duration,
+}
+
+impl TimersWorker {
+    /// The worker for `engine`, claiming every `period`.
+    pub fn new(engine: Arc<ChatEngine>, period: Duration) -> Self {
+        Self { engine, period }
+    }
+
+    /// Worker name for logs and health.
+    pub fn name(&self) -> &'static str {
+        "timers"
+    }
+
+    /// Runs until cancelled.
+    pub async fn run(self, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(self.period) => {}
+            }
+            self.engine.fire_timers().await;
         }
     }
 }

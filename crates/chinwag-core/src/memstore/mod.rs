@@ -1,5 +1,5 @@
-//! A non-durable [`ChatStore`] in memory: for unit tests, and as a second implementation that
-//! keeps the conformance suite honest. Its routing counterpart is in `routing.rs`.
+//! A non-durable [`ChatStore`] in memory (its timers: [`LocalTimers`]): for unit tests, and as
+//! a second implementation that keeps the conformance suite honest. Its routing counterpart is in `routing.rs`.
 
 mod routing;
 
@@ -12,6 +12,7 @@ use crate::ports::{
     ChangeFeed, ChatStore, Commit, FeedEvent, Loaded, PushOutbox, Seen, StoredSession,
 };
 use crate::push::{PushClaims, PushJob};
+use crate::timers::{DueTimer, LocalTimers, Schedule, TimerKey, Timers};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -26,6 +27,7 @@ pub struct MemoryStore {
     outbox: Mutex<Outbox>,
     /// What was seen of each chat's customer ([`ChatStore::record_seen`]), when shared.
     seen: Mutex<HashMap<ChatId, Seen>>,
+    timers: LocalTimers,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +143,39 @@ impl PushClaims for MemoryStore {
             claimed.push(j.clone());
         }
         Ok(claimed)
+    }
+}
+
+#[async_trait]
+impl Timers for MemoryStore {
+    async fn schedule(&self, timers: &[(TimerKey, i64)], mode: Schedule) -> Result<(), StoreError> {
+        self.timers.schedule(timers, mode).await
+    }
+
+    async fn cancel(&self, keys: &[TimerKey]) -> Result<(), StoreError> {
+        self.timers.cancel(keys).await
+    }
+
+    async fn due(&self, key: &TimerKey) -> Result<Option<i64>, StoreError> {
+        self.timers.due(key).await
+    }
+
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        holder: &Holder,
+        max: usize,
+        claim_ms: i64,
+    ) -> Result<Vec<DueTimer>, StoreError> {
+        self.timers.claim_due(now_ms, holder, max, claim_ms).await
+    }
+
+    async fn complete(&self, timer: &DueTimer) -> Result<bool, StoreError> {
+        self.timers.complete(timer).await
+    }
+
+    async fn reschedule(&self, timer: &DueTimer, due_ms: i64) -> Result<bool, StoreError> {
+        self.timers.reschedule(timer, due_ms).await
     }
 }
 

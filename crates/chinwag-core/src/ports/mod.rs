@@ -57,7 +57,8 @@ pub struct Loaded {
     pub quarantined: Vec<(ChatId, String)>,
 }
 
-/// Durable storage of sessions and transcripts (and, through [`PushOutbox`], of push jobs).
+/// Durable storage of sessions and transcripts (and, through [`PushOutbox`], of push jobs;
+/// through [`Timers`](crate::timers::Timers), of the chats' timers).
 ///
 /// Contract (checked by `chinwag-store-conformance`):
 /// - `commit` is atomic and durable against process death once it returns `Ok`.
@@ -70,7 +71,7 @@ pub struct Loaded {
 ///   after its cutoff, with events in index order; one unreadable session is reported in
 ///   `quarantined` and never fails the load of the others.
 #[async_trait]
-pub trait ChatStore: crate::push::PushClaims {
+pub trait ChatStore: crate::push::PushClaims + crate::timers::Timers {
     /// Writes one commit atomically.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
     /// Loads every open session and every session that ended at or after

@@ -15,6 +15,7 @@ use chinwag_core::lease::Holder;
 use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::PushClaims;
 use chinwag_core::push::PushJob;
+use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -137,6 +138,43 @@ impl<S: ChatStore + ?Sized> PushClaims for MeteredStore<S> {
 
     async fn claim(&self, from: Option<&Holder>, to: &Holder) -> Result<Vec<PushJob>, StoreError> {
         timed("outbox_claim", self.0.claim(from, to)).await
+    }
+}
+
+#[async_trait]
+impl<S: ChatStore + ?Sized> Timers for MeteredStore<S> {
+    async fn schedule(&self, timers: &[(TimerKey, i64)], mode: Schedule) -> Result<(), StoreError> {
+        timed("timers_schedule", self.0.schedule(timers, mode)).await
+    }
+
+    async fn cancel(&self, keys: &[TimerKey]) -> Result<(), StoreError> {
+        timed("timers_cancel", self.0.cancel(keys)).await
+    }
+
+    async fn due(&self, key: &TimerKey) -> Result<Option<i64>, StoreError> {
+        timed("timers_due", self.0.due(key)).await
+    }
+
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        holder: &Holder,
+        max: usize,
+        claim_ms: i64,
+    ) -> Result<Vec<DueTimer>, StoreError> {
+        timed(
+            "timers_claim",
+            self.0.claim_due(now_ms, holder, max, claim_ms),
+        )
+        .await
+    }
+
+    async fn complete(&self, timer: &DueTimer) -> Result<bool, StoreError> {
+        timed("timers_complete", self.0.complete(timer)).await
+    }
+
+    async fn reschedule(&self, timer: &DueTimer, due_ms: i64) -> Result<bool, StoreError> {
+        timed("timers_reschedule", self.0.reschedule(timer, due_ms)).await
     }
 }
 

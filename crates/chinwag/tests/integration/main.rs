@@ -35,6 +35,7 @@ mod push_faults;
 mod push_mobile;
 mod push_presence;
 mod push_shutdown;
+mod redis_abandon;
 mod redis_feed;
 mod redis_outage;
 mod redis_presence;

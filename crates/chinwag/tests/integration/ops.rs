@@ -275,6 +275,7 @@ async fn health_names_the_node_its_workers_and_the_store() -> R {
         "routing",
         "retention",
         "lifecycle",
+        "timers",
         "cometd-notify",
         "bayeux-sweep",
     ] {
