@@ -72,8 +72,17 @@ impl ChatEngine {
     /// Evicts the open chats nobody used for `idle_ms` (see the module header); returns how
     /// many left memory.
     pub fn evict_idle(&self, idle_ms: i64) -> usize {
-        let now = self.now_ms();
-        let before = now.saturating_sub(idle_ms);
+        self.evict_unused_before(self.now_ms().saturating_sub(idle_ms))
+    }
+
+    /// Evicts every open chat nobody follows, however recently used: called once after
+    /// [`ChatEngine::open`] loaded them all, so a restarted node holds only the chats with an
+    /// agent in them (the others are read back when asked for). Returns how many left.
+    pub fn evict_all_idle(&self) -> usize {
+        self.evict_unused_before(i64::MAX)
+    }
+
+    fn evict_unused_before(&self, before: i64) -> usize {
         let shared = self.store.shared();
         let candidates: Vec<ChatId> = {
             let map = self

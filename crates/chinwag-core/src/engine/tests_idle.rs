@@ -343,3 +343,25 @@ async fn on_a_shared_store_a_chat_leaves_memory_only_once_its_customer_is_record
     assert_eq!(a.open_sessions(), 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn after_a_restart_the_chats_nobody_follows_leave_memory_at_once() -> Result<(), CoreError> {
+    let store = Arc::new(MemoryStore::default());
+    let clock = clock();
+    let e = ChatEngine::open(with_agent(1), store.clone(), clock.clone()).await?;
+    let followed = open_chat(&e, Selection::Nothing).await?;
+    let unfollowed = open_chat(&e, Selection::Nothing).await?;
+    let agent = e.authenticate("tok")?;
+    e.agent_login(&agent).await?;
+    e.agent_set_ready(&agent, true).await?;
+    e.agent_accept(&agent, &followed.chat_id).await?;
+    drop(e);
+    let e = ChatEngine::open(with_agent(1), store, clock.clone()).await?;
+    assert_eq!(e.evict_all_idle(), 1, "the chat without an agent");
+    assert_eq!((e.cached_chats(), e.open_sessions()), (1, 2));
+    e.customer(creds_of(&unfollowed), send("back"), Selection::Nothing)
+        .await?;
+    e.customer(creds_of(&followed), send("hi"), Selection::Nothing)
+        .await?;
+    Ok(())
+}

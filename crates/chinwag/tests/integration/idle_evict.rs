@@ -2,6 +2,7 @@
 //! a REST customer silent past the idle time no longer counts in `/health`'s `cached_chats`
 //! (still in `open_sessions`), and its next refresh reads the same transcript back from the
 //! database; it goes on chatting. An agent accepts an evicted chat; a chat an agent is in stays.
+//! After a restart only the chats an agent is in are held.
 
 use crate::common::*;
 use serde_json::{Value, json};
@@ -86,5 +87,33 @@ async fn an_idle_rest_chat_leaves_memory_and_reads_back_the_same() -> R {
     assert_eq!(s, 200, "{v}");
     let last = transcript(&chat).await?;
     assert!(last.iter().any(|m| m[1] == "hi from the agent"), "{last:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn after_a_restart_only_chats_with_an_agent_are_held() -> R {
+    let config = "[server]\nidle_chat_eviction_secs = 3600\n";
+    let server = Server::start(config).await?;
+    let (idle, _) = request_chat(&server, &[("nickname", "Idle")]).await?;
+    idle.call("send", &[("message", "hello")]).await?;
+    let (served, _) = request_chat(&server, &[("nickname", "Served")]).await?;
+    let agent = Agent::new(&server, "demo-agent-token");
+    agent.ready().await?;
+    let (s, v) = agent
+        .post(&format!("/offers/{}/accept", served.chat_id), json!({}))
+        .await?;
+    assert_eq!(s, 200, "{v}");
+    let before = transcript(&idle).await?;
+    let mut server = server;
+    server.kill9()?;
+    let server = server.restart().await?;
+    let h = health(&server).await?;
+    assert_eq!(
+        (h["open_sessions"].clone(), h["cached_chats"].clone()),
+        (json!(2), json!(1)),
+        "{h}"
+    );
+    assert_eq!(transcript(&idle).await?, before, "read back when asked for");
+    assert_eq!(health(&server).await?["cached_chats"], 2);
     Ok(())
 }
