@@ -1,12 +1,13 @@
 //! The `rest` scenario's second half, each part on a fresh server: memory per idle stored
-//! session (without user data, and with the ten keys Genesys Widgets attach), and
+//! session (without user data, and with the ten keys Genesys Widgets attach), the same once
+//! the idle chats left memory (`server.idle_chat_eviction_secs`), and
 //! `requestChat` latency with an empty queue against the same with the 100,000 idle chats
 //! of the memory measurement waiting in the queue (no agent logged in).
 
 use crate::gms::{WIDGET_USER_DATA, create_chats, request_form, request_latency};
 use crate::monitor::health;
 use crate::procs;
-use crate::rest::{RestArgs, start_chinwag, summary};
+use crate::rest::{RestArgs, start_chinwag, start_chinwag_with, summary};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +45,42 @@ async fn memory(bin: &PathBuf, args: &RestArgs, user_data: bool) -> anyhow::Resu
     Ok((mem, json!({"waiting": waiting, "latency": summary(lat)})))
 }
 
+/// Memory per idle open chat once evicted: a server evicting chats idle for a second gets
+/// `sessions` chats, twice, waiting after each batch until none is held. The first batch's
+/// figure includes what the allocator kept of the freed transcripts; the second batch's
+/// (the RSS it added) is the steady state, the freed memory being reused.
+async fn evicted(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<Value> {
+    let (p, _dir) = start_chinwag_with(bin, "[server]\nidle_chat_eviction_secs = 1\n")?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = procs::rss_bytes(p.child.id())?;
+    let mut rss = vec![before];
+    for batch in 1..=2 {
+        let label = format!("rest: idle sessions to evict, batch {batch}");
+        create_chats(&p.addr, args.sessions, args.connections, &label, false).await?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while health(&p.addr, None).await?["cached_chats"] != 0 {
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the idle chats did not leave memory within 120 s"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        rss.push(procs::rss_bytes(p.child.id())?);
+    }
+    let h = health(&p.addr, None).await?;
+    let n = args.sessions.max(1) as f64;
+    Ok(json!({
+        "idle_chat_eviction_secs": 1,
+        "open_sessions": h["open_sessions"],
+        "cached_chats": h["cached_chats"],
+        "rss_bytes": rss,
+        "bytes_per_evicted_chat_first_batch": rss[1].saturating_sub(rss[0]) as f64 / n,
+        "bytes_per_evicted_chat_second_batch": rss[2].saturating_sub(rss[1]) as f64 / n,
+        "goal": "1,000,000 stored open chats under 500 MB (< 500 bytes each)",
+    }))
+}
+
 /// Memory per idle session and `requestChat` latency against the queue's length.
 pub(crate) async fn run(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<(Value, Value)> {
     let (empty, _dir) = start_chinwag(bin)?;
@@ -62,6 +99,7 @@ pub(crate) async fn run(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<(Value
 
     let (plain, plain_lat) = memory(bin, args, false).await?;
     let (with_ud, ud_lat) = memory(bin, args, true).await?;
+    let evicted = evicted(bin, args).await?;
     let ratio =
         |v: &Value, k: &str, base: f64| v["latency"][k].as_f64().unwrap_or(0.0) / base.max(1e-9);
     let queue = json!({
@@ -78,6 +116,7 @@ pub(crate) async fn run(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<(Value
     let memory = json!({
         "without_user_data": plain,
         "with_widget_user_data": with_ud,
+        "evicted_idle_open_chats": evicted,
         "widget_user_data_keys": keys,
         "goal_without_user_data": "< 2048",
     });

@@ -51,6 +51,14 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     )
     .await
     .context("while loading sessions")?;
+    if cfg.server.idle_chat_eviction().is_some() {
+        // Loaded whole to route and count them; held from now on only when followed.
+        let evicted = engine.evict_all_idle();
+        tracing::info!(
+            evicted,
+            "open chats nobody follows left memory until asked for"
+        );
+    }
     // Listening from now on: other nodes' routing saves reach this node's agents.
     let routing_news = RoutingNewsWorker::new(engine.clone());
     // This run's liveness lease: its holder owns the push jobs this node queues.
@@ -78,7 +86,15 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     workers.start("metrics-upkeep", |c| crate::metrics::upkeep(upkeep, c));
     let routing = RoutingWorker::new(engine.clone());
     workers.start(routing.name(), |c| routing.run(c));
-    let retention = RetentionWorker::new(engine.clone(), Duration::from_secs(60));
+    let retention = match cfg.server.idle_chat_eviction() {
+        // Swept at least twice per idle time, so a chat leaves within 1.5 of it.
+        Some(idle) => RetentionWorker::new(
+            engine.clone(),
+            (idle / 2).clamp(Duration::from_millis(500), Duration::from_secs(60)),
+        )
+        .evict_idle_after(idle),
+        None => RetentionWorker::new(engine.clone(), Duration::from_secs(60)),
+    };
     workers.start(retention.name(), |c| retention.run(c));
     let lifecycle = LifecycleWorker::new(engine.clone(), Duration::from_secs(5));
     workers.start(lifecycle.name(), |c| lifecycle.run(c));

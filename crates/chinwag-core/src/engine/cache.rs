@@ -32,20 +32,18 @@ impl ChatEngine {
         let now = self.now_ms();
         let cutoff = now.saturating_sub(self.settings.ended_retention_ms);
         if stored.record.ended_ms.is_some_and(|t| t < cutoff) {
+            self.drop_idle(chat_id, &stored.record.service);
             return Ok(None);
         }
         let rev = stored.rev;
         let slot = Slot::new(Session::new(stored.record, stored.events), rev, false, now);
-        let (slot, inserted) = {
-            let mut map = self
-                .sessions
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match map.entry(chat_id.clone()) {
-                std::collections::hash_map::Entry::Occupied(o) => (o.get().clone(), false),
-                std::collections::hash_map::Entry::Vacant(v) => (v.insert(slot).clone(), true),
-            }
-        };
+        let ended = slot_ended(&slot);
+        let (slot, inserted, counted) = self.insert_loaded(chat_id, slot);
+        // An idle chat this node counts, ended elsewhere while out of memory (a shared store):
+        // settled here now, as a reload would have.
+        if counted && let Some((service, agents)) = ended {
+            self.settle_ended(&service, chat_id, agents).await;
+        }
         // A change announced while the chat was being loaded found no slot to catch up.
         if inserted
             && self.store.shared()
@@ -59,14 +57,16 @@ impl ChatEngine {
 
     /// The chat's slot if this engine holds it, or, on a store other processes write to, as
     /// loaded from the store (a chat another node created, say). On a store of its own the
-    /// engine holds every chat an agent can act in.
+    /// engine holds every chat an agent can act in, or remembers it as an idle open chat.
     pub(super) async fn slot_anywhere(
         &self,
         chat_id: &ChatId,
     ) -> Result<Option<Arc<Slot>>, CoreError> {
         match self.slot(chat_id) {
             Some(slot) => Ok(Some(slot)),
-            None if self.store.shared() => self.slot_or_load(chat_id).await,
+            None if self.store.shared() || self.evicted_open(chat_id) => {
+                self.slot_or_load(chat_id).await
+            }
             None => Ok(None),
         }
     }
@@ -178,8 +178,18 @@ impl ChatEngine {
     /// Another node committed revision `rev` of `chat`: when this node holds an older copy,
     /// reload it (publishing the new events here). Chats this node does not hold are left
     /// alone: they are loaded, fresh, when first asked for.
+    ///
+    /// An idle chat this node counts is loaded back (fresh): it may have ended elsewhere, and
+    /// this node's open count must learn it.
     pub async fn catch_up(&self, chat: &ChatId, rev: u64) -> Result<(), CoreError> {
         let Some(slot) = self.slot(chat) else {
+            let counted = lock(&self.evicted)
+                .get(chat)
+                .is_some_and(super::idle::Evicted::counted_open);
+            if counted {
+                // Boxed: loading catches up a chat announced meanwhile, which lands here.
+                Box::pin(self.slot_or_load(chat)).await?;
+            }
             return Ok(());
         };
         if slot.rev.load(Ordering::Acquire) >= rev {
@@ -192,6 +202,9 @@ impl ChatEngine {
         self.reload(&slot, chat).await
     }
 
+    /// (Idle chats out of memory are not compared: one that ended elsewhere is settled when
+    /// it is next loaded, at the latest by the lifecycle pass when its abandonment is due.)
+    ///
     /// Announcements may have been missed (the feed lagged or reconnected): compare every
     /// chat this node holds with the store and catch up the ones behind. Returns how many.
     pub async fn catch_up_all(&self) -> Result<usize, CoreError> {
@@ -223,4 +236,11 @@ impl ChatEngine {
         }
         Ok(behind)
     }
+}
+
+/// The service and present agents of `slot`'s chat if it has ended.
+fn slot_ended(slot: &Slot) -> Option<(crate::ids::ServiceName, Vec<crate::ids::AgentId>)> {
+    let s = lock(&slot.state);
+    s.ended()
+        .then(|| (s.record.service.clone(), s.present_agents()))
 }

@@ -13,6 +13,7 @@ mod abandon;
 mod agent;
 mod cache;
 mod customer;
+mod idle;
 mod lifecycle;
 mod push;
 mod router;
@@ -101,6 +102,8 @@ pub(crate) struct Slot {
     /// A push device the provider called unregistered: the subscription is ignored while
     /// it still names this device (a new device id subscribes again).
     push_gone: Mutex<Option<String>>,
+    /// When this node last looked the chat up (epoch ms): idle chats leave memory (`idle.rs`).
+    used_ms: AtomicI64,
 }
 
 impl Slot {
@@ -115,6 +118,7 @@ impl Slot {
             client_next: AtomicU64::new(0),
             fetched_shared: AtomicU64::new(0),
             push_gone: Mutex::new(None),
+            used_ms: AtomicI64::new(now_ms),
         })
     }
 }
@@ -133,11 +137,12 @@ pub struct ChatEngine {
     pushes: push::Feed,
     /// Chats found unreadable at start (see [`ChatEngine::open`]): never loaded on demand.
     quarantined: std::collections::HashSet<ChatId>,
-    /// Ended chats that left memory but are still stored, with their end time. On a store
-    /// no other process writes to, this map and `sessions` name every stored chat, so a
-    /// request for any other id is answered without reading the store (a flood of made-up
-    /// chat ids costs no disk reads).
-    evicted: Mutex<HashMap<ChatId, i64>>,
+    /// Chats that left memory but are still stored: ended ones with their end time, idle
+    /// open ones with what their slot knew beyond the store (`idle.rs`). On a store no other
+    /// process writes to, this map and `sessions` name every stored chat, so a request for
+    /// any other id is answered without reading the store (a flood of made-up chat ids costs
+    /// no disk reads).
+    evicted: Mutex<HashMap<ChatId, idle::Evicted>>,
     presence: std::sync::OnceLock<Arc<dyn crate::ports::Presence>>,
     /// Who this engine claims due timers as (new at every start).
     timer_holder: crate::lease::Holder,
@@ -270,7 +275,8 @@ impl ChatEngine {
             .sum()
     }
 
-    /// Chats held in memory (open ones, and ended ones for a minute after they ended).
+    /// Chats held in memory (open ones until they are idle, and ended ones for a minute after
+    /// they ended).
     pub fn cached_chats(&self) -> usize {
         self.sessions
             .read()
@@ -301,12 +307,16 @@ impl ChatEngine {
         }
     }
 
+    /// The chat's slot if this engine holds it, marked used now.
     fn slot(&self, chat_id: &ChatId) -> Option<Arc<Slot>> {
-        self.sessions
+        let slot = self
+            .sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(chat_id)
-            .cloned()
+            .cloned()?;
+        slot.used_ms.fetch_max(self.now_ms(), Ordering::Relaxed);
+        Some(slot)
     }
 
     /// Settings of the service `name` (every stored chat names a configured one, except
@@ -436,6 +446,8 @@ mod tests;
 mod tests_cache;
 #[cfg(test)]
 mod tests_catch_up;
+#[cfg(test)]
+mod tests_idle;
 #[cfg(test)]
 mod tests_push_nodes;
 #[cfg(test)]

@@ -249,8 +249,14 @@ impl ChatEngine {
     /// pushes until its subscription names another device. (Kept in memory: after a
     /// restart the first push to the device finds out again.)
     pub fn drop_push_device(&self, chat_id: &ChatId, device: &str) {
-        if let Some(slot) = self.slot(chat_id) {
-            *lock(&slot.push_gone) = Some(device.to_owned());
+        let marked = match self.slot(chat_id) {
+            Some(slot) => {
+                *lock(&slot.push_gone) = Some(device.to_owned());
+                true
+            }
+            None => self.idle_push_gone(chat_id, device),
+        };
+        if marked {
             tracing::info!(chat = %chat_id.as_str(), device, "push device unregistered; subscription dropped");
         }
     }
@@ -263,20 +269,26 @@ impl ChatEngine {
         if !self.store.shared() {
             return false;
         }
-        let Some(slot) = self.slot(chat_id) else {
-            return false;
+        let seen = match self.slot(chat_id) {
+            Some(slot) => slot.client_seen_ms.load(Ordering::Relaxed),
+            None => match self.idle_customer(chat_id) {
+                Some((seen, _)) => seen,
+                None => return false,
+            },
         };
-        let seen = slot.client_seen_ms.load(Ordering::Relaxed);
         self.settings
             .push
             .timeout_ms
             .is_some_and(|t| at_ms.saturating_sub(seen) > t)
     }
 
-    /// First position the customer of `chat_id` has not fetched (0 when unknown).
+    /// First position the customer of `chat_id` has not fetched (0 when unknown); `None`
+    /// when this node neither holds the chat nor keeps it as an idle open chat.
     pub fn client_position(&self, chat_id: &ChatId) -> Option<u64> {
-        self.slot(chat_id)
-            .map(|s| s.client_next.load(Ordering::Relaxed))
+        match self.slot(chat_id) {
+            Some(s) => Some(s.client_next.load(Ordering::Relaxed)),
+            None => self.idle_customer(chat_id).map(|(_, next)| next),
+        }
     }
 
     /// On a managed shutdown with `shutdown-notify-flex-push`: queues a "reconnect" notice
@@ -285,6 +297,7 @@ impl ChatEngine {
         if !self.settings.push.shutdown_notify {
             return Ok(0);
         }
+        self.load_subscribed_idle().await;
         let now = self.now_ms();
         let slots: Vec<Arc<Slot>> = self
             .sessions

@@ -120,17 +120,30 @@ impl RoutingWorker {
     }
 }
 
-/// Drops ended chats from memory and from the store once their retention has passed.
+/// Drops ended chats from memory and from the store once their retention has passed, and
+/// (when set) idle open chats from memory.
 #[derive(Debug)]
 pub struct RetentionWorker {
     engine: Arc<ChatEngine>,
     period: Duration,
+    idle_after: Option<Duration>,
 }
 
 impl RetentionWorker {
     /// The worker for `engine`, checking every `period`.
     pub fn new(engine: Arc<ChatEngine>, period: Duration) -> Self {
-        Self { engine, period }
+        Self {
+            engine,
+            period,
+            idle_after: None,
+        }
+    }
+
+    /// Also evicts open chats nobody used on this node for `idle` (see `idle.rs`).
+    #[must_use]
+    pub fn evict_idle_after(mut self, idle: Duration) -> Self {
+        self.idle_after = Some(idle);
+        self
     }
 
     /// Worker name for logs and health.
@@ -153,13 +166,20 @@ impl RetentionWorker {
 
     /// One sweep: chats that ended more than [`super::EVICT_ENDED_AFTER_MS`] ago leave
     /// memory (still read from the store on demand until their retention is over), and chats
-    /// past their retention are purged from the store. Returns how many left memory.
+    /// past their retention are purged from the store; with [`Self::evict_idle_after`], idle
+    /// open chats leave memory too. Returns how many left memory.
     pub async fn sweep(&self) -> Result<usize, crate::CoreError> {
         let e = &self.engine;
+        let mut dropped = match self.idle_after {
+            Some(idle) => {
+                let ms = i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
+                e.evict_idle(ms)
+            }
+            None => 0,
+        };
         let now = e.now_ms();
         let cutoff = now - e.settings.ended_retention_ms;
         let evict = cutoff.max(now - super::EVICT_ENDED_AFTER_MS);
-        let mut dropped = 0;
         {
             let mut map = e
                 .sessions
@@ -170,14 +190,14 @@ impl RetentionWorker {
             map.retain(|id, slot| match lock(&slot.state).record.ended_ms {
                 Some(t) if t < evict => {
                     if t >= cutoff {
-                        evicted.insert(id.clone(), t);
+                        evicted.insert(id.clone(), super::idle::Evicted::Ended(t));
                     }
                     dropped += 1;
                     false
                 }
                 _ => true,
             });
-            evicted.retain(|_, t| *t >= cutoff);
+            evicted.retain(|_, e| !matches!(e, super::idle::Evicted::Ended(t) if *t < cutoff));
         }
         e.store.purge_ended(cutoff).await?;
         Ok(dropped)

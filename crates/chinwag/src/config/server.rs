@@ -24,6 +24,9 @@ pub(crate) struct ServerConfig {
     pub(crate) max_head_bytes: usize,
     /// Seconds an ended chat stays readable before it is purged.
     pub(crate) ended_retention_secs: u64,
+    /// Seconds an open chat nobody used on this node stays in memory before it leaves it
+    /// (read back from the store when next asked for); 0: never.
+    pub(crate) idle_chat_eviction_secs: u64,
     /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client.
     pub(crate) trusted_proxies: Vec<String>,
     /// Connections open at once; 0: automatic (90 % of the open-file limit).
@@ -48,6 +51,7 @@ impl Default for ServerConfig {
             max_body_bytes: 64 * 1024,
             max_head_bytes: 8 * 1024,
             ended_retention_secs: 3600,
+            idle_chat_eviction_secs: 600,
             trusted_proxies: Vec::new(),
             max_connections: 0,
             max_connections_per_ip: d.max_per_ip,
@@ -90,6 +94,12 @@ impl ServerConfig {
         chinwag_http::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?;
         Ok(())
+    }
+
+    /// How long an open chat may sit unused in memory (`None`: for ever).
+    pub(crate) fn idle_chat_eviction(&self) -> Option<Duration> {
+        (self.idle_chat_eviction_secs > 0)
+            .then(|| Duration::from_secs(self.idle_chat_eviction_secs))
     }
 
     /// The connection layer's settings, given the process's open-file limit.
