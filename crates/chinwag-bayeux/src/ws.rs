@@ -195,14 +195,16 @@ async fn run(server: BayeuxServer, ws: WebSocket, req: Request) {
                 };
                 if attached.is_none() && server.cluster().is_some() {
                     let client = msgs.iter().find_map(|m| m.client_id.as_deref());
-                    let route = server.route(client, req.transport, req.forwarded).await;
+                    // Boxed, like the relay below: inline, these futures would make every
+                    // connection's task as large as the cluster path it rarely takes.
+                    let route = Box::pin(server.route(client, req.transport, req.forwarded)).await;
                     if let crate::cluster::route::Route::Forward(owner) = route {
                         // Another node owns the session: relay this socket there for good.
-                        match crate::cluster::ws_relay::relay(&server, &mut socket.ws, &owner, &text, &req).await {
+                        match Box::pin(crate::cluster::ws_relay::relay(&server, &mut socket.ws, &owner, &text, &req)).await {
                             Ok(()) => return,
                             Err(_unreachable) => {
                                 let id = crate::session::ClientId::new(client.unwrap_or_default());
-                                let gone = server.owner_unreachable(&id, &owner, req.transport).await;
+                                let gone = Box::pin(server.owner_unreachable(&id, &owner, req.transport)).await;
                                 if !matches!(gone, crate::cluster::route::Gone::TakenHere) {
                                     let parts = crate::cluster::route::unavailable(&msgs);
                                     if socket.send_parts(parts).await { continue; }
