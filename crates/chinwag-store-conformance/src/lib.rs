@@ -3,7 +3,8 @@
 //! (one failing never fails the others), revisions, when customers were last seen, `ping`,
 //! push job numbering and ownership (`claims`), and the chats' timers ([`timers`]).
 //! Backends call [`run_suite`] from a test; [`lease::run_suite`] checks a [`Leases`](chinwag_core::lease::Leases) table and
-//! [`run_routing_suite`] a shared routing state (`RoutingStore`). Assertions panic with a
+//! [`run_routing_suite`] a shared routing state (`RoutingStore`), [`feed::run_suite`] a change
+//! feed (`ChangeFeed`). Assertions panic with a
 //! message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -16,6 +17,7 @@ use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
 mod claims;
+pub mod feed;
 pub mod lease;
 mod ping;
 pub mod quarantine;
@@ -424,6 +426,12 @@ mod tests {
     async fn the_shared_memory_store_conforms() {
         let store = chinwag_core::memstore::MemoryStore::new_shared();
         super::run_suite(&store).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_change_feed_conforms() {
+        let store = chinwag_core::memstore::MemoryStore::new_shared();
+        super::feed::run_suite(&store, &store, &store, 1024).await;
     }
 
     #[tokio::test]
