@@ -1,8 +1,9 @@
 //! A `/service/chatV2/{service}` publish parsed into a typed command. Numbers may arrive as
 //! JSON numbers or strings; `userData` as an object or a JSON-formatted string.
 
-use chinwag_core::engine::{CustomerOp, NewChat, Selection};
 use chinwag_core::event::UserData;
+use chinwag_core::ids::ServiceName;
+use chinwag_core::roles::customers::{CustomerOp, NewChat, Selection};
 use serde_json::{Map, Value};
 
 /// A parse failure: the advice for a code-400 error notification.
@@ -38,7 +39,8 @@ pub enum GmsOp {
     /// Watch an existing chat from a transcript position (0 or absent: all events), with
     /// the push keys of its `userData` (a reconnecting app repeats them).
     RequestNotifications(Key, u64, UserData),
-    /// Read the transcript (REST position rules; used by Widgets though undocumented).
+    /// Read the transcript (REST position rules; used by Widgets though undocumented),
+    /// with the customer's typing preview (`message`) when sent.
     Refresh(Key, Selection, Option<String>),
     /// Any other customer operation.
     Customer(Key, CustomerOp),
@@ -150,7 +152,7 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
     match op.as_str() {
         "requestChat" => Ok(GmsOp::RequestChat(Box::new(RequestChat {
             chat: NewChat {
-                service: service.to_owned(),
+                service: ServiceName::from(service),
                 nickname: text(m, "nickname"),
                 first_name: text(m, "firstName"),
                 last_name: text(m, "lastName"),
