@@ -3,6 +3,8 @@
 //! customer is typing (a typing preview on the bus, nothing added to the transcript); and a
 //! read receipt of no event answered in GMS words.
 
+#![allow(clippy::unwrap_used)]
+
 use axum::body::Body;
 use axum::http::{Request, header};
 use chinwag_core::ChatEngine;
