@@ -4,6 +4,7 @@
 use chinwag_core::event::UserData;
 use chinwag_core::ids::ServiceName;
 use chinwag_core::roles::customers::{CustomerOp, NewChat, Selection};
+use chinwag_gms_wire::notification::DEPRECATED;
 use serde_json::{Map, Value};
 
 /// A parse failure: the advice for a code-400 error notification.
@@ -121,7 +122,7 @@ fn key(m: &Map<String, Value>) -> Result<Key, Invalid> {
     let secure_key = text(m, "secureKey")
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Invalid("parameter 'secureKey' is required".into()))?;
-    let chat_id = text(m, "chatId").filter(|c| !c.is_empty() && c != "deprecated");
+    let chat_id = text(m, "chatId").filter(|c| !c.is_empty() && c != DEPRECATED);
     Ok(Key {
         secure_key,
         chat_id,
@@ -166,14 +167,9 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
             apikey: text(m, "apikey"),
         }))),
         "requestNotifications" => {
-            let pos = integer(m, "transcriptPosition")?.unwrap_or(0);
-            let from = u64::try_from(pos)
-                .map_err(|_| Invalid("transcriptPosition must be 0 or positive".into()))?;
-            Ok(GmsOp::RequestNotifications(
-                key(m)?,
-                from.max(1),
-                user_data(m)?,
-            ))
+            let from = chinwag_gms_wire::position::watch_from(integer(m, "transcriptPosition")?)
+                .map_err(|e| Invalid(e.to_string()))?;
+            Ok(GmsOp::RequestNotifications(key(m)?, from.0, user_data(m)?))
         }
         "refresh" => {
             let sel = chinwag_gms_wire::position::selection(integer(m, "transcriptPosition")?)
