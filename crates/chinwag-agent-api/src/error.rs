@@ -122,6 +122,7 @@ impl From<CoreError> for ApiError {
             CoreError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             CoreError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             CoreError::InvalidArgument(_)
+            | CoreError::NoSuchEvent
             | CoreError::NameRequired
             | CoreError::FirstNameRequired
             | CoreError::LastNameRequired

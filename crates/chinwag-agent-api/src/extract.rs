@@ -22,7 +22,7 @@ pub(crate) fn bearer(st: &AgentState, headers: &HeaderMap) -> Result<AgentId, Ap
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    Ok(st.engine.authenticate(token.trim())?)
+    Ok(st.agents.sign_in(token.trim())?)
 }
 
 impl FromRequestParts<AgentState> for Authed {

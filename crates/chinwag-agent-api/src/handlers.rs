@@ -1,5 +1,6 @@
 //! One handler per agent API endpoint: the extractors authenticate and parse (see
-//! [`crate::extract`]), the handler calls the engine and answers JSON.
+//! [`crate::extract`]), the handler calls the engine's [`chinwag_core::roles::Agents`]
+//! handle and answers JSON.
 
 use crate::AgentState;
 use crate::error::ApiError;
@@ -9,8 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chinwag_core::engine::AgentOp;
 use chinwag_core::ids::{AgentId, ChatId, EventIndex};
+use chinwag_core::roles::agents::AgentOp;
 use serde::Deserialize;
 
 type Answer = Result<Response, ApiError>;
@@ -21,18 +22,18 @@ fn ok(v: serde_json::Value) -> Answer {
 
 /// # `POST /agent/v1/login`
 pub(crate) async fn login(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
-    ok(wire::status(&st.engine.agent_login(&id).await?))
+    ok(wire::status(&st.agents.login(&id).await?))
 }
 
 /// # `POST /agent/v1/logout`
 pub(crate) async fn logout(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
-    st.engine.agent_logout(&id).await?;
+    st.agents.logout(&id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// # `GET /agent/v1/me`
 pub(crate) async fn me(State(st): State<AgentState>, Authed(id): Authed) -> Answer {
-    ok(wire::status(&st.engine.agent_status(&id).await?))
+    ok(wire::status(&st.agents.status(&id).await?))
 }
 
 #[derive(Deserialize)]
@@ -47,9 +48,7 @@ pub(crate) async fn set_state(
     Authed(id): Authed,
     ApiJson(b): ApiJson<StateBody>,
 ) -> Answer {
-    ok(wire::status(
-        &st.engine.agent_set_ready(&id, b.ready).await?,
-    ))
+    ok(wire::status(&st.agents.set_ready(&id, b.ready).await?))
 }
 
 /// # `POST /agent/v1/offers/{chatId}/accept`
@@ -59,7 +58,7 @@ pub(crate) async fn accept(
     ApiPath(chat): ApiPath<String>,
 ) -> Answer {
     ok(wire::chat(
-        &st.engine.agent_accept(&id, &ChatId::new(chat)).await?,
+        &st.agents.accept(&id, &ChatId::new(chat)).await?,
     ))
 }
 
@@ -69,7 +68,7 @@ pub(crate) async fn reject(
     Authed(id): Authed,
     ApiPath(chat): ApiPath<String>,
 ) -> Answer {
-    st.engine.agent_reject(&id, &ChatId::new(chat)).await?;
+    st.agents.reject(&id, &ChatId::new(chat)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -87,13 +86,13 @@ pub(crate) async fn chat(
 ) -> Answer {
     let from = EventIndex(q.from.unwrap_or(1).max(1));
     ok(wire::chat(
-        &st.engine.agent_chat(&id, &ChatId::new(chat), from).await?,
+        &st.agents.chat(&id, &ChatId::new(chat), from).await?,
     ))
 }
 
 /// Applies `op` to the chat and answers the events it produced.
 async fn act(st: &AgentState, id: &AgentId, chat: String, op: AgentOp) -> Answer {
-    let events = st.engine.agent_act(id, &ChatId::new(chat), op).await?;
+    let events = st.agents.act(id, &ChatId::new(chat), op).await?;
     ok(serde_json::json!({ "events": events }))
 }
 

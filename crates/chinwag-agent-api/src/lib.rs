@@ -16,8 +16,7 @@ mod wire;
 
 use axum::Router;
 use axum::routing::{any, get, post, put};
-use chinwag_core::ChatEngine;
-use std::sync::Arc;
+use chinwag_core::roles::Agents;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -36,8 +35,8 @@ pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// the limits that differ.
 #[derive(Clone, Debug)]
 pub struct AgentState {
-    /// The chat engine.
-    pub engine: Arc<ChatEngine>,
+    /// The engine, as agents see it.
+    pub agents: Agents,
     /// Fires on shutdown; open event streams close.
     pub shutdown: CancellationToken,
     /// Largest request body, and largest message an agent may send on the event stream;
@@ -54,9 +53,9 @@ pub struct AgentState {
 
 impl AgentState {
     /// The state with the default limits.
-    pub fn new(engine: Arc<ChatEngine>, shutdown: CancellationToken) -> Self {
+    pub fn new(agents: Agents, shutdown: CancellationToken) -> Self {
         Self {
-            engine,
+            agents,
             shutdown,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ping_after: DEFAULT_PING_AFTER,

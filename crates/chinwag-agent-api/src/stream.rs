@@ -43,7 +43,7 @@ pub(crate) async fn events(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id = match q.token {
-        Some(t) => st.engine.authenticate(&t)?,
+        Some(t) => st.agents.sign_in(&t)?,
         None => bearer(&st, &headers)?,
     };
     let limit = st.max_body_bytes;
@@ -135,9 +135,9 @@ impl Drop for OpenStream {
 
 async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
     let _open = OpenStream::open();
-    let mut bus = st.engine.bus().subscribe();
+    let mut bus = st.agents.bus().subscribe();
     let (mut tx, mut rx) = socket.split();
-    let status = match st.engine.agent_status(&me).await {
+    let status = match st.agents.status(&me).await {
         Ok(status) => status,
         Err(err) => {
             tracing::debug!(agent = %me.as_str(), %err, "agent stream: no status to start with");

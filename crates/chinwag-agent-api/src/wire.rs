@@ -1,6 +1,6 @@
 //! JSON shapes of the agent API (snake_case), built from engine views.
 
-use chinwag_core::engine::{AgentChatView, AgentStatus};
+use chinwag_core::roles::agents::{AgentChatView, AgentStatus};
 use serde_json::{Value, json};
 
 pub(crate) fn status(s: &AgentStatus) -> Value {

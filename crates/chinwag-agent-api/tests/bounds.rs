@@ -81,7 +81,7 @@ async fn start(tune: impl FnOnce(&mut AgentState)) -> R<Running> {
     let store = Arc::new(MemoryStore::default());
     let engine = ChatEngine::open(settings, store, Arc::new(SystemClock)).await?;
     let stop = CancellationToken::new();
-    let mut state = AgentState::new(engine.clone(), stop.clone());
+    let mut state = AgentState::new(engine.agents(), stop.clone());
     tune(&mut state);
     let mut http = Settings::default();
     http.timeouts.body = Duration::from_millis(300);

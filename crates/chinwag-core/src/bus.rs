@@ -72,7 +72,7 @@ pub enum BusEvent {
         /// Up to which event.
         index: EventIndex,
     },
-    /// The customer's current typing preview (from REST refresh), not persisted.
+    /// The customer's current typing preview (from a read with a preview), not persisted.
     TypingPreview {
         /// The chat.
         chat_id: ChatId,

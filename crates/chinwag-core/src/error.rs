@@ -65,6 +65,9 @@ pub enum CoreError {
     /// The node is not serving (draining or in maintenance).
     #[error("service unavailable")]
     Unavailable,
+    /// The chat has no event at the index named (a read receipt's).
+    #[error("no event at that index")]
+    NoSuchEvent,
     /// A parameter is missing or malformed.
     #[error("{0}")]
     InvalidArgument(String),

@@ -11,7 +11,9 @@ use subtle::ConstantTimeEq;
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -29,6 +31,26 @@ macro_rules! string_id {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        /// Maps keyed by this id are looked up with a plain `&str` (no allocation): the
+        /// id hashes and compares as its text.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
             }
         }
     };
@@ -55,7 +77,8 @@ string_id!(
     QueueName
 );
 
-/// The per-chat secret (`secureKey` on the wire). Its `Debug` output is redacted.
+/// The per-chat secret (`secureKey` on the wire): the one a chat holds, and the one a
+/// customer offers, parsed once by the adapter. Its `Debug` output is redacted.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SecureKey(String);
@@ -70,8 +93,8 @@ impl SecureKey {
         &self.0
     }
     /// Constant-time comparison with a presented key.
-    pub fn matches(&self, presented: &str) -> bool {
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    pub fn matches(&self, presented: &SecureKey) -> bool {
+        self.0.as_bytes().ct_eq(presented.0.as_bytes()).into()
     }
 }
 
@@ -177,10 +200,11 @@ mod tests {
     #[test]
     fn secure_key_matches_only_itself() {
         let k = SecureKey::new("abcdef");
-        assert!(k.matches("abcdef"));
-        assert!(!k.matches("abcdeg"));
-        assert!(!k.matches("abcde"));
-        assert!(!k.matches(""));
+        let offered = |s: &str| SecureKey::new(s);
+        assert!(k.matches(&offered("abcdef")));
+        assert!(!k.matches(&offered("abcdeg")));
+        assert!(!k.matches(&offered("abcde")));
+        assert!(!k.matches(&offered("")));
         assert_eq!(format!("{k:?}"), "SecureKey(..)");
     }
 }

@@ -4,10 +4,12 @@
 //! - [`ids`]: newtype identifiers (chat, user, secure key, agent, participant, index).
 //! - [`event`]: transcript events and the parties that produce them.
 //! - [`session`]: one chat session's state and the pure rules that turn operations into events.
-//! - [`ports`]: the traits the engine needs from the outside (store, clock, event bus).
-//! - [`bus`]: the in-process [`ports::EventBus`] and the events published on it.
+//! - [`ports`]: the traits the engine needs from the outside (store, clock, presence).
+//! - [`bus`]: the in-process event bus ([`bus::LocalBus`]) and the events published on it.
 //! - [`settings`]: services, queues and agent accounts as the engine sees them.
-//! - [`engine`]: [`engine::ChatEngine`], the application service every adapter calls.
+//! - [`engine`]: [`engine::ChatEngine`], the application service: sessions, store, workers.
+//! - [`roles`]: the handles adapters hold, one per role ([`roles::Customers`],
+//!   [`roles::Agents`], [`roles::Routing`]), with each role's calls and types.
 //! - [`push`]: push subscriptions, which events are pushed, and the durable push jobs.
 //! - [`lease`]: named leases with a TTL and fencing tokens, and this node's liveness lease.
 //! - [`routing`]: queues, agent presence, offers and their timers.
@@ -26,6 +28,7 @@ pub mod lease;
 pub mod memstore;
 pub mod ports;
 pub mod push;
+pub mod roles;
 pub mod routing;
 pub mod session;
 pub mod settings;

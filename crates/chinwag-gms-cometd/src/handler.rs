@@ -8,9 +8,9 @@ use crate::notify::Notification;
 use crate::op::{GmsOp, Key, RequestChat, parse};
 use chinwag_bayeux::{BayeuxServer, ClientId, ServiceCall, ServiceHandler};
 use chinwag_core::CoreError;
-use chinwag_core::engine::{Credentials, CustomerOp, Selection};
 use chinwag_core::event::UserData;
-use chinwag_core::ids::{ChatId, EventIndex, ServiceName};
+use chinwag_core::ids::{ChatId, EventIndex, SecureKey, ServiceName};
+use chinwag_core::roles::customers::{Credentials, CustomerOp, Selection};
 use chinwag_gms_wire::comet_key::CometKey;
 
 /// Server failures are logged at most once a second (with how many were not).
@@ -36,11 +36,7 @@ impl From<CoreError> for Failure {
         }
         Self {
             code: c.code,
-            advice: if c.internal {
-                "unexpected service error".into()
-            } else {
-                e.to_string()
-            },
+            advice: chinwag_gms_wire::advice_of(&e),
             chat_ended: c.chat_ended,
             temporary: c.temporary,
         }
@@ -56,11 +52,26 @@ pub(crate) fn invalid(advice: impl Into<String>) -> Failure {
     }
 }
 
-/// A key resolved to the chat it names.
+/// A key resolved to the chat it names: the credentials, parsed once.
 pub(crate) struct Resolved {
+    pub(crate) service: ServiceName,
     pub(crate) chat_id: ChatId,
-    pub(crate) secret: String,
+    pub(crate) secret: SecureKey,
     pub(crate) wire: String,
+}
+
+impl Resolved {
+    /// The credentials of a read or operation; `origin`: the client's address, when the
+    /// call counts against its rate limits (`None`: the server's own reads).
+    fn creds(&self, origin: Option<std::net::IpAddr>) -> Credentials<'_> {
+        Credentials {
+            service: &self.service,
+            chat_id: &self.chat_id,
+            user_id: None,
+            key: &self.secret,
+            origin,
+        }
+    }
 }
 
 /// Where an answer goes, and who asked.
@@ -117,6 +128,7 @@ impl GmsCometd {
                 return Err((Some(wire), CoreError::ChatNotFound.into()));
             }
             return Ok(Resolved {
+                service: k.service,
                 chat_id: k.chat_id,
                 secret: k.secret,
                 wire,
@@ -127,8 +139,9 @@ impl GmsCometd {
             return Err((Some(wire), CoreError::ChatNotFound.into()));
         };
         Ok(Resolved {
+            service: ServiceName::from(service),
             chat_id: ChatId::new(chat),
-            secret: key.secure_key.clone(),
+            secret: SecureKey::new(key.secure_key.clone()),
             wire,
         })
     }
@@ -146,8 +159,8 @@ impl GmsCometd {
                     .collect();
                 if !push.is_empty() {
                     let op = CustomerOp::UpdateData { data: push };
-                    self.engine
-                        .customer(ctx.creds(&r), op, Selection::Nothing)
+                    self.customers
+                        .act(ctx.creds(&r), op, Selection::Nothing)
                         .await
                         .map_err(|e| (Some(r.wire.clone()), e.into()))?;
                 }
@@ -155,12 +168,14 @@ impl GmsCometd {
             }
             GmsOp::Refresh(key, selection, preview) => {
                 let r = self.resolve(ctx.service, &key)?;
-                let op = CustomerOp::Refresh { preview };
-                let view = self
-                    .engine
-                    .customer(ctx.creds(&r), op, selection)
-                    .await
-                    .map_err(|e| (Some(r.wire.clone()), e.into()))?;
+                let read = match preview {
+                    None => self.customers.read(ctx.creds(&r), selection).await,
+                    Some(p) => {
+                        let creds = ctx.creds(&r);
+                        self.customers.read_typing(creds, &p, selection).await
+                    }
+                };
+                let view = read.map_err(|e| (Some(r.wire.clone()), e.into()))?;
                 // An explicit history read: sent as asked, not filtered by what was pushed.
                 let n = Notification::ok(
                     &view.events,
@@ -181,8 +196,8 @@ impl GmsCometd {
                     None => Selection::Last,
                 };
                 let view = self
-                    .engine
-                    .customer(ctx.creds(&r), op, selection)
+                    .customers
+                    .act(ctx.creds(&r), op, selection)
                     .await
                     .map_err(|e| (Some(r.wire.clone()), e.into()))?;
                 // The answer to a disconnect carries no credentials (the key is now dead);
@@ -204,24 +219,22 @@ impl GmsCometd {
         }
         let mut chat = req.chat;
         chat.origin = ctx.caller.remote;
-        let view = match self.engine.request_chat(chat, Selection::Nothing).await {
+        let view = match self.customers.request_chat(chat, Selection::Nothing).await {
             Ok(v) => v,
             Err(e) => {
                 self.watchers.release_request_chat(ctx.client);
                 return Err((None, e.into()));
             }
         };
-        let key = CometKey::new(
-            &ServiceName::new(ctx.service),
-            &view.chat_id,
-            &view.secure_key,
-        );
+        let service = ServiceName::from(ctx.service);
+        let key = CometKey::new(&service, &view.chat_id, &view.secure_key);
         let Some(wire) = self.keys.seal(&key) else {
             return Err((None, CoreError::Random.into()));
         };
         let r = Resolved {
+            service,
             chat_id: view.chat_id,
-            secret: view.secure_key.as_str().to_owned(),
+            secret: view.secure_key,
             wire,
         };
         self.notify_from(ctx, &r, 1).await
@@ -234,12 +247,8 @@ impl GmsCometd {
         let fail = |e: CoreError| (Some(r.wire.clone()), Failure::from(e));
         // Authorize (and count the operation) before watching, so a wrong key never sees a
         // single event.
-        self.engine
-            .customer(
-                ctx.creds(r),
-                CustomerOp::Refresh { preview: None },
-                Selection::Nothing,
-            )
+        self.customers
+            .read(ctx.creds(r), Selection::Nothing)
             .await
             .map_err(fail)?;
         if self
@@ -262,7 +271,7 @@ impl GmsCometd {
             Some((ctx.channel, &r.wire, from.saturating_sub(1))),
             true,
         );
-        self.read_on(ctx.server, ctx.client, ctx.channel, ctx.service, r, from)
+        self.read_on(ctx.server, ctx.client, ctx.channel, r, from)
             .await
             .map_err(fail)
     }
@@ -273,25 +282,13 @@ impl GmsCometd {
         server: &BayeuxServer,
         client: &ClientId,
         channel: &str,
-        service: &str,
         r: &Resolved,
         mut pos: u64,
     ) -> Result<(), CoreError> {
         loop {
-            let creds = Credentials {
-                service,
-                chat_id: r.chat_id.as_str(),
-                user_id: None,
-                secure_key: &r.secret,
-                origin: None,
-            };
             let read = self
-                .engine
-                .customer(
-                    creds,
-                    CustomerOp::Refresh { preview: None },
-                    Selection::From(EventIndex(pos)),
-                )
+                .customers
+                .read(r.creds(None), Selection::From(EventIndex(pos)))
                 .await;
             let view = read.inspect_err(|_| {
                 self.watchers.unwatch(client, &r.chat_id);
@@ -321,10 +318,11 @@ impl GmsCometd {
         wire: &str,
         sent: u64,
     ) {
-        let (Some(k), Some(service)) = (
-            self.keys.open(wire),
-            channel.strip_prefix("/service/chatV2/"),
-        ) else {
+        let Some(k) = self
+            .keys
+            .open(wire)
+            .filter(|k| channel.strip_prefix("/service/chatV2/") == Some(k.service.as_str()))
+        else {
             return;
         };
         // It made its one requestChat (or watches a chat it was given).
@@ -337,14 +335,12 @@ impl GmsCometd {
             return;
         }
         let r = Resolved {
+            service: k.service,
             chat_id: k.chat_id,
             secret: k.secret,
             wire: wire.to_owned(),
         };
-        if let Err(e) = self
-            .read_on(server, client, channel, service, &r, sent + 1)
-            .await
-        {
+        if let Err(e) = self.read_on(server, client, channel, &r, sent + 1).await {
             tracing::debug!(%e, %client, "a taken-over watch could not be resumed");
         }
     }
@@ -352,13 +348,7 @@ impl GmsCometd {
 
 impl Ctx<'_> {
     /// The credentials of the client's own operation (rate limited by its address).
-    fn creds<'r>(&'r self, r: &'r Resolved) -> Credentials<'r> {
-        Credentials {
-            service: self.service,
-            chat_id: r.chat_id.as_str(),
-            user_id: None,
-            secure_key: &r.secret,
-            origin: self.caller.remote,
-        }
+    fn creds<'r>(&self, r: &'r Resolved) -> Credentials<'r> {
+        r.creds(self.caller.remote)
     }
 }

@@ -1,5 +1,6 @@
 //! GMS Chat API Version 2 over CometD: the `/service/chatV2/{service}` channel on a
-//! [`chinwag_bayeux::BayeuxServer`], driving the same [`ChatEngine`] as the REST API.
+//! [`chinwag_bayeux::BayeuxServer`], driving the engine through the same [`Customers`]
+//! handle as the REST API.
 //!
 //! # Layout
 //! - [`op`]: a publish's `data` parsed into a typed [`op::GmsOp`].
@@ -25,7 +26,7 @@ pub mod worker;
 
 pub use access::CometAccess;
 use chinwag_bayeux::{BayeuxConfig, BayeuxServer, ClientId, Removal, SessionListener};
-use chinwag_core::ChatEngine;
+use chinwag_core::roles::Customers;
 use chinwag_gms_wire::comet_key::CometKeys;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub use worker::NotifyWorker;
 /// The GMS CometD service.
 #[derive(Debug)]
 pub struct GmsCometd {
-    engine: Arc<ChatEngine>,
+    customers: Customers,
     access: HashMap<String, CometAccess>,
     keys: Arc<CometKeys>,
     watchers: watch::Watchers,
@@ -114,7 +115,7 @@ impl chinwag_core::ports::Presence for GmsCometd {
 /// publish/subscribe channels on the same endpoint; `cluster` makes it a node of a cluster
 /// (each client's watches are saved for a take-over and rebuilt by it).
 pub fn build(
-    engine: Arc<ChatEngine>,
+    customers: Customers,
     config: BayeuxConfig,
     access: HashMap<String, CometAccess>,
     keys: Arc<CometKeys>,
@@ -122,7 +123,7 @@ pub fn build(
     cluster: Option<chinwag_bayeux::cluster::Cluster>,
 ) -> (BayeuxServer, Arc<GmsCometd>) {
     let gms = Arc::new(GmsCometd {
-        engine,
+        customers,
         access,
         keys,
         watchers: watch::Watchers::default(),

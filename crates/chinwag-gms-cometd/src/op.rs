@@ -1,8 +1,10 @@
 //! A `/service/chatV2/{service}` publish parsed into a typed command. Numbers may arrive as
 //! JSON numbers or strings; `userData` as an object or a JSON-formatted string.
 
-use chinwag_core::engine::{CustomerOp, NewChat, Selection};
 use chinwag_core::event::UserData;
+use chinwag_core::ids::ServiceName;
+use chinwag_core::roles::customers::{CustomerOp, NewChat, Selection};
+use chinwag_gms_wire::notification::DEPRECATED;
 use serde_json::{Map, Value};
 
 /// A parse failure: the advice for a code-400 error notification.
@@ -38,7 +40,8 @@ pub enum GmsOp {
     /// Watch an existing chat from a transcript position (0 or absent: all events), with
     /// the push keys of its `userData` (a reconnecting app repeats them).
     RequestNotifications(Key, u64, UserData),
-    /// Read the transcript (REST position rules; used by Widgets though undocumented).
+    /// Read the transcript (REST position rules; used by Widgets though undocumented),
+    /// with the customer's typing preview (`message`) when sent.
     Refresh(Key, Selection, Option<String>),
     /// Any other customer operation.
     Customer(Key, CustomerOp),
@@ -119,7 +122,7 @@ fn key(m: &Map<String, Value>) -> Result<Key, Invalid> {
     let secure_key = text(m, "secureKey")
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Invalid("parameter 'secureKey' is required".into()))?;
-    let chat_id = text(m, "chatId").filter(|c| !c.is_empty() && c != "deprecated");
+    let chat_id = text(m, "chatId").filter(|c| !c.is_empty() && c != DEPRECATED);
     Ok(Key {
         secure_key,
         chat_id,
@@ -150,7 +153,7 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
     match op.as_str() {
         "requestChat" => Ok(GmsOp::RequestChat(Box::new(RequestChat {
             chat: NewChat {
-                service: service.to_owned(),
+                service: ServiceName::from(service),
                 nickname: text(m, "nickname"),
                 first_name: text(m, "firstName"),
                 last_name: text(m, "lastName"),
@@ -164,14 +167,9 @@ pub fn parse(service: &str, data: &Value) -> Result<GmsOp, Invalid> {
             apikey: text(m, "apikey"),
         }))),
         "requestNotifications" => {
-            let pos = integer(m, "transcriptPosition")?.unwrap_or(0);
-            let from = u64::try_from(pos)
-                .map_err(|_| Invalid("transcriptPosition must be 0 or positive".into()))?;
-            Ok(GmsOp::RequestNotifications(
-                key(m)?,
-                from.max(1),
-                user_data(m)?,
-            ))
+            let from = chinwag_gms_wire::position::watch_from(integer(m, "transcriptPosition")?)
+                .map_err(|e| Invalid(e.to_string()))?;
+            Ok(GmsOp::RequestNotifications(key(m)?, from.0, user_data(m)?))
         }
         "refresh" => {
             let sel = chinwag_gms_wire::position::selection(integer(m, "transcriptPosition")?)

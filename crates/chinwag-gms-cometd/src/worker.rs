@@ -4,8 +4,8 @@
 use crate::GmsCometd;
 use chinwag_bayeux::BayeuxServer;
 use chinwag_core::bus::BusEvent;
-use chinwag_core::engine::{Credentials, CustomerOp, Selection};
 use chinwag_core::ids::EventIndex;
+use chinwag_core::roles::customers::{Credentials, Selection};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
@@ -21,7 +21,7 @@ pub struct NotifyWorker {
 impl NotifyWorker {
     /// Subscribes to the bus now, so no event after this call is missed.
     pub fn new(gms: Arc<GmsCometd>, server: BayeuxServer) -> Self {
-        let rx = gms.engine.bus().subscribe();
+        let rx = gms.customers.bus().subscribe();
         Self { gms, server, rx }
     }
 
@@ -68,23 +68,15 @@ impl NotifyWorker {
             let Some(k) = self.gms.keys.open(&w.key) else {
                 continue;
             };
-            let Some(service) = w.channel.strip_prefix("/service/chatV2/") else {
-                continue;
-            };
             let creds = Credentials {
-                service,
-                chat_id: chat.as_str(),
+                service: &k.service,
+                chat_id: &chat,
                 user_id: None,
-                secure_key: &k.secret,
+                key: &k.secret,
                 origin: None,
             };
             let sel = Selection::From(EventIndex(w.sent + 1));
-            if let Ok(view) = self
-                .gms
-                .engine
-                .customer(creds, CustomerOp::Refresh { preview: None }, sel)
-                .await
-            {
+            if let Ok(view) = self.gms.customers.read(creds, sel).await {
                 self.gms
                     .watchers
                     .reply(&self.server, &w.client, &w.channel, Some(&w.key), &view);

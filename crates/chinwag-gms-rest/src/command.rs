@@ -2,14 +2,27 @@
 
 use crate::error::GmsError;
 use crate::form::Form;
-use chinwag_core::engine::{CustomerOp, NewChat, Selection};
+use chinwag_core::ids::ServiceName;
+use chinwag_core::roles::customers::{CustomerOp, NewChat, Selection};
 use chinwag_gms_wire::position;
 
-/// A parsed per-chat request: the operation and which events the answer carries.
+/// What a per-chat request asks of the engine.
+#[derive(Debug)]
+pub enum Action {
+    /// GMS `refresh`: a read, with the customer's typing preview (`message`) when sent.
+    Refresh {
+        /// Typing preview.
+        preview: Option<String>,
+    },
+    /// Any other operation.
+    Op(CustomerOp),
+}
+
+/// A parsed per-chat request: the action and which events the answer carries.
 #[derive(Debug)]
 pub struct ChatCommand {
-    /// The operation.
-    pub op: CustomerOp,
+    /// The action.
+    pub action: Action,
     /// Events to return.
     pub selection: Selection,
 }
@@ -55,10 +68,10 @@ fn attributes(form: &Form) -> Result<Option<serde_json::Value>, GmsError> {
 }
 
 /// Parses request-chat fields.
-pub fn new_chat(service: &str, mut form: Form) -> NewChat {
+pub fn new_chat(service: ServiceName, mut form: Form) -> NewChat {
     let mut take = |k: &str| form.fields.remove(k);
     NewChat {
-        service: service.to_owned(),
+        service,
         nickname: take("nickname"),
         first_name: take("firstName"),
         last_name: take("lastName"),
@@ -73,13 +86,14 @@ pub fn new_chat(service: &str, mut form: Form) -> NewChat {
 /// Parses a per-chat operation by its path name.
 pub fn parse(op: &str, form: &mut Form) -> Result<ChatCommand, GmsError> {
     let sel = selection(form)?;
+    if op == "refresh" {
+        let preview = optional(form, "message");
+        return Ok(ChatCommand {
+            action: Action::Refresh { preview },
+            selection: sel,
+        });
+    }
     let (op, selection) = match op {
-        "refresh" => (
-            CustomerOp::Refresh {
-                preview: optional(form, "message"),
-            },
-            sel,
-        ),
         "send" => (
             CustomerOp::Send {
                 text: required(form, "message")?,
@@ -141,7 +155,10 @@ pub fn parse(op: &str, form: &mut Form) -> Result<ChatCommand, GmsError> {
         }
         other => return Err(GmsError::not_found(format!("unknown operation '{other}'"))),
     };
-    Ok(ChatCommand { op, selection })
+    Ok(ChatCommand {
+        action: Action::Op(op),
+        selection,
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use chinwag_core::CoreError;
+use chinwag_gms_wire::WireError;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -101,26 +102,15 @@ impl From<CoreError> for GmsError {
             (_, 500) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        let advice = if c.internal {
-            "unexpected service error".into()
-        } else {
-            e.to_string()
-        };
         Self {
             status,
             code: c.code,
-            advice,
+            advice: chinwag_gms_wire::advice_of(&e),
             chat_ended: c.chat_ended,
             retry_after,
             temporary: c.temporary,
         }
     }
-}
-
-#[derive(Serialize)]
-struct WireError<'a> {
-    code: u16,
-    advice: &'a str,
 }
 
 #[derive(Serialize)]
@@ -172,13 +162,4 @@ impl GmsError {
             serde_json::to_string(&body).unwrap_or_else(|_| String::from("{\"statusCode\":2}")),
         )
     }
-}
-
-/// An owned `{code, advice}` for envelopes that carry an error next to content.
-#[derive(Serialize, Debug, Clone)]
-pub struct WireErrorOwned {
-    /// GMS code.
-    pub code: u16,
-    /// Advice.
-    pub advice: String,
 }

@@ -1,8 +1,9 @@
 //! GMS Chat API Version 2 over pure REST, at `/genesys/2/chat/{service}`.
 //!
 //! Every request is read into a [`form::Form`], parsed into a typed command
-//! ([`command`]), applied to the [`ChatEngine`], and answered with the GMS envelope
-//! ([`envelope`]). Errors become wire errors in one place ([`error`]). Per-service access
+//! ([`command`]) with typed credentials, applied through the engine's [`Customers`] handle,
+//! and answered with the GMS envelope ([`chinwag_gms_wire::envelope`]). Errors become wire
+//! errors in one place ([`error`]). Per-service access
 //! rules (apikey, basic auth, allowed origins) live in [`access`]; any other path under
 //! `/genesys/` gets a GMS error with CORS ([`fallback`]). This crate knows nothing of other
 //! adapters or of storage.
@@ -10,7 +11,6 @@
 pub mod access;
 mod body;
 pub mod command;
-pub mod envelope;
 pub mod error;
 mod fallback;
 pub mod form;
@@ -22,10 +22,12 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use chinwag_core::ChatEngine;
-use chinwag_core::engine::{Credentials, CustomerOp, Selection};
+use chinwag_core::ids::{ChatId, EventIndex, SecureKey, ServiceName, UserId};
+use chinwag_core::roles::Customers;
+use chinwag_core::roles::customers::{Credentials, CustomerOp, Selection};
+use chinwag_gms_wire::envelope::Envelope;
 use chinwag_http::{Origins, Peer, TrustedProxies};
-use envelope::Envelope;
+use command::Action;
 use error::GmsError;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -34,8 +36,8 @@ use std::sync::Arc;
 /// Shared state of the REST adapter.
 #[derive(Clone, Debug)]
 pub struct GmsState {
-    /// The chat engine.
-    pub engine: Arc<ChatEngine>,
+    /// The engine, as customers see it.
+    pub customers: Customers,
     /// Access rules per service name.
     pub access: Arc<HashMap<String, ServiceAccess>>,
     /// Every origin some service allows (for GMS paths that name no service).
@@ -106,7 +108,7 @@ fn front<'a>(
     let Some(access) = st
         .access
         .get(service)
-        .filter(|_| st.engine.service(service).is_some())
+        .filter(|_| st.customers.serves(service))
     else {
         let preflight_req = req.method() == Method::OPTIONS;
         let cors = access::cors(&st.all_origins, req.headers(), preflight_req);
@@ -169,11 +171,11 @@ async fn request_chat(
         Ok(f) => f,
         Err(e) => return error_response(&e, cors),
     };
-    let mut new = command::new_chat(&service, form);
+    let mut new = command::new_chat(ServiceName::new(service), form);
     new.origin = origin;
     match st
-        .engine
-        .request_chat(new, Selection::From(chinwag_core::ids::EventIndex(1)))
+        .customers
+        .request_chat(new, Selection::From(EventIndex(1)))
         .await
     {
         Ok(view) => json(StatusCode::OK, to_json(&Envelope::of(&view, true)), cors),
@@ -204,24 +206,32 @@ async fn chat_operation(
         Ok(c) => c,
         Err(e) => return error_response(&e, cors),
     };
-    let (Some(user_id), Some(secure_key)) = (form.get("userId"), form.get("secureKey")) else {
-        let missing = if form.get("userId").is_none() {
-            "userId"
-        } else {
-            "secureKey"
-        };
-        return error_response(&GmsError::missing(missing), cors);
+    // The credentials, parsed once (taken from the form: no copy).
+    let Some(user_id) = form.fields.remove("userId").map(UserId::new) else {
+        return error_response(&GmsError::missing("userId"), cors);
     };
+    let Some(key) = form.fields.remove("secureKey").map(SecureKey::new) else {
+        return error_response(&GmsError::missing("secureKey"), cors);
+    };
+    let (service, chat_id) = (ServiceName::new(service), ChatId::new(chat_id));
     let creds = Credentials {
         service: &service,
         chat_id: &chat_id,
-        user_id: Some(user_id),
-        secure_key,
+        user_id: Some(&user_id),
+        key: &key,
         origin,
     };
-    let disconnect = matches!(cmd.op, CustomerOp::Disconnect);
-    let refresh = matches!(cmd.op, CustomerOp::Refresh { .. });
-    match st.engine.customer(creds, cmd.op, cmd.selection).await {
+    let disconnect = matches!(cmd.action, Action::Op(CustomerOp::Disconnect));
+    let refresh = matches!(cmd.action, Action::Refresh { .. });
+    let customers = &st.customers;
+    let done = match cmd.action {
+        Action::Refresh { preview: None } => customers.read(creds, cmd.selection).await,
+        Action::Refresh { preview: Some(p) } => {
+            customers.read_typing(creds, &p, cmd.selection).await
+        }
+        Action::Op(op) => customers.act(creds, op, cmd.selection).await,
+    };
+    match done {
         Ok(view) if refresh && view.ended && access.chat_400_response_on_disconnected => {
             let env = Envelope::of(&view, true).with_error(404, "chat session has ended");
             json(StatusCode::BAD_REQUEST, to_json(&env), cors)

@@ -36,7 +36,7 @@ pub struct CometKey {
     /// The chat.
     pub chat_id: ChatId,
     /// The chat's secret (its REST `secureKey`).
-    pub secret: String,
+    pub secret: SecureKey,
 }
 
 impl CometKey {
@@ -45,7 +45,7 @@ impl CometKey {
         Self {
             service: service.clone(),
             chat_id: chat_id.clone(),
-            secret: secret.as_str().to_owned(),
+            secret: secret.clone(),
         }
     }
 }
@@ -185,7 +185,7 @@ fn parse(mut rest: &[u8]) -> Option<CometKey> {
     Some(CometKey {
         service: ServiceName::new(service),
         chat_id: ChatId::new(chat),
-        secret,
+        secret: SecureKey::new(secret),
     })
 }
 
@@ -216,7 +216,7 @@ mod tests {
         assert!(!text.contains("8b31761b"), "the secret is not readable");
         assert_eq!(k.seal(&sample()), Some(wire.clone()), "one chat, one key");
         let mut other = sample();
-        other.secret = "8b31761b2154884c8b31761b2154884d".into();
+        other.secret = SecureKey::new("8b31761b2154884c8b31761b2154884d");
         let other = k.seal(&other).unwrap_or_default();
         assert_ne!(other, wire);
         assert_eq!(

@@ -1,9 +1,12 @@
 //! GMS Chat API v2 wire shapes that both GMS adapters (REST and CometD) and push speak: the
-//! event object inside `messages`, the GMS error code of each engine error, and the sealed
-//! CometD `secureKey` ([`comet_key`]). Keeping them here means the adapters cannot drift
-//! apart, and none depends on another.
+//! event object inside `messages`, the GMS error code and advice of each engine error, the
+//! two envelopes (the REST answer, [`envelope`]; the CometD notification, [`notification`]),
+//! the `transcriptPosition` rules ([`position`]) and the sealed CometD `secureKey`
+//! ([`comet_key`]). Each exists here once: the adapters cannot drift apart, none depends on
+//! another, and the core holds nothing of GMS.
 
 pub mod comet_key;
+pub mod envelope;
 pub mod notification;
 pub mod position;
 
@@ -57,6 +60,15 @@ impl<'a> From<&'a Event> for WireEvent<'a> {
             event_attributes: e.event_attributes.as_deref(),
         }
     }
+}
+
+/// `{code, advice}` inside `errors[]`.
+#[derive(Serialize, Debug)]
+pub struct WireError<'a> {
+    /// GMS code.
+    pub code: u16,
+    /// Advice.
+    pub advice: &'a str,
 }
 
 /// How an engine error appears in GMS `errors[]`.
@@ -116,7 +128,7 @@ pub fn code_of(e: &CoreError) -> GmsCode {
         CoreError::RateLimited {
             creation: false, ..
         } => plain(503),
-        CoreError::InvalidArgument(_) => plain(400),
+        CoreError::InvalidArgument(_) | CoreError::NoSuchEvent => plain(400),
         CoreError::Unavailable | CoreError::Store(chinwag_core::StoreError::Unavailable) => {
             temporary
         }
@@ -128,10 +140,37 @@ pub fn code_of(e: &CoreError) -> GmsCode {
     }
 }
 
+/// The advice a GMS client reads for an engine error: the engine's words, in GMS terms
+/// where they differ (a read receipt names its event by `transcriptPosition`); a generic
+/// text for a server-side failure (its detail goes to the log, not to the client).
+pub fn advice_of(e: &CoreError) -> String {
+    match e {
+        CoreError::NoSuchEvent => position::PositionError::NotAnEvent.to_string(),
+        e if code_of(e).internal => "unexpected service error".into(),
+        e => e.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chinwag_core::StoreError;
+
+    #[test]
+    fn a_read_receipt_of_no_event_is_worded_in_gms_terms() {
+        let e = CoreError::NoSuchEvent;
+        assert_eq!(code_of(&e).code, 400);
+        assert_eq!(
+            advice_of(&e),
+            "transcriptPosition must be the index of an event"
+        );
+        assert_eq!(
+            advice_of(&CoreError::Store(StoreError::Backend("disk".into()))),
+            "unexpected service error",
+            "no server detail reaches the client"
+        );
+        assert_eq!(advice_of(&CoreError::ChatEnded), "chat session has ended");
+    }
 
     #[test]
     fn a_store_that_does_not_answer_is_a_temporary_503_and_a_broken_one_a_500() {

@@ -1,21 +1,13 @@
-//! The `data` of a GMS CometD notification (and of a push with payload): the REST envelope with the deprecated ids as
-//! placeholders (`alias` "0", `userId`/`chatId` "deprecated") and the CometD `secureKey`.
+//! The `data` of a GMS CometD notification (and of a push with payload): the REST envelope
+//! ([`crate::envelope`]) with the deprecated ids as placeholders (`alias` "0", `userId`/`chatId` "deprecated") and the CometD `secureKey`.
 
+pub use crate::WireError;
 use crate::WireEvent;
 use chinwag_core::event::Event;
 use serde::Serialize;
 
 /// Placeholder GMS sends for the deprecated ids.
 pub const DEPRECATED: &str = "deprecated";
-
-/// `{code, advice}`.
-#[derive(Serialize, Debug)]
-pub struct WireError<'a> {
-    /// GMS code.
-    pub code: u16,
-    /// Advice.
-    pub advice: &'a str,
-}
 
 /// A notification's data.
 #[derive(Serialize, Debug)]

@@ -1,6 +1,7 @@
 //! GMS's `transcriptPosition` rules, the same over REST and CometD: which events an answer
-//! carries (absent or 0: none, -1: the newest, n > 0: from n) and which event a read receipt
-//! names (n > 0). Adapters parse the number; these say what it means or why it is refused.
+//! carries (absent or 0: none, -1: the newest, n > 0: from n), which event a read receipt
+//! names (n > 0), and where a CometD `requestNotifications` starts (absent or 0: the first
+//! event, n > 0: n). Adapters parse the number; these say what it means or why it is refused.
 
 use chinwag_core::engine::Selection;
 use chinwag_core::ids::EventIndex;
@@ -17,6 +18,9 @@ pub enum PositionError {
     /// A read receipt without a position.
     #[error("parameter 'transcriptPosition' is required")]
     Missing,
+    /// A watch's start that is negative.
+    #[error("transcriptPosition must be 0 or positive")]
+    Negative,
 }
 
 /// Which events an answer carries for `position`.
@@ -38,6 +42,14 @@ pub fn receipt(position: Option<i64>) -> Result<EventIndex, PositionError> {
     }
 }
 
+/// The first event a `requestNotifications` at `position` sends.
+pub fn watch_from(position: Option<i64>) -> Result<EventIndex, PositionError> {
+    match position.unwrap_or(0) {
+        n if n < 0 => Err(PositionError::Negative),
+        n => Ok(EventIndex(n.unsigned_abs().max(1))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +64,9 @@ mod tests {
         assert_eq!(receipt(Some(3)), Ok(EventIndex(3)));
         assert_eq!(receipt(Some(0)), Err(PositionError::NotAnEvent));
         assert_eq!(receipt(None), Err(PositionError::Missing));
+        assert_eq!(watch_from(None), Ok(EventIndex(1)));
+        assert_eq!(watch_from(Some(0)), Ok(EventIndex(1)));
+        assert_eq!(watch_from(Some(4)), Ok(EventIndex(4)));
+        assert_eq!(watch_from(Some(-1)), Err(PositionError::Negative));
     }
 }

@@ -6,10 +6,10 @@
 
 use crate::config::{Content, CustomHttpConfig, PushConfig};
 use crate::template::{self, Templates};
-use chinwag_core::engine::PushView;
 use chinwag_core::event::{Event, EventKind, Party, PartyType, UserData};
 use chinwag_core::ids::{EventIndex, ParticipantId};
 use chinwag_core::push::{JobKind, PushJob, Subscription};
+use chinwag_core::roles::pushes::PushView;
 use chinwag_core::session::CLIENT;
 use chinwag_gms_wire::comet_key::{CometKey, CometKeys};
 use chinwag_gms_wire::notification::Notification;

@@ -5,9 +5,9 @@
 //! scan. A node whose lease lapsed stops delivering until it renews it; one that lost it
 //! drops what it held (someone, maybe itself under its new holder, takes it over).
 
-use chinwag_core::ChatEngine;
 use chinwag_core::lease::{Holder, Keeper, NodeLease};
 use chinwag_core::push::{PushClaims, PushJob};
+use chinwag_core::roles::Customers;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use std::time::Duration;
 const SCAN_AT_MOST: Duration = Duration::from_secs(1);
 
 pub(crate) struct Takeover {
-    engine: Arc<ChatEngine>,
+    customers: Customers,
     claims: Arc<dyn PushClaims>,
     lease: Option<Arc<NodeLease>>,
     /// The lease generation the worker's jobs belong to.
@@ -25,14 +25,14 @@ pub(crate) struct Takeover {
 }
 
 impl Takeover {
-    pub(crate) fn new(engine: Arc<ChatEngine>) -> Self {
-        let lease = engine.push_owner().cloned();
+    pub(crate) fn new(customers: Customers) -> Self {
+        let lease = customers.push_owner().cloned();
         Self {
-            claims: engine.push_claims(),
+            claims: customers.push_claims(),
             generation: lease.as_ref().map_or(0, |l| l.generation()),
             _keeper: lease.as_ref().map(NodeLease::keep),
             lease,
-            engine,
+            customers,
         }
     }
 
@@ -118,7 +118,7 @@ impl Takeover {
         // A reliable push already sent waits for the customer's refresh, which this node
         // can only see for a chat it holds: load it (its fetch position starts unknown).
         for j in taken.iter().filter(|j| j.sent) {
-            let _ = self.engine.push_view(&j.chat_id, j.index).await;
+            let _ = self.customers.push_view(&j.chat_id, j.index).await;
         }
         taken
     }

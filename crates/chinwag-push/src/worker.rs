@@ -19,10 +19,10 @@ use crate::outcome::{Outcome, backoff};
 use crate::sched::{Next, Sched};
 use crate::stats::PushStats;
 use crate::takeover::Takeover;
-use chinwag_core::ChatEngine;
 use chinwag_core::ids::ChatId;
 use chinwag_core::ports::PushOutbox;
 use chinwag_core::push::{JobKind, PushJob};
+use chinwag_core::roles::Customers;
 use chinwag_gms_wire::comet_key::CometKeys;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -54,7 +54,7 @@ pub struct PushWorker {
 }
 
 pub(crate) struct Shared {
-    engine: Arc<ChatEngine>,
+    customers: Customers,
     outbox: Arc<dyn PushOutbox>,
     pub(crate) cfg: PushConfig,
     channels: Channels,
@@ -69,10 +69,10 @@ pub(crate) struct Shared {
 }
 
 impl PushWorker {
-    /// A worker delivering for `engine` with `cfg`; `presence` answers "is a CometD client
+    /// A worker delivering for the engine's `customers` with `cfg`; `presence` answers "is a CometD client
     /// connected" when `to_active_client` is on; `keys` seal the CometD keys pushes carry.
     pub fn new(
-        engine: Arc<ChatEngine>,
+        customers: Customers,
         cfg: PushConfig,
         presence: Option<Arc<dyn Presence>>,
         keys: Arc<CometKeys>,
@@ -90,9 +90,9 @@ impl PushWorker {
             .build()?;
         Ok(Self {
             shared: Arc::new(Shared {
-                outbox: engine.outbox(),
+                outbox: customers.outbox(),
                 channels: Channels::new(&cfg),
-                engine,
+                customers,
                 cfg,
                 client,
                 h2,
@@ -112,12 +112,12 @@ impl PushWorker {
     /// Runs until `stop`, then for a few seconds (`DRAIN`) keeps delivering what is queued
     /// and retrying what fails, after its backoff (the shutdown notices).
     pub async fn run(self, stop: CancellationToken) {
-        let Some(mut feed) = self.shared.engine.take_push_feed() else {
+        let Some(mut feed) = self.shared.customers.take_push_feed() else {
             tracing::error!("push worker: the engine's push feed is already taken");
             return;
         };
         self.shared.finisher.start(self.shared.outbox.clone());
-        let mut own = Takeover::new(self.shared.engine.clone());
+        let mut own = Takeover::new(self.shared.customers.clone());
         let mut s = Sched::default();
         let mut loaded = HashSet::new();
         let start = own.at_start().await;
@@ -153,7 +153,7 @@ impl PushWorker {
             if acting {
                 s.dispatch(&self.shared, &done_tx);
             }
-            let now = self.shared.engine.now_ms();
+            let now = self.shared.customers.now_ms();
             if let Some(t) = drain_until {
                 // Keep going while a push is ready, in flight or due to retry (after its
                 // backoff) before the drain window closes.
@@ -186,7 +186,7 @@ impl PushWorker {
                 }
                 () = async { match wait { Some(w) => tokio::time::sleep(w).await, None => std::future::pending().await } } => {
                     if acting {
-                        s.fire(&self.shared, self.shared.engine.now_ms()).await;
+                        s.fire(&self.shared, self.shared.customers.now_ms()).await;
                     }
                 }
                 _ = scan.tick(), if drain_until.is_none() => {
@@ -216,7 +216,7 @@ impl Shared {
 
     /// One delivery attempt, with the outbox updated to match its result.
     pub(crate) async fn attempt(&self, mut job: PushJob, tries: u32) -> Next {
-        let now = self.engine.now_ms();
+        let now = self.customers.now_ms();
         let next = self.deliver(&mut job, tries, now).await;
         match &next {
             Next::Finished | Next::DeviceGone => self.finish(&job),
@@ -231,7 +231,7 @@ impl Shared {
     }
 
     async fn deliver(&self, job: &mut PushJob, tries: u32, now: i64) -> Next {
-        let view = match self.engine.push_view(&job.chat_id, job.index).await {
+        let view = match self.customers.push_view(&job.chat_id, job.index).await {
             Ok(Some(view)) => view,
             Ok(None) | Err(chinwag_core::CoreError::ChatNotFound) => {
                 return self.drop_job(job, "the chat is gone");
@@ -252,14 +252,14 @@ impl Shared {
         let Some(sub) = view.subscription.clone() else {
             return self.drop_job(job, "no subscription");
         };
-        let mut elsewhere = Elsewhere::new(&self.engine, &job.chat_id);
+        let mut elsewhere = Elsewhere::new(&self.customers, &job.chat_id);
         let event_ms = view.event.as_ref().map_or(job.due_ms, |e| e.utc_time_ms);
         if job.kind == JobKind::Event
             && job.attempt == 0
-            && self.engine.push_timed_out(&job.chat_id, event_ms)
+            && self.customers.push_timed_out(&job.chat_id, event_ms)
         {
             elsewhere.read().await;
-            if self.engine.push_timed_out(&job.chat_id, event_ms) {
+            if self.customers.push_timed_out(&job.chat_id, event_ms) {
                 return self.drop_job(job, "the customer made no request for the push timeout");
             }
         }
@@ -299,7 +299,7 @@ impl Shared {
             }
         };
         // Delays count from the answer, not from when the request was built.
-        let answered = self.engine.now_ms();
+        let answered = self.customers.now_ms();
         match outcome {
             Outcome::Delivered => {
                 PushStats::add(&self.stats.sent);
@@ -326,7 +326,7 @@ impl Shared {
             Outcome::Rejected(reason) => self.drop_job(job, &reason),
             Outcome::Unregistered(reason) => {
                 self.drop_job(job, &reason);
-                self.engine.drop_push_device(&job.chat_id, &job.device);
+                self.customers.drop_push_device(&job.chat_id, &job.device);
                 Next::DeviceGone
             }
         }
@@ -362,16 +362,16 @@ impl Shared {
     /// A reliable push's wait is over: acknowledged (done), or sent again as the next
     /// attempt, or out of attempts.
     pub(crate) async fn after_wait(&self, mut job: PushJob, superseded: bool) -> Option<PushJob> {
-        let fetched_past = |engine: &ChatEngine| {
-            engine
+        let fetched_past = |customers: &Customers| {
+            customers
                 .client_position(&job.chat_id)
                 .is_none_or(|next| next > job.index.0)
         };
-        let mut acked = fetched_past(&self.engine);
+        let mut acked = fetched_past(&self.customers);
         if !acked && !superseded {
             // Not acknowledged here: the customer may have fetched through another node.
-            let known = Elsewhere::new(&self.engine, &job.chat_id).read().await;
-            acked = known.is_some() && fetched_past(&self.engine);
+            let known = Elsewhere::new(&self.customers, &job.chat_id).read().await;
+            acked = known.is_some() && fetched_past(&self.customers);
         }
         if acked || superseded {
             PushStats::add(&self.stats.acknowledged);
@@ -385,7 +385,7 @@ impl Shared {
         }
         job.attempt += 1;
         job.sent = false;
-        job.due_ms = self.engine.now_ms();
+        job.due_ms = self.customers.now_ms();
         PushStats::add(&self.stats.resent);
         if let Err(e) = self.outbox.update(&job).await {
             tracing::error!(%e, seq = job.seq, "push outbox: cannot update a job");

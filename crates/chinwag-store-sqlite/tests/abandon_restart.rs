@@ -5,9 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chinwag_core::ChatEngine;
-use chinwag_core::engine::{ABANDONED, CustomerOp, NewChat, Selection};
+use chinwag_core::engine::ABANDONED;
 use chinwag_core::ids::{EventIndex, NodeAlias, QueueName, ServiceName};
 use chinwag_core::ports::{ChatStore, Clock};
+use chinwag_core::roles::customers::{Credentials, NewChat, Selection};
 use chinwag_core::settings::{EngineSettings, QueueSettings, ServiceLimits, ServiceSettings};
 use chinwag_core::timers::{TimerKey, TimerKind, Timers};
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
@@ -69,7 +70,11 @@ async fn a_timer_set_before_a_restart_fires_after_it_once() {
         nickname: Some("Bob".into()),
         ..NewChat::default()
     };
-    let view = e.request_chat(chat, Selection::Nothing).await.unwrap();
+    let view = e
+        .customers()
+        .request_chat(chat, Selection::Nothing)
+        .await
+        .unwrap();
     let key = TimerKey::new(TimerKind::Abandon, view.chat_id.clone());
     assert_eq!(
         store.due(&key).await.unwrap(),
@@ -93,19 +98,17 @@ async fn a_timer_set_before_a_restart_fires_after_it_once() {
     assert_eq!(e.end_abandoned().await, 1, "silent past the limit");
     assert_eq!(e.end_abandoned().await, 0, "once");
     assert_eq!(store.due(&key).await.unwrap(), None);
-    let creds = chinwag_core::engine::Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
+    let svc = ServiceName::new("svc");
+    let creds = Credentials {
+        service: &svc,
+        chat_id: &view.chat_id,
+        user_id: Some(&view.user_id),
+        key: &view.secure_key,
         origin: None,
     };
     let all = e
-        .customer(
-            creds,
-            CustomerOp::Refresh { preview: None },
-            Selection::From(EventIndex(1)),
-        )
+        .customers()
+        .read(creds, Selection::From(EventIndex(1)))
         .await
         .unwrap();
     assert!(all.ended);

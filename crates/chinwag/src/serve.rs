@@ -124,7 +124,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     };
     let (cluster, relay) = joined.map_or((None, None), |j| (Some(j.cluster), Some(j.relay)));
     let (bayeux, gms) = chinwag_gms_cometd::build(
-        engine.clone(),
+        engine.customers(),
         cfg.cometd
             .bayeux(validated.all_origins.clone(), trusted.clone())?,
         validated.comet_access,
@@ -137,7 +137,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     if engine.push_settings().enabled() {
         let presence: Arc<dyn chinwag_push::Presence> = Arc::new(CometdPresence(gms.clone()));
         let push = chinwag_push::PushWorker::new(
-            engine.clone(),
+            engine.customers(),
             validated.push,
             Some(presence),
             keys.clone(),
@@ -205,14 +205,14 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
             }),
         );
     let gms_rest = chinwag_gms_rest::router(chinwag_gms_rest::GmsState {
-        engine: engine.clone(),
+        customers: engine.customers(),
         access: Arc::new(validated.access),
         all_origins: validated.all_origins,
         trusted: trusted.clone(),
         max_body_bytes: cfg.server.max_body_bytes,
     });
     let agent = chinwag_agent_api::router(chinwag_agent_api::AgentState::new(
-        engine.clone(),
+        engine.agents(),
         shutdown.clone(),
     ));
     let app = app

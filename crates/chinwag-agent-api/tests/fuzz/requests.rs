@@ -7,10 +7,10 @@
 use axum::http::Method;
 use chinwag_agent_api::{AgentState, router};
 use chinwag_core::ChatEngine;
-use chinwag_core::engine::{NewChat, Selection};
 use chinwag_core::ids::{AgentId, NodeAlias, QueueName, ServiceName};
 use chinwag_core::memstore::MemoryStore;
 use chinwag_core::ports::SystemClock;
+use chinwag_core::roles::customers::{NewChat, Selection};
 use chinwag_core::settings::{
     AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceLimits, ServiceSettings,
 };
@@ -61,26 +61,27 @@ pub(crate) async fn app() -> Result<(axum::Router, String, String), TestCaseErro
     )
     .await
     .map_err(fail)?;
+    let (agents, customers) = (engine.agents(), engine.customers());
     let a1 = AgentId::new("a1");
-    engine.agent_login(&a1).await.map_err(fail)?;
-    engine.agent_set_ready(&a1, true).await.map_err(fail)?;
+    agents.login(&a1).await.map_err(fail)?;
+    agents.set_ready(&a1, true).await.map_err(fail)?;
     let chat = || NewChat {
         service: "svc".into(),
         nickname: Some("Jo".into()),
         ..NewChat::default()
     };
-    let mine = engine
+    let mine = customers
         .request_chat(chat(), Selection::Nothing)
         .await
         .map_err(fail)?
         .chat_id;
-    engine.agent_accept(&a1, &mine).await.map_err(fail)?;
-    let offered = engine
+    agents.accept(&a1, &mine).await.map_err(fail)?;
+    let offered = customers
         .request_chat(chat(), Selection::Nothing)
         .await
         .map_err(fail)?
         .chat_id;
-    let mut state = AgentState::new(engine, CancellationToken::new());
+    let mut state = AgentState::new(agents, CancellationToken::new());
     state.max_body_bytes = 1024;
     Ok((
         router(state),

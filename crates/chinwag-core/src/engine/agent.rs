@@ -1,109 +1,22 @@
-//! Agent-side operations: presence, offers, and acting in accepted chats.
+//! Agent-side operations: presence, offers, and acting in accepted chats (reached through
+//! [`crate::roles::Agents`]).
 
 use super::{ChatEngine, lock};
 use crate::error::CoreError;
-use crate::event::{Event, EventKind, PartyType, UserData};
-use crate::ids::{AgentId, ChatId, EventIndex, ParticipantId, ServiceName};
+use crate::event::{Event, EventKind, PartyType};
+use crate::ids::{AgentId, ChatId, EventIndex, ParticipantId};
+use crate::roles::agents::{AgentChatView, AgentOp, AgentStatus, OfferView};
+use crate::roles::routing::RoutingOverview;
 use crate::routing::RouterState;
-use crate::session::{Change, Participant, Session};
+use crate::session::{Change, Session};
 use crate::settings::AgentRole;
 use crate::validate;
 use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
 
-/// An offer as shown to the agent.
-#[derive(Debug, Clone)]
-pub struct OfferView {
-    /// The chat.
-    pub chat_id: ChatId,
-    /// Its service.
-    pub service: ServiceName,
-    /// When the offer lapses.
-    pub expires_ms: i64,
-}
-
-/// An agent's own state.
-#[derive(Debug, Clone)]
-pub struct AgentStatus {
-    /// Account id.
-    pub id: AgentId,
-    /// Display name.
-    pub name: String,
-    /// Logged in.
-    pub logged_in: bool,
-    /// Ready for offers.
-    pub ready: bool,
-    /// Concurrent chat capacity.
-    pub capacity: u32,
-    /// Chats the agent is in.
-    pub chats: Vec<ChatId>,
-    /// Pending offers.
-    pub offers: Vec<OfferView>,
-}
-
-/// A chat as an agent sees it.
-#[derive(Debug, Clone)]
-pub struct AgentChatView {
-    /// Chat id.
-    pub chat_id: ChatId,
-    /// Service.
-    pub service: ServiceName,
-    /// Subject.
-    pub subject: Option<String>,
-    /// Customer e-mail.
-    pub email: Option<String>,
-    /// Attached data.
-    pub user_data: UserData,
-    /// Participants, past and present.
-    pub participants: Vec<Participant>,
-    /// Ended.
-    pub ended: bool,
-    /// Events from the requested position (at most one answer's worth of bytes).
-    pub events: Vec<Event>,
-    /// Next position to ask for.
-    pub next_position: u64,
-}
-
-/// What an agent does in a chat it is in.
-#[derive(Debug, Clone)]
-pub enum AgentOp {
-    /// Send a message.
-    Send {
-        /// Text.
-        text: String,
-        /// Optional type.
-        message_type: Option<String>,
-    },
-    /// Typing on or off, with optional preview.
-    Typing {
-        /// On.
-        on: bool,
-        /// Preview.
-        text: Option<String>,
-    },
-    /// Push a URL to the customer.
-    PushUrl {
-        /// URL.
-        url: String,
-    },
-    /// A notice (`Notice`, or `CustomNotice` when custom).
-    Notice {
-        /// Text.
-        text: String,
-        /// Application-defined.
-        custom: bool,
-        /// Attributes.
-        attributes: Option<serde_json::Value>,
-    },
-    /// Leave; the chat goes on and is queued again if no agent remains.
-    Leave,
-    /// End the chat for everyone.
-    End,
-}
-
 impl ChatEngine {
     /// Finds the agent for a login token (constant-time over every account).
-    pub fn authenticate(&self, token: &str) -> Result<AgentId, CoreError> {
+    pub(crate) fn authenticate(&self, token: &str) -> Result<AgentId, CoreError> {
         let mut found = None;
         for a in &self.settings.agents {
             if bool::from(a.token.as_bytes().ct_eq(token.as_bytes())) {
@@ -114,7 +27,7 @@ impl ChatEngine {
     }
 
     /// Logs an agent in (not ready).
-    pub async fn agent_login(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
+    pub(crate) async fn agent_login(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
         self.route(|r, now| {
             r.login(agent, now);
             (status_of(r, agent), Vec::new())
@@ -123,12 +36,12 @@ impl ChatEngine {
     }
 
     /// Logs an agent out; its offers go back to the queue.
-    pub async fn agent_logout(&self, agent: &AgentId) -> Result<(), CoreError> {
+    pub(crate) async fn agent_logout(&self, agent: &AgentId) -> Result<(), CoreError> {
         self.route(|r, _| ((), r.logout(agent))).await
     }
 
     /// Sets readiness. The agent must be logged in.
-    pub async fn agent_set_ready(
+    pub(crate) async fn agent_set_ready(
         &self,
         agent: &AgentId,
         ready: bool,
@@ -148,12 +61,27 @@ impl ChatEngine {
     }
 
     /// The agent's presence, chats and offers.
-    pub async fn agent_status(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
+    pub(crate) async fn agent_status(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
         self.read_routing(|r| status_of(r, agent)).await
     }
 
+    /// Routing as it stands: waiting and offered chats, every agent's status.
+    pub(crate) async fn routing_overview(&self) -> Result<RoutingOverview, CoreError> {
+        self.read_routing(|r| {
+            let mut agents: Vec<AgentStatus> =
+                r.agents().map(|a| status_of(r, &a.account.id)).collect();
+            agents.sort_by(|x, y| x.id.cmp(&y.id));
+            RoutingOverview {
+                waiting: r.waiting_count(),
+                offered: agents.iter().map(|a| a.offers.len()).sum(),
+                agents,
+            }
+        })
+        .await
+    }
+
     /// Accepts an offered chat: the agent joins it (`ParticipantJoined` for the customer).
-    pub async fn agent_accept(
+    pub(crate) async fn agent_accept(
         &self,
         agent: &AgentId,
         chat_id: &ChatId,
@@ -221,7 +149,11 @@ impl ChatEngine {
     }
 
     /// Rejects an offered chat.
-    pub async fn agent_reject(&self, agent: &AgentId, chat_id: &ChatId) -> Result<(), CoreError> {
+    pub(crate) async fn agent_reject(
+        &self,
+        agent: &AgentId,
+        chat_id: &ChatId,
+    ) -> Result<(), CoreError> {
         self.route(|r, _| match r.reject(agent, chat_id) {
             Some(events) => (Ok(()), events),
             None => (Err(CoreError::NoSuchOffer), Vec::new()),
@@ -230,7 +162,7 @@ impl ChatEngine {
     }
 
     /// A chat the agent is in or has been offered, with events from `from`.
-    pub async fn agent_chat(
+    pub(crate) async fn agent_chat(
         &self,
         agent: &AgentId,
         chat_id: &ChatId,
@@ -260,7 +192,7 @@ impl ChatEngine {
     }
 
     /// Acts in a chat the agent is in; returns the committed events.
-    pub async fn agent_act(
+    pub(crate) async fn agent_act(
         &self,
         agent: &AgentId,
         chat_id: &ChatId,

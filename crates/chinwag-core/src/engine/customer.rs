@@ -1,134 +1,22 @@
-//! Customer-side operations: request a chat, then operate on it with its credentials.
+//! Customer-side operations (reached through [`crate::roles::Customers`]): request a chat,
+//! then read it or operate on it with its credentials.
 
 use super::{ChatEngine, Slot, lock};
 use crate::bus::BusEvent;
 use crate::engine::view::{ChatView, Selection};
 use crate::error::CoreError;
-use crate::event::{EventKind, UserData};
-use crate::ids::{EventIndex, FreshIds, ServiceName};
+use crate::event::EventKind;
+use crate::ids::{FreshIds, ServiceName};
+use crate::roles::customers::{Credentials, CustomerOp, NewChat};
 use crate::session::{CLIENT, Change, Session, SessionRecord, client_participant};
 use crate::settings::{ServiceLimits, ServiceSettings};
 use crate::validate;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-/// A request for a new chat (GMS "request chat").
-#[derive(Debug, Clone, Default)]
-pub struct NewChat {
-    /// Service name.
-    pub service: String,
-    /// Nickname (or first+last name).
-    pub nickname: Option<String>,
-    /// First name.
-    pub first_name: Option<String>,
-    /// Last name.
-    pub last_name: Option<String>,
-    /// Subject.
-    pub subject: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
-    /// Attached data.
-    pub user_data: UserData,
-    /// Initial message text (sent as the first Message when non-empty).
-    pub text: Option<String>,
-    /// The client's address, for rate limits (`None`: not limited).
-    pub origin: Option<IpAddr>,
-}
-
-/// What identifies a customer's chat on every later call.
-#[derive(Debug, Clone, Copy)]
-pub struct Credentials<'a> {
-    /// Service from the URL.
-    pub service: &'a str,
-    /// Chat id from the URL.
-    pub chat_id: &'a str,
-    /// `userId` (checked when given; the CometD API deprecates it).
-    pub user_id: Option<&'a str>,
-    /// `secureKey`.
-    pub secure_key: &'a str,
-    /// The client's address, for rate limits (`None`: the server's own calls, not limited).
-    pub origin: Option<IpAddr>,
-}
-
-/// A customer operation on an existing chat.
-#[derive(Debug, Clone)]
-pub enum CustomerOp {
-    /// Poll; `preview` is the current typing preview shown to agents.
-    Refresh {
-        /// Typing preview.
-        preview: Option<String>,
-    },
-    /// Send a message.
-    Send {
-        /// Text.
-        text: String,
-        /// Client-defined type.
-        message_type: Option<String>,
-        /// Structured attributes.
-        attributes: Option<serde_json::Value>,
-    },
-    /// Typing started.
-    StartTyping {
-        /// Preview.
-        text: Option<String>,
-    },
-    /// Typing stopped.
-    StopTyping {
-        /// Preview.
-        text: Option<String>,
-    },
-    /// Leave and end the chat.
-    Disconnect,
-    /// Push a URL to the agent.
-    PushUrl {
-        /// The URL.
-        url: String,
-    },
-    /// Change nickname.
-    UpdateNickname {
-        /// New nickname.
-        nickname: String,
-    },
-    /// Application-defined notice.
-    CustomNotice {
-        /// Optional text.
-        text: Option<String>,
-        /// Structured attributes.
-        attributes: Option<serde_json::Value>,
-    },
-    /// Merge attached data.
-    UpdateData {
-        /// Data to merge.
-        data: UserData,
-    },
-    /// Acknowledge reading up to an event.
-    ReadReceipt {
-        /// Index of the event read.
-        index: EventIndex,
-    },
-}
-
-impl CustomerOp {
-    /// Whether the operation always commits an event to an open chat. Such an operation
-    /// needs no fresh copy of a shared chat first: a stale copy's commit is refused by the
-    /// store, and the engine reloads and computes it again. (Saves a store read per send.)
-    fn always_commits(&self) -> bool {
-        matches!(
-            self,
-            Self::Send { .. }
-                | Self::StartTyping { .. }
-                | Self::StopTyping { .. }
-                | Self::Disconnect
-                | Self::PushUrl { .. }
-                | Self::CustomNotice { .. }
-        )
-    }
-}
-
 impl ChatEngine {
     /// Starts a chat: validates, commits the client's join (and first message), queues it.
-    pub async fn request_chat(
+    pub(crate) async fn request_chat(
         &self,
         req: NewChat,
         selection: Selection,
@@ -136,7 +24,7 @@ impl ChatEngine {
         self.check_serving()?;
         let service = self
             .services
-            .get(&ServiceName::new(req.service.as_str()))
+            .get(&req.service)
             .ok_or(CoreError::UnknownService)?;
         if service.settings.maintenance {
             return Err(CoreError::Unavailable);
@@ -252,40 +140,45 @@ impl ChatEngine {
     /// The chat `creds` name if they match it; `fresh`: brought up to the stored revision
     /// first (on a shared store).
     async fn authorize(&self, creds: Credentials<'_>, fresh: bool) -> Result<Arc<Slot>, CoreError> {
-        let id = crate::ids::ChatId::new(creds.chat_id);
+        let id = creds.chat_id;
         let slot = if fresh {
-            self.fresh_slot(&id).await?
+            self.fresh_slot(id).await?
         } else {
-            self.slot_or_load(&id).await?
+            self.slot_or_load(id).await?
         };
         let slot = slot.ok_or(CoreError::ChatNotFound)?;
         {
             let s = lock(&slot.state);
             let r = &s.record;
-            let key_ok = r.secure_key.matches(creds.secure_key);
-            let user_ok = creds.user_id.is_none_or(|u| u == r.user_id.as_str());
-            if !(key_ok && user_ok && r.service.as_str() == creds.service) {
+            let key_ok = r.secure_key.matches(creds.key);
+            let user_ok = creds.user_id.is_none_or(|u| *u == r.user_id);
+            if !(key_ok && user_ok && r.service == *creds.service) {
                 return Err(CoreError::ChatNotFound);
             }
         }
         Ok(slot)
     }
 
-    /// Applies a customer operation and returns the chat as `selection` asks.
-    pub async fn customer(
+    /// The customer's service, with this request admitted under its rate limits.
+    fn admit_customer(&self, creds: Credentials<'_>) -> Result<&ServiceSettings, CoreError> {
+        let state = self.service_state(creds.service)?;
+        state.admit(creds.origin, false)?;
+        Ok(&state.settings)
+    }
+
+    /// A read: the view asked for, the typing preview (if any) passed on to agents, and what
+    /// the customer has now fetched (a read selecting nothing acknowledges every event so
+    /// far, which stops reliable push resends, as Chat Server does). One fresh copy of a
+    /// shared chat (a revision read when nothing is new); nothing is committed.
+    pub(crate) async fn read(
         &self,
         creds: Credentials<'_>,
-        op: CustomerOp,
+        preview: Option<&str>,
         selection: Selection,
     ) -> Result<ChatView, CoreError> {
-        let state = self
-            .services
-            .get(&ServiceName::new(creds.service))
-            .ok_or(CoreError::UnknownService)?;
-        state.admit(creds.origin, false)?;
-        let slot = self.authorize(creds, !op.always_commits()).await?;
+        let service = self.admit_customer(creds)?;
+        let slot = self.authorize(creds, true).await?;
         slot.client_seen_ms.store(self.now_ms(), Ordering::Relaxed);
-        let service = &state.settings;
         if service.maintenance {
             return Err(CoreError::Unavailable);
         }
@@ -293,9 +186,23 @@ impl ChatEngine {
             service.max_message_length,
             service.limits.max_response_bytes,
         );
-        if let CustomerOp::Refresh { preview } = &op {
-            return self.refresh(&slot, preview.as_deref(), selection, max, budget);
+        self.refresh(&slot, preview, selection, max, budget)
+    }
+
+    /// Applies a customer operation and returns the chat as `selection` asks.
+    pub(crate) async fn customer(
+        &self,
+        creds: Credentials<'_>,
+        op: CustomerOp,
+        selection: Selection,
+    ) -> Result<ChatView, CoreError> {
+        let service = self.admit_customer(creds)?;
+        let slot = self.authorize(creds, !always_commits(&op)).await?;
+        slot.client_seen_ms.store(self.now_ms(), Ordering::Relaxed);
+        if service.maintenance {
+            return Err(CoreError::Unavailable);
         }
+        let budget = service.limits.max_response_bytes;
         self.check_serving()?;
         validate_op(&op, service)?;
         let ended_now = matches!(op, CustomerOp::Disconnect);
@@ -332,9 +239,7 @@ impl ChatEngine {
         Ok(view)
     }
 
-    /// A poll: the view asked for, the typing preview passed on to agents, and what the
-    /// customer has now fetched (a "ping" refresh without a position acknowledges every
-    /// event so far, which stops reliable push resends, as Chat Server does).
+    /// The view of a read, once authorized (see [`Self::read`]).
     fn refresh(
         &self,
         slot: &Slot,
@@ -368,6 +273,21 @@ impl ChatEngine {
         slot.fetched(&view);
         Ok(view)
     }
+}
+
+/// Whether the operation always commits an event to an open chat. Such an operation needs
+/// no fresh copy of a shared chat first: a stale copy's commit is refused by the store, and
+/// the engine reloads and computes it again. (Saves a store read per send.)
+fn always_commits(op: &CustomerOp) -> bool {
+    matches!(
+        op,
+        CustomerOp::Send { .. }
+            | CustomerOp::StartTyping { .. }
+            | CustomerOp::StopTyping { .. }
+            | CustomerOp::Disconnect
+            | CustomerOp::PushUrl { .. }
+            | CustomerOp::CustomNotice { .. }
+    )
 }
 
 fn validate_op(op: &CustomerOp, service: &ServiceSettings) -> Result<(), CoreError> {
@@ -426,7 +346,6 @@ fn customer_change(
             .unwrap_or_default()
     };
     Ok(match op {
-        CustomerOp::Refresh { .. } => Change::default(),
         CustomerOp::Send {
             text,
             message_type,
@@ -477,9 +396,7 @@ fn customer_change(
         }
         CustomerOp::ReadReceipt { index } => {
             if index.0 == 0 || index >= s.next_index() {
-                return Err(CoreError::InvalidArgument(
-                    "transcriptPosition is not the index of an event".into(),
-                ));
+                return Err(CoreError::NoSuchEvent);
             }
             s.read_receipt(CLIENT, index)
         }

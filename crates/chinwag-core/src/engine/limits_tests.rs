@@ -1,6 +1,7 @@
 //! Engine tests of the bounds: transcript size, attached data, attributes, answer pages,
 //! rate limits, the ping refresh that acknowledges pushes, and abandoned chats.
 
+use super::tests_shared_store::SVC;
 use super::*;
 use crate::error::CoreError;
 use crate::event::EventKind;
@@ -78,10 +79,10 @@ async fn chat(e: &ChatEngine, origin: Option<IpAddr>) -> Result<ChatView, CoreEr
 
 fn creds(v: &ChatView) -> Credentials<'_> {
     Credentials {
-        service: "svc",
-        chat_id: v.chat_id.as_str(),
+        service: &SVC,
+        chat_id: &v.chat_id,
         user_id: None,
-        secure_key: v.secure_key.as_str(),
+        key: &v.secure_key,
         origin: None,
     }
 }
@@ -212,9 +213,8 @@ async fn a_long_transcript_is_read_in_pages_exactly_once() -> Result<(), CoreErr
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
-        let op = CustomerOp::Refresh { preview: None };
         let page = e
-            .customer(creds(&v), op, Selection::From(EventIndex(pos)))
+            .read(creds(&v), None, Selection::From(EventIndex(pos)))
             .await?;
         pages += 1;
         if page.events.is_empty() {
@@ -255,8 +255,7 @@ async fn a_ping_refresh_acknowledges_everything_so_far() -> Result<(), CoreError
     let v = chat(&e, None).await?;
     e.customer(creds(&v), send("a"), Selection::Nothing).await?;
     assert_eq!(e.client_position(&v.chat_id), Some(0));
-    let op = CustomerOp::Refresh { preview: None };
-    e.customer(creds(&v), op, Selection::Nothing).await?;
+    e.read(creds(&v), None, Selection::Nothing).await?;
     assert_eq!(e.client_position(&v.chat_id), Some(3));
     Ok(())
 }
@@ -289,8 +288,7 @@ async fn silent_unwatched_chats_are_ended_with_a_notice() -> Result<(), CoreErro
     lock(&watched.0).push(live.chat_id.clone());
     assert_eq!(e.open_sessions(), 3);
     clock.0.fetch_add(8_000, Ordering::Relaxed);
-    let op = CustomerOp::Refresh { preview: None };
-    e.customer(creds(&polled), op, Selection::Nothing).await?;
+    e.read(creds(&polled), None, Selection::Nothing).await?;
     assert_eq!(e.end_abandoned().await, 0, "nobody silent for 10 s yet");
     clock.0.fetch_add(3_000, Ordering::Relaxed);
     assert_eq!(
@@ -299,9 +297,8 @@ async fn silent_unwatched_chats_are_ended_with_a_notice() -> Result<(), CoreErro
         "only the silent, unwatched chat"
     );
     assert_eq!(e.open_sessions(), 2);
-    let op = CustomerOp::Refresh { preview: None };
     let end = e
-        .customer(creds(&quiet), op, Selection::From(EventIndex(1)))
+        .read(creds(&quiet), None, Selection::From(EventIndex(1)))
         .await?;
     assert!(end.ended);
     let kinds: Vec<EventKind> = end.events.iter().map(|e| e.kind).collect();
@@ -340,9 +337,8 @@ async fn a_chat_waiting_past_the_queue_maximum_is_ended_with_a_notice() -> Resul
     clock.0.fetch_add(1_000, Ordering::Relaxed);
     worker.pass().await;
     assert_eq!(e.open_sessions(), 0);
-    let op = CustomerOp::Refresh { preview: None };
     let end = e
-        .customer(creds(&v), op, Selection::From(EventIndex(2)))
+        .read(creds(&v), None, Selection::From(EventIndex(2)))
         .await?;
     assert!(end.ended);
     assert_eq!(end.events[0].text.as_deref(), Some(NO_AGENT));

@@ -22,9 +22,11 @@ mod service;
 mod view;
 mod workers;
 
+#[cfg(test)]
+use crate::roles::agents::AgentOp;
+#[cfg(test)]
+use crate::roles::customers::{Credentials, CustomerOp, NewChat};
 pub use abandon::CLAIM_MS;
-pub use agent::{AgentChatView, AgentOp, AgentStatus, OfferView};
-pub use customer::{Credentials, CustomerOp, NewChat};
 pub use lifecycle::{ABANDONED, NO_AGENT};
 pub use push::PushView;
 pub use router::{MAX_NEWS_BYTES, RoutingNewsWorker};
@@ -262,9 +264,7 @@ impl ChatEngine {
 
     /// Settings of a service.
     pub fn service(&self, name: &str) -> Option<&ServiceSettings> {
-        self.services
-            .get(&ServiceName::new(name))
-            .map(|s| &s.settings)
+        self.services.get(name).map(|s| &s.settings)
     }
 
     /// Number of open sessions held by this node.

@@ -195,17 +195,17 @@ impl ChatEngine {
     }
 
     /// The node lease set by [`Self::set_push_owner`].
-    pub fn push_owner(&self) -> Option<&Arc<NodeLease>> {
+    pub(crate) fn push_owner(&self) -> Option<&Arc<NodeLease>> {
         self.pushes.owner.get()
     }
 
     /// The numbering and ownership side of the outbox (the store's).
-    pub fn push_claims(&self) -> Arc<dyn PushClaims> {
+    pub(crate) fn push_claims(&self) -> Arc<dyn PushClaims> {
         self.store.clone()
     }
 
     /// The stream of jobs committed from now on; `None` after the first call.
-    pub fn take_push_feed(&self) -> Option<mpsc::UnboundedReceiver<PushJob>> {
+    pub(crate) fn take_push_feed(&self) -> Option<mpsc::UnboundedReceiver<PushJob>> {
         lock(&self.pushes.rx).take()
     }
 
@@ -215,13 +215,13 @@ impl ChatEngine {
     }
 
     /// The outbox (the store's).
-    pub fn outbox(&self) -> Arc<dyn crate::ports::PushOutbox> {
+    pub(crate) fn outbox(&self) -> Arc<dyn crate::ports::PushOutbox> {
         self.store.clone()
     }
 
     /// Everything needed to build the push for `index` of `chat_id` (loaded from the store
     /// when not in memory); `Ok(None)` once the chat is gone.
-    pub async fn push_view(
+    pub(crate) async fn push_view(
         &self,
         chat_id: &ChatId,
         index: EventIndex,
@@ -248,7 +248,7 @@ impl ChatEngine {
     /// The provider said `device` (`type:id`) is unregistered: `chat_id` gets no more
     /// pushes until its subscription names another device. (Kept in memory: after a
     /// restart the first push to the device finds out again.)
-    pub fn drop_push_device(&self, chat_id: &ChatId, device: &str) {
+    pub(crate) fn drop_push_device(&self, chat_id: &ChatId, device: &str) {
         let marked = match self.slot(chat_id) {
             Some(slot) => {
                 *lock(&slot.push_gone) = Some(device.to_owned());
@@ -265,7 +265,7 @@ impl ChatEngine {
     /// timeout (`flex-push-timeout`) at `at_ms`, as far as this node knows (call
     /// [`Self::learn_customer`] before trusting a `true`). Always `false` on a store one
     /// process owns: the timeout was applied when the push was planned.
-    pub fn push_timed_out(&self, chat_id: &ChatId, at_ms: i64) -> bool {
+    pub(crate) fn push_timed_out(&self, chat_id: &ChatId, at_ms: i64) -> bool {
         if !self.store.shared() {
             return false;
         }
@@ -284,7 +284,7 @@ impl ChatEngine {
 
     /// First position the customer of `chat_id` has not fetched (0 when unknown); `None`
     /// when this node neither holds the chat nor keeps it as an idle open chat.
-    pub fn client_position(&self, chat_id: &ChatId) -> Option<u64> {
+    pub(crate) fn client_position(&self, chat_id: &ChatId) -> Option<u64> {
         match self.slot(chat_id) {
             Some(s) => Some(s.client_next.load(Ordering::Relaxed)),
             None => self.idle_customer(chat_id).map(|(_, next)| next),

@@ -79,7 +79,7 @@ impl ChatEngine {
     /// process owns (this node saw everything), or when nothing was recorded. The push
     /// worker calls it when a decision needs it, never on a request's path; what a node saw
     /// reaches the store with its next lifecycle pass.
-    pub async fn learn_customer(&self, chat_id: &ChatId) -> Result<Option<Seen>, CoreError> {
+    pub(crate) async fn learn_customer(&self, chat_id: &ChatId) -> Result<Option<Seen>, CoreError> {
         if !self.store.shared() {
             return Ok(None);
         }

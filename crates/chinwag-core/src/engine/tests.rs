@@ -1,7 +1,9 @@
 //! Engine tests over the in-memory store: the whole customer/agent flow and its rules.
 
+use super::tests_shared_store::SVC;
 use super::*;
 use crate::event::EventKind;
+use crate::ids::SecureKey;
 use crate::ids::{AgentId, EventIndex, NodeAlias, QueueName};
 use crate::memstore::MemoryStore;
 use crate::ports::{PushOutbox, SystemClock};
@@ -65,10 +67,10 @@ async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreErro
     assert_eq!(view.events[0].kind, EventKind::ParticipantJoined);
     assert_eq!(view.next_position, Some(2));
     let creds = Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
+        service: &SVC,
+        chat_id: &view.chat_id,
+        user_id: Some(&view.user_id),
+        key: &view.secure_key,
         origin: None,
     };
     let agent = e.authenticate("tok")?;
@@ -95,13 +97,7 @@ async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreErro
         },
     )
     .await?;
-    let all = e
-        .customer(
-            creds,
-            CustomerOp::Refresh { preview: None },
-            Selection::From(EventIndex(1)),
-        )
-        .await?;
+    let all = e.read(creds, None, Selection::From(EventIndex(1))).await?;
     let kinds: Vec<_> = all.events.iter().map(|ev| ev.kind).collect();
     assert_eq!(
         kinds,
@@ -144,25 +140,24 @@ async fn a_whole_chat_keeps_indexes_strictly_increasing() -> Result<(), CoreErro
 async fn wrong_credentials_look_like_an_unknown_chat() -> Result<(), CoreError> {
     let (e, _) = engine(10).await?;
     let v = e.request_chat(new_chat(), Selection::Nothing).await?;
+    let (bad_key, bad_user, nope) = (
+        SecureKey::new("0000"),
+        crate::ids::UserId::new("bad"),
+        ChatId::new("nope"),
+    );
     for (chat, user, key) in [
-        (v.chat_id.as_str(), Some(v.user_id.as_str()), "0000"),
-        (v.chat_id.as_str(), Some("bad"), v.secure_key.as_str()),
-        ("nope", Some(v.user_id.as_str()), v.secure_key.as_str()),
+        (&v.chat_id, Some(&v.user_id), &bad_key),
+        (&v.chat_id, Some(&bad_user), &v.secure_key),
+        (&nope, Some(&v.user_id), &v.secure_key),
     ] {
         let creds = Credentials {
-            service: "svc",
+            service: &SVC,
             chat_id: chat,
             user_id: user,
-            secure_key: key,
+            key,
             origin: None,
         };
-        let r = e
-            .customer(
-                creds,
-                CustomerOp::Refresh { preview: None },
-                Selection::Nothing,
-            )
-            .await;
+        let r = e.read(creds, None, Selection::Nothing).await;
         assert!(matches!(r, Err(CoreError::ChatNotFound)));
     }
     Ok(())
@@ -277,10 +272,10 @@ async fn pushes_are_committed_with_their_events_and_survive_a_restart() -> Resul
     }
     let view = e.request_chat(req, Selection::From(EventIndex(1))).await?;
     let creds = Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
+        service: &SVC,
+        chat_id: &view.chat_id,
         user_id: None,
-        secure_key: view.secure_key.as_str(),
+        key: &view.secure_key,
         origin: None,
     };
     let agent = e.authenticate("tok")?;
@@ -315,12 +310,7 @@ async fn pushes_are_committed_with_their_events_and_survive_a_restart() -> Resul
         assert_eq!(feed.try_recv().ok().as_ref(), Some(want));
     }
     // What the customer fetched is tracked (it acknowledges reliable pushes).
-    e.customer(
-        creds,
-        CustomerOp::Refresh { preview: None },
-        Selection::From(EventIndex(3)),
-    )
-    .await?;
+    e.read(creds, None, Selection::From(EventIndex(3))).await?;
     assert_eq!(e.client_position(&view.chat_id), Some(5));
     let pv = e
         .push_view(&view.chat_id, EventIndex(4))

@@ -34,13 +34,7 @@ async fn an_ended_chat_leaves_memory_and_is_still_read_from_the_store() -> Resul
         .fetch_add(EVICT_ENDED_AFTER_MS + 1, Ordering::Relaxed);
     assert_eq!(retention.sweep().await?, 1, "then it leaves memory");
     assert_eq!(e.cached_chats(), 0);
-    let read = e
-        .customer(
-            creds,
-            CustomerOp::Refresh { preview: None },
-            Selection::From(EventIndex(1)),
-        )
-        .await?;
+    let read = e.read(creds, None, Selection::From(EventIndex(1))).await?;
     assert!(read.ended, "the customer still reads it, ended");
     assert_eq!(
         read.events.len(),
@@ -59,13 +53,7 @@ async fn an_ended_chat_leaves_memory_and_is_still_read_from_the_store() -> Resul
     clock.0.fetch_add(3_600_000, Ordering::Relaxed);
     retention.sweep().await?;
     assert!(e.push_view(&view.chat_id, EventIndex(2)).await?.is_none());
-    let gone = e
-        .customer(
-            creds,
-            CustomerOp::Refresh { preview: None },
-            Selection::Nothing,
-        )
-        .await;
+    let gone = e.read(creds, None, Selection::Nothing).await;
     assert!(matches!(gone, Err(CoreError::ChatNotFound)), "{gone:?}");
     Ok(())
 }
@@ -95,9 +83,7 @@ async fn a_chat_loaded_from_another_engine_is_not_counted_there_and_is_abandoned
     let a = ChatEngine::open(settings(1), store.clone(), clock.clone()).await?;
     let b = ChatEngine::open(settings(2), store.clone(), clock.clone()).await?;
     let view = open_chat(&a, Selection::Nothing).await?;
-    let poll = CustomerOp::Refresh { preview: None };
-    b.customer(creds_of(&view), poll, Selection::Nothing)
-        .await?;
+    b.read(creds_of(&view), None, Selection::Nothing).await?;
     assert_eq!(
         (a.open_sessions(), b.open_sessions()),
         (1, 0),
@@ -115,9 +101,8 @@ async fn a_chat_loaded_from_another_engine_is_not_counted_there_and_is_abandoned
         .err()
         .ok_or(CoreError::Unavailable)?;
     // A learns of the end when the chat is next read there (or announced).
-    let poll = CustomerOp::Refresh { preview: None };
     assert!(
-        a.customer(creds_of(&view), poll, Selection::Nothing)
+        a.read(creds_of(&view), None, Selection::Nothing)
             .await?
             .ended
     );

@@ -102,13 +102,7 @@ async fn after_missed_announcements_a_resync_catches_up() -> Result<(), CoreErro
         next_transcript(&mut on_a).await,
         Some((EventKind::Message, Some("missed".into())))
     );
-    let at = a
-        .customer(
-            creds,
-            CustomerOp::Refresh { preview: None },
-            Selection::From(EventIndex(1)),
-        )
-        .await?;
+    let at = a.read(creds, None, Selection::From(EventIndex(1))).await?;
     assert_eq!(at.events.len(), 2);
     cancel.cancel();
     let _ = worker.await;

@@ -35,8 +35,6 @@ fn pass(clock: &ManualClock, ms: i64) {
     clock.0.fetch_add(ms, Ordering::Relaxed);
 }
 
-const REFRESH: CustomerOp = CustomerOp::Refresh { preview: None };
-
 #[tokio::test]
 async fn an_idle_open_chat_leaves_memory_and_its_customer_and_agent_find_it_again()
 -> Result<(), CoreError> {
@@ -59,9 +57,7 @@ async fn an_idle_open_chat_leaves_memory_and_its_customer_and_agent_find_it_agai
         (0, 1),
         "out of memory, still open"
     );
-    let read = e
-        .customer(creds, REFRESH, Selection::From(EventIndex(1)))
-        .await?;
+    let read = e.read(creds, None, Selection::From(EventIndex(1))).await?;
     assert_eq!(read.events.len(), 2, "whole transcript read back");
     assert_eq!(read.events[1].text.as_deref(), Some("hello"));
     assert_eq!(e.cached_chats(), 1, "back in memory");
@@ -112,9 +108,7 @@ async fn an_evicted_chat_frees_its_service_count_once_when_it_ends() -> Result<(
     pass(&clock, EVICT_ENDED_AFTER_MS + 1);
     retention.sweep().await?;
     assert_eq!(e.cached_chats(), 0);
-    let again = e
-        .customer(creds_of(&one), REFRESH, Selection::Nothing)
-        .await?;
+    let again = e.read(creds_of(&one), None, Selection::Nothing).await?;
     assert!(again.ended);
     e.customer(creds_of(&one), CustomerOp::Disconnect, Selection::Nothing)
         .await
@@ -141,8 +135,7 @@ async fn an_evicted_chat_ended_by_another_node_is_settled_once_here() -> Result<
     a.catch_up(&view.chat_id, rev).await?;
     assert_eq!(a.open_sessions(), 0, "the announcement settled it");
     a.catch_up(&view.chat_id, rev).await?;
-    a.customer(creds_of(&view), REFRESH, Selection::Nothing)
-        .await?;
+    a.read(creds_of(&view), None, Selection::Nothing).await?;
     assert_eq!((a.open_sessions(), b.open_sessions()), (0, 0), "once");
     Ok(())
 }
@@ -215,9 +208,7 @@ async fn on_its_own_store_unknown_ids_cost_no_read_and_evicted_open_chats_are_fo
     let theirs = open_chat(&b, Selection::Nothing).await?;
     pass(&clock, IDLE + 1);
     assert_eq!(a.evict_idle(IDLE), 1);
-    let unknown = a
-        .customer(creds_of(&theirs), REFRESH, Selection::Nothing)
-        .await;
+    let unknown = a.read(creds_of(&theirs), None, Selection::Nothing).await;
     assert!(
         matches!(unknown, Err(CoreError::ChatNotFound)),
         "{unknown:?}"
@@ -242,9 +233,7 @@ async fn an_evicted_chat_is_still_abandoned() -> Result<(), CoreError> {
     pass(&clock, IDLE);
     assert_eq!(e.end_abandoned().await, 1);
     assert_eq!(e.open_sessions(), 0);
-    let read = e
-        .customer(creds_of(&view), REFRESH, Selection::Nothing)
-        .await?;
+    let read = e.read(creds_of(&view), None, Selection::Nothing).await?;
     assert!(read.ended);
     Ok(())
 }
@@ -273,8 +262,7 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
     let plain = open_chat(&e, Selection::Nothing).await?;
     e.customer(creds_of(&plain), send("x"), Selection::Nothing)
         .await?;
-    e.customer(creds_of(&plain), REFRESH, Selection::Nothing)
-        .await?;
+    e.read(creds_of(&plain), None, Selection::Nothing).await?;
     pass(&clock, IDLE + 1);
     assert_eq!(e.evict_idle(IDLE), 2);
     assert_eq!(e.queue_shutdown_notices().await?, 1);
@@ -307,9 +295,7 @@ async fn an_evicted_chat_waiting_past_its_queue_maximum_is_still_ended() -> Resu
     pass(&clock, IDLE);
     RoutingWorker::new(e.clone()).pass().await;
     assert_eq!(e.open_sessions(), 0, "ended by the routing worker");
-    let read = e
-        .customer(creds_of(&view), REFRESH, Selection::Nothing)
-        .await?;
+    let read = e.read(creds_of(&view), None, Selection::Nothing).await?;
     assert!(read.ended);
     Ok(())
 }
@@ -324,8 +310,7 @@ async fn on_a_shared_store_a_chat_leaves_memory_only_once_its_customer_is_record
     let a = ChatEngine::open(cfg, store.clone(), clock.clone()).await?;
     let view = open_chat(&a, Selection::Nothing).await?;
     pass(&clock, IDLE);
-    a.customer(creds_of(&view), REFRESH, Selection::Nothing)
-        .await?;
+    a.read(creds_of(&view), None, Selection::Nothing).await?;
     pass(&clock, IDLE + 1);
     assert_eq!(a.evict_idle(IDLE), 0, "its last request is known only here");
     a.record_seen_pass().await;

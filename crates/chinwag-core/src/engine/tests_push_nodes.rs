@@ -55,11 +55,7 @@ async fn subscribed(e: &ChatEngine) -> Result<ChatView, CoreError> {
 /// The customer fetches everything through `e`.
 async fn fetch_all(e: &ChatEngine, v: &ChatView) -> Result<u64, CoreError> {
     let got = e
-        .customer(
-            creds_of(v),
-            CustomerOp::Refresh { preview: None },
-            Selection::From(EventIndex(0)),
-        )
+        .read(creds_of(v), None, Selection::From(EventIndex(0)))
         .await?;
     got.next_position.ok_or(CoreError::Unavailable)
 }

@@ -1,6 +1,6 @@
 //! Store calls per customer operation on a shared store (each is a round trip to Redis):
-//! a refresh with nothing new reads one revision; a send on a fresh copy is one commit; a
-//! node catching up reads only the events it lacks.
+//! a refresh with nothing new reads one revision (with a typing preview too); a send on a
+//! fresh copy is one commit; a node catching up reads only the events it lacks.
 
 use super::tests_shared_store::{creds_of, open_chat, send, settings};
 use super::*;
@@ -155,13 +155,29 @@ async fn a_refresh_reads_one_revision_and_a_send_is_one_commit() -> Result<(), C
     let e = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
     let view = open_chat(&e, Selection::Nothing).await?;
     store.take();
-    let poll = CustomerOp::Refresh { preview: None };
-    e.customer(creds_of(&view), poll, Selection::Nothing)
-        .await?;
+    e.read(creds_of(&view), None, Selection::Nothing).await?;
     assert_eq!(store.take(), ["revision"], "a refresh with nothing new");
     e.customer(creds_of(&view), send("hi"), Selection::Nothing)
         .await?;
     assert_eq!(store.take(), ["commit"], "a send on a fresh copy");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refresh_with_a_typing_preview_is_one_revision_read_too() -> Result<(), CoreError> {
+    let store = Arc::new(Counting::default());
+    let e = ChatEngine::open(settings(1), store.clone(), Arc::new(SystemClock)).await?;
+    let view = open_chat(&e, Selection::Nothing).await?;
+    store.take();
+    let all = Selection::From(crate::ids::EventIndex(1));
+    let customers = e.customers();
+    let read = customers
+        .read_typing(creds_of(&view), "typing…", all)
+        .await?;
+    assert_eq!(read.events.len(), 1);
+    assert_eq!(store.take(), ["revision"], "a preview is shown, not stored");
+    customers.read(creds_of(&view), all).await?;
+    assert_eq!(store.take(), ["revision"], "a plain read");
     Ok(())
 }
 
@@ -177,9 +193,9 @@ async fn catching_up_reads_only_the_events_not_held() -> Result<(), CoreError> {
     }
     // B reads the chat (6 events), then A writes one more; B catches up.
     let seen = b
-        .customer(
+        .read(
             creds_of(&view),
-            CustomerOp::Refresh { preview: None },
+            None,
             Selection::From(crate::ids::EventIndex(1)),
         )
         .await?;
@@ -197,9 +213,9 @@ async fn catching_up_reads_only_the_events_not_held() -> Result<(), CoreError> {
         "from the event after the last one held"
     );
     let after = b
-        .customer(
+        .read(
             creds_of(&view),
-            CustomerOp::Refresh { preview: None },
+            None,
             Selection::From(crate::ids::EventIndex(7)),
         )
         .await?;

@@ -28,10 +28,6 @@ async fn two_nodes(
     Ok((a, b, clock))
 }
 
-fn refresh() -> CustomerOp {
-    CustomerOp::Refresh { preview: None }
-}
-
 #[tokio::test]
 async fn a_customer_served_by_another_node_is_not_abandoned() -> Result<(), CoreError> {
     let (a, b, clock) = two_nodes(Arc::new(MemoryStore::new_shared())).await?;
@@ -39,8 +35,7 @@ async fn a_customer_served_by_another_node_is_not_abandoned() -> Result<(), Core
     // The customer's requests all reach B from now on; A counts the chat.
     for _ in 0..3 {
         clock.0.fetch_add(6_000, Ordering::Relaxed);
-        b.customer(creds_of(&chat), refresh(), Selection::Nothing)
-            .await?;
+        b.read(creds_of(&chat), None, Selection::Nothing).await?;
         // B's pass records what it saw (and may fire the timer: it must not end the chat).
         assert_eq!(b.end_abandoned().await, 0, "seen through B");
         assert_eq!(
@@ -58,9 +53,9 @@ async fn a_customer_served_by_another_node_is_not_abandoned() -> Result<(), Core
         "ended once, by whichever node fires its timer"
     );
     let end = b
-        .customer(
+        .read(
             creds_of(&chat),
-            refresh(),
+            None,
             Selection::From(crate::ids::EventIndex(1)),
         )
         .await?;
@@ -74,8 +69,7 @@ async fn a_request_not_yet_recorded_is_caught_by_the_reader() -> Result<(), Core
     let (a, b, clock) = two_nodes(Arc::new(MemoryStore::new_shared())).await?;
     let chat = open_chat(&a, Selection::Nothing).await?;
     clock.0.fetch_add(LIMIT_MS + 1, Ordering::Relaxed);
-    b.customer(creds_of(&chat), refresh(), Selection::Nothing)
-        .await?;
+    b.read(creds_of(&chat), None, Selection::Nothing).await?;
     assert_eq!(
         a.end_abandoned().await,
         1,
@@ -97,8 +91,7 @@ async fn a_chat_watched_on_another_node_is_not_abandoned() -> Result<(), CoreErr
     let (a, b, clock) = two_nodes(Arc::new(MemoryStore::new_shared())).await?;
     let chat = open_chat(&a, Selection::Nothing).await?;
     // B serves the customer's CometD session: it holds the chat and watches it.
-    b.customer(creds_of(&chat), refresh(), Selection::Nothing)
-        .await?;
+    b.read(creds_of(&chat), None, Selection::Nothing).await?;
     b.set_presence(Arc::new(Watching(chat.chat_id.clone())));
     for _ in 0..3 {
         clock.0.fetch_add(LIMIT_MS, Ordering::Relaxed);

@@ -158,9 +158,8 @@ async fn an_agent_on_one_node_is_offered_once_a_chat_created_on_the_other() -> R
         )
         .await?;
     assert_eq!(sent.len(), 1);
-    let poll = CustomerOp::Refresh { preview: None };
     let on_b_view = b
-        .customer(creds_of(&view), poll, Selection::From(EventIndex(1)))
+        .read(creds_of(&view), None, Selection::From(EventIndex(1)))
         .await?;
     let texts: Vec<_> = on_b_view
         .events

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::event::EventKind;
-use crate::ids::{EventIndex, NodeAlias, QueueName};
+use crate::ids::{EventIndex, NodeAlias, QueueName, SecureKey};
 use crate::memstore::MemoryStore;
 use crate::ports::SystemClock;
 use crate::settings::QueueSettings;
@@ -53,13 +53,17 @@ pub(super) async fn open_chat(e: &ChatEngine, selection: Selection) -> Result<Ch
     e.request_chat(chat, selection).await
 }
 
+/// The service of the test chats.
+pub(super) static SVC: std::sync::LazyLock<ServiceName> =
+    std::sync::LazyLock::new(|| ServiceName::new("svc"));
+
 /// The customer's credentials for `view`'s chat.
 pub(super) fn creds_of(view: &ChatView) -> Credentials<'_> {
     Credentials {
-        service: "svc",
-        chat_id: view.chat_id.as_str(),
-        user_id: Some(view.user_id.as_str()),
-        secure_key: view.secure_key.as_str(),
+        service: &SVC,
+        chat_id: &view.chat_id,
+        user_id: Some(&view.user_id),
+        key: &view.secure_key,
         origin: None,
     }
 }
@@ -115,8 +119,9 @@ async fn a_chat_created_on_one_engine_is_served_by_the_other() -> Result<(), Cor
     );
     // Wrong credentials are refused on the engine that loads the chat, too.
     let c = ChatEngine::open(settings(3), store.clone(), Arc::new(SystemClock)).await?;
+    let not_the_key = SecureKey::new("not the key");
     let wrong = Credentials {
-        secure_key: "not the key",
+        key: &not_the_key,
         ..creds
     };
     let refused = c.customer(wrong, send("x"), Selection::Nothing).await;
@@ -138,10 +143,10 @@ async fn racing_writers_on_two_engines_each_land_exactly_once() -> Result<(), Co
         let (chat, user, key) = (chat.clone(), user.clone(), key.clone());
         sends.spawn(async move {
             let creds = Credentials {
-                service: "svc",
-                chat_id: chat.as_str(),
-                user_id: Some(user.as_str()),
-                secure_key: key.as_str(),
+                service: &SVC,
+                chat_id: &chat,
+                user_id: Some(&user),
+                key: &key,
                 origin: None,
             };
             engine
@@ -169,10 +174,7 @@ async fn on_a_shared_store_a_read_sees_what_the_other_engine_wrote() -> Result<(
     let view = open_chat(&a, Selection::Nothing).await?;
     let creds = creds_of(&view);
     b.customer(creds, send("via b"), Selection::Nothing).await?;
-    let poll = CustomerOp::Refresh { preview: None };
-    let on_a = a
-        .customer(creds, poll.clone(), Selection::From(EventIndex(2)))
-        .await?;
+    let on_a = a.read(creds, None, Selection::From(EventIndex(2))).await?;
     let texts: Vec<_> = on_a
         .events
         .iter()

@@ -41,10 +41,6 @@ fn shared() -> (Arc<MemoryStore>, Arc<ManualClock>) {
     )
 }
 
-fn refresh() -> CustomerOp {
-    CustomerOp::Refresh { preview: None }
-}
-
 fn abandon_key(view: &ChatView) -> TimerKey {
     TimerKey::new(TimerKind::Abandon, view.chat_id.clone())
 }
@@ -55,7 +51,7 @@ async fn read(
     view: &ChatView,
 ) -> Result<(bool, Vec<EventKind>, Vec<String>), CoreError> {
     let all = e
-        .customer(creds_of(view), refresh(), Selection::From(EventIndex(1)))
+        .read(creds_of(view), None, Selection::From(EventIndex(1)))
         .await?;
     let kinds = all.events.iter().map(|e| e.kind).collect();
     let notices = all
@@ -110,8 +106,7 @@ async fn a_customer_active_through_another_node_keeps_the_chat_open() -> Result<
     // The customer's requests reach B, whose lifecycle pass records them.
     for _ in 0..4 {
         clock.0.fetch_add(6_000, Ordering::Relaxed);
-        b.customer(creds_of(&chat), refresh(), Selection::Nothing)
-            .await?;
+        b.read(creds_of(&chat), None, Selection::Nothing).await?;
         assert_eq!(
             b.end_abandoned().await,
             0,
@@ -120,8 +115,7 @@ async fn a_customer_active_through_another_node_keeps_the_chat_open() -> Result<
     }
     // A request B has not recorded yet counts too (the firing node's own sighting).
     clock.0.fetch_add(6_000, Ordering::Relaxed);
-    b.customer(creds_of(&chat), refresh(), Selection::Nothing)
-        .await?;
+    b.read(creds_of(&chat), None, Selection::Nothing).await?;
     clock.0.fetch_add(6_000, Ordering::Relaxed);
     assert_eq!(b.fire_timers().await, 0, "seen 6 s ago on B, not recorded");
     clock.0.fetch_add(LIMIT_MS, Ordering::Relaxed);

@@ -1,4 +1,5 @@
-//! What the engine returns to a customer-side adapter.
+//! What the engine returns to a customer-side adapter (re-exported by
+//! [`crate::roles::customers`]): the chat as a [`Selection`] asks for it.
 
 use crate::event::Event;
 use crate::ids::{ChatId, EventIndex, NodeAlias, SecureKey, UserId};
@@ -7,10 +8,10 @@ use crate::session::Session;
 /// Which transcript events a response should carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
-    /// None (and no `nextPosition`).
+    /// None (and no next position).
     Nothing,
     /// Events with index ≥ the position, as many as fit in the answer's byte budget (at least
-    /// one); `nextPosition` says where to continue.
+    /// one); [`ChatView::next_position`] says where to continue.
     From(EventIndex),
     /// Only the newest event.
     Last,

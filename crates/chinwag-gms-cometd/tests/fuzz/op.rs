@@ -6,9 +6,9 @@
 
 use crate::inputs::{json_value, operation};
 use crate::support::fuzz;
-use chinwag_core::engine::{CustomerOp, NewChat, Selection};
 use chinwag_core::event::UserData;
 use chinwag_core::ids::EventIndex;
+use chinwag_core::roles::customers::{CustomerOp, NewChat, Selection};
 use chinwag_gms_cometd::op::{Auth, GmsOp, Invalid, Key, RequestChat, parse};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -102,7 +102,7 @@ fn model(service: &str, v: &Value) -> Result<GmsOp, Invalid> {
                     });
             Ok(GmsOp::RequestChat(Box::new(RequestChat {
                 chat: NewChat {
-                    service: service.to_owned(),
+                    service: service.into(),
                     nickname: text(m, "nickname"),
                     first_name: text(m, "firstName"),
                     last_name: text(m, "lastName"),

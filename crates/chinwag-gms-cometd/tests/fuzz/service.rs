@@ -70,8 +70,14 @@ async fn app() -> Result<axum::Router, TestCaseError> {
         max_queue: 64,
         ..BayeuxConfig::default()
     };
-    let (server, _) =
-        chinwag_gms_cometd::build(engine, config, access, Arc::new(keys), false, None);
+    let (server, _) = chinwag_gms_cometd::build(
+        engine.customers(),
+        config,
+        access,
+        Arc::new(keys),
+        false,
+        None,
+    );
     Ok(server.router("/cometd"))
 }
 

@@ -4,9 +4,9 @@
 //! is a GMS error with a code the API documents and advice.
 
 use crate::support::fuzz;
-use chinwag_core::engine::{CustomerOp, Selection};
-use chinwag_core::ids::EventIndex;
-use chinwag_gms_rest::command::{new_chat, parse};
+use chinwag_core::ids::{EventIndex, ServiceName};
+use chinwag_core::roles::customers::{CustomerOp, Selection};
+use chinwag_gms_rest::command::{Action, new_chat, parse};
 use chinwag_gms_rest::form::Form;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -103,13 +103,13 @@ fn model(op: &str, f: &Form) -> Result<(String, Selection), u16> {
         },
     };
     let required = |k: &str| get(k).filter(|v| !v.is_empty()).ok_or(400u16);
+    if op == "refresh" {
+        let refresh = Action::Refresh {
+            preview: get("message"),
+        };
+        return Ok((format!("{refresh:?}"), sel));
+    }
     let (cmd, sel) = match op {
-        "refresh" => (
-            CustomerOp::Refresh {
-                preview: get("message"),
-            },
-            sel,
-        ),
         "send" => (
             CustomerOp::Send {
                 text: required("message")?,
@@ -172,7 +172,7 @@ fn model(op: &str, f: &Form) -> Result<(String, Selection), u16> {
         },
         _ => return Err(404),
     };
-    Ok((format!("{cmd:?}"), sel))
+    Ok((format!("{:?}", Action::Op(cmd)), sel))
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn fuzz_command_parse() {
         let mut sent = f.clone();
         match (parse(&op, &mut sent), want) {
             (Ok(cmd), Ok((text, sel))) => {
-                prop_assert_eq!(format!("{:?}", cmd.op), text);
+                prop_assert_eq!(format!("{:?}", cmd.action), text);
                 prop_assert_eq!(cmd.selection, sel);
             }
             (Err(e), Err(code)) => {
@@ -200,7 +200,7 @@ fn fuzz_command_parse() {
             (got, want) => {
                 return Err(TestCaseError::fail(format!(
                     "got {:?}, expected {want:?}",
-                    got.map(|c| c.op).map_err(|e| e.advice)
+                    got.map(|c| c.action).map_err(|e| e.advice)
                 )));
             }
         }
@@ -245,9 +245,9 @@ fn fuzz_command_new_chat() {
                 fields: fields.clone().into_iter().collect(),
                 user_data: user_data.clone(),
             };
-            let chat = new_chat(&service, form);
+            let chat = new_chat(ServiceName::new(service.clone()), form);
             let get = |k: &str| fields.get(k).cloned();
-            prop_assert_eq!(chat.service, service);
+            prop_assert_eq!(chat.service.as_str(), service);
             prop_assert_eq!(chat.nickname, get("nickname"));
             prop_assert_eq!(chat.first_name, get("firstName"));
             prop_assert_eq!(chat.last_name, get("lastName"));
@@ -285,7 +285,7 @@ fn fuzz_command_from_the_wire() {
         let mut parsed = Form::parse_urlencoded(s.finish().as_bytes());
         let want = model(op, &parsed);
         let got = parse(op, &mut parsed)
-            .map(|c| (format!("{:?}", c.op), c.selection))
+            .map(|c| (format!("{:?}", c.action), c.selection))
             .map_err(|e| e.code);
         prop_assert_eq!(got, want);
         Ok(())

@@ -101,7 +101,7 @@ pub(crate) async fn app() -> Result<axum::Router, TestCaseError> {
     };
     let access = HashMap::from([("svc".to_owned(), open), ("locked".to_owned(), locked)]);
     Ok(router(GmsState {
-        engine,
+        customers: engine.customers(),
         access: Arc::new(access),
         all_origins: origins,
         trusted: Arc::default(),

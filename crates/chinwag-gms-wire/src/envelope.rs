@@ -1,11 +1,13 @@
-//! The success envelope of GMS Chat API v2 and the event format inside it, field for field.
+//! The success envelope of a GMS Chat API v2 REST answer (§1.3), field for field: the
+//! events of a [`ChatView`] with the chat's credentials. (CometD notifications carry the
+//! same fields with the deprecated ids as placeholders: [`crate::notification`].)
 
-use chinwag_core::engine::ChatView;
-use chinwag_gms_wire::WireEvent;
+use crate::{WireError, WireEvent};
+use chinwag_core::roles::customers::ChatView;
 use serde::Serialize;
 
-/// The response envelope (§1.3): field order as in the GMS samples.
-#[derive(Serialize)]
+/// The response envelope: field order as in the GMS samples.
+#[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<'a> {
     messages: Vec<WireEvent<'a>>,
@@ -21,7 +23,7 @@ pub struct Envelope<'a> {
     next_position: Option<u64>,
     monitored: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<[crate::error::WireErrorOwned; 1]>,
+    errors: Option<[WireError<'a>; 1]>,
 }
 
 impl<'a> Envelope<'a> {
@@ -42,12 +44,9 @@ impl<'a> Envelope<'a> {
     }
 
     /// Marks the envelope as an error (statusCode 2) while keeping its content.
-    pub fn with_error(mut self, code: u16, advice: &str) -> Self {
+    pub fn with_error(mut self, code: u16, advice: &'a str) -> Self {
         self.status_code = 2;
-        self.errors = Some([crate::error::WireErrorOwned {
-            code,
-            advice: advice.to_owned(),
-        }]);
+        self.errors = Some([WireError { code, advice }]);
         self
     }
 }
