@@ -1,14 +1,15 @@
 //! Reading chats back: one on demand (one script call; or only its events after a given one,
-//! for a reader catching up), its revision alone (one `HGET`), every live one at start (per
-//! partition, one call listing its open and recently ended chats, then one call per
-//! [`CHUNK`] chats), and purging ended ones.
+//! for a reader catching up), its revision alone (one `HGET`), every live one's header at
+//! start (per partition, so per cluster slot: one call listing its open and recently ended
+//! chats, then one script call per [`HEAD_CHUNK`] headers, no event read), every live one
+//! whole (tools and tests: one call per [`CHUNK`] chats), and purging ended ones.
 
 use crate::RedisStore;
 use crate::decode;
-use crate::scripts::{LOAD, PURGE};
+use crate::scripts::{HEADERS, LOAD, PURGE};
 use chinwag_core::StoreError;
 use chinwag_core::ids::{ChatId, EventIndex};
-use chinwag_core::ports::{Loaded, StoredSession};
+use chinwag_core::ports::{Headers, Loaded, StoredSession};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use redis::Value;
 use std::collections::BTreeSet;
@@ -16,6 +17,8 @@ use std::collections::BTreeSet;
 /// Chats read by one load script call (bounded by the engine's per-chat limits, this keeps
 /// one call's reply within a few megabytes).
 const CHUNK: usize = 16;
+/// Headers read by one headers script call (a header is a few kilobytes at most).
+const HEAD_CHUNK: usize = 256;
 /// Partitions worked on at once.
 pub(crate) const PARALLEL: usize = 8;
 /// Ended chats deleted by one purge call.
@@ -70,7 +73,10 @@ async fn load_from(
 ) -> Result<Option<StoredSession>, StoreError> {
     let replies = read_chats(store, std::slice::from_ref(id), after).await?;
     let reply = replies.first().unwrap_or(&Value::Nil);
-    decode::chat(reply).map_err(|why| StoreError::Backend(format!("corrupt chat {id}: {why}")))
+    decode::chat(reply).map_err(|why| StoreError::Corrupt {
+        chat: id.clone(),
+        why,
+    })
 }
 
 /// The chat's stored revision: one `HGET`.
@@ -143,6 +149,53 @@ pub(crate) async fn load_live(store: &RedisStore, since: i64) -> Result<Loaded, 
         all.sessions.extend(l.sessions);
         all.quarantined.extend(l.quarantined);
     }
+    Ok(all)
+}
+
+/// The headers of partition `p`'s live chats (one cluster slot: every key has its tag).
+async fn headers_partition(
+    store: &RedisStore,
+    p: usize,
+    since: i64,
+) -> Result<Headers, StoreError> {
+    let ids = live_ids(store, p, since).await?;
+    let mut found = Headers::default();
+    for chunk in ids.chunks(HEAD_CHUNK) {
+        let mut inv = HEADERS.prepare_invoke();
+        for id in chunk {
+            inv.key(store.layout.chat_keys(id).head);
+        }
+        let replies: Vec<Value> = store
+            .conn
+            .run(store.deadline, |mut c| async move {
+                inv.invoke_async(&mut c).await
+            })
+            .await?;
+        if replies.len() != chunk.len() {
+            return Err(StoreError::Backend("headers script answered badly".into()));
+        }
+        for (id, reply) in chunk.iter().zip(&replies) {
+            match decode::header(reply) {
+                Ok(h) => found.headers.push(h),
+                Err(why) => found.quarantined.push((id.clone(), why)),
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub(crate) async fn load_headers(store: &RedisStore, since: i64) -> Result<Headers, StoreError> {
+    let parts: Vec<Headers> = stream::iter(0..store.layout.partitions())
+        .map(|p| headers_partition(store, p, since))
+        .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    let mut all = Headers::default();
+    for h in parts {
+        all.headers.extend(h.headers);
+        all.quarantined.extend(h.quarantined);
+    }
+    all.sort();
     Ok(all)
 }
 

@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
 use chinwag_core::lease::Holder;
-use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
+use chinwag_core::ports::{ChatStore, Commit, Headers, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::PushJob;
 use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
 use std::path::Path;
@@ -96,6 +96,11 @@ impl ChatStore for SqliteStore {
 
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError> {
         self.ask(|reply| Job::LoadLive(ended_since_ms, reply)).await
+    }
+
+    async fn load_headers(&self, ended_since_ms: i64) -> Result<Headers, StoreError> {
+        self.ask(|reply| Job::LoadHeaders(ended_since_ms, reply))
+            .await
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

@@ -8,7 +8,7 @@ use crate::quota::WalBound;
 use crate::schema::err;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
-use chinwag_core::ports::{Commit, Loaded, StoredSession};
+use chinwag_core::ports::{Commit, Headers, Loaded, StoredSession};
 use chinwag_core::push::PushJob;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::mpsc::Receiver;
@@ -28,6 +28,7 @@ pub(crate) enum Write {
 pub(crate) enum Job {
     Write(Write, Reply<()>),
     LoadLive(i64, Reply<Loaded>),
+    LoadHeaders(i64, Reply<Headers>),
     Pending(Reply<Vec<PushJob>>),
     LastSeq(Reply<u64>),
     Load(ChatId, Reply<Option<StoredSession>>),
@@ -87,6 +88,9 @@ fn serve(conn: &Connection, file: &FileIdentity, job: Job) {
         }
         Job::LoadLive(since, reply) => {
             let _ = reply.send(crate::load::load_live(conn, since));
+        }
+        Job::LoadHeaders(since, reply) => {
+            let _ = reply.send(crate::load::load_headers(conn, since));
         }
         Job::Load(id, reply) => {
             let _ = reply.send(crate::load::load(conn, &id));

@@ -1,5 +1,5 @@
-//! [`ChatEngine`]: the Chat Server role. It owns the open sessions in memory (write-through to
-//! the [`ChatStore`]), the router, and the bus. Every change is committed to the store before
+//! [`ChatEngine`]: the Chat Server role. It owns the sessions in use in memory (write-through
+//! to the [`ChatStore`]; the others are read back when used), the router, and the bus. Every change is committed to the store before
 //! it is applied in memory, published, or answered.
 //!
 //! Concurrency: the store orders the writes of a chat (each commit names the revision it was
@@ -124,6 +124,9 @@ impl Slot {
 }
 
 /// The chat engine. Cheap to share behind an `Arc`.
+///
+/// Memory: a live chat nobody uses costs only its small entry in `evicted` (from start on:
+/// the engine opens from the stored headers); a chat in use is held whole in `sessions`.
 pub struct ChatEngine {
     settings: EngineSettings,
     services: HashMap<ServiceName, ServiceState>,
@@ -135,8 +138,9 @@ pub struct ChatEngine {
     router_wake: Notify,
     draining: AtomicBool,
     pushes: push::Feed,
-    /// Chats found unreadable at start (see [`ChatEngine::open`]): never loaded on demand.
-    quarantined: std::collections::HashSet<ChatId>,
+    /// Chats found unreadable (a header at start, events when first loaded; see
+    /// [`ChatEngine::open`]): never loaded again.
+    quarantined: Mutex<std::collections::HashSet<ChatId>>,
     /// Chats that left memory but are still stored: ended ones with their end time, idle
     /// open ones with what their slot knew beyond the store (`idle.rs`). On a store no other
     /// process writes to, this map and `sessions` name every stored chat, so a request for
@@ -157,10 +161,13 @@ impl std::fmt::Debug for ChatEngine {
 }
 
 impl ChatEngine {
-    /// Opens the engine: loads every open session (and every ended one still within its
-    /// retention) from the store and rebuilds routing (chats with an agent stay with that
-    /// agent; the others queue again in creation order). A chat the store cannot read is
-    /// quarantined: logged, counted, not served; the others load.
+    /// Opens the engine from the stored chats' headers alone (no transcript is read): routing
+    /// is rebuilt (chats with an agent stay with that agent; the others queue again in
+    /// creation order), open chats are counted per service and get their abandon timers, and
+    /// every live chat is remembered as out of memory (`idle.rs`), read back whole when first
+    /// used. A chat whose header the store cannot read is quarantined: logged, counted, not
+    /// served; one whose events cannot be read is quarantined when first loaded
+    /// ([`Self::quarantine`]).
     pub async fn open(
         settings: EngineSettings,
         store: Arc<dyn ChatStore>,
@@ -173,6 +180,11 @@ impl ChatEngine {
     /// store): the routing state rebuilt from the stored chats is saved there only if nothing
     /// was ever saved (the first node wins); otherwise the engine takes the stored state, so
     /// a node starting later does not queue (and offer) again what is already routed.
+    ///
+    /// On a shared store the open chats with an agent present are loaded whole once open:
+    /// another node's commits reach this node's bus only for the chats it holds, and their
+    /// agents' event streams may be connected here (they are few: agents' capacity bounds
+    /// them).
     pub async fn open_with(
         settings: EngineSettings,
         store: Arc<dyn ChatStore>,
@@ -180,49 +192,55 @@ impl ChatEngine {
         routing: Option<Arc<dyn RoutingStore>>,
     ) -> Result<Arc<Self>, CoreError> {
         let now = clock.now_ms();
-        let loaded = store
-            .load_live(now.saturating_sub(settings.ended_retention_ms))
+        let found = store
+            .load_headers(now.saturating_sub(settings.ended_retention_ms))
             .await?;
-        for (chat, why) in &loaded.quarantined {
+        for (chat, why) in &found.quarantined {
             tracing::error!(chat = %chat.as_str(), %why, "unreadable chat quarantined: left in the store, not served");
         }
         let quarantined: std::collections::HashSet<ChatId> =
-            loaded.quarantined.into_iter().map(|(id, _)| id).collect();
-        let mut stored = loaded.sessions;
-        let pushes = push::Feed::new();
-        stored.sort_by_key(|s| s.record.created_ms);
+            found.quarantined.into_iter().map(|(id, _)| id).collect();
         let services: HashMap<ServiceName, ServiceState> = settings
             .services
             .iter()
             .map(|s| (s.name.clone(), ServiceState::new(s.clone())))
             .collect();
+        let shared = store.shared();
         let mut router = RouterState::new(&settings.queues, &settings.agents);
-        let mut sessions = HashMap::with_capacity(stored.len());
-        let mut open = Vec::new();
-        for s in stored {
-            let rev = s.rev;
-            let session = Session::new(s.record, s.events);
-            let chat_id = session.record.chat_id.clone();
-            if let Some(svc) = services
-                .get(&session.record.service)
-                .filter(|_| !session.ended())
-            {
+        let mut evicted = HashMap::with_capacity(found.headers.len());
+        let (mut open, mut followed) = (Vec::new(), Vec::new());
+        // In creation order (the store's promise), so queues keep it.
+        for h in found.headers {
+            let record = h.record;
+            let chat_id = record.chat_id.clone();
+            if let Some(t) = record.ended_ms {
+                evicted.insert(chat_id, idle::Evicted::Ended(t));
+                continue;
+            }
+            let svc = services.get(&record.service);
+            if let Some(svc) = svc {
                 svc.open.fetch_add(1, Ordering::Relaxed);
-                router::route_stored(&mut router, &svc.settings, &session);
+                router::route_stored(&mut router, &svc.settings, &record);
+                open.push((chat_id.clone(), record.service.clone()));
             }
-            let counted = !session.ended() && services.contains_key(&session.record.service);
-            if counted {
-                open.push((chat_id.clone(), session.record.service.clone()));
+            if shared && !record.present_agents().is_empty() {
+                followed.push(chat_id.clone());
             }
-            sessions.insert(chat_id, Slot::new(session, rev, counted, now));
+            if svc.is_some() || !shared {
+                let subscribed = settings.push.subscription(&record).is_some();
+                let index = idle::service_index(&settings, &record.service);
+                let idle = idle::Idle::at_start(index, svc.is_some(), subscribed, now);
+                evicted.insert(chat_id, idle::Evicted::Open(idle));
+            }
         }
         let router = router::Router::open(&settings, router, routing, store.clone()).await?;
         let settings_alias = settings.alias.0;
         tracing::info!(
-            sessions = sessions.len(),
+            chats = evicted.len(),
+            open = open.len(),
             quarantined = quarantined.len(),
             shared_routing = matches!(router, router::Router::Shared(_)),
-            "chat engine opened"
+            "chat engine opened from the stored headers"
         );
         let engine = Arc::new(Self {
             settings,
@@ -230,18 +248,24 @@ impl ChatEngine {
             store,
             clock,
             bus: LocalBus::new(4096),
-            sessions: RwLock::new(sessions),
+            sessions: RwLock::new(HashMap::new()),
             router,
             router_wake: Notify::new(),
             draining: AtomicBool::new(false),
-            pushes,
-            quarantined,
-            evicted: Mutex::new(HashMap::new()),
+            pushes: push::Feed::new(),
+            quarantined: Mutex::new(quarantined),
+            evicted: Mutex::new(evicted),
             presence: std::sync::OnceLock::new(),
             timer_holder: crate::lease::Holder::for_run(settings_alias),
         });
         // Chats stored before timers existed (or whose timer was lost) get one.
         engine.restore_abandon_timers(&open).await?;
+        drop(open);
+        for chat in followed {
+            if let Err(err) = engine.slot_or_load(&chat).await {
+                tracing::warn!(chat = %chat.as_str(), %err, "cannot load a chat with an agent; loaded when next asked for");
+            }
+        }
         Ok(engine)
     }
 
@@ -284,9 +308,9 @@ impl ChatEngine {
             .len()
     }
 
-    /// Chats found unreadable in the store at start and not served.
+    /// Chats found unreadable in the store (at start, or when first loaded) and not served.
     pub fn quarantined(&self) -> usize {
-        self.quarantined.len()
+        lock(&self.quarantined).len()
     }
 
     /// Stops accepting work (new chats and operations answer "unavailable").

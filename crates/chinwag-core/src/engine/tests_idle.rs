@@ -345,7 +345,7 @@ async fn on_a_shared_store_a_chat_leaves_memory_only_once_its_customer_is_record
 }
 
 #[tokio::test]
-async fn after_a_restart_the_chats_nobody_follows_leave_memory_at_once() -> Result<(), CoreError> {
+async fn after_a_restart_no_chat_is_held_until_it_is_used() -> Result<(), CoreError> {
     let store = Arc::new(MemoryStore::default());
     let clock = clock();
     let e = ChatEngine::open(with_agent(1), store.clone(), clock.clone()).await?;
@@ -357,11 +357,12 @@ async fn after_a_restart_the_chats_nobody_follows_leave_memory_at_once() -> Resu
     e.agent_accept(&agent, &followed.chat_id).await?;
     drop(e);
     let e = ChatEngine::open(with_agent(1), store, clock.clone()).await?;
-    assert_eq!(e.evict_all_idle(), 1, "the chat without an agent");
-    assert_eq!((e.cached_chats(), e.open_sessions()), (1, 2));
+    assert_eq!((e.cached_chats(), e.open_sessions()), (0, 2));
+    assert_eq!(e.evict_idle(0), 0, "nothing to evict");
     e.customer(creds_of(&unfollowed), send("back"), Selection::Nothing)
         .await?;
     e.customer(creds_of(&followed), send("hi"), Selection::Nothing)
         .await?;
+    assert_eq!(e.cached_chats(), 2, "loaded when used");
     Ok(())
 }

@@ -9,7 +9,8 @@ use crate::error::StoreError;
 use crate::ids::ChatId;
 use crate::lease::Holder;
 use crate::ports::{
-    ChangeFeed, ChatStore, Commit, FeedEvent, Loaded, PushOutbox, Seen, StoredSession,
+    ChangeFeed, ChatStore, Commit, FeedEvent, Headers, Loaded, PushOutbox, Seen, StoredHeader,
+    StoredSession,
 };
 use crate::push::{PushClaims, PushJob};
 use crate::timers::{DueTimer, LocalTimers, Schedule, TimerKey, Timers};
@@ -236,6 +237,22 @@ impl ChatStore for MemoryStore {
                 .collect(),
             quarantined: Vec::new(),
         })
+    }
+
+    async fn load_headers(&self, ended_since_ms: i64) -> Result<Headers, StoreError> {
+        let mut found = Headers {
+            headers: crate::engine::lock(&self.inner)
+                .values()
+                .filter(|s| s.record.ended_ms.is_none_or(|t| t >= ended_since_ms))
+                .map(|s| StoredHeader {
+                    record: s.record.clone(),
+                    rev: s.rev,
+                })
+                .collect(),
+            quarantined: Vec::new(),
+        };
+        found.sort();
+        Ok(found)
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

@@ -21,7 +21,7 @@ use crate::bus::BusEvent;
 use crate::error::CoreError;
 use crate::ports::{ChatStore, RoutingStore};
 use crate::routing::RouterState;
-use crate::session::Session;
+use crate::session::SessionRecord;
 use crate::settings::{EngineSettings, ServiceSettings};
 use std::sync::{Arc, Mutex};
 
@@ -58,15 +58,19 @@ impl Router {
 
 /// Routes a stored open chat of the service `svc` as it stands: with its agents when it has
 /// some, else waiting in the service's queue since it was created.
-pub(super) fn route_stored(router: &mut RouterState, svc: &ServiceSettings, session: &Session) {
-    let chat_id = &session.record.chat_id;
-    let agents = session.present_agents();
+pub(super) fn route_stored(
+    router: &mut RouterState,
+    svc: &ServiceSettings,
+    record: &SessionRecord,
+) {
+    let chat_id = &record.chat_id;
+    let agents = record.present_agents();
     if agents.is_empty() {
         router.enqueue(
             &svc.queue,
             chat_id.clone(),
             svc.name.clone(),
-            session.record.created_ms,
+            record.created_ms,
         );
     }
     for a in agents {
@@ -75,28 +79,22 @@ pub(super) fn route_stored(router: &mut RouterState, svc: &ServiceSettings, sess
 }
 
 /// The routing state the stored open chats call for (oldest first), as a node builds it at
-/// start: chats with agents stay with them, the others wait in their queues.
+/// start: chats with agents stay with them, the others wait in their queues. Reads headers
+/// only (no transcript).
 pub(super) async fn rebuild(
     chats: &dyn ChatStore,
     settings: &EngineSettings,
 ) -> Result<RouterState, CoreError> {
-    let mut open: Vec<Session> = chats
-        .load_live(i64::MAX)
-        .await?
-        .sessions
-        .into_iter()
-        .map(|s| Session::new(s.record, s.events))
-        .filter(|s| !s.ended())
-        .collect();
-    open.sort_by_key(|s| s.record.created_ms);
+    // In creation order (the store's promise); nothing ended since the end of time.
+    let open = chats.load_headers(i64::MAX).await?.headers;
     let mut router = RouterState::new(&settings.queues, &settings.agents);
-    for s in &open {
+    for h in open.iter().filter(|h| h.record.ended_ms.is_none()) {
         if let Some(svc) = settings
             .services
             .iter()
-            .find(|v| v.name == s.record.service)
+            .find(|v| v.name == h.record.service)
         {
-            route_stored(&mut router, svc, s);
+            route_stored(&mut router, svc, &h.record);
         }
     }
     Ok(router)
