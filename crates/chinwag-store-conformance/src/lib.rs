@@ -17,7 +17,7 @@ use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
 mod claims;
-mod headers;
+pub mod headers;
 pub mod lease;
 mod ping;
 pub mod quarantine;
@@ -88,7 +88,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     duplicate_index_is_rejected_atomically(store).await;
     events_for_unknown_session_are_rejected(store).await;
     ended_sessions_are_not_open_and_purge(store).await;
-    crate::headers::headers_list_live_chats_in_creation_order(store).await;
+    crate::headers::headers_list_live_chats(store).await;
     push_jobs_ride_with_their_commit(store).await;
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;

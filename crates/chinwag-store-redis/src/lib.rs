@@ -40,7 +40,7 @@ use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::{ChatId, EventIndex};
 use chinwag_core::lease::Holder;
-use chinwag_core::ports::{ChatStore, Commit, Headers, Loaded, PushOutbox, StoredSession};
+use chinwag_core::ports::{ChatStore, Commit, HeaderSink, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::{PushClaims, PushJob};
 use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
 use conn::Conn;
@@ -199,8 +199,12 @@ impl ChatStore for RedisStore {
         load::load_live(self, ended_since_ms).await
     }
 
-    async fn load_headers(&self, ended_since_ms: i64) -> Result<Headers, StoreError> {
-        load::load_headers(self, ended_since_ms).await
+    async fn load_headers(
+        &self,
+        ended_since_ms: i64,
+        sink: &mut HeaderSink<'_>,
+    ) -> Result<(), StoreError> {
+        load::load_headers(self, ended_since_ms, sink).await
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

@@ -1,7 +1,8 @@
 //! Reading chats back: one on demand (one script call; or only its events after a given one,
 //! for a reader catching up), its revision alone (one `HGET`), every live one's header at
 //! start (per partition, so per cluster slot: one call listing its open and recently ended
-//! chats, then one script call per [`HEAD_CHUNK`] headers, no event read), every live one
+//! chats, then one script call per [`HEAD_CHUNK`] headers, no event read, each batch handed
+//! on as it arrives), every live one
 //! whole (tools and tests: one call per [`CHUNK`] chats), and purging ended ones.
 
 use crate::RedisStore;
@@ -9,7 +10,7 @@ use crate::decode;
 use crate::scripts::{HEADERS, LOAD, PURGE};
 use chinwag_core::StoreError;
 use chinwag_core::ids::{ChatId, EventIndex};
-use chinwag_core::ports::{Headers, Loaded, StoredSession};
+use chinwag_core::ports::{HeaderSink, Headers, Loaded, StoredSession};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use redis::Value;
 use std::collections::BTreeSet;
@@ -152,51 +153,48 @@ pub(crate) async fn load_live(store: &RedisStore, since: i64) -> Result<Loaded, 
     Ok(all)
 }
 
-/// The headers of partition `p`'s live chats (one cluster slot: every key has its tag).
-async fn headers_partition(
-    store: &RedisStore,
-    p: usize,
-    since: i64,
-) -> Result<Headers, StoreError> {
-    let ids = live_ids(store, p, since).await?;
+/// The headers of `chunk`, chats of one partition (one cluster slot: every key has its tag).
+async fn headers_of(store: &RedisStore, chunk: Vec<ChatId>) -> Result<Headers, StoreError> {
+    let mut inv = HEADERS.prepare_invoke();
+    for id in &chunk {
+        inv.key(store.layout.chat_keys(id).head);
+    }
+    let replies: Vec<Value> = store
+        .conn
+        .run(store.deadline, |mut c| async move {
+            inv.invoke_async(&mut c).await
+        })
+        .await?;
+    if replies.len() != chunk.len() {
+        return Err(StoreError::Backend("headers script answered badly".into()));
+    }
     let mut found = Headers::default();
-    for chunk in ids.chunks(HEAD_CHUNK) {
-        let mut inv = HEADERS.prepare_invoke();
-        for id in chunk {
-            inv.key(store.layout.chat_keys(id).head);
-        }
-        let replies: Vec<Value> = store
-            .conn
-            .run(store.deadline, |mut c| async move {
-                inv.invoke_async(&mut c).await
-            })
-            .await?;
-        if replies.len() != chunk.len() {
-            return Err(StoreError::Backend("headers script answered badly".into()));
-        }
-        for (id, reply) in chunk.iter().zip(&replies) {
-            match decode::header(reply) {
-                Ok(h) => found.headers.push(h),
-                Err(why) => found.quarantined.push((id.clone(), why)),
-            }
+    for (id, reply) in chunk.into_iter().zip(&replies) {
+        match decode::header(reply) {
+            Ok(h) => found.headers.push(h),
+            Err(why) => found.quarantined.push((id, why)),
         }
     }
     Ok(found)
 }
 
-pub(crate) async fn load_headers(store: &RedisStore, since: i64) -> Result<Headers, StoreError> {
-    let parts: Vec<Headers> = stream::iter(0..store.layout.partitions())
-        .map(|p| headers_partition(store, p, since))
-        .buffer_unordered(PARALLEL)
-        .try_collect()
-        .await?;
-    let mut all = Headers::default();
-    for h in parts {
-        all.headers.extend(h.headers);
-        all.quarantined.extend(h.quarantined);
+/// Partition by partition, [`PARALLEL`] chunks at once, each handed to `sink` as it comes.
+pub(crate) async fn load_headers(
+    store: &RedisStore,
+    since: i64,
+    sink: &mut HeaderSink<'_>,
+) -> Result<(), StoreError> {
+    for p in 0..store.layout.partitions() {
+        let ids = live_ids(store, p, since).await?;
+        let chunks: Vec<Vec<ChatId>> = ids.chunks(HEAD_CHUNK).map(<[ChatId]>::to_vec).collect();
+        let mut chunks = stream::iter(chunks)
+            .map(|chunk| headers_of(store, chunk))
+            .buffer_unordered(PARALLEL);
+        while let Some(found) = chunks.next().await {
+            sink(found?);
+        }
     }
-    all.sort();
-    Ok(all)
+    Ok(())
 }
 
 async fn purge_partition(store: &RedisStore, p: usize, before: i64) -> Result<u64, StoreError> {

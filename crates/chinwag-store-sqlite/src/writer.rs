@@ -8,7 +8,7 @@ use crate::quota::WalBound;
 use crate::schema::err;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
-use chinwag_core::ports::{Commit, Headers, Loaded, StoredSession};
+use chinwag_core::ports::{Commit, Loaded, StoredSession};
 use chinwag_core::push::PushJob;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::mpsc::Receiver;
@@ -28,7 +28,7 @@ pub(crate) enum Write {
 pub(crate) enum Job {
     Write(Write, Reply<()>),
     LoadLive(i64, Reply<Loaded>),
-    LoadHeaders(i64, Reply<Headers>),
+    LoadHeaders(i64, tokio::sync::mpsc::Sender<crate::load::HeaderBatch>),
     Pending(Reply<Vec<PushJob>>),
     LastSeq(Reply<u64>),
     Load(ChatId, Reply<Option<StoredSession>>),
@@ -89,9 +89,7 @@ fn serve(conn: &Connection, file: &FileIdentity, job: Job) {
         Job::LoadLive(since, reply) => {
             let _ = reply.send(crate::load::load_live(conn, since));
         }
-        Job::LoadHeaders(since, reply) => {
-            let _ = reply.send(crate::load::load_headers(conn, since));
-        }
+        Job::LoadHeaders(since, tx) => crate::load::send_headers(conn, since, &tx),
         Job::Load(id, reply) => {
             let _ = reply.send(crate::load::load(conn, &id));
         }

@@ -83,6 +83,14 @@ impl Evicted {
     pub(super) fn counted_open(&self) -> bool {
         matches!(self, Self::Open(i) if i.counted)
     }
+
+    /// The service place (in the settings) of an open chat this node counts.
+    pub(super) fn counted_service(&self) -> Option<u16> {
+        match self {
+            Self::Open(i) if i.counted => Some(i.service),
+            _ => None,
+        }
+    }
 }
 
 impl ChatEngine {

@@ -37,7 +37,6 @@ use crate::bus::{BusEvent, LocalBus};
 use crate::error::CoreError;
 use crate::ids::{ChatId, ServiceName};
 use crate::ports::{ChatStore, Clock, Commit, RoutingStore};
-use crate::routing::RouterState;
 use crate::session::{Change, Session};
 use crate::settings::{EngineSettings, ServiceSettings};
 use service::ServiceState;
@@ -192,52 +191,54 @@ impl ChatEngine {
         routing: Option<Arc<dyn RoutingStore>>,
     ) -> Result<Arc<Self>, CoreError> {
         let now = clock.now_ms();
-        let found = store
-            .load_headers(now.saturating_sub(settings.ended_retention_ms))
-            .await?;
-        for (chat, why) in &found.quarantined {
-            tracing::error!(chat = %chat.as_str(), %why, "unreadable chat quarantined: left in the store, not served");
-        }
-        let quarantined: std::collections::HashSet<ChatId> =
-            found.quarantined.into_iter().map(|(id, _)| id).collect();
         let services: HashMap<ServiceName, ServiceState> = settings
             .services
             .iter()
             .map(|s| (s.name.clone(), ServiceState::new(s.clone())))
             .collect();
         let shared = store.shared();
-        let mut router = RouterState::new(&settings.queues, &settings.agents);
-        let mut evicted = HashMap::with_capacity(found.headers.len());
-        let (mut open, mut followed) = (Vec::new(), Vec::new());
-        // In creation order (the store's promise), so queues keep it.
-        for h in found.headers {
-            let record = h.record;
-            let chat_id = record.chat_id.clone();
-            if let Some(t) = record.ended_ms {
-                evicted.insert(chat_id, idle::Evicted::Ended(t));
-                continue;
-            }
-            let svc = services.get(&record.service);
-            if let Some(svc) = svc {
-                svc.open.fetch_add(1, Ordering::Relaxed);
-                router::route_stored(&mut router, &svc.settings, &record);
-                open.push((chat_id.clone(), record.service.clone()));
-            }
-            if shared && !record.present_agents().is_empty() {
-                followed.push(chat_id.clone());
-            }
-            if svc.is_some() || !shared {
-                let subscribed = settings.push.subscription(&record).is_some();
+        let mut built = router::Rebuild::new(&settings);
+        let mut evicted = HashMap::new();
+        let (mut open, mut followed, mut unreadable) = (0, Vec::new(), Vec::new());
+        let mut take = |batch: crate::ports::Headers| {
+            unreadable.extend(batch.quarantined);
+            for h in batch.headers {
+                let record = h.record;
+                let chat_id = record.chat_id.clone();
+                if let Some(t) = record.ended_ms {
+                    evicted.insert(chat_id, idle::Evicted::Ended(t));
+                    continue;
+                }
                 let index = idle::service_index(&settings, &record.service);
-                let idle = idle::Idle::at_start(index, svc.is_some(), subscribed, now);
-                evicted.insert(chat_id, idle::Evicted::Open(idle));
+                let svc = services.get(&record.service);
+                if let Some(svc) = svc {
+                    svc.open.fetch_add(1, Ordering::Relaxed);
+                    built.add(usize::from(index), &record);
+                    open += 1;
+                }
+                if shared && !record.present_agents().is_empty() {
+                    followed.push(chat_id.clone());
+                }
+                if svc.is_some() || !shared {
+                    let subscribed = settings.push.subscription(&record).is_some();
+                    let idle = idle::Idle::at_start(index, svc.is_some(), subscribed, now);
+                    evicted.insert(chat_id, idle::Evicted::Open(idle));
+                }
             }
+        };
+        let cutoff = now.saturating_sub(settings.ended_retention_ms);
+        store.load_headers(cutoff, &mut take).await?;
+        for (chat, why) in &unreadable {
+            tracing::error!(chat = %chat.as_str(), %why, "unreadable chat quarantined: left in the store, not served");
         }
+        let quarantined: std::collections::HashSet<ChatId> =
+            unreadable.into_iter().map(|(id, _)| id).collect();
+        let router = built.finish(&settings);
         let router = router::Router::open(&settings, router, routing, store.clone()).await?;
         let settings_alias = settings.alias.0;
         tracing::info!(
             chats = evicted.len(),
-            open = open.len(),
+            open,
             quarantined = quarantined.len(),
             shared_routing = matches!(router, router::Router::Shared(_)),
             "chat engine opened from the stored headers"
@@ -259,8 +260,7 @@ impl ChatEngine {
             timer_holder: crate::lease::Holder::for_run(settings_alias),
         });
         // Chats stored before timers existed (or whose timer was lost) get one.
-        engine.restore_abandon_timers(&open).await?;
-        drop(open);
+        engine.restore_abandon_timers().await?;
         for chat in followed {
             if let Err(err) = engine.slot_or_load(&chat).await {
                 tracing::warn!(chat = %chat.as_str(), %err, "cannot load a chat with an agent; loaded when next asked for");

@@ -256,7 +256,8 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
     cfg.push.enabled = vec![crate::push::DeviceType::CustomHttp];
     cfg.push.shutdown_notify = true;
     cfg.push.on_join = true;
-    let e = ChatEngine::open(cfg, Arc::new(MemoryStore::default()), clock.clone()).await?;
+    let store = Arc::new(MemoryStore::default());
+    let e = ChatEngine::open(cfg.clone(), store.clone(), clock.clone()).await?;
     let mut chat = NewChat {
         service: "svc".into(),
         nickname: Some("Bob".into()),
@@ -282,6 +283,15 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
         e.cached_chats(),
         1,
         "only the subscribed chat was loaded for it"
+    );
+    // Restarted from the headers: neither is held, the subscribed one is known as such.
+    let again = ChatEngine::open(cfg, store, clock.clone()).await?;
+    assert_eq!(again.cached_chats(), 0);
+    assert_eq!(again.queue_shutdown_notices().await?, 1);
+    assert_eq!(
+        again.cached_chats(),
+        1,
+        "the subscribed chat, loaded for it"
     );
     // What the slot knew of pushes outlives its eviction: the customer's fetch position
     // (which acknowledges reliable pushes) and a device the provider called gone.

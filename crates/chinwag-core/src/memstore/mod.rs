@@ -9,8 +9,8 @@ use crate::error::StoreError;
 use crate::ids::ChatId;
 use crate::lease::Holder;
 use crate::ports::{
-    ChangeFeed, ChatStore, Commit, FeedEvent, Headers, Loaded, PushOutbox, Seen, StoredHeader,
-    StoredSession,
+    ChangeFeed, ChatStore, Commit, FeedEvent, HeaderSink, Headers, Loaded, PushOutbox, Seen,
+    StoredHeader, StoredSession,
 };
 use crate::push::{PushClaims, PushJob};
 use crate::timers::{DueTimer, LocalTimers, Schedule, TimerKey, Timers};
@@ -239,20 +239,27 @@ impl ChatStore for MemoryStore {
         })
     }
 
-    async fn load_headers(&self, ended_since_ms: i64) -> Result<Headers, StoreError> {
-        let mut found = Headers {
-            headers: crate::engine::lock(&self.inner)
-                .values()
-                .filter(|s| s.record.ended_ms.is_none_or(|t| t >= ended_since_ms))
-                .map(|s| StoredHeader {
-                    record: s.record.clone(),
-                    rev: s.rev,
-                })
-                .collect(),
-            quarantined: Vec::new(),
-        };
-        found.sort();
-        Ok(found)
+    async fn load_headers(
+        &self,
+        ended_since_ms: i64,
+        sink: &mut HeaderSink<'_>,
+    ) -> Result<(), StoreError> {
+        let headers: Vec<StoredHeader> = crate::engine::lock(&self.inner)
+            .values()
+            .filter(|s| s.record.ended_ms.is_none_or(|t| t >= ended_since_ms))
+            .map(|s| StoredHeader {
+                record: s.record.clone(),
+                rev: s.rev,
+            })
+            .collect();
+        // In batches of a few, like a real store's.
+        for batch in headers.chunks(3) {
+            sink(Headers {
+                headers: batch.to_vec(),
+                quarantined: Vec::new(),
+            });
+        }
+        Ok(())
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
