@@ -101,7 +101,8 @@ pub trait ChatStore: crate::push::PushClaims + crate::timers::Timers {
     /// Writes one commit atomically.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
     /// Loads every open session and every session that ended at or after
-    /// `ended_since_ms` (still readable by its customer).
+    /// `ended_since_ms` (still readable by its customer), whole: for tools and tests (the
+    /// engine starts from [`ChatStore::load_headers`]).
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError>;
     /// The headers (no transcript) of every open session and of every session that ended at
     /// or after `ended_since_ms`, handed to `sink` in batches as they are read (so what is
