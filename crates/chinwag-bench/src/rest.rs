@@ -35,6 +35,10 @@ pub(crate) struct RestArgs {
     /// Connections taking the `requestChat` latency samples.
     #[arg(long, default_value_t = 8)]
     pub(crate) latency_connections: usize,
+    /// Only the memory of a node restarted on `sessions` stored open chats (to compare two
+    /// builds: run once with each `--chinwag`).
+    #[arg(long)]
+    pub(crate) restart_only: bool,
     /// Write the JSON result here instead of stdout.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
@@ -69,6 +73,15 @@ pub(crate) fn start_chinwag_with(
     extra: &str,
 ) -> anyhow::Result<(Proc, tempdir::Dir)> {
     let dir = tempdir::Dir::new()?;
+    Ok((start_chinwag_in(bin, &dir, extra)?, dir))
+}
+
+/// [`start_chinwag_with`] on the data of `dir` (a restart when a server ran there before).
+pub(crate) fn start_chinwag_in(
+    bin: &PathBuf,
+    dir: &tempdir::Dir,
+    extra: &str,
+) -> anyhow::Result<Proc> {
     let cfg = dir.0.join("bench.toml");
     std::fs::write(&cfg, format!("{BENCH_CONFIG}\n{extra}"))?;
     let port = procs::free_port()?;
@@ -83,7 +96,7 @@ pub(crate) fn start_chinwag_with(
         &cfg.to_string_lossy(),
     ]
     .map(String::from);
-    Ok((procs::spawn(bin, &args, addr)?, dir))
+    procs::spawn(bin, &args, addr)
 }
 
 pub(crate) mod tempdir {
@@ -174,6 +187,10 @@ pub(crate) async fn run(args: RestArgs) -> anyhow::Result<Value> {
         .clone()
         .unwrap_or_else(|| me.with_file_name("chinwag"));
     let duration = Duration::from_secs(args.duration);
+    if args.restart_only {
+        let restarted = crate::restmem::restarted(&bin, &args).await?;
+        return Ok(json!({"scenario": "rest", "restarted": restarted}));
+    }
 
     // Refresh with no new events: ceiling first, then Chinwag, same requests and connections.
     let (chinwag, _dir) = start_chinwag(&bin)?;

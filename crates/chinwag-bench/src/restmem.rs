@@ -1,13 +1,16 @@
 //! The `rest` scenario's second half, each part on a fresh server: memory per idle stored
 //! session (without user data, and with the ten keys Genesys Widgets attach), the same once
-//! the idle chats left memory (`server.idle_chat_eviction_secs`), and
+//! the idle chats left memory (`server.idle_chat_eviction_secs`), the same after a restart
+//! on those stored chats (and the peak while starting), and
 //! `requestChat` latency with an empty queue against the same with the 100,000 idle chats
 //! of the memory measurement waiting in the queue (no agent logged in).
 
 use crate::gms::{WIDGET_USER_DATA, create_chats, request_form, request_latency};
 use crate::monitor::health;
 use crate::procs;
-use crate::rest::{RestArgs, start_chinwag, start_chinwag_with, summary};
+use crate::rest::{
+    RestArgs, start_chinwag, start_chinwag_in, start_chinwag_with, summary, tempdir,
+};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -81,6 +84,53 @@ async fn evicted(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<Value> {
     }))
 }
 
+/// Memory of a node restarted on `sessions` stored open chats: a server (evicting chats idle
+/// for a second) gets them and is killed (SIGKILL, as in a crash); a server started again on
+/// the same database is measured once it listens (its RSS, and its peak so far, `VmHWM`:
+/// what starting cost), against what the first server used before any chat existed.
+pub(crate) async fn restarted(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<Value> {
+    const EVICTING: &str = "[server]\nidle_chat_eviction_secs = 1\n";
+    let dir = tempdir::Dir::new()?;
+    let p = start_chinwag_in(bin, &dir, EVICTING)?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let empty = procs::rss_bytes(p.child.id())?;
+    let label = "rest: stored open chats for the restart";
+    create_chats(&p.addr, args.sessions, args.connections, label, false).await?;
+    drop(p);
+    let started = std::time::Instant::now();
+    let p = start_chinwag_in(bin, &dir, EVICTING)?;
+    let listening_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss = procs::rss_bytes(p.child.id())?;
+    let peak = peak_rss_bytes(p.child.id())?;
+    let h = health(&p.addr, None).await?;
+    let n = args.sessions.max(1) as f64;
+    Ok(json!({
+        "idle_chat_eviction_secs": 1,
+        "stored_open_chats": args.sessions,
+        "open_sessions": h["open_sessions"],
+        "cached_chats": h["cached_chats"],
+        "seconds_until_listening": listening_secs,
+        "rss_empty_bytes": empty,
+        "rss_after_restart_bytes": rss,
+        "peak_rss_after_restart_bytes": peak,
+        "bytes_per_stored_chat_after_restart": rss.saturating_sub(empty) as f64 / n,
+        "peak_bytes_per_stored_chat_while_starting": peak.saturating_sub(empty) as f64 / n,
+        "goal": "1,000,000 stored open chats under 500 MB (< 500 bytes each)",
+    }))
+}
+
+/// The most resident memory a process has had (`VmHWM`, Linux `/proc`).
+fn peak_rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmHWM for pid {pid}"))?;
+    Ok(kb * 1024)
+}
+
 /// Memory per idle session and `requestChat` latency against the queue's length.
 pub(crate) async fn run(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<(Value, Value)> {
     let (empty, _dir) = start_chinwag(bin)?;
@@ -100,6 +150,7 @@ pub(crate) async fn run(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<(Value
     let (plain, plain_lat) = memory(bin, args, false).await?;
     let (with_ud, ud_lat) = memory(bin, args, true).await?;
     let evicted = evicted(bin, args).await?;
+    let restarted = restarted(bin, args).await?;
     let ratio =
         |v: &Value, k: &str, base: f64| v["latency"][k].as_f64().unwrap_or(0.0) / base.max(1e-9);
     let queue = json!({
@@ -117,6 +168,7 @@ pub(crate) async fn run(bin: &PathBuf, args: &RestArgs) -> anyhow::Result<(Value
         "without_user_data": plain,
         "with_widget_user_data": with_ud,
         "evicted_idle_open_chats": evicted,
+        "restarted_on_stored_open_chats": restarted,
         "widget_user_data_keys": keys,
         "goal_without_user_data": "< 2048",
     });

@@ -8,6 +8,15 @@ pub enum StoreError {
     /// The backend reported a failure (disk full, I/O error, corrupt data...).
     #[error("store failure: {0}")]
     Backend(String),
+    /// A stored chat cannot be read back (its header or an event does not decode): the
+    /// engine quarantines it.
+    #[error("corrupt chat {chat}: {why}")]
+    Corrupt {
+        /// The chat.
+        chat: crate::ids::ChatId,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The backend is shut down or unreachable.
     #[error("store unavailable")]
     Unavailable,

@@ -81,6 +81,17 @@ pub struct SessionRecord {
     pub participants: Vec<Participant>,
 }
 
+impl SessionRecord {
+    /// Agent accounts currently in the chat (what routing needs, from the header alone).
+    pub fn present_agents(&self) -> Vec<AgentId> {
+        self.participants
+            .iter()
+            .filter(|p| p.present())
+            .filter_map(|p| p.agent_id.clone())
+            .collect()
+    }
+}
+
 /// A session in memory: its record plus its whole transcript.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -175,12 +186,7 @@ impl Session {
 
     /// Agent accounts currently in the chat.
     pub fn present_agents(&self) -> Vec<AgentId> {
-        self.record
-            .participants
-            .iter()
-            .filter(|p| p.present())
-            .filter_map(|p| p.agent_id.clone())
-            .collect()
+        self.record.present_agents()
     }
 
     fn make_event(&self, kind: EventKind, from: Party, text: Option<&str>, now_ms: i64) -> Event {

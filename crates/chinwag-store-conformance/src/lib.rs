@@ -1,6 +1,7 @@
 //! The one conformance suite every [`ChatStore`] backend runs: round trips, atomicity,
 //! ordering, open/ended filtering and purging, the push outbox, and commits sent together
-//! (one failing never fails the others), revisions, when customers were last seen, `ping`,
+//! (one failing never fails the others), headers read alone at start (`headers.rs`),
+//! revisions, when customers were last seen, `ping`,
 //! push job numbering and ownership (`claims`), and the chats' timers ([`timers`]).
 //! Backends call [`run_suite`] from a test; [`lease::run_suite`] checks a [`Leases`](chinwag_core::lease::Leases) table and
 //! [`run_routing_suite`] a shared routing state (`RoutingStore`), [`feed::run_suite`] a change
@@ -18,9 +19,11 @@ use std::collections::BTreeMap;
 
 mod claims;
 pub mod feed;
+pub mod headers;
 pub mod lease;
 mod ping;
 pub mod quarantine;
+pub mod restart;
 mod revisions;
 mod routing;
 mod seen;
@@ -87,6 +90,7 @@ pub async fn run_suite(store: &dyn ChatStore) {
     duplicate_index_is_rejected_atomically(store).await;
     events_for_unknown_session_are_rejected(store).await;
     ended_sessions_are_not_open_and_purge(store).await;
+    crate::headers::headers_list_live_chats(store).await;
     push_jobs_ride_with_their_commit(store).await;
     push_jobs_update_and_finish(store).await;
     concurrent_commits_are_answered_each_alone(store).await;

@@ -1,8 +1,8 @@
-//! Turning what the load script returns into sessions, or into the reason a chat cannot be
+//! Turning what the load and headers scripts return into sessions and headers, or into the reason a chat cannot be
 //! read (the quarantine's words are the SQLite store's: `session header: …`, `event N: …`).
 
 use chinwag_core::event::Event;
-use chinwag_core::ports::StoredSession;
+use chinwag_core::ports::{StoredHeader, StoredSession};
 use chinwag_core::session::SessionRecord;
 use redis::Value;
 
@@ -30,6 +30,34 @@ fn lossy(v: &Value) -> String {
     }
 }
 
+/// A header and revision as stored.
+fn head(rec: &Value, rev: &Value) -> Result<StoredHeader, String> {
+    let record: SessionRecord = match bytes(rec) {
+        Some(b) => decode(b).map_err(|e| format!("session header: {e}"))?,
+        None => return Err("session header: missing".into()),
+    };
+    let rev = bytes(rev)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| format!("revision: {}", lossy(rev)))?;
+    Ok(StoredHeader { record, rev })
+}
+
+/// One chat of the headers script's answer: `Err(reason)` when it is unreadable (a chat
+/// listed as live without a header is unreadable too).
+pub(crate) fn header(v: &Value) -> Result<StoredHeader, String> {
+    let Value::Array(parts) = v else {
+        return Err(format!("unexpected reply {v:?}"));
+    };
+    match parts.as_slice() {
+        [status, why] if bytes(status) == Some(b"err") => {
+            Err(format!("unreadable keys: {}", lossy(why)))
+        }
+        [status, rec, rev] if bytes(status) == Some(b"ok") => head(rec, rev),
+        _ => Err(format!("unexpected reply {v:?}")),
+    }
+}
+
 /// One chat of the load script's answer: `Ok(None)` when the chat is not stored,
 /// `Err(reason)` when it is stored but unreadable.
 pub(crate) fn chat(v: &Value) -> Result<Option<StoredSession>, String> {
@@ -44,14 +72,7 @@ pub(crate) fn chat(v: &Value) -> Result<Option<StoredSession>, String> {
             if matches!(rec, Value::Nil) && matches!(rev, Value::Nil) && flat.is_empty() {
                 return Ok(None);
             }
-            let record: SessionRecord = match bytes(rec) {
-                Some(b) => decode(b).map_err(|e| format!("session header: {e}"))?,
-                None => return Err("session header: missing".into()),
-            };
-            let rev = bytes(rev)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(|s| s.parse::<u64>().ok())
-                .ok_or_else(|| format!("revision: {}", lossy(rev)))?;
+            let StoredHeader { record, rev } = head(rec, rev)?;
             let mut events = Vec::with_capacity(flat.len() / 2);
             for pair in flat.chunks(2) {
                 let [id, body] = pair else {

@@ -40,7 +40,7 @@ use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::{ChatId, EventIndex};
 use chinwag_core::lease::Holder;
-use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
+use chinwag_core::ports::{ChatStore, Commit, HeaderSink, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::{PushClaims, PushJob};
 use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
 use conn::Conn;
@@ -197,6 +197,14 @@ impl ChatStore for RedisStore {
 
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError> {
         load::load_live(self, ended_since_ms).await
+    }
+
+    async fn load_headers(
+        &self,
+        ended_since_ms: i64,
+        sink: &mut HeaderSink<'_>,
+    ) -> Result<(), StoreError> {
+        load::load_headers(self, ended_since_ms, sink).await
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

@@ -1,14 +1,16 @@
 //! Reading chats back: one on demand (one script call; or only its events after a given one,
-//! for a reader catching up), its revision alone (one `HGET`), every live one at start (per
-//! partition, one call listing its open and recently ended chats, then one call per
-//! [`CHUNK`] chats), and purging ended ones.
+//! for a reader catching up), its revision alone (one `HGET`), every live one's header at
+//! start (per partition, so per cluster slot: one call listing its open and recently ended
+//! chats, then one script call per [`HEAD_CHUNK`] headers, no event read, each batch handed
+//! on as it arrives), every live one
+//! whole (tools and tests: one call per [`CHUNK`] chats), and purging ended ones.
 
 use crate::RedisStore;
 use crate::decode;
-use crate::scripts::{LOAD, PURGE};
+use crate::scripts::{HEADERS, LOAD, PURGE};
 use chinwag_core::StoreError;
 use chinwag_core::ids::{ChatId, EventIndex};
-use chinwag_core::ports::{Loaded, StoredSession};
+use chinwag_core::ports::{HeaderSink, Headers, Loaded, StoredSession};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use redis::Value;
 use std::collections::BTreeSet;
@@ -16,6 +18,8 @@ use std::collections::BTreeSet;
 /// Chats read by one load script call (bounded by the engine's per-chat limits, this keeps
 /// one call's reply within a few megabytes).
 const CHUNK: usize = 16;
+/// Headers read by one headers script call (a header is a few kilobytes at most).
+const HEAD_CHUNK: usize = 256;
 /// Partitions worked on at once.
 pub(crate) const PARALLEL: usize = 8;
 /// Ended chats deleted by one purge call.
@@ -70,7 +74,10 @@ async fn load_from(
 ) -> Result<Option<StoredSession>, StoreError> {
     let replies = read_chats(store, std::slice::from_ref(id), after).await?;
     let reply = replies.first().unwrap_or(&Value::Nil);
-    decode::chat(reply).map_err(|why| StoreError::Backend(format!("corrupt chat {id}: {why}")))
+    decode::chat(reply).map_err(|why| StoreError::Corrupt {
+        chat: id.clone(),
+        why,
+    })
 }
 
 /// The chat's stored revision: one `HGET`.
@@ -144,6 +151,50 @@ pub(crate) async fn load_live(store: &RedisStore, since: i64) -> Result<Loaded, 
         all.quarantined.extend(l.quarantined);
     }
     Ok(all)
+}
+
+/// The headers of `chunk`, chats of one partition (one cluster slot: every key has its tag).
+async fn headers_of(store: &RedisStore, chunk: Vec<ChatId>) -> Result<Headers, StoreError> {
+    let mut inv = HEADERS.prepare_invoke();
+    for id in &chunk {
+        inv.key(store.layout.chat_keys(id).head);
+    }
+    let replies: Vec<Value> = store
+        .conn
+        .run(store.deadline, |mut c| async move {
+            inv.invoke_async(&mut c).await
+        })
+        .await?;
+    if replies.len() != chunk.len() {
+        return Err(StoreError::Backend("headers script answered badly".into()));
+    }
+    let mut found = Headers::default();
+    for (id, reply) in chunk.into_iter().zip(&replies) {
+        match decode::header(reply) {
+            Ok(h) => found.headers.push(h),
+            Err(why) => found.quarantined.push((id, why)),
+        }
+    }
+    Ok(found)
+}
+
+/// Partition by partition, [`PARALLEL`] chunks at once, each handed to `sink` as it comes.
+pub(crate) async fn load_headers(
+    store: &RedisStore,
+    since: i64,
+    sink: &mut HeaderSink<'_>,
+) -> Result<(), StoreError> {
+    for p in 0..store.layout.partitions() {
+        let ids = live_ids(store, p, since).await?;
+        let chunks: Vec<Vec<ChatId>> = ids.chunks(HEAD_CHUNK).map(<[ChatId]>::to_vec).collect();
+        let mut chunks = stream::iter(chunks)
+            .map(|chunk| headers_of(store, chunk))
+            .buffer_unordered(PARALLEL);
+        while let Some(found) = chunks.next().await {
+            sink(found?);
+        }
+    }
+    Ok(())
 }
 
 async fn purge_partition(store: &RedisStore, p: usize, before: i64) -> Result<u64, StoreError> {

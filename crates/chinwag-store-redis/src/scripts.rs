@@ -10,6 +10,9 @@ pub(crate) static COMMIT: LazyLock<Script> =
 /// Chats read whole (header, revision, events), several at once.
 pub(crate) static LOAD: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/load.lua")));
+/// Chats' headers alone (no events), several at once.
+pub(crate) static HEADERS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/headers.lua")));
 /// Ended chats deleted with their index entries.
 pub(crate) static PURGE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/purge.lua")));

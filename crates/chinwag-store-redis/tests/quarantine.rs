@@ -1,7 +1,8 @@
 //! Unreadable stored chats (corrupt header JSON, corrupt event JSON, nesting past
 //! serde_json's recursion limit, text that is not UTF-8, a key of the wrong type, a header
 //! gone from under its index entry) are quarantined by `load_live` with a reason while every
-//! other chat loads whole; `load` of one is an error, never a panic. The same rules as the
+//! other chat loads whole; `load_headers` quarantines only the chats whose header is unreadable
+//! (it reads no event); `load` of one is an error, never a panic. The same rules as the
 //! SQLite store, on Redis.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -130,6 +131,19 @@ async fn unreadable_chats_are_quarantined_and_the_others_load_whole() {
         ("no-header", "session header: missing"),
     ];
     quarantine::check_load_live(&store, &GOOD, &spoiled).await;
+}
+
+#[tokio::test]
+async fn only_unreadable_headers_are_quarantined_when_headers_are_read() {
+    let redis = RedisServer::start().unwrap();
+    let store = spoiled_store(&redis).await;
+    let listed = ["bad-event", "deep-event", "good1", "good2", "not-utf8"];
+    let spoiled = [
+        ("bad-header", "session header: EOF"),
+        ("wrong-type", "unreadable keys: WRONGTYPE"),
+        ("no-header", "session header: missing"),
+    ];
+    quarantine::check_load_headers(&store, &listed, &spoiled).await;
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
 use chinwag_core::lease::Holder;
-use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
+use chinwag_core::ports::{ChatStore, Commit, HeaderSink, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::PushJob;
 use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
 use std::path::Path;
@@ -96,6 +96,26 @@ impl ChatStore for SqliteStore {
 
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError> {
         self.ask(|reply| Job::LoadLive(ended_since_ms, reply)).await
+    }
+
+    /// Read by the writer thread, which sends batches as it goes (and waits for this reader
+    /// meanwhile: a start-up read, before any write).
+    async fn load_headers(
+        &self,
+        ended_since_ms: i64,
+        sink: &mut HeaderSink<'_>,
+    ) -> Result<(), StoreError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+        self.jobs
+            .send(Job::LoadHeaders(ended_since_ms, tx))
+            .map_err(|_| StoreError::Unavailable)?;
+        while let Some(batch) = rx.recv().await {
+            match batch? {
+                Some(batch) => sink(batch),
+                None => return Ok(()),
+            }
+        }
+        Err(StoreError::Unavailable) // the writer thread stopped before the end
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

@@ -1,11 +1,12 @@
-//! Reading sessions back: every live session at start (quarantining the unreadable ones) and
-//! one session on demand (an error, never a panic, when it is unreadable).
+//! Reading sessions back: every live session's header at start (one query over the header
+//! table, no event read, streamed to the reader in batches; quarantining the unreadable ones), every live session whole (tools
+//! and tests), and one session on demand (an error, never a panic, when it is unreadable).
 
 use crate::schema::err;
 use chinwag_core::StoreError;
 use chinwag_core::event::Event;
 use chinwag_core::ids::ChatId;
-use chinwag_core::ports::{Loaded, StoredSession};
+use chinwag_core::ports::{Headers, Loaded, StoredHeader, StoredSession};
 use chinwag_core::session::SessionRecord;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -34,6 +35,69 @@ fn lossy(row: &Row<'_>, i: usize) -> rusqlite::Result<String> {
         ValueRef::Real(f) => f.to_string(),
         ValueRef::Null => "NULL".to_owned(),
     })
+}
+
+/// Headers sent to the reader at once.
+const HEADER_BATCH: usize = 512;
+
+/// What the writer thread sends a reader of headers: a batch, `None` when all were sent, or
+/// the failure that stopped the read.
+pub(crate) type HeaderBatch = Result<Option<Headers>, StoreError>;
+
+/// Sends the header of every live session (open, or ended at or after `since`) to `tx` in
+/// batches of [`HEADER_BATCH`], without reading an event; an unreadable header is
+/// quarantined. Blocks the writer thread while the reader is behind (start-up only); stops
+/// when the reader is gone.
+pub(crate) fn send_headers(
+    conn: &Connection,
+    since: i64,
+    tx: &tokio::sync::mpsc::Sender<HeaderBatch>,
+) {
+    let done = match headers_into(conn, since, tx) {
+        Ok(true) => Ok(None),
+        Ok(false) => return,
+        Err(e) => Err(e),
+    };
+    let _ = tx.blocking_send(done);
+}
+
+/// `false`: the reader went away.
+fn headers_into(
+    conn: &Connection,
+    since: i64,
+    tx: &tokio::sync::mpsc::Sender<HeaderBatch>,
+) -> Result<bool, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT chat_id, record, rev FROM sessions WHERE ended_ms IS NULL OR ended_ms >= ?1",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([since], |r| {
+            Ok((lossy(r, 0)?, text(r, 1)?, r.get::<_, i64>(2)?))
+        })
+        .map_err(err)?;
+    let mut batch = Headers::default();
+    for row in rows {
+        let (id, record, rev) = row.map_err(err)?;
+        match record.and_then(|r| decode::<SessionRecord>(&r)) {
+            Ok(record) => batch.headers.push(StoredHeader {
+                record,
+                rev: u64::try_from(rev).unwrap_or(0),
+            }),
+            Err(e) => batch
+                .quarantined
+                .push((ChatId::new(id), format!("session header: {e}"))),
+        }
+        if batch.headers.len() + batch.quarantined.len() >= HEADER_BATCH
+            && tx
+                .blocking_send(Ok(Some(std::mem::take(&mut batch))))
+                .is_err()
+        {
+            return Ok(false);
+        }
+    }
+    Ok(tx.blocking_send(Ok(Some(batch))).is_ok())
 }
 
 /// Every live session: open, or ended at or after `since`. A session whose header or one of
@@ -110,7 +174,10 @@ pub(crate) fn load_live(conn: &Connection, since: i64) -> Result<Loaded, StoreEr
 
 /// One session, open or ended; an unreadable one is an error.
 pub(crate) fn load(conn: &Connection, id: &ChatId) -> Result<Option<StoredSession>, StoreError> {
-    let corrupt = |what: String| StoreError::Backend(format!("corrupt chat {id}: {what}"));
+    let corrupt = |why: String| StoreError::Corrupt {
+        chat: id.clone(),
+        why,
+    };
     let record = conn
         .query_row(
             "SELECT record, rev FROM sessions WHERE chat_id = ?1",

@@ -28,6 +28,7 @@ pub(crate) enum Write {
 pub(crate) enum Job {
     Write(Write, Reply<()>),
     LoadLive(i64, Reply<Loaded>),
+    LoadHeaders(i64, tokio::sync::mpsc::Sender<crate::load::HeaderBatch>),
     Pending(Reply<Vec<PushJob>>),
     LastSeq(Reply<u64>),
     Load(ChatId, Reply<Option<StoredSession>>),
@@ -88,6 +89,7 @@ fn serve(conn: &Connection, file: &FileIdentity, job: Job) {
         Job::LoadLive(since, reply) => {
             let _ = reply.send(crate::load::load_live(conn, since));
         }
+        Job::LoadHeaders(since, tx) => crate::load::send_headers(conn, since, &tx),
         Job::Load(id, reply) => {
             let _ = reply.send(crate::load::load(conn, &id));
         }

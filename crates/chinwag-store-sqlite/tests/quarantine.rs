@@ -1,6 +1,7 @@
 //! Unreadable stored chats (corrupt header JSON, corrupt event JSON, nesting past serde_json's
 //! recursion limit, text that is not UTF-8) are quarantined by `load_live` with a reason while
-//! every other chat loads whole; `load` of one is an error, never a panic.
+//! every other chat loads whole; `load_headers` quarantines only the corrupt header (it reads
+//! no event); `load` of one is an error, never a panic.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -67,6 +68,17 @@ async fn spoiled_store(path: &Path) {
         [],
     )
     .unwrap();
+}
+
+#[tokio::test]
+async fn only_an_unreadable_header_is_quarantined_when_headers_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    spoiled_store(&path).await;
+    let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
+    let listed = ["bad-event", "deep-event", "good1", "good2", "not-utf8"];
+    let spoiled = [("bad-header", "session header: EOF")];
+    quarantine::check_load_headers(&store, &listed, &spoiled).await;
 }
 
 #[tokio::test]

@@ -51,14 +51,6 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     )
     .await
     .context("while loading sessions")?;
-    if cfg.server.idle_chat_eviction().is_some() {
-        // Loaded whole to route and count them; held from now on only when followed.
-        let evicted = engine.evict_all_idle();
-        tracing::info!(
-            evicted,
-            "open chats nobody follows left memory until asked for"
-        );
-    }
     // Listening from now on: other nodes' routing saves reach this node's agents.
     let routing_news = RoutingNewsWorker::new(engine.clone());
     // This run's liveness lease: its holder owns the push jobs this node queues.

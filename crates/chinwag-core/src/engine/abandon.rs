@@ -80,19 +80,27 @@ impl ChatEngine {
         Ok(())
     }
 
-    /// Gives the open chats `open` (loaded at start) an abandon timer if they have none,
-    /// counting their silence from now (the customer could not reach a node that was down).
-    pub(super) async fn restore_abandon_timers(
-        &self,
-        open: &[(ChatId, ServiceName)],
-    ) -> Result<(), CoreError> {
+    /// Gives the open chats found in the store at start (entered out of memory, counted by
+    /// this node) an abandon timer if they have none, counting their silence from now (the
+    /// customer could not reach a node that was down). One store call per 1000 timers.
+    pub(super) async fn restore_abandon_timers(&self) -> Result<(), CoreError> {
+        const PER_CALL: usize = 1000;
         let now = self.now_ms();
-        let timers: Vec<(TimerKey, i64)> = open
-            .iter()
-            .filter_map(|(chat, service)| self.abandon_timer(chat, service, now))
-            .collect();
-        if !timers.is_empty() {
-            self.store.schedule(&timers, Schedule::KeepExisting).await?;
+        let timers: Vec<(TimerKey, i64)> = {
+            let evicted = super::lock(&self.evicted);
+            evicted
+                .iter()
+                .filter_map(|(chat, e)| {
+                    let svc = self
+                        .settings
+                        .services
+                        .get(usize::from(e.counted_service()?))?;
+                    self.abandon_timer(chat, &svc.name, now)
+                })
+                .collect()
+        };
+        for batch in timers.chunks(PER_CALL) {
+            self.store.schedule(batch, Schedule::KeepExisting).await?;
         }
         Ok(())
     }

@@ -11,8 +11,9 @@ use std::sync::atomic::Ordering;
 
 impl ChatEngine {
     /// The chat's slot, loaded from the store when this engine does not hold it (written by
-    /// another engine on the same store, say). `None`: no such chat, a chat quarantined at
-    /// start, or one that ended longer ago than its retention (purged soon).
+    /// another engine on the same store, or not used since start, say). `None`: no such chat,
+    /// a quarantined one (found unreadable now: see [`Self::quarantine`]), or one that ended
+    /// longer ago than its retention (purged soon).
     pub(super) async fn slot_or_load(
         &self,
         chat_id: &ChatId,
@@ -20,14 +21,20 @@ impl ChatEngine {
         if let Some(slot) = self.slot(chat_id) {
             return Ok(Some(slot));
         }
-        if self.quarantined.contains(chat_id) {
+        if lock(&self.quarantined).contains(chat_id) {
             return Ok(None);
         }
         if !self.store.shared() && !lock(&self.evicted).contains_key(chat_id) {
             return Ok(None); // this engine holds or remembers every chat of its own store
         }
-        let Some(stored) = self.store.load(chat_id).await? else {
-            return Ok(None);
+        let stored = match self.store.load(chat_id).await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Ok(None),
+            Err(crate::StoreError::Corrupt { why, .. }) => {
+                self.quarantine(chat_id, &why).await;
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
         };
         let now = self.now_ms();
         let cutoff = now.saturating_sub(self.settings.ended_retention_ms);
@@ -53,6 +60,22 @@ impl ChatEngine {
             self.catch_up(chat_id, now_rev).await?;
         }
         Ok(Some(slot))
+    }
+
+    /// `chat` cannot be read back (its header could be, at start; its events cannot): it is
+    /// quarantined from now on, as an unreadable header is at start — logged once, counted in
+    /// [`Self::quarantined`], left in the store for an operator, answered as not found, and
+    /// forgotten by routing (so no agent is offered it), and no longer counted among its
+    /// service's open chats.
+    pub(super) async fn quarantine(&self, chat: &ChatId, why: &str) {
+        if !lock(&self.quarantined).insert(chat.clone()) {
+            return;
+        }
+        tracing::error!(chat = %chat.as_str(), %why, "unreadable chat quarantined: left in the store, not served");
+        self.drop_quarantined(chat);
+        if let Err(err) = self.route(|r, now| ((), r.chat_ended(chat, now))).await {
+            tracing::warn!(chat = %chat.as_str(), %err, "routing did not forget a quarantined chat");
+        }
     }
 
     /// The chat's slot if this engine holds it, or, on a store other processes write to, as

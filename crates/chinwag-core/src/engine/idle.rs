@@ -1,4 +1,5 @@
-//! Idle open chats leave memory: an open chat nobody used on this node for the idle time
+//! Idle open chats leave memory (and a node starts with every stored chat out of memory,
+//! entered here from its header by [`ChatEngine::open`]): an open chat nobody used on this node for the idle time
 //! (`server.idle_chat_eviction_secs`) is dropped from the session map and read back from the
 //! store when next asked for ([`ChatEngine::slot_or_load`]). What the slot knew beyond the
 //! store stays behind in a compact [`Evicted::Open`] entry (a few words per chat): whether
@@ -36,6 +37,9 @@ pub(crate) enum Evicted {
 pub(crate) struct Idle {
     /// See `Slot::counted`.
     counted: bool,
+    /// Its service's place in the settings (`u16::MAX`: not configured), so the open count
+    /// can be corrected when the chat is quarantined out of memory.
+    service: u16,
     /// The chat has a push subscription (it gets a shutdown notice).
     subscribed: bool,
     /// See `Slot::client_seen_ms` (on a shared store also recorded there).
@@ -47,6 +51,19 @@ pub(crate) struct Idle {
 }
 
 impl Idle {
+    /// The entry of an open chat found in the store at start: its customer's silence counts
+    /// from now (it could not reach a node that was down), nothing else known yet.
+    pub(super) fn at_start(service: u16, counted: bool, subscribed: bool, now_ms: i64) -> Self {
+        Self {
+            counted,
+            service,
+            subscribed,
+            client_seen_ms: now_ms,
+            client_next: 0,
+            push_gone: None,
+        }
+    }
+
     /// Puts the kept knowledge back into a slot just loaded from the store.
     fn restore(self, slot: &Slot) {
         slot.counted.store(self.counted, Ordering::Relaxed);
@@ -66,6 +83,14 @@ impl Evicted {
     pub(super) fn counted_open(&self) -> bool {
         matches!(self, Self::Open(i) if i.counted)
     }
+
+    /// The service place (in the settings) of an open chat this node counts.
+    pub(super) fn counted_service(&self) -> Option<u16> {
+        match self {
+            Self::Open(i) if i.counted => Some(i.service),
+            _ => None,
+        }
+    }
 }
 
 impl ChatEngine {
@@ -73,13 +98,6 @@ impl ChatEngine {
     /// many left memory.
     pub fn evict_idle(&self, idle_ms: i64) -> usize {
         self.evict_unused_before(self.now_ms().saturating_sub(idle_ms))
-    }
-
-    /// Evicts every open chat nobody follows, however recently used: called once after
-    /// [`ChatEngine::open`] loaded them all, so a restarted node holds only the chats with an
-    /// agent in them (the others are read back when asked for). Returns how many left.
-    pub fn evict_all_idle(&self) -> usize {
-        self.evict_unused_before(i64::MAX)
     }
 
     fn evict_unused_before(&self, before: i64) -> usize {
@@ -131,6 +149,7 @@ impl ChatEngine {
         let s = lock(&slot.state);
         Idle {
             counted: slot.counted.load(Ordering::Relaxed),
+            service: service_index(&self.settings, &s.record.service),
             subscribed: self.settings.push.subscription(&s.record).is_some(),
             client_seen_ms: slot.client_seen_ms.load(Ordering::Relaxed),
             client_next: slot.client_next.load(Ordering::Relaxed),
@@ -212,6 +231,23 @@ impl ChatEngine {
         }
     }
 
+    /// A chat found unreadable while out of memory: its entry is forgotten, and it is one
+    /// open chat less for its service if this node counted it.
+    pub(super) fn drop_quarantined(&self, chat: &ChatId) {
+        let entry = lock(&self.evicted).remove(chat);
+        let Some(Evicted::Open(idle)) = entry else {
+            return;
+        };
+        let svc = self.settings.services.get(usize::from(idle.service));
+        if idle.counted
+            && let Some(svc) = svc.and_then(|s| self.services.get(&s.name))
+        {
+            let _ = svc
+                .open
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
+    }
+
     /// Loads back the evicted chats with a push subscription (for the shutdown notices).
     pub(super) async fn load_subscribed_idle(&self) {
         let subscribed: Vec<ChatId> = lock(&self.evicted)
@@ -225,6 +261,19 @@ impl ChatEngine {
             }
         }
     }
+}
+
+/// The place of the service `name` in `settings` (`u16::MAX`: not configured).
+pub(super) fn service_index(
+    settings: &crate::settings::EngineSettings,
+    name: &crate::ids::ServiceName,
+) -> u16 {
+    settings
+        .services
+        .iter()
+        .position(|s| &s.name == name)
+        .and_then(|i| u16::try_from(i).ok())
+        .unwrap_or(u16::MAX)
 }
 
 /// Whether `slot` may leave memory: open, unused since `before`, unused right now, nobody

@@ -1,5 +1,5 @@
-//! [`ChatEngine`]: the Chat Server role. It owns the open sessions in memory (write-through to
-//! the [`ChatStore`]), the router, and the bus. Every change is committed to the store before
+//! [`ChatEngine`]: the Chat Server role. It owns the sessions in use in memory (write-through
+//! to the [`ChatStore`]; the others are read back when used), the router, and the bus. Every change is committed to the store before
 //! it is applied in memory, published, or answered.
 //!
 //! Concurrency: the store orders the writes of a chat (each commit names the revision it was
@@ -19,6 +19,7 @@ mod push;
 mod router;
 mod seen;
 mod service;
+mod start;
 mod view;
 mod workers;
 
@@ -38,8 +39,7 @@ pub use workers::{
 use crate::bus::{BusEvent, LocalBus};
 use crate::error::CoreError;
 use crate::ids::{ChatId, ServiceName};
-use crate::ports::{ChatStore, Clock, Commit, RoutingStore};
-use crate::routing::RouterState;
+use crate::ports::{ChatStore, Clock, Commit};
 use crate::session::{Change, Session};
 use crate::settings::{EngineSettings, ServiceSettings};
 use service::ServiceState;
@@ -126,6 +126,9 @@ impl Slot {
 }
 
 /// The chat engine. Cheap to share behind an `Arc`.
+///
+/// Memory: a live chat nobody uses costs only its small entry in `evicted` (from start on:
+/// the engine opens from the stored headers); a chat in use is held whole in `sessions`.
 pub struct ChatEngine {
     settings: EngineSettings,
     services: HashMap<ServiceName, ServiceState>,
@@ -137,8 +140,9 @@ pub struct ChatEngine {
     router_wake: Notify,
     draining: AtomicBool,
     pushes: push::Feed,
-    /// Chats found unreadable at start (see [`ChatEngine::open`]): never loaded on demand.
-    quarantined: std::collections::HashSet<ChatId>,
+    /// Chats found unreadable (a header at start, events when first loaded; see
+    /// [`ChatEngine::open`]): never loaded again.
+    quarantined: Mutex<std::collections::HashSet<ChatId>>,
     /// Chats that left memory but are still stored: ended ones with their end time, idle
     /// open ones with what their slot knew beyond the store (`idle.rs`). On a store no other
     /// process writes to, this map and `sessions` name every stored chat, so a request for
@@ -159,94 +163,6 @@ impl std::fmt::Debug for ChatEngine {
 }
 
 impl ChatEngine {
-    /// Opens the engine: loads every open session (and every ended one still within its
-    /// retention) from the store and rebuilds routing (chats with an agent stay with that
-    /// agent; the others queue again in creation order). A chat the store cannot read is
-    /// quarantined: logged, counted, not served; the others load.
-    pub async fn open(
-        settings: EngineSettings,
-        store: Arc<dyn ChatStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Arc<Self>, CoreError> {
-        Self::open_with(settings, store, clock, None).await
-    }
-
-    /// [`Self::open`], with routing shared through `routing` when given (several nodes on one
-    /// store): the routing state rebuilt from the stored chats is saved there only if nothing
-    /// was ever saved (the first node wins); otherwise the engine takes the stored state, so
-    /// a node starting later does not queue (and offer) again what is already routed.
-    pub async fn open_with(
-        settings: EngineSettings,
-        store: Arc<dyn ChatStore>,
-        clock: Arc<dyn Clock>,
-        routing: Option<Arc<dyn RoutingStore>>,
-    ) -> Result<Arc<Self>, CoreError> {
-        let now = clock.now_ms();
-        let loaded = store
-            .load_live(now.saturating_sub(settings.ended_retention_ms))
-            .await?;
-        for (chat, why) in &loaded.quarantined {
-            tracing::error!(chat = %chat.as_str(), %why, "unreadable chat quarantined: left in the store, not served");
-        }
-        let quarantined: std::collections::HashSet<ChatId> =
-            loaded.quarantined.into_iter().map(|(id, _)| id).collect();
-        let mut stored = loaded.sessions;
-        let pushes = push::Feed::new();
-        stored.sort_by_key(|s| s.record.created_ms);
-        let services: HashMap<ServiceName, ServiceState> = settings
-            .services
-            .iter()
-            .map(|s| (s.name.clone(), ServiceState::new(s.clone())))
-            .collect();
-        let mut router = RouterState::new(&settings.queues, &settings.agents);
-        let mut sessions = HashMap::with_capacity(stored.len());
-        let mut open = Vec::new();
-        for s in stored {
-            let rev = s.rev;
-            let session = Session::new(s.record, s.events);
-            let chat_id = session.record.chat_id.clone();
-            if let Some(svc) = services
-                .get(&session.record.service)
-                .filter(|_| !session.ended())
-            {
-                svc.open.fetch_add(1, Ordering::Relaxed);
-                router::route_stored(&mut router, &svc.settings, &session);
-            }
-            let counted = !session.ended() && services.contains_key(&session.record.service);
-            if counted {
-                open.push((chat_id.clone(), session.record.service.clone()));
-            }
-            sessions.insert(chat_id, Slot::new(session, rev, counted, now));
-        }
-        let router = router::Router::open(&settings, router, routing, store.clone()).await?;
-        let settings_alias = settings.alias.0;
-        tracing::info!(
-            sessions = sessions.len(),
-            quarantined = quarantined.len(),
-            shared_routing = matches!(router, router::Router::Shared(_)),
-            "chat engine opened"
-        );
-        let engine = Arc::new(Self {
-            settings,
-            services,
-            store,
-            clock,
-            bus: LocalBus::new(4096),
-            sessions: RwLock::new(sessions),
-            router,
-            router_wake: Notify::new(),
-            draining: AtomicBool::new(false),
-            pushes,
-            quarantined,
-            evicted: Mutex::new(HashMap::new()),
-            presence: std::sync::OnceLock::new(),
-            timer_holder: crate::lease::Holder::for_run(settings_alias),
-        });
-        // Chats stored before timers existed (or whose timer was lost) get one.
-        engine.restore_abandon_timers(&open).await?;
-        Ok(engine)
-    }
-
     /// This node's alias.
     pub fn alias(&self) -> crate::ids::NodeAlias {
         self.settings.alias
@@ -284,9 +200,9 @@ impl ChatEngine {
             .len()
     }
 
-    /// Chats found unreadable in the store at start and not served.
+    /// Chats found unreadable in the store (at start, or when first loaded) and not served.
     pub fn quarantined(&self) -> usize {
-        self.quarantined.len()
+        lock(&self.quarantined).len()
     }
 
     /// Stops accepting work (new chats and operations answer "unavailable").

@@ -245,7 +245,8 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
     cfg.push.enabled = vec![crate::push::DeviceType::CustomHttp];
     cfg.push.shutdown_notify = true;
     cfg.push.on_join = true;
-    let e = ChatEngine::open(cfg, Arc::new(MemoryStore::default()), clock.clone()).await?;
+    let store = Arc::new(MemoryStore::default());
+    let e = ChatEngine::open(cfg.clone(), store.clone(), clock.clone()).await?;
     let mut chat = NewChat {
         service: "svc".into(),
         nickname: Some("Bob".into()),
@@ -270,6 +271,15 @@ async fn an_evicted_subscribed_chat_still_gets_its_shutdown_notice() -> Result<(
         e.cached_chats(),
         1,
         "only the subscribed chat was loaded for it"
+    );
+    // Restarted from the headers: neither is held, the subscribed one is known as such.
+    let again = ChatEngine::open(cfg, store, clock.clone()).await?;
+    assert_eq!(again.cached_chats(), 0);
+    assert_eq!(again.queue_shutdown_notices().await?, 1);
+    assert_eq!(
+        again.cached_chats(),
+        1,
+        "the subscribed chat, loaded for it"
     );
     // What the slot knew of pushes outlives its eviction: the customer's fetch position
     // (which acknowledges reliable pushes) and a device the provider called gone.
@@ -330,7 +340,7 @@ async fn on_a_shared_store_a_chat_leaves_memory_only_once_its_customer_is_record
 }
 
 #[tokio::test]
-async fn after_a_restart_the_chats_nobody_follows_leave_memory_at_once() -> Result<(), CoreError> {
+async fn after_a_restart_no_chat_is_held_until_it_is_used() -> Result<(), CoreError> {
     let store = Arc::new(MemoryStore::default());
     let clock = clock();
     let e = ChatEngine::open(with_agent(1), store.clone(), clock.clone()).await?;
@@ -342,11 +352,12 @@ async fn after_a_restart_the_chats_nobody_follows_leave_memory_at_once() -> Resu
     e.agent_accept(&agent, &followed.chat_id).await?;
     drop(e);
     let e = ChatEngine::open(with_agent(1), store, clock.clone()).await?;
-    assert_eq!(e.evict_all_idle(), 1, "the chat without an agent");
-    assert_eq!((e.cached_chats(), e.open_sessions()), (1, 2));
+    assert_eq!((e.cached_chats(), e.open_sessions()), (0, 2));
+    assert_eq!(e.evict_idle(0), 0, "nothing to evict");
     e.customer(creds_of(&unfollowed), send("back"), Selection::Nothing)
         .await?;
     e.customer(creds_of(&followed), send("hi"), Selection::Nothing)
         .await?;
+    assert_eq!(e.cached_chats(), 2, "loaded when used");
     Ok(())
 }

@@ -112,6 +112,13 @@ impl ChatStore for Counting {
     async fn load_live(&self, since: i64) -> Result<Loaded, crate::StoreError> {
         self.inner.load_live(since).await
     }
+    async fn load_headers(
+        &self,
+        since: i64,
+        sink: &mut crate::ports::HeaderSink<'_>,
+    ) -> Result<(), crate::StoreError> {
+        self.inner.load_headers(since, sink).await
+    }
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, crate::StoreError> {
         self.note("load");
         self.inner.load(chat_id).await

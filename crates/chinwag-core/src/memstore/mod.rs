@@ -9,7 +9,8 @@ use crate::error::StoreError;
 use crate::ids::ChatId;
 use crate::lease::Holder;
 use crate::ports::{
-    ChangeFeed, ChatStore, Commit, FeedEvent, Loaded, PushOutbox, Seen, StoredSession,
+    ChangeFeed, ChatStore, Commit, FeedEvent, HeaderSink, Headers, Loaded, PushOutbox, Seen,
+    StoredHeader, StoredSession,
 };
 use crate::push::{PushClaims, PushJob};
 use crate::timers::{DueTimer, LocalTimers, Schedule, TimerKey, Timers};
@@ -236,6 +237,29 @@ impl ChatStore for MemoryStore {
                 .collect(),
             quarantined: Vec::new(),
         })
+    }
+
+    async fn load_headers(
+        &self,
+        ended_since_ms: i64,
+        sink: &mut HeaderSink<'_>,
+    ) -> Result<(), StoreError> {
+        let headers: Vec<StoredHeader> = crate::engine::lock(&self.inner)
+            .values()
+            .filter(|s| s.record.ended_ms.is_none_or(|t| t >= ended_since_ms))
+            .map(|s| StoredHeader {
+                record: s.record.clone(),
+                rev: s.rev,
+            })
+            .collect();
+        // In batches of a few, like a real store's.
+        for batch in headers.chunks(3) {
+            sink(Headers {
+                headers: batch.to_vec(),
+                quarantined: Vec::new(),
+            });
+        }
+        Ok(())
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

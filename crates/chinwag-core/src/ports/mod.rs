@@ -57,6 +57,27 @@ pub struct Loaded {
     pub quarantined: Vec<(ChatId, String)>,
 }
 
+/// A stored chat's header without its transcript, as read at start.
+#[derive(Debug, Clone)]
+pub struct StoredHeader {
+    /// The header (participants, with their agent ids and leave times, say where it routes).
+    pub record: SessionRecord,
+    /// How many commits the chat has had.
+    pub rev: u64,
+}
+
+/// One batch of what [`ChatStore::load_headers`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Headers {
+    /// Readable headers.
+    pub headers: Vec<StoredHeader>,
+    /// Chats whose stored header could not be read, with why (left as they are in the store).
+    pub quarantined: Vec<(ChatId, String)>,
+}
+
+/// Takes [`ChatStore::load_headers`]' batches as they are read (it must not call the store).
+pub type HeaderSink<'a> = dyn FnMut(Headers) + Send + 'a;
+
 /// Durable storage of sessions and transcripts (and, through [`PushOutbox`], of push jobs;
 /// through [`Timers`](crate::timers::Timers), of the chats' timers).
 ///
@@ -70,13 +91,28 @@ pub struct Loaded {
 /// - `load_live` returns every session without `ended_ms` and every session that ended at or
 ///   after its cutoff, with events in index order; one unreadable session is reported in
 ///   `quarantined` and never fails the load of the others.
+/// - `load_headers` hands its sink the same chats as `load_live`, headers only (no event is
+///   read), each exactly once, in batches in no particular order; one unreadable header is
+///   reported in `quarantined` and never fails the others (unreadable events are not
+///   noticed: `load` of that chat reports them).
+/// - `load` of a chat that is stored but unreadable fails with [`StoreError::Corrupt`].
 #[async_trait]
 pub trait ChatStore: crate::push::PushClaims + crate::timers::Timers {
     /// Writes one commit atomically.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
     /// Loads every open session and every session that ended at or after
-    /// `ended_since_ms` (still readable by its customer).
+    /// `ended_since_ms` (still readable by its customer), whole: for tools and tests (the
+    /// engine starts from [`ChatStore::load_headers`]).
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError>;
+    /// The headers (no transcript) of every open session and of every session that ended at
+    /// or after `ended_since_ms`, handed to `sink` in batches as they are read (so what is
+    /// held at once stays small): what the engine reads at start, so a node with many stored
+    /// chats holds none of their transcripts, nor all their headers, until they are used.
+    async fn load_headers(
+        &self,
+        ended_since_ms: i64,
+        sink: &mut HeaderSink<'_>,
+    ) -> Result<(), StoreError>;
     /// Loads one session, open or ended.
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError>;
     /// The chat's header and revision with only the events after index `after`: what a

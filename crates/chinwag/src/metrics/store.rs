@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chinwag_core::StoreError;
 use chinwag_core::ids::ChatId;
 use chinwag_core::lease::Holder;
-use chinwag_core::ports::{ChatStore, Commit, Loaded, PushOutbox, StoredSession};
+use chinwag_core::ports::{ChatStore, Commit, HeaderSink, Loaded, PushOutbox, StoredSession};
 use chinwag_core::push::PushClaims;
 use chinwag_core::push::PushJob;
 use chinwag_core::timers::{DueTimer, Schedule, TimerKey, Timers};
@@ -81,6 +81,14 @@ impl<S: ChatStore + ?Sized> ChatStore for MeteredStore<S> {
 
     async fn load_live(&self, ended_since_ms: i64) -> Result<Loaded, StoreError> {
         timed("load_live", self.0.load_live(ended_since_ms)).await
+    }
+
+    async fn load_headers(
+        &self,
+        ended_since_ms: i64,
+        sink: &mut HeaderSink<'_>,
+    ) -> Result<(), StoreError> {
+        timed("load_headers", self.0.load_headers(ended_since_ms, sink)).await
     }
 
     async fn load(&self, chat_id: &ChatId) -> Result<Option<StoredSession>, StoreError> {

@@ -1,8 +1,9 @@
 //! Quarantine end to end: with the server stopped (SIGKILL), one chat's stored row is
 //! corrupted in `chinwag.db` (an event body that is not an event, then another chat's
-//! header stored as a blob). The server still starts, `/health` counts the quarantined
-//! chats, the log names them, the other chats read back identical and go on, the corrupt
-//! ones answer 404, and their rows are left in the database.
+//! header stored as a blob). The server still starts (reading headers only: a corrupt header
+//! is quarantined at start, corrupt events when the chat is first used), `/health` counts the
+//! quarantined chats, the log names them, the other chats read back identical and go on, the
+//! corrupt ones answer 404, and their rows are left in the database.
 
 use crate::adv_net::gms_code;
 use crate::common::*;
@@ -74,11 +75,17 @@ async fn a_corrupt_chat_is_quarantined_and_the_others_are_served() -> R {
     let h = health(&server).await?;
     assert_eq!(
         (&h["quarantined_chats"], &h["open_sessions"]),
-        (&1.into(), &2.into()),
-        "{h}"
+        (&0.into(), &3.into()),
+        "{h}: its events are not read at start"
     );
     let (s, v) = body.call("refresh", &[("transcriptPosition", "1")]).await?;
     assert_eq!((s, gms_code(&v)?), (400, 404), "{v}");
+    let h = health(&server).await?;
+    assert_eq!(
+        (&h["quarantined_chats"], &h["open_sessions"]),
+        (&1.into(), &2.into()),
+        "{h}: quarantined when first used"
+    );
     let (s, v) = body.call("send", &[("message", "x")]).await?;
     assert_eq!((s, gms_code(&v)?), (400, 404), "{v}");
     assert_eq!(transcript(good).await?, good_before);
@@ -102,8 +109,16 @@ async fn a_corrupt_chat_is_quarantined_and_the_others_are_served() -> R {
     let h = health(&server).await?;
     assert_eq!(
         (&h["quarantined_chats"], &h["open_sessions"]),
+        (&1.into(), &2.into()),
+        "{h}: the header at start"
+    );
+    let (s, v) = body.call("refresh", &[("transcriptPosition", "1")]).await?;
+    assert_eq!((s, gms_code(&v)?), (400, 404), "{v}");
+    let h = health(&server).await?;
+    assert_eq!(
+        (&h["quarantined_chats"], &h["open_sessions"]),
         (&2.into(), &1.into()),
-        "{h}"
+        "{h}: and the events when used"
     );
     let (s, v) = header
         .call("refresh", &[("transcriptPosition", "1")])

@@ -2,7 +2,7 @@
 //! a REST customer silent past the idle time no longer counts in `/health`'s `cached_chats`
 //! (still in `open_sessions`), and its next refresh reads the same transcript back from the
 //! database; it goes on chatting. An agent accepts an evicted chat; a chat an agent is in stays.
-//! After a restart only the chats an agent is in are held.
+//! After a restart no chat is held (the node opens from the stored headers) until it is used.
 
 use crate::common::*;
 use serde_json::{Value, json};
@@ -91,7 +91,7 @@ async fn an_idle_rest_chat_leaves_memory_and_reads_back_the_same() -> R {
 }
 
 #[tokio::test]
-async fn after_a_restart_only_chats_with_an_agent_are_held() -> R {
+async fn after_a_restart_no_chat_is_held_until_it_is_used() -> R {
     let config = "[server]\nidle_chat_eviction_secs = 3600\n";
     let server = Server::start(config).await?;
     let (idle, _) = request_chat(&server, &[("nickname", "Idle")]).await?;
@@ -110,10 +110,20 @@ async fn after_a_restart_only_chats_with_an_agent_are_held() -> R {
     let h = health(&server).await?;
     assert_eq!(
         (h["open_sessions"].clone(), h["cached_chats"].clone()),
-        (json!(2), json!(1)),
-        "{h}"
+        (json!(2), json!(0)),
+        "{h}: opened from the headers"
     );
     assert_eq!(transcript(&idle).await?, before, "read back when asked for");
+    assert_eq!(health(&server).await?["cached_chats"], 1);
+    let agent = Agent::new(&server, "demo-agent-token");
+    agent.ready().await?;
+    let (s, v) = agent
+        .post(
+            &format!("/chats/{}/messages", served.chat_id),
+            json!({"text": "back"}),
+        )
+        .await?;
+    assert_eq!(s, 200, "the agent's chat is still its own: {v}");
     assert_eq!(health(&server).await?["cached_chats"], 2);
     Ok(())
 }

@@ -190,8 +190,8 @@ async fn metrics_follow_a_chat_through_every_adapter_and_transport() -> R {
     let (fast, slow) = (bucket("commit", "0.001"), bucket("commit", "10"));
     assert!(fast.is_some() && slow.is_some() && fast <= slow && slow <= Some(&commits));
     assert!(
-        bucket("load_live", "+Inf").is_some_and(|n| *n >= 1.0),
-        "the load at start"
+        bucket("load_headers", "+Inf").is_some_and(|n| *n >= 1.0),
+        "the header load at start"
     );
     assert!(
         bucket("ping", "+Inf").is_some_and(|n| *n >= 1.0),

@@ -19,10 +19,11 @@ pub use news::{MAX_NEWS_BYTES, RoutingNewsWorker};
 use super::{ChatEngine, lock};
 use crate::bus::BusEvent;
 use crate::error::CoreError;
+use crate::ids::ChatId;
 use crate::ports::{ChatStore, RoutingStore};
 use crate::routing::RouterState;
-use crate::session::Session;
-use crate::settings::{EngineSettings, ServiceSettings};
+use crate::session::SessionRecord;
+use crate::settings::EngineSettings;
 use std::sync::{Arc, Mutex};
 
 /// The engine's router: its own, or a cached copy of the shared one.
@@ -56,50 +57,70 @@ impl Router {
     }
 }
 
-/// Routes a stored open chat of the service `svc` as it stands: with its agents when it has
-/// some, else waiting in the service's queue since it was created.
-pub(super) fn route_stored(router: &mut RouterState, svc: &ServiceSettings, session: &Session) {
-    let chat_id = &session.record.chat_id;
-    let agents = session.present_agents();
-    if agents.is_empty() {
-        router.enqueue(
-            &svc.queue,
-            chat_id.clone(),
-            svc.name.clone(),
-            session.record.created_ms,
-        );
+/// Routing rebuilt from stored headers arriving in any order, as a node builds it at start:
+/// chats with agents stay with them at once; the others wait in their queues, queued at the
+/// end in creation order (ties by chat id).
+pub(super) struct Rebuild {
+    state: RouterState,
+    /// (created, chat, its service's place in the settings).
+    waiting: Vec<(i64, ChatId, usize)>,
+}
+
+impl Rebuild {
+    pub(super) fn new(settings: &EngineSettings) -> Self {
+        Self {
+            state: RouterState::new(&settings.queues, &settings.agents),
+            waiting: Vec::new(),
+        }
     }
-    for a in agents {
-        router.restore_assignment(&a, chat_id.clone());
+
+    /// Routes a stored open chat of the `svc`-th configured service as it stands: with its
+    /// agents when it has some, else waiting in the service's queue since it was created.
+    pub(super) fn add(&mut self, svc: usize, record: &SessionRecord) {
+        let agents = record.present_agents();
+        if agents.is_empty() {
+            self.waiting
+                .push((record.created_ms, record.chat_id.clone(), svc));
+        }
+        for a in agents {
+            self.state.restore_assignment(&a, record.chat_id.clone());
+        }
+    }
+
+    /// The state, the waiting chats queued oldest first.
+    pub(super) fn finish(mut self, settings: &EngineSettings) -> RouterState {
+        self.waiting.sort_unstable();
+        for (since, chat, svc) in self.waiting {
+            if let Some(svc) = settings.services.get(svc) {
+                self.state
+                    .enqueue(&svc.queue, chat, svc.name.clone(), since);
+            }
+        }
+        self.state
     }
 }
 
-/// The routing state the stored open chats call for (oldest first), as a node builds it at
-/// start: chats with agents stay with them, the others wait in their queues.
+/// The routing state the stored open chats call for, as a node builds it at start (see
+/// [`Rebuild`]). Reads headers only (no transcript).
 pub(super) async fn rebuild(
     chats: &dyn ChatStore,
     settings: &EngineSettings,
 ) -> Result<RouterState, CoreError> {
-    let mut open: Vec<Session> = chats
-        .load_live(i64::MAX)
-        .await?
-        .sessions
-        .into_iter()
-        .map(|s| Session::new(s.record, s.events))
-        .filter(|s| !s.ended())
-        .collect();
-    open.sort_by_key(|s| s.record.created_ms);
-    let mut router = RouterState::new(&settings.queues, &settings.agents);
-    for s in &open {
-        if let Some(svc) = settings
-            .services
-            .iter()
-            .find(|v| v.name == s.record.service)
-        {
-            route_stored(&mut router, svc, s);
+    let mut built = Rebuild::new(settings);
+    let mut take = |batch: crate::ports::Headers| {
+        for h in batch.headers.iter().filter(|h| h.record.ended_ms.is_none()) {
+            let svc = settings
+                .services
+                .iter()
+                .position(|v| v.name == h.record.service);
+            if let Some(svc) = svc {
+                built.add(svc, &h.record);
+            }
         }
-    }
-    Ok(router)
+    };
+    // Nothing ended since the end of time: open chats only.
+    chats.load_headers(i64::MAX, &mut take).await?;
+    Ok(built.finish(settings))
 }
 
 impl ChatEngine {
