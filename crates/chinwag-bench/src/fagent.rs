@@ -30,7 +30,9 @@ fn token(i: usize) -> String {
     format!("failover-bench-agent-{i:03}")
 }
 
-/// An agent API call that must succeed; returns the parsed body (`null` when empty).
+/// An agent API call that must succeed; returns the parsed body (`null` when empty). A
+/// `503` (routing contended: every node saves one shared state, see docs/cluster.md) is
+/// tried again after 100 ms, up to 50 times.
 async fn call(
     conn: &mut Conn,
     method: Method,
@@ -38,15 +40,21 @@ async fn call(
     tok: &str,
     json: Option<&str>,
 ) -> anyhow::Result<Value> {
-    let (status, body) = conn
-        .agent(method, &format!("/agent/v1{path}"), tok, json)
-        .await?;
-    anyhow::ensure!(
-        (200..300).contains(&status),
-        "{path}: HTTP {status} {}",
-        String::from_utf8_lossy(&body)
-    );
-    Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
+    let uri = format!("/agent/v1{path}");
+    for _ in 0..50 {
+        let (status, body) = conn.agent(method.clone(), &uri, tok, json).await?;
+        if status == 503 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        anyhow::ensure!(
+            (200..300).contains(&status),
+            "{path}: HTTP {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        return Ok(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    }
+    anyhow::bail!("{path}: still 503 after 50 tries")
 }
 
 /// Logs `count` agents in through `addr`, makes them ready and accepts every offer until
@@ -81,10 +89,15 @@ pub(crate) async fn take_chats(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 for chat in offers {
+                    // An offer that lapsed meanwhile is offered again: the next turn takes it.
                     let path = format!("/offers/{chat}/accept");
-                    call(&mut conn, Method::POST, &path, &tok, None).await?;
-                    taken.fetch_add(1, Ordering::Relaxed);
-                    mine.push((i, chat));
+                    if call(&mut conn, Method::POST, &path, &tok, None)
+                        .await
+                        .is_ok()
+                    {
+                        taken.fetch_add(1, Ordering::Relaxed);
+                        mine.push((i, chat));
+                    }
                 }
             }
             anyhow::Ok(mine)
