@@ -95,6 +95,31 @@ impl Conn {
         Ok((status, retry, body))
     }
 
+    /// An agent API call: `method path` with `Authorization: Bearer token` and, when given,
+    /// a JSON body; returns status and body.
+    pub(crate) async fn agent(
+        &mut self,
+        method: hyper::Method,
+        path: &str,
+        token: &str,
+        json: Option<&str>,
+    ) -> anyhow::Result<(u16, Bytes)> {
+        self.sender.ready().await?;
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host)
+            .header("authorization", format!("Bearer {token}"));
+        if json.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let body = Bytes::copy_from_slice(json.unwrap_or_default().as_bytes());
+        let res = self.sender.send_request(req.body(Full::new(body))?).await?;
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+
     /// POSTs `body` with `content_type`; returns status and body.
     pub(crate) async fn post_as(
         &mut self,

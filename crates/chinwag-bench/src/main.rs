@@ -18,6 +18,11 @@
 //! Scenario `cluster`: one node on SQLite against three nodes on one Redis (refresh and send
 //! throughput, server CPU per request), and the Redis round trips of a refresh and a send.
 //!
+//! Scenario `failover`: three nodes on one Redis, 1,000 GMS chats over CometD with agents
+//! talking; the time until the customers of one node resume after it is killed with
+//! `SIGKILL`, against a plain reconnect of the same customers to another node in the same run,
+//! and the messages lost or duplicated across the kill.
+//!
 //! Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod abuse;
@@ -27,6 +32,9 @@ mod bceiling;
 mod bclient;
 mod ceiling;
 mod cluster;
+mod fagent;
+mod failover;
+mod fclient;
 mod gms;
 mod legit;
 mod load;
@@ -62,6 +70,8 @@ enum Cmd {
     /// One node on SQLite against several nodes on one Redis, and Redis round trips per
     /// operation.
     Cluster(cluster::ClusterArgs),
+    /// Failover time of CometD customers when a node is killed, against a plain reconnect.
+    Failover(failover::FailoverArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -114,6 +124,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Cluster(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(cluster::run(args))?)
+        }
+        Cmd::Failover(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(failover::run(args))?)
         }
         Cmd::Rest(args) => {
             let out = args.out.clone();

@@ -73,6 +73,21 @@ fn save_marks(server: &BayeuxServer, marks: Marks) {
     }
 }
 
+/// Of an answer's events (ascending by index), those to send a client whose watch has been
+/// sent up to `floor` (`None`: it watches nothing, so all of them): the ones above `floor`,
+/// and none at all when the first of those does not directly follow it. That gap is a watch
+/// made or restarted from an earlier position while the operation ran (a take-over's rebuilt
+/// watch, whose read is under way): its own reads, or the bus, send those events in order,
+/// and the answer must not raise its mark past events it was never sent.
+fn unsent<T>(events: &[T], index: impl Fn(&T) -> u64, floor: Option<u64>) -> &[T] {
+    let Some(floor) = floor else { return events };
+    let start = events.partition_point(|e| index(e) <= floor);
+    match events.get(start) {
+        Some(first) if index(first) == floor + 1 => &events[start..],
+        _ => &[],
+    }
+}
+
 /// One client watching one chat.
 #[derive(Debug, Clone)]
 pub(crate) struct Watch {
@@ -243,8 +258,8 @@ impl Watchers {
                 .by_chat
                 .get_mut(&view.chat_id)
                 .and_then(|l| l.iter_mut().find(|w| &w.client == client));
-            let floor = watch.as_ref().map_or(0, |w| w.sent);
-            let events: Vec<&Event> = view.events.iter().filter(|e| e.index.0 > floor).collect();
+            let floor = watch.as_ref().map(|w| w.sent);
+            let events: Vec<&Event> = unsent(&view.events, |e| e.index.0, floor).iter().collect();
             if let (Some(w), Some(last)) = (watch, events.last()) {
                 w.sent = last.index.0;
                 mark = Some((w.channel.clone(), w.key.clone(), w.sent));
@@ -417,5 +432,28 @@ impl Watchers {
                     .map(move |w| (c.clone(), w.clone()))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsent;
+
+    #[test]
+    fn an_answer_sends_only_what_follows_the_watch_without_a_gap() {
+        let events = [3u64, 4, 5];
+        let id = |e: &u64| *e;
+        assert_eq!(unsent(&events, id, None), [3, 4, 5], "no watch: everything");
+        assert_eq!(unsent(&events, id, Some(2)), [3, 4, 5]);
+        assert_eq!(
+            unsent(&events, id, Some(3)),
+            [4, 5],
+            "what was sent is left out"
+        );
+        assert_eq!(unsent(&events, id, Some(5)), [] as [u64; 0]);
+        // A watch rebuilt at 1 while the answer was computed from the newest event only
+        // (a take-over racing the client's own send): events 2 to 4 are the watch's to send.
+        assert_eq!(unsent(&[5u64], id, Some(1)), [] as [u64; 0]);
+        assert_eq!(unsent(&events, id, Some(1)), [] as [u64; 0]);
     }
 }
