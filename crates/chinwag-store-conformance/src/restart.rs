@@ -6,9 +6,10 @@
 //! and a chat whose events cannot be read is quarantined when first used (answered as not
 //! found, counted once) while the others serve.
 
-use chinwag_core::engine::{AgentOp, ChatView, Credentials, CustomerOp, NewChat, Selection};
 use chinwag_core::ids::{AgentId, EventIndex, NodeAlias, QueueName, ServiceName};
 use chinwag_core::ports::{ChatStore, Clock};
+use chinwag_core::roles::agents::AgentOp;
+use chinwag_core::roles::customers::{ChatView, Credentials, CustomerOp, NewChat, Selection};
 use chinwag_core::settings::{
     AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceLimits, ServiceSettings,
 };
@@ -62,12 +63,15 @@ fn settings() -> EngineSettings {
     }
 }
 
+/// The service every chat here is on.
+static SVC: std::sync::LazyLock<ServiceName> = std::sync::LazyLock::new(|| ServiceName::new("svc"));
+
 fn creds(v: &ChatView) -> Credentials<'_> {
     Credentials {
-        service: "svc",
-        chat_id: v.chat_id.as_str(),
-        user_id: Some(v.user_id.as_str()),
-        secure_key: v.secure_key.as_str(),
+        service: &SVC,
+        chat_id: &v.chat_id,
+        user_id: Some(&v.user_id),
+        key: &v.secure_key,
         origin: None,
     }
 }
@@ -86,35 +90,36 @@ pub async fn fill(store: Arc<dyn ChatStore>, clock: &Arc<ManualClock>, n: usize)
     let e = ChatEngine::open(settings(), store, clock.clone())
         .await
         .unwrap_or_else(|err| panic!("open: {err}"));
+    let (customers, agents) = (e.customers(), e.agents());
     let mut chats = Vec::with_capacity(n);
     for i in 0..n {
         clock.0.fetch_add(1, Ordering::Relaxed);
         let req = NewChat {
-            service: "svc".into(),
+            service: SVC.clone(),
             nickname: Some(format!("c{i}")),
             ..NewChat::default()
         };
-        let view = e.request_chat(req, Selection::Nothing).await;
+        let view = customers.request_chat(req, Selection::Nothing).await;
         let view = view.unwrap_or_else(|err| panic!("request_chat: {err}"));
         let send = CustomerOp::Send {
             text: format!("m{i}"),
             message_type: None,
             attributes: None,
         };
-        let sent = e.customer(creds(&view), send, Selection::Nothing).await;
+        let sent = customers.act(creds(&view), send, Selection::Nothing).await;
         sent.unwrap_or_else(|err| panic!("send: {err}"));
         chats.push(view);
     }
     let agent = AgentId::new("a1");
     let ready = async {
-        e.agent_login(&agent).await?;
-        e.agent_set_ready(&agent, true).await?;
-        e.agent_accept(&agent, &chats[0].chat_id).await?;
+        agents.login(&agent).await?;
+        agents.set_ready(&agent, true).await?;
+        agents.accept(&agent, &chats[0].chat_id).await?;
         let hello = AgentOp::Send {
             text: "hello".into(),
             message_type: None,
         };
-        e.agent_act(&agent, &chats[0].chat_id, hello).await
+        agents.act(&agent, &chats[0].chat_id, hello).await
     };
     ready.await.unwrap_or_else(|err| panic!("agent: {err}"));
     chats
@@ -141,15 +146,18 @@ pub async fn check(
     );
     assert_eq!(e.open_sessions(), chats.len(), "every open chat counted");
     assert_eq!(e.quarantined(), 0, "every header reads");
+    let (customers, agents) = (e.customers(), e.agents());
     let agent = AgentId::new("a1");
-    e.agent_login(&agent)
+    agents
+        .login(&agent)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
-    e.agent_set_ready(&agent, true)
+    agents
+        .set_ready(&agent, true)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
-    let status = e
-        .agent_status(&agent)
+    let status = agents
+        .status(&agent)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(
@@ -167,11 +175,11 @@ pub async fn check(
         text: "still here".into(),
         message_type: None,
     };
-    let acted = e.agent_act(&agent, &chats[0].chat_id, more).await;
+    let acted = agents.act(&agent, &chats[0].chat_id, more).await;
     acted.unwrap_or_else(|err| panic!("the agent acts in its chat: {err}"));
     for (i, chat) in chats.iter().enumerate() {
-        let got = e
-            .customer(creds(chat), refresh(), Selection::From(EventIndex(1)))
+        let got = customers
+            .read(creds(chat), Selection::From(EventIndex(1)))
             .await;
         if spoiled == Some(i) {
             assert!(matches!(got, Err(CoreError::ChatNotFound)), "{got:?}");
@@ -186,16 +194,10 @@ pub async fn check(
     }
     if let Some(i) = spoiled {
         assert_eq!(e.quarantined(), 1, "quarantined when first used");
-        let again = e
-            .customer(creds(&chats[i]), refresh(), Selection::Nothing)
-            .await;
+        let again = customers.read(creds(&chats[i]), Selection::Nothing).await;
         assert!(matches!(again, Err(CoreError::ChatNotFound)), "{again:?}");
         assert_eq!(e.quarantined(), 1, "counted once");
     }
     let served = chats.len() - usize::from(spoiled.is_some());
     assert_eq!(e.cached_chats(), served, "the chats used are held now");
-}
-
-fn refresh() -> CustomerOp {
-    CustomerOp::Refresh { preview: None }
 }
