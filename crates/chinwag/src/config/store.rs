@@ -32,7 +32,7 @@ impl Default for StoreConfig {
             max_size_mb: 0,
             redis_prefix: r.prefix,
             redis_partitions: r.partitions,
-            lease_ttl_ms: 5000,
+            lease_ttl_ms: 1500,
         }
     }
 }
