@@ -55,7 +55,7 @@ pub(crate) struct FailoverArgs {
 }
 
 /// The server's default `store.lease_ttl_ms` (docs/cluster.md).
-const DEFAULT_LEASE_TTL_MS: u64 = 5000;
+const DEFAULT_LEASE_TTL_MS: u64 = 1500;
 
 /// Node `i`'s configuration: Redis, a CometD key shared by all nodes, no per-address caps
 /// (every customer comes from 127.0.0.1), and the agents.

@@ -106,8 +106,14 @@ async fn revisions_of_a_chat_come_in_order(
 }
 
 async fn a_refused_commit_is_not_announced(store: &dyn ChatStore, feed: &dyn ChangeFeed) {
-    commit(store, sample("feed-refused", 1).0).await;
+    // Subscribed first: a networked feed may deliver an announcement some time after its
+    // commit, so "from its subscription on" is about when the feed hears it, not the commit.
     let mut rx = feed.subscribe();
+    commit(store, sample("feed-refused", 1).0).await;
+    assert_eq!(
+        next_change(&mut rx, "before the refused commit").await,
+        (ChatId::new("feed-refused"), 1)
+    );
     assert!(
         store.commit(touch("feed-refused", 0)).await.is_err(),
         "a commit on a stale revision is refused"
