@@ -11,16 +11,16 @@ use subtle::ConstantTimeEq;
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(
-            Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-        )]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Shared text (`Arc<str>`): a clone — the router's queue, the cache's entry and the
+        /// store's record of one chat all hold its id — copies a pointer, not the text.
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             /// Wraps a string received from a client or the store.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(value.into().into())
             }
             /// The identifier as text.
             pub fn as_str(&self) -> &str {
@@ -36,13 +36,13 @@ macro_rules! string_id {
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
-                Self(value)
+                Self(value.into())
             }
         }
 
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
-                Self(value.to_owned())
+                Self(value.into())
             }
         }
 
@@ -51,6 +51,18 @@ macro_rules! string_id {
         impl std::borrow::Borrow<str> for $name {
             fn borrow(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(Self(String::deserialize(d)?.into()))
             }
         }
     };
@@ -167,8 +179,8 @@ impl FreshIds {
         let user: [u8; 8] = random_bytes()?;
         let key: [u8; 16] = random_bytes()?;
         Ok(Self {
-            chat_id: ChatId(chat),
-            user_id: UserId(hex(&user)),
+            chat_id: ChatId::new(chat),
+            user_id: UserId::new(hex(&user)),
             secure_key: SecureKey(hex(&key).to_ascii_lowercase()),
         })
     }
