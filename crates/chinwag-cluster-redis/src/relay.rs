@@ -2,6 +2,10 @@
 //! `<prefix>:bx:broadcast` as `<node>\n<channel>\n<data>`, and every node's [`RelayWorker`]
 //! is subscribed to that channel and hands what other nodes published to its Bayeux server.
 //!
+//! A node's publishes leave in the order it made them: they queue (bounded, [`QUEUE`]) for one
+//! sender task that PUBLISHes them in order, several per round trip, so the publishes of one
+//! client — all made by the node owning its session — reach the other nodes in its order.
+//!
 //! At most once: Redis pub/sub keeps nothing, so a publish made while a node's subscription
 //! is down never reaches that node's subscribers. On a Redis Cluster a plain PUBLISH reaches
 //! subscribers on every node of the cluster, so the worker subscribes on any reachable seed
@@ -19,12 +23,17 @@ use tokio_util::sync::CancellationToken;
 /// Largest relayed message accepted (bigger ones are dropped and logged).
 const MAX_MESSAGE: usize = 1 << 20;
 
+/// Publishes waiting for the sender; past it new ones are dropped (and logged).
+const QUEUE: usize = 4096;
+
+/// Most publishes sent in one round trip.
+const BATCH: usize = 64;
+
 /// Publishes this node's broadcasts for the others.
 pub struct RedisRelay {
-    conn: Conn,
+    queue: tokio::sync::mpsc::Sender<String>,
     channel: Arc<str>,
     node: Arc<str>,
-    deadline: Duration,
 }
 
 impl std::fmt::Debug for RedisRelay {
@@ -53,11 +62,13 @@ impl RedisRelay {
         let target = Target::parse(url)?;
         let channel: Arc<str> = format!("{}:bx:broadcast", options.prefix).into();
         let node: Arc<str> = node.into();
+        let (queue, rx) = tokio::sync::mpsc::channel(QUEUE);
+        let conn = Conn::open(&target, options).await?;
+        tokio::spawn(send_in_order(conn, channel.clone(), options.deadline, rx));
         let relay = Self {
-            conn: Conn::open(&target, options).await?,
+            queue,
             channel: channel.clone(),
             node: node.clone(),
-            deadline: options.deadline,
         };
         Ok((
             relay,
@@ -73,21 +84,34 @@ impl RedisRelay {
 impl BroadcastRelay for RedisRelay {
     fn publish(&self, channel: &str, data: &str) {
         let payload = format!("{}\n{channel}\n{data}", self.node);
-        let (conn, target, deadline) = (self.conn.clone(), self.channel.clone(), self.deadline);
-        tokio::spawn(async move {
-            let sent = conn
-                .run(deadline, |mut c| async move {
-                    redis::cmd("PUBLISH")
-                        .arg(&*target)
-                        .arg(payload)
-                        .query_async::<i64>(&mut c)
-                        .await
-                })
-                .await;
-            if let Err(e) = sent {
-                tracing::warn!(%e, "broadcast not relayed to the other nodes");
-            }
-        });
+        if self.queue.try_send(payload).is_err() {
+            tracing::warn!(channel = %self.channel, "broadcast relay queue full: not relayed to the other nodes");
+        }
+    }
+}
+
+/// The sender: PUBLISHes what is queued, in order, up to [`BATCH`] per round trip, until
+/// the relay is dropped. A failed batch is logged and dropped (at most once).
+async fn send_in_order(
+    conn: Conn,
+    target: Arc<str>,
+    deadline: Duration,
+    mut rx: tokio::sync::mpsc::Receiver<String>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let mut pipe = redis::pipe();
+        for payload in batch.drain(..) {
+            pipe.cmd("PUBLISH").arg(&*target).arg(payload).ignore();
+        }
+        let sent = conn
+            .run(deadline, |mut c| async move {
+                pipe.query_async::<()>(&mut c).await
+            })
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(%e, "broadcasts not relayed to the other nodes");
+        }
     }
 }
 

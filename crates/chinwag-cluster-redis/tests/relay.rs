@@ -145,3 +145,39 @@ async fn broadcasts_reach_other_nodes_redis_cluster() -> R {
     let cluster = RedisCluster::start(3)?;
     relay_reaches_other_nodes(&cluster.url()).await
 }
+
+/// A node's publishes reach Redis in the order it made them, however fast they come (one
+/// sender task; a task per publish let them overtake each other on a multi-threaded runtime).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_nodes_publishes_leave_in_order() -> R {
+    use chinwag_bayeux::cluster::BroadcastRelay;
+    use futures_util::StreamExt;
+    let redis = RedisServer::start()?;
+    let mut pubsub = redis::Client::open(redis.url())?.get_async_pubsub().await?;
+    pubsub.subscribe("chinwag:bx:broadcast").await?;
+    let (relay, _worker) = RedisRelay::connect(&redis.url(), "a", &RedisOptions::default()).await?;
+    let total = 2000;
+    for n in 0..total {
+        relay.publish("/room/1", &format!("{{\"n\":{n}}}"));
+        if n % 100 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let mut messages = pubsub.on_message();
+    let mut got = Vec::with_capacity(total);
+    while got.len() < total {
+        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await?
+            .ok_or("subscription ended")?;
+        let text: String = msg.get_payload()?;
+        let data: Value = serde_json::from_str(text.rsplit('\n').next().unwrap_or_default())?;
+        got.push(data["n"].as_u64().ok_or("no n")?);
+    }
+    let want: Vec<u64> = (0..total as u64).collect();
+    assert!(
+        got == want,
+        "publishes reordered: first out of place at {:?}",
+        got.iter().zip(&want).position(|(a, b)| a != b)
+    );
+    Ok(())
+}
