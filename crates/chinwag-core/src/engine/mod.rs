@@ -369,6 +369,8 @@ mod tests_push_nodes;
 #[cfg(test)]
 mod tests_round_trips;
 #[cfg(test)]
+mod tests_routing_contention;
+#[cfg(test)]
 mod tests_seen;
 #[cfg(test)]
 mod tests_shared_routing;

@@ -4,8 +4,9 @@
 //! An operation (under this node's async gate, so the node's own operations do not race each
 //! other) takes a copy of the cached state, applies the rule and dispatch, and saves the result
 //! with the cached version as its base. When the stored version moved on, the save is refused
-//! as a conflict: the node reloads and computes again (up to [`TRIES`] times, then the
-//! operation answers "unavailable"). An operation that changes nothing saves nothing; it
+//! as a conflict: the node reloads and computes again, after a short random pause once it has
+//! lost twice (so nodes racing for the state spread out instead of colliding in step), for at
+//! most [`APPLY_WITHIN`]; then the operation answers "unavailable". An operation that changes nothing saves nothing; it
 //! checks instead that the stored version is still the cached one (one round trip), since
 //! "nothing to do" computed from a stale copy may be wrong.
 //!
@@ -21,8 +22,26 @@ use crate::routing::RouterState;
 use crate::settings::{AgentAccount, EngineSettings, QueueSettings};
 use std::sync::{Arc, Mutex};
 
-/// Saves tried per operation before it answers "unavailable".
-pub(super) const TRIES: usize = 8;
+/// How long an operation keeps trying to save while other nodes' saves come first.
+pub(super) const APPLY_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
+/// Longest random pause between two tries (ms); the pause's bound doubles from 1 ms.
+const MAX_PAUSE_MS: u64 = 64;
+
+/// A random pause before try `attempt` (0-based) after conflicts: none for the first two,
+/// then up to 1, 2, 4 … [`MAX_PAUSE_MS`] ms.
+fn pause_before(attempt: u32) -> std::time::Duration {
+    if attempt < 2 {
+        return std::time::Duration::ZERO;
+    }
+    let bound = (1u64 << (attempt - 2).min(16)).min(MAX_PAUSE_MS);
+    let mut r = [0u8; 2];
+    let r = if getrandom::fill(&mut r).is_ok() {
+        u64::from(u16::from_le_bytes(r))
+    } else {
+        u64::from(attempt)
+    };
+    std::time::Duration::from_micros(r % (bound * 1000 + 1))
+}
 /// Versions remembered whose save had an unknown outcome (timed out).
 const UNSURE: usize = 16;
 
@@ -109,7 +128,14 @@ impl SharedRouter {
     ) -> Result<T, CoreError> {
         let _gate = self.gate.lock().await;
         let mut fresh = false;
-        for _ in 0..TRIES {
+        let deadline = tokio::time::Instant::now() + APPLY_WITHIN;
+        let mut attempt = 0u32;
+        while tokio::time::Instant::now() < deadline {
+            let pause = pause_before(attempt);
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            attempt += 1;
             let (base, epoch, mut next) = {
                 let c = lock(&self.cache);
                 (c.version, c.epoch.clone(), c.state.clone())
@@ -159,7 +185,7 @@ impl SharedRouter {
                 }
             }
         }
-        tracing::warn!(tries = TRIES, "shared routing: every save conflicted");
+        tracing::warn!(tries = attempt, "shared routing: every save conflicted");
         Err(CoreError::Unavailable)
     }
 
