@@ -282,16 +282,21 @@ impl Session {
     /// Ends the chat on the system's initiative: a `Notice` from the system saying why,
     /// then the customer's `ParticipantLeft`.
     pub fn close_by_system(&self, why: &str, now_ms: i64) -> Change {
-        let notice = self.make_event(
-            EventKind::Notice,
-            Party {
-                nickname: "system".into(),
-                participant_id: SYSTEM,
-                party_type: PartyType::External,
-            },
-            Some(why),
-            now_ms,
-        );
+        self.close_with(EventKind::Notice, Some(why), now_ms)
+    }
+
+    /// A system event of `kind` (an `IdleAlert`, say) with `text`.
+    pub fn system_event(&self, kind: EventKind, text: Option<&str>, now_ms: i64) -> Change {
+        Change {
+            events: vec![self.make_event(kind, system_party(), text, now_ms)],
+            record: None,
+        }
+    }
+
+    /// Ends the chat on the system's initiative with a system event of `kind` (a `Notice`,
+    /// an `IdleClose`), then the customer's `ParticipantLeft`.
+    pub fn close_with(&self, kind: EventKind, text: Option<&str>, now_ms: i64) -> Change {
+        let notice = self.make_event(kind, system_party(), text, now_ms);
         let mut change = self.leave(CLIENT, true, now_ms);
         for (i, e) in change.events.iter_mut().enumerate() {
             e.index = EventIndex(notice.index.0 + 1 + i as u64);
@@ -360,5 +365,14 @@ pub fn client_participant(nickname: &str, now_ms: i64) -> Participant {
         joined_ms: now_ms,
         left_ms: None,
         read_up_to: None,
+    }
+}
+
+/// The party system events come from.
+fn system_party() -> Party {
+    Party {
+        nickname: "system".into(),
+        participant_id: SYSTEM,
+        party_type: PartyType::External,
     }
 }

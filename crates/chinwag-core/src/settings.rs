@@ -19,6 +19,64 @@ pub struct ServiceSettings {
     pub maintenance: bool,
     /// What one customer may make the service hold, and how fast.
     pub limits: ServiceLimits,
+    /// Chat Server's inactivity control (`IdleAlert` / `IdleClose`).
+    pub inactivity: InactivitySettings,
+}
+
+/// Which customer notices count as activity for inactivity control (Chat Server's
+/// `include-notices`). Messages and Widgets' "wake" (`customNotice` with
+/// `{"purpose":"cancel-idle-timer"}`) always count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdleNotices {
+    /// No notice counts.
+    None,
+    /// Pushed URL, file uploaded, file deleted.
+    Major,
+    /// `Major` and custom notices.
+    Major2,
+    /// `Major` and typing started.
+    Typing,
+    /// Every notice: custom, pushed URL, files, typing started and stopped, nickname.
+    All,
+}
+
+/// Chat Server's `[inactivity-control]`: a customer silent (while an agent is in the chat)
+/// for `alert_after_ms` gets an `IdleAlert`, then optionally a second one `alert2_after_ms`
+/// later, and the chat is closed with an `IdleClose` `close_after_ms` after the last alert.
+/// An empty message records its event without text.
+#[derive(Debug, Clone)]
+pub struct InactivitySettings {
+    /// Off: no timers, no alerts.
+    pub enabled: bool,
+    /// Customer silence before the first alert.
+    pub alert_after_ms: i64,
+    /// Time from the first alert to the second; `None`: no second alert.
+    pub alert2_after_ms: Option<i64>,
+    /// Time from the last alert to the close.
+    pub close_after_ms: i64,
+    /// Text of the first alert.
+    pub message_alert: String,
+    /// Text of the second alert.
+    pub message_alert2: String,
+    /// Text of the close.
+    pub message_close: String,
+    /// Notices that count as customer activity.
+    pub include_notices: IdleNotices,
+}
+
+impl Default for InactivitySettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            alert_after_ms: 300_000,
+            alert2_after_ms: None,
+            close_after_ms: 120_000,
+            message_alert: "The chat session will be closed soon due to inactivity.".into(),
+            message_alert2: "The chat session will be closed very soon due to inactivity.".into(),
+            message_close: "The chat session was closed due to inactivity.".into(),
+            include_notices: IdleNotices::Major,
+        }
+    }
 }
 
 /// Bounds on what one chat may grow to and how fast clients may act, per service. Every

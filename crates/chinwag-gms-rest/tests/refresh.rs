@@ -29,6 +29,7 @@ async fn app() -> (axum::Router, Arc<ChatEngine>) {
             max_sessions: 3,
             max_message_length: 40,
             maintenance: false,
+            inactivity: Default::default(),
             limits: ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

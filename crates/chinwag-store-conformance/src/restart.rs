@@ -43,6 +43,7 @@ fn settings() -> EngineSettings {
             max_sessions: 10_000,
             max_message_length: 100,
             maintenance: false,
+            inactivity: Default::default(),
             limits: ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

@@ -1,7 +1,8 @@
 //! The [`Timers`] rules every store passes: one timer per key (replace or keep), cancel, due
 //! timers claimed by exactly one claimer each (racing claimers included), at most `max` per
 //! call, a lapsed claim claimable again and its old claimer refused, complete and reschedule
-//! only under the current claim, and timers of many chats (every partition). Run by
+//! only under the current claim, timers of many chats (every partition), and each kind of
+//! one chat its own timer, claimed back with its kind. Run by
 //! [`crate::run_suite`] on a whole store, or alone by [`run_suite`]. Each check leaves no
 //! timer behind.
 
@@ -58,6 +59,7 @@ pub async fn run_suite(t: &dyn Timers) {
     replace_and_cancel_drop_a_claim(t).await;
     claims_hand_out_at_most_max_and_everything_once(t).await;
     racing_claimers_each_get_different_timers(t).await;
+    kinds_of_one_chat_are_separate_timers(t).await;
     assert!(
         claim(t, i64::MAX / 2, "sweeper", 1000).await.is_empty(),
         "no timer left behind"
@@ -226,4 +228,32 @@ async fn racing_claimers_each_get_different_timers(t: &dyn Timers) {
         }
     }
     assert_eq!(seen.len(), 30, "every timer claimed by someone");
+}
+
+/// A chat's `abandon` and `idle` timers are two timers, set and cancelled together in one
+/// call, each claimed back with its own kind.
+async fn kinds_of_one_chat_are_separate_timers(t: &dyn Timers) {
+    let chat = ChatId::new("kinds");
+    let [a, i] = [TimerKind::Abandon, TimerKind::Idle].map(|k| TimerKey::new(k, chat.clone()));
+    schedule(
+        t,
+        &[(a.clone(), T0 + 2), (i.clone(), T0 + 1)],
+        Schedule::Replace,
+    )
+    .await;
+    assert_eq!(
+        (due(t, &a).await, due(t, &i).await),
+        (Some(T0 + 2), Some(T0 + 1))
+    );
+    let got = claim(t, T0 + 1, "kinds-1", 10).await;
+    assert_eq!(
+        got.iter().map(|d| &d.key).collect::<Vec<_>>(),
+        [&i],
+        "only the idle one is due"
+    );
+    t.cancel(&[a.clone(), i.clone()])
+        .await
+        .unwrap_or_else(|e| panic!("cancel failed: {e}"));
+    assert_eq!((due(t, &a).await, due(t, &i).await), (None, None));
+    assert!(!complete(t, &got[0]).await, "cancelled with its chat");
 }

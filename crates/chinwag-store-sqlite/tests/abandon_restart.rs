@@ -35,6 +35,7 @@ fn settings() -> EngineSettings {
             max_sessions: 10,
             max_message_length: 100,
             maintenance: false,
+            inactivity: Default::default(),
             limits: ServiceLimits {
                 abandon_after_ms: Some(LIMIT_MS),
                 ..ServiceLimits::default()

@@ -31,6 +31,7 @@ pub(crate) async fn app() -> Result<(axum::Router, String, String), TestCaseErro
             max_sessions: 10,
             max_message_length: 40,
             maintenance: false,
+            inactivity: Default::default(),
             limits: ServiceLimits {
                 max_events_per_chat: 12,
                 max_attributes_bytes: 128,

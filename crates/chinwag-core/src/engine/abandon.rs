@@ -65,25 +65,41 @@ impl ChatEngine {
         Some((key, at_ms.saturating_add(check).saturating_add(1)))
     }
 
-    /// Sets the abandon timer of a chat being created at `now_ms` (before its first commit:
-    /// a chat is never stored without its timer; a timer whose chat never got stored is
-    /// dropped when it fires).
-    pub(super) async fn schedule_abandon(
+    /// The timers of a chat of `service` whose customer was last active at `at_ms`: its
+    /// abandon timer and its inactivity-control timer (`inactivity.rs`), each if its service
+    /// has one.
+    fn chat_timers(
+        &self,
+        chat: &ChatId,
+        service: &ServiceName,
+        at_ms: i64,
+    ) -> impl Iterator<Item = (TimerKey, i64)> {
+        let abandon = self.abandon_timer(chat, service, at_ms);
+        let idle = self.idle_timer(chat, service, at_ms);
+        abandon.into_iter().chain(idle)
+    }
+
+    /// Sets the timers of a chat being created at `now_ms`, in one store call (before its
+    /// first commit: a chat is never stored without its timers; a timer whose chat never got
+    /// stored is dropped when it fires).
+    pub(super) async fn schedule_timers(
         &self,
         chat: &ChatId,
         service: &ServiceName,
         now_ms: i64,
     ) -> Result<(), CoreError> {
-        if let Some(timer) = self.abandon_timer(chat, service, now_ms) {
-            self.store.schedule(&[timer], Schedule::Replace).await?;
+        let timers: Vec<_> = self.chat_timers(chat, service, now_ms).collect();
+        if !timers.is_empty() {
+            self.store.schedule(&timers, Schedule::Replace).await?;
         }
         Ok(())
     }
 
     /// Gives the open chats found in the store at start (entered out of memory, counted by
-    /// this node) an abandon timer if they have none, counting their silence from now (the
+    /// this node) the timers they lack (chats from before timers existed, or from before
+    /// their service turned inactivity control on), counting their silence from now (the
     /// customer could not reach a node that was down). One store call per 1000 timers.
-    pub(super) async fn restore_abandon_timers(&self) -> Result<(), CoreError> {
+    pub(super) async fn restore_timers(&self) -> Result<(), CoreError> {
         const PER_CALL: usize = 1000;
         let now = self.now_ms();
         let timers: Vec<(TimerKey, i64)> = {
@@ -95,8 +111,9 @@ impl ChatEngine {
                         .settings
                         .services
                         .get(usize::from(e.counted_service()?))?;
-                    self.abandon_timer(chat, &svc.name, now)
+                    Some(self.chat_timers(chat, &svc.name, now))
                 })
+                .flatten()
                 .collect()
         };
         for batch in timers.chunks(PER_CALL) {
@@ -105,17 +122,17 @@ impl ChatEngine {
         Ok(())
     }
 
-    /// Drops `chat`'s timers: it ended. A failure only leaves the timer to fire, find the
-    /// chat ended and complete itself.
+    /// Drops `chat`'s timers (one store call): it ended. A failure only leaves a timer to
+    /// fire, find the chat ended and complete itself.
     pub(super) async fn cancel_timers(&self, chat: &ChatId) {
-        let key = TimerKey::new(TimerKind::Abandon, chat.clone());
-        if let Err(e) = self.store.cancel(&[key]).await {
+        let keys = [TimerKind::Abandon, TimerKind::Idle].map(|k| TimerKey::new(k, chat.clone()));
+        if let Err(e) = self.store.cancel(&keys).await {
             tracing::debug!(chat = %chat.as_str(), %e, "timer of an ended chat not cancelled; dropped when it fires");
         }
     }
 
     /// Claims the timers that fell due (whichever node set them) and fires each; returns how
-    /// many chats were ended. One pass of the `timers` worker.
+    /// many chats were ended (abandoned, or closed by inactivity control). One pass of the `timers` worker.
     pub async fn fire_timers(&self) -> usize {
         let mut ended = 0;
         for _ in 0..ROUNDS {
@@ -146,7 +163,7 @@ impl ChatEngine {
             }
         }
         if ended > 0 {
-            tracing::info!(ended, "abandoned chats ended");
+            tracing::info!(ended, "chats ended by their timers (abandoned or inactive)");
         }
         ended
     }
@@ -154,6 +171,7 @@ impl ChatEngine {
     async fn fire(&self, timer: &DueTimer) -> Result<bool, CoreError> {
         match timer.key.kind {
             TimerKind::Abandon => self.fire_abandon(timer).await,
+            TimerKind::Idle => self.fire_idle(timer).await,
         }
     }
 

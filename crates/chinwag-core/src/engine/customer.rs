@@ -109,7 +109,7 @@ impl ChatEngine {
             self.plan_pushes(&slot, &s.record, &change.events)
         };
         self.stamp_pushes(&mut pushes).await?;
-        self.schedule_abandon(&ids.chat_id, service, now).await?;
+        self.schedule_timers(&ids.chat_id, service, now).await?;
         self.store
             .commit(crate::ports::Commit {
                 chat_id: ids.chat_id.clone(),

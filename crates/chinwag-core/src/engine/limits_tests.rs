@@ -43,6 +43,7 @@ fn settings_waiting(limits: ServiceLimits, max_wait_ms: Option<i64>) -> EngineSe
             max_sessions: 100,
             max_message_length: 1000,
             maintenance: false,
+            inactivity: Default::default(),
             limits,
         }],
         queues: vec![QueueSettings {

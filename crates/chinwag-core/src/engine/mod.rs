@@ -14,6 +14,7 @@ mod agent;
 mod cache;
 mod customer;
 mod idle;
+mod inactivity;
 mod lifecycle;
 mod push;
 mod router;
@@ -364,6 +365,8 @@ mod tests_cache;
 mod tests_catch_up;
 #[cfg(test)]
 mod tests_idle;
+#[cfg(test)]
+mod tests_inactivity;
 #[cfg(test)]
 mod tests_push_nodes;
 #[cfg(test)]

@@ -114,7 +114,7 @@ impl ChatEngine {
             timer_holder: crate::lease::Holder::for_run(settings_alias),
         });
         // Chats stored before timers existed (or whose timer was lost) get one.
-        engine.restore_abandon_timers().await?;
+        engine.restore_timers().await?;
         for chat in followed {
             if let Err(err) = engine.slot_or_load(&chat).await {
                 tracing::warn!(chat = %chat.as_str(), %err, "cannot load a chat with an agent; loaded when next asked for");

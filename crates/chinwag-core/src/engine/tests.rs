@@ -18,6 +18,7 @@ fn settings(max_sessions: usize) -> EngineSettings {
             max_sessions,
             max_message_length: 10,
             maintenance: false,
+            inactivity: Default::default(),
             limits: crate::settings::ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

@@ -17,6 +17,7 @@ pub(super) fn settings(alias: u32) -> EngineSettings {
             max_sessions: 100,
             max_message_length: 100,
             maintenance: false,
+            inactivity: Default::default(),
             limits: crate::settings::ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

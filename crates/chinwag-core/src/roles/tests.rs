@@ -23,6 +23,7 @@ fn settings() -> EngineSettings {
             max_sessions: 10,
             max_message_length: 20,
             maintenance: false,
+            inactivity: Default::default(),
             limits: ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

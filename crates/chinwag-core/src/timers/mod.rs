@@ -27,6 +27,9 @@ pub enum TimerKind {
     /// Ends the chat if its customer has been silent past the limit (see the engine's
     /// `lifecycle.rs`).
     Abandon,
+    /// Inactivity control: alerts the silent customer, then closes the chat (see the
+    /// engine's `inactivity.rs`).
+    Idle,
 }
 
 impl TimerKind {
@@ -34,6 +37,7 @@ impl TimerKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Abandon => "abandon",
+            Self::Idle => "idle",
         }
     }
 
@@ -41,6 +45,7 @@ impl TimerKind {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "abandon" => Some(Self::Abandon),
+            "idle" => Some(Self::Idle),
             _ => None,
         }
     }

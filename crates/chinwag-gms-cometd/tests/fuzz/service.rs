@@ -39,6 +39,7 @@ async fn app() -> Result<axum::Router, TestCaseError> {
             max_sessions: 3,
             max_message_length: 40,
             maintenance: false,
+            inactivity: Default::default(),
             limits: ServiceLimits {
                 max_events_per_chat: 12,
                 max_user_data_keys: 6,

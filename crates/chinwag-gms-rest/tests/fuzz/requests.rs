@@ -41,6 +41,7 @@ fn service(name: &str) -> ServiceSettings {
         max_sessions: 3,
         max_message_length: 40,
         maintenance: false,
+        inactivity: Default::default(),
         limits: ServiceLimits {
             max_events_per_chat: 12,
             max_chat_bytes: 4096,

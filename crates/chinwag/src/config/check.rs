@@ -81,6 +81,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             max_message_length: s.max_message_length,
             maintenance: s.maintenance,
             limits: s.limits.limits(name)?,
+            inactivity: s.inactivity_control.settings(name)?,
         });
         let origins: Vec<String> = s.cors_origins.iter().chain(legacy).cloned().collect();
         let origins = Origins::new(&origins);
@@ -254,6 +255,14 @@ mod tests {
             ("[[agents]]\nid = \"a\"\ntoken = \"short\"\n", "at least 8"),
             ("[server]\nlisten = \"nowhere\"\n", "invalid socket address"),
             ("[services.x]\nunknown_key = 1\n", "unknown field"),
+            (
+                "[services.x.inactivity_control]\ntimeout_close_secs = 0\n",
+                "timeout_close_secs must be between 1",
+            ),
+            (
+                "[services.x.inactivity_control]\ninclude_notices = \"some\"\n",
+                "include_notices",
+            ),
             (
                 "[[agents]]\nid = \"a\"\ntoken = \"longenough\"\nrole = \"boss\"\n",
                 "role",

@@ -5,6 +5,7 @@
 mod check;
 mod cluster;
 mod cometd;
+mod inactivity;
 mod limits;
 mod push;
 mod push_channels;
@@ -78,6 +79,9 @@ pub(crate) struct ServiceConfig {
     pub(crate) maintenance: bool,
     /// What one chat may hold and how fast clients may act.
     pub(crate) limits: limits::LimitsConfig,
+    /// Alerts to a silent customer, then the chat's close (Chat Server's
+    /// `[inactivity-control]`).
+    pub(crate) inactivity_control: inactivity::InactivityConfig,
 }
 
 impl Default for ServiceConfig {
@@ -92,6 +96,7 @@ impl Default for ServiceConfig {
             chat_400_response_on_disconnected: false,
             maintenance: false,
             limits: limits::LimitsConfig::default(),
+            inactivity_control: inactivity::InactivityConfig::default(),
         }
     }
 }

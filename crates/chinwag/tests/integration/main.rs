@@ -27,6 +27,7 @@ mod cors;
 mod errors;
 mod fakes;
 mod full_chat;
+mod idle_control;
 mod idle_evict;
 mod ops;
 mod push;
