@@ -1,5 +1,5 @@
 //! The conformance suite of the blob-store port ([`BlobStore`]): bytes round-trip whatever
-//! the chunking (empty, one byte, several MB in odd chunks), the size cap at, under and over
+//! the chunking (empty, one byte, 6 MB in odd chunks: more than one S3 part), the size cap at, under and over
 //! its byte, a failed put leaving nothing, deletes of one blob and of a chat, blobs bound to
 //! their chat, and ids unique and unguessable in form. Each run uses fresh chat ids, so a
 //! shared bucket can run it again.
@@ -78,7 +78,7 @@ async fn put(store: &dyn BlobStore, chat: &ChatId, data: &[u8], cap: u64) -> Blo
 
 async fn round_trips(store: &dyn BlobStore) {
     let chat = fresh_chat();
-    let big = pattern(3 * 1024 * 1024 + 17);
+    let big = pattern(6 * 1024 * 1024 + 17);
     for (data, sizes) in [
         (Vec::new(), &[1][..]),
         (vec![0x5A], &[1][..]),
