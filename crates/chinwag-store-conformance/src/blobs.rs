@@ -206,6 +206,12 @@ async fn delete_chat(store: &dyn BlobStore) {
     assert_eq!(again, 0, "deleting an empty chat deletes nothing");
     // The chat can have files again afterwards.
     put(store, &ended, b"new", 100).await;
+    // A chat whose id extends another's is a different chat.
+    let longer = ChatId::new(format!("{ended}X"));
+    let kept = put(store, &longer, b"longer id", 100).await;
+    assert_eq!(store.list(&ended).await.map(|l| l.len()).unwrap_or(99), 1);
+    assert_eq!(store.delete_chat(&ended).await.unwrap_or(99), 1);
+    assert_eq!(read_all(store, &longer, &kept).await, b"longer id");
 }
 
 async fn bound_to_their_chat(store: &dyn BlobStore) {
