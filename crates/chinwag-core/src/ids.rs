@@ -154,6 +154,39 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// An uploaded file's id (`file-id` on the wire): 32 uppercase hex digits, 128 bits from the
+/// OS generator, so it cannot be guessed; a blob store binds it to its chat as well.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct BlobId(String);
+
+impl BlobId {
+    /// The length of an id, in hex digits.
+    pub const LEN: usize = 32;
+
+    /// A new random id.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let raw: [u8; 16] = random_bytes()?;
+        Ok(Self(hex(&raw)))
+    }
+    /// An id a client or a store gave, if well-formed (32 hex digits, any case); only a
+    /// well-formed id ever reaches a store, so it is safe in a path or a key.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == Self::LEN && text.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(text.to_ascii_uppercase()))
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Fresh random identifiers for a new chat.
 #[derive(Debug)]
 pub struct FreshIds {
@@ -206,6 +239,24 @@ mod tests {
         assert_eq!(a.secure_key.as_str().len(), 32);
         assert_ne!(a.secure_key, b.secure_key);
         assert_ne!(a.chat_id, b.chat_id);
+        Ok(())
+    }
+
+    #[test]
+    fn blob_ids_are_random_and_parse_only_hex() -> Result<(), getrandom::Error> {
+        let a = BlobId::generate()?;
+        assert_ne!(a, BlobId::generate()?);
+        assert_eq!(BlobId::parse(a.as_str()), Some(a.clone()));
+        assert_eq!(BlobId::parse(&a.as_str().to_ascii_lowercase()), Some(a));
+        for bad in [
+            "",
+            "../../etc/passwd",
+            &"G".repeat(32),
+            &"A".repeat(31),
+            &"A".repeat(33),
+        ] {
+            assert_eq!(BlobId::parse(bad), None, "{bad:?}");
+        }
         Ok(())
     }
 

@@ -14,6 +14,7 @@
 //! - [`lease`]: named leases with a TTL and fencing tokens, and this node's liveness lease.
 //! - [`routing`]: queues, agent presence, offers and their timers.
 //! - [`timers`]: durable timers per chat (abandonment), claimed once across nodes.
+//! - [`files`]: safety rules for uploaded files (type from magic bytes, sanitised names).
 //! - [`error`]: [`error::CoreError`] and [`error::StoreError`], in domain terms only.
 //!
 //! The engine knows nothing of HTTP, SQL or Redis: adapters translate wire messages into
@@ -23,6 +24,7 @@ pub mod bus;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod files;
 pub mod ids;
 pub mod lease;
 pub mod memstore;

@@ -5,7 +5,7 @@
 //! push job numbering and ownership (`claims`), and the chats' timers ([`timers`]).
 //! Backends call [`run_suite`] from a test; [`lease::run_suite`] checks a [`Leases`](chinwag_core::lease::Leases) table and
 //! [`run_routing_suite`] a shared routing state (`RoutingStore`), [`feed::run_suite`] a change
-//! feed (`ChangeFeed`). Assertions panic with a
+//! feed (`ChangeFeed`), [`blobs::run_suite`] a blob store (`BlobStore`). Assertions panic with a
 //! message naming the broken rule.
 
 use chinwag_core::event::{Event, EventKind, Party, PartyType};
@@ -17,6 +17,7 @@ use chinwag_core::push::{JobKind, PushJob};
 use chinwag_core::session::{SessionRecord, client_participant};
 use std::collections::BTreeMap;
 
+pub mod blobs;
 mod claims;
 pub mod feed;
 pub mod headers;

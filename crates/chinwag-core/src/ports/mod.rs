@@ -1,9 +1,12 @@
 //! The ports the engine needs from the outside world. Backends implement these; the engine
-//! only ever sees the traits. The shared routing state has its own file (`routing.rs`).
+//! only ever sees the traits. The shared routing state has its own file (`routing.rs`), the
+//! store of uploaded files' bytes too (`blobs.rs`).
 
+mod blobs;
 mod routing;
 mod seen;
 
+pub use blobs::{BlobError, BlobRead, BlobStore, ByteStream, CapCounter, StoredBlob, chat_segment};
 pub use routing::{RoutingNews, RoutingSnapshot, RoutingStore};
 pub use seen::{Seen, WATCH_FRESH_MS};
 

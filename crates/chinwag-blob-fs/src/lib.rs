@@ -1,0 +1,182 @@
+//! The embedded blob store: each chat's uploaded files in a directory of their own under a
+//! root (the binary's data dir, `files/`), named by their [`BlobId`]: `<root>/<chat>/<id>`.
+//!
+//! A file is written to `<chat>/.part-<id>`, synced, renamed to its id, and the directory
+//! synced before `put` returns, so a stored file survives a crash and a half-written one is
+//! never seen under its id. A put that fails, or is dropped half-way (a client going away),
+//! removes its part file; [`FsBlobStore::open`] removes any a crash left.
+
+use async_trait::async_trait;
+use chinwag_core::ids::{BlobId, ChatId};
+use chinwag_core::ports::{
+    BlobError, BlobRead, BlobStore, ByteStream, CapCounter, StoredBlob, chat_segment,
+};
+use futures_util::StreamExt;
+use std::io;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+
+/// Part files (uploads in progress) start with this.
+const PART_PREFIX: &str = ".part-";
+/// Chunk size of a file read back.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Uploaded files under a directory.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Opens (creating it if needed) the store at `root`, removing part files a crash left.
+    pub async fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        tokio::fs::create_dir_all(&root).await?;
+        let mut chats = tokio::fs::read_dir(&root).await?;
+        while let Some(chat) = chats.next_entry().await? {
+            if !chat.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut files = tokio::fs::read_dir(chat.path()).await?;
+            while let Some(file) = files.next_entry().await? {
+                if file.file_name().to_string_lossy().starts_with(PART_PREFIX) {
+                    tracing::info!(path = %file.path().display(), "removing an unfinished upload");
+                    tokio::fs::remove_file(file.path()).await?;
+                }
+            }
+        }
+        Ok(Self { root })
+    }
+
+    /// The directory of `chat`'s files.
+    fn chat_dir(&self, chat: &ChatId) -> Result<PathBuf, BlobError> {
+        Ok(self.root.join(chat_segment(chat)?))
+    }
+
+    /// Writes `body` to the part file behind `guard`, synced.
+    async fn write_part(
+        guard: &PartFile,
+        mut body: ByteStream<'_>,
+        cap: u64,
+    ) -> Result<u64, BlobError> {
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&guard.0)
+            .await
+            .map_err(backend)?;
+        let mut counter = CapCounter::new(cap);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(BlobError::Source)?;
+            counter.add(chunk.len())?;
+            file.write_all(&chunk).await.map_err(backend)?;
+        }
+        file.sync_all().await.map_err(backend)?;
+        Ok(counter.total())
+    }
+}
+
+/// A part file, removed when dropped unless it was renamed to its id (`done`).
+struct PartFile(PathBuf, bool);
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if !self.1 {
+            // Blocking, but one unlink of a file this put created; it runs when the put
+            // failed or its future was dropped, where there is nothing to await on.
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn put(
+        &self,
+        chat: &ChatId,
+        body: ByteStream<'_>,
+        cap: u64,
+    ) -> Result<StoredBlob, BlobError> {
+        let dir = self.chat_dir(chat)?;
+        if tokio::fs::metadata(&dir).await.is_err() {
+            tokio::fs::create_dir_all(&dir).await.map_err(backend)?;
+            sync_dir(&self.root).await.map_err(backend)?;
+        }
+        let id = BlobId::generate().map_err(|e| BlobError::Backend(e.to_string()))?;
+        let mut part = PartFile(dir.join(format!("{PART_PREFIX}{id}")), false);
+        let size = Self::write_part(&part, body, cap).await?;
+        tokio::fs::rename(&part.0, dir.join(id.as_str()))
+            .await
+            .map_err(backend)?;
+        part.1 = true;
+        sync_dir(&dir).await.map_err(backend)?;
+        Ok(StoredBlob { id, size })
+    }
+
+    async fn get(&self, chat: &ChatId, id: &BlobId) -> Result<BlobRead, BlobError> {
+        let path = self.chat_dir(chat)?.join(id.as_str());
+        let file = tokio::fs::File::open(&path).await.map_err(not_found)?;
+        let size = file.metadata().await.map_err(backend)?.len();
+        let body = tokio_util::io::ReaderStream::with_capacity(file, READ_CHUNK);
+        Ok(BlobRead {
+            size,
+            body: Box::pin(body),
+        })
+    }
+
+    async fn delete(&self, chat: &ChatId, id: &BlobId) -> Result<bool, BlobError> {
+        let dir = self.chat_dir(chat)?;
+        match tokio::fs::remove_file(dir.join(id.as_str())).await {
+            Ok(()) => {
+                sync_dir(&dir).await.map_err(backend)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn list(&self, chat: &ChatId) -> Result<Vec<StoredBlob>, BlobError> {
+        let dir = self.chat_dir(chat)?;
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(backend(e)),
+        };
+        let mut out = Vec::new();
+        while let Some(entry) = entries.next_entry().await.map_err(backend)? {
+            if let Some(id) = entry.file_name().to_str().and_then(BlobId::parse) {
+                let size = entry.metadata().await.map_err(backend)?.len();
+                out.push(StoredBlob { id, size });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete_chat(&self, chat: &ChatId) -> Result<u64, BlobError> {
+        let count = self.list(chat).await?.len() as u64;
+        match tokio::fs::remove_dir_all(self.chat_dir(chat)?).await {
+            Ok(()) => sync_dir(&self.root).await.map_err(backend)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(backend(e)),
+        }
+        Ok(count)
+    }
+}
+
+/// Makes a directory's entries (a rename, a removal) durable.
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    tokio::fs::File::open(dir).await?.sync_all().await
+}
+
+fn backend(e: io::Error) -> BlobError {
+    BlobError::Backend(e.to_string())
+}
+
+fn not_found(e: io::Error) -> BlobError {
+    if e.kind() == io::ErrorKind::NotFound {
+        BlobError::NotFound
+    } else {
+        backend(e)
+    }
+}
