@@ -36,8 +36,9 @@ for (const transport of ["websocket", "long-polling"]) {
     await until(() => exact.length === 2, 10000, "second delivery");
     assert.equal(exact[1].text, "after");
 
-    a.disconnect();
-    b.disconnect();
+    // Faye closes its transport only once a disconnect is answered; one still in flight when
+    // the server stops is retried forever and keeps this process alive. Wait for both.
+    await Promise.all([ready(a.disconnect()), ready(b.disconnect())]);
   });
 }
 
@@ -49,5 +50,5 @@ test("faye: publishing to /meta is refused, a many-message burst arrives in orde
   await until(() => got.length === 200, 10000, "burst");
   assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
   await assert.rejects(ready(c.publish("/meta/custom", { x: 1 })));
-  c.disconnect();
+  await ready(c.disconnect());
 });
