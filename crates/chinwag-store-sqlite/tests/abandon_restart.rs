@@ -7,24 +7,17 @@
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::ABANDONED;
 use chinwag_core::ids::{EventIndex, NodeAlias, QueueName, ServiceName};
-use chinwag_core::ports::{ChatStore, Clock};
+use chinwag_core::ports::ChatStore;
 use chinwag_core::roles::customers::{Credentials, NewChat, Selection};
 use chinwag_core::settings::{EngineSettings, QueueSettings, ServiceLimits, ServiceSettings};
 use chinwag_core::timers::{TimerKey, TimerKind, Timers};
+use chinwag_store_conformance::restart::ManualClock;
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 const LIMIT_MS: i64 = 10_000;
-
-struct ManualClock(AtomicI64);
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
 
 fn settings() -> EngineSettings {
     EngineSettings {

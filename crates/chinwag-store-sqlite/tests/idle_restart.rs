@@ -7,12 +7,12 @@
 use chinwag_core::ChatEngine;
 use chinwag_core::event::EventKind;
 use chinwag_core::ids::{AgentId, EventIndex, NodeAlias, QueueName, ServiceName};
-use chinwag_core::ports::Clock;
 use chinwag_core::roles::customers::{Credentials, NewChat, Selection};
 use chinwag_core::settings::{
     AgentAccount, AgentRole, EngineSettings, InactivitySettings, QueueSettings, ServiceLimits,
     ServiceSettings,
 };
+use chinwag_store_conformance::restart::ManualClock;
 use chinwag_store_sqlite::{SqliteOptions, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
@@ -21,14 +21,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 const ALERT: i64 = 10_000;
 const ALERT2: i64 = 4_000;
 const CLOSE: i64 = 2_000;
-
-struct ManualClock(AtomicI64);
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
 
 fn settings() -> EngineSettings {
     EngineSettings {
