@@ -1,13 +1,15 @@
 //! The ports the engine needs from the outside world. Backends implement these; the engine
 //! only ever sees the traits. The shared routing state has its own file (`routing.rs`), the
-//! store of uploaded files' bytes too (`blobs.rs`).
+//! store of uploaded files' bytes too (`blobs.rs`), and the optional scan of uploads (`scan.rs`).
 
 mod blobs;
 mod routing;
+mod scan;
 mod seen;
 
 pub use blobs::{BlobError, BlobRead, BlobStore, ByteStream, CapCounter, StoredBlob, chat_segment};
 pub use routing::{RoutingNews, RoutingSnapshot, RoutingStore};
+pub use scan::{FileScanner, ScanError, ScanVerdict};
 pub use seen::{Seen, WATCH_FRESH_MS};
 
 use crate::error::StoreError;
