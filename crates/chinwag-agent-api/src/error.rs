@@ -9,6 +9,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::CoreError;
+use chinwag_core::files::FileError;
 use serde_json::json;
 
 /// An agent API error answer.
@@ -134,9 +135,31 @@ impl From<CoreError> for ApiError {
             | CoreError::Store(chinwag_core::StoreError::Unavailable) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
+            CoreError::File(ref f) => file_status(f),
             CoreError::Store(_) | CoreError::Random => return Self::internal(e),
         };
         Self::new(status, code, e.to_string())
+    }
+}
+
+/// The status and code of a refused file operation.
+fn file_status(f: &FileError) -> (StatusCode, &'static str) {
+    match f {
+        FileError::Disabled => (StatusCode::NOT_FOUND, "files_disabled"),
+        FileError::NotFound | FileError::BadId => (StatusCode::NOT_FOUND, "no_such_file"),
+        FileError::TooManyFiles { .. } => (StatusCode::CONFLICT, "too_many_files"),
+        FileError::FileTooLarge { .. } | FileError::TotalTooLarge { .. } => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large")
+        }
+        FileError::TypeNotAllowed { .. } => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_not_allowed")
+        }
+        FileError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "file_rejected"),
+        FileError::ScanFailed => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        FileError::NeedAgent | FileError::NotYours | FileError::DownloadsUsed { .. } => {
+            (StatusCode::FORBIDDEN, "forbidden")
+        }
+        FileError::Body(_) => (StatusCode::BAD_REQUEST, "bad_request"),
     }
 }
 

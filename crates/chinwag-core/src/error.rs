@@ -92,6 +92,9 @@ pub enum CoreError {
     /// The agent is not a participant of that chat.
     #[error("agent is not in this chat")]
     NotInChat,
+    /// A file operation was refused.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

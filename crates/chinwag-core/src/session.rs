@@ -79,6 +79,9 @@ pub struct SessionRecord {
     pub user_data: UserData,
     /// Everyone who ever joined, in join order.
     pub participants: Vec<Participant>,
+    /// The customer's downloads per file id (for `download-attempts`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub downloads: std::collections::BTreeMap<String, u32>,
 }
 
 impl SessionRecord {

@@ -21,6 +21,8 @@ pub struct ServiceSettings {
     pub limits: ServiceLimits,
     /// Chat Server's inactivity control (`IdleAlert` / `IdleClose`).
     pub inactivity: InactivitySettings,
+    /// File transfer rules (Chat Server's file limits).
+    pub files: crate::files::FileSettings,
 }
 
 /// Which customer notices count as activity for inactivity control (Chat Server's

@@ -30,6 +30,7 @@ async fn app() -> (axum::Router, Arc<ChatEngine>) {
             max_message_length: 40,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

@@ -12,6 +12,7 @@ pub mod position;
 
 use chinwag_core::CoreError;
 use chinwag_core::event::{Event, UserData};
+use chinwag_core::files::FileError;
 use serde::Serialize;
 
 /// `from` of an event.
@@ -133,6 +134,7 @@ pub fn code_of(e: &CoreError) -> GmsCode {
             temporary
         }
         CoreError::Unauthorized => plain(401),
+        CoreError::File(f) => file_code(f),
         CoreError::Store(_) | CoreError::Random => GmsCode {
             internal: true,
             ..plain(500)
@@ -140,12 +142,46 @@ pub fn code_of(e: &CoreError) -> GmsCode {
     }
 }
 
+/// The GMS code of a refused file operation: 201 too many files, 202 too many bytes (one
+/// file over `upload-max-file-size` too), 203 a type not allowed or a file the scan hook
+/// rejected; a scan that could not decide is temporary.
+fn file_code(f: &FileError) -> GmsCode {
+    let plain = |code| GmsCode {
+        code,
+        chat_ended: false,
+        internal: false,
+        temporary: false,
+    };
+    match f {
+        FileError::TooManyFiles { .. } => plain(201),
+        FileError::FileTooLarge { .. } | FileError::TotalTooLarge { .. } => plain(202),
+        FileError::TypeNotAllowed { .. } | FileError::Rejected(_) => plain(203),
+        FileError::Disabled | FileError::NotFound => plain(404),
+        FileError::NotYours => plain(401),
+        FileError::ScanFailed => GmsCode {
+            temporary: true,
+            ..plain(503)
+        },
+        FileError::NeedAgent
+        | FileError::DownloadsUsed { .. }
+        | FileError::Body(_)
+        | FileError::BadId => plain(400),
+    }
+}
+
 /// The advice a GMS client reads for an engine error: the engine's words, in GMS terms
-/// where they differ (a read receipt names its event by `transcriptPosition`); a generic
-/// text for a server-side failure (its detail goes to the log, not to the client).
+/// where they differ (a read receipt names its event by `transcriptPosition`; file limits
+/// 201 and 202 carry the limit alone, which Genesys Widgets put into their message, and 203
+/// the allowed types); a generic text for a server-side failure (its detail goes to the
+/// log, not to the client).
 pub fn advice_of(e: &CoreError) -> String {
     match e {
         CoreError::NoSuchEvent => position::PositionError::NotAnEvent.to_string(),
+        CoreError::File(FileError::TooManyFiles { max }) => max.to_string(),
+        CoreError::File(FileError::FileTooLarge { max } | FileError::TotalTooLarge { max }) => {
+            max.to_string()
+        }
+        CoreError::File(FileError::TypeNotAllowed { allowed, .. }) => allowed.clone(),
         e if code_of(e).internal => "unexpected service error".into(),
         e => e.to_string(),
     }

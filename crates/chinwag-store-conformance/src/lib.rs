@@ -72,6 +72,7 @@ pub fn sample(id: &str, events: u64) -> (Commit, SessionRecord) {
         last_name: None,
         user_data: BTreeMap::from([("GCTI_LanguageCode".to_owned(), "en".to_owned())]),
         participants: vec![client_participant("Bob", 1_700_000_000_000)],
+        downloads: Default::default(),
     };
     let commit = Commit {
         chat_id: ChatId::new(id),

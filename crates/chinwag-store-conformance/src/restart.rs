@@ -44,6 +44,7 @@ fn settings() -> EngineSettings {
             max_message_length: 100,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

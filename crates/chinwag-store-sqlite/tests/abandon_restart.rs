@@ -29,6 +29,7 @@ fn settings() -> EngineSettings {
             max_message_length: 100,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: ServiceLimits {
                 abandon_after_ms: Some(LIMIT_MS),
                 ..ServiceLimits::default()

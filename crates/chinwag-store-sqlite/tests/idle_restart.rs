@@ -42,6 +42,7 @@ fn settings() -> EngineSettings {
                 abandon_after_ms: None,
                 ..ServiceLimits::default()
             },
+            files: Default::default(),
         }],
         queues: vec![QueueSettings {
             name: QueueName::new("q"),

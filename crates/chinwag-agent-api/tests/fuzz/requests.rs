@@ -32,6 +32,7 @@ pub(crate) async fn app() -> Result<(axum::Router, String, String), TestCaseErro
             max_message_length: 40,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: ServiceLimits {
                 max_events_per_chat: 12,
                 max_attributes_bytes: 128,

@@ -172,6 +172,7 @@ impl ChatEngine {
         match timer.key.kind {
             TimerKind::Abandon => self.fire_abandon(timer).await,
             TimerKind::Idle => self.fire_idle(timer).await,
+            TimerKind::Files => self.fire_files(timer).await.map(|()| false),
         }
     }
 

@@ -56,7 +56,7 @@ impl ChatEngine {
         .await?
     }
 
-    async fn require_login(&self, agent: &AgentId) -> Result<(), CoreError> {
+    pub(super) async fn require_login(&self, agent: &AgentId) -> Result<(), CoreError> {
         self.read_routing(|r| logged_in(r, agent)).await?
     }
 

@@ -101,6 +101,7 @@ impl ChatEngine {
             last_name: clean(req.last_name),
             user_data: req.user_data,
             participants: vec![client_participant(&name, now)],
+            downloads: Default::default(),
         };
         let (session, change) = Session::start(record, now, req.text.as_deref());
         let slot = Slot::new(session, 1, true, now);
@@ -139,7 +140,11 @@ impl ChatEngine {
 
     /// The chat `creds` name if they match it; `fresh`: brought up to the stored revision
     /// first (on a shared store).
-    async fn authorize(&self, creds: Credentials<'_>, fresh: bool) -> Result<Arc<Slot>, CoreError> {
+    pub(super) async fn authorize(
+        &self,
+        creds: Credentials<'_>,
+        fresh: bool,
+    ) -> Result<Arc<Slot>, CoreError> {
         let id = creds.chat_id;
         let slot = if fresh {
             self.fresh_slot(id).await?
@@ -160,7 +165,10 @@ impl ChatEngine {
     }
 
     /// The customer's service, with this request admitted under its rate limits.
-    fn admit_customer(&self, creds: Credentials<'_>) -> Result<&ServiceSettings, CoreError> {
+    pub(super) fn admit_customer(
+        &self,
+        creds: Credentials<'_>,
+    ) -> Result<&ServiceSettings, CoreError> {
         let state = self.service_state(creds.service)?;
         state.admit(creds.origin, false)?;
         Ok(&state.settings)

@@ -44,6 +44,7 @@ fn settings_waiting(limits: ServiceLimits, max_wait_ms: Option<i64>) -> EngineSe
             max_message_length: 1000,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits,
         }],
         queues: vec![QueueSettings {

@@ -13,6 +13,7 @@ mod abandon;
 mod agent;
 mod cache;
 mod customer;
+mod files;
 mod idle;
 mod inactivity;
 mod lifecycle;
@@ -29,6 +30,7 @@ use crate::roles::agents::AgentOp;
 #[cfg(test)]
 use crate::roles::customers::{Credentials, CustomerOp, NewChat};
 pub use abandon::CLAIM_MS;
+pub use files::{FileBody, SCAN_TIMEOUT, StagedFile};
 pub use lifecycle::{ABANDONED, NO_AGENT};
 pub use push::PushView;
 pub use router::{MAX_NEWS_BYTES, RoutingNewsWorker};
@@ -153,6 +155,10 @@ pub struct ChatEngine {
     presence: std::sync::OnceLock<Arc<dyn crate::ports::Presence>>,
     /// Who this engine claims due timers as (new at every start).
     timer_holder: crate::lease::Holder,
+    /// Where uploaded files are kept (`files/`; unset: file transfer is off).
+    blobs: std::sync::OnceLock<Arc<dyn crate::ports::BlobStore>>,
+    /// The scan uploads pass before they are announced (unset: none).
+    scanner: std::sync::OnceLock<Arc<dyn crate::ports::FileScanner>>,
 }
 
 impl std::fmt::Debug for ChatEngine {

@@ -111,6 +111,8 @@ impl ChatEngine {
             quarantined: Mutex::new(quarantined),
             evicted: Mutex::new(evicted),
             presence: std::sync::OnceLock::new(),
+            blobs: std::sync::OnceLock::new(),
+            scanner: std::sync::OnceLock::new(),
             timer_holder: crate::lease::Holder::for_run(settings_alias),
         });
         // Chats stored before timers existed (or whose timer was lost) get one.

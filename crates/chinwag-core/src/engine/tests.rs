@@ -19,6 +19,7 @@ fn settings(max_sessions: usize) -> EngineSettings {
             max_message_length: 10,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: crate::settings::ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

@@ -18,6 +18,7 @@ pub(super) fn settings(alias: u32) -> EngineSettings {
             max_message_length: 100,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: crate::settings::ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

@@ -100,6 +100,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             participants: Vec::new(),
+            downloads: Default::default(),
         }
     }
 

@@ -104,7 +104,7 @@ pub enum AgentOp {
 /// The agent-side handle: cheap to clone, one per adapter.
 #[derive(Clone, Debug)]
 pub struct Agents {
-    engine: Arc<ChatEngine>,
+    pub(super) engine: Arc<ChatEngine>,
 }
 
 impl Agents {

@@ -9,12 +9,15 @@
 //!   is in and what it does there. The agent API holds this one.
 //! - [`Routing`] ([`routing`]): queues and agents as routing has them, for supervision.
 //!
+//! File transfer ([`files`]) adds calls to the customer and agent handles.
+//!
 //! Each adapter takes the handle of its role only, so it cannot reach another role's calls;
 //! [`ChatEngine`] itself keeps what the process needs (opening, workers, health, draining).
 //! Errors are [`crate::CoreError`]s in domain terms: each adapter words them for its wire.
 
 pub mod agents;
 pub mod customers;
+pub mod files;
 pub mod pushes;
 pub mod routing;
 

@@ -24,6 +24,7 @@ fn settings() -> EngineSettings {
             max_message_length: 20,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: ServiceLimits::default(),
         }],
         queues: vec![QueueSettings {

@@ -30,6 +30,9 @@ pub enum TimerKind {
     /// Inactivity control: alerts the silent customer, then closes the chat (see the
     /// engine's `inactivity.rs`).
     Idle,
+    /// Deletes a chat's uploaded files once its retention is over (see the engine's
+    /// `files/retention.rs`).
+    Files,
 }
 
 impl TimerKind {
@@ -38,6 +41,7 @@ impl TimerKind {
         match self {
             Self::Abandon => "abandon",
             Self::Idle => "idle",
+            Self::Files => "files",
         }
     }
 
@@ -46,6 +50,7 @@ impl TimerKind {
         match s {
             "abandon" => Some(Self::Abandon),
             "idle" => Some(Self::Idle),
+            "files" => Some(Self::Files),
             _ => None,
         }
     }

@@ -40,6 +40,7 @@ async fn app() -> Result<axum::Router, TestCaseError> {
             max_message_length: 40,
             maintenance: false,
             inactivity: Default::default(),
+            files: Default::default(),
             limits: ServiceLimits {
                 max_events_per_chat: 12,
                 max_user_data_keys: 6,

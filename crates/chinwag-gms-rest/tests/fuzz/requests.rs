@@ -42,6 +42,7 @@ fn service(name: &str) -> ServiceSettings {
         max_message_length: 40,
         maintenance: false,
         inactivity: Default::default(),
+        files: Default::default(),
         limits: ServiceLimits {
             max_events_per_chat: 12,
             max_chat_bytes: 4096,

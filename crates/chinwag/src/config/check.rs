@@ -82,6 +82,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             maintenance: s.maintenance,
             limits: s.limits.limits(name)?,
             inactivity: s.inactivity_control.settings(name)?,
+            files: Default::default(),
         });
         let origins: Vec<String> = s.cors_origins.iter().chain(legacy).cloned().collect();
         let origins = Origins::new(&origins);
