@@ -1,8 +1,11 @@
 //! A non-durable [`ChatStore`] in memory (its timers: [`LocalTimers`]): for unit tests, and as
-//! a second implementation that keeps the conformance suite honest. Its routing counterpart is in `routing.rs`.
+//! a second implementation that keeps the conformance suite honest. Its routing counterpart is in `routing.rs`,
+//! its blob-store counterpart in `blobs.rs`.
 
+mod blobs;
 mod routing;
 
+pub use blobs::MemoryBlobs;
 pub use routing::MemoryRoutingStore;
 
 use crate::error::StoreError;
