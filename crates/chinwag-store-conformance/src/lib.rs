@@ -429,6 +429,12 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_memory_blob_store_conforms() {
+        let store = chinwag_core::memstore::MemoryBlobs::new(64 << 20);
+        crate::blobs::run_suite(&store).await;
+    }
+
+    #[tokio::test]
     async fn the_shared_memory_store_conforms() {
         let store = chinwag_core::memstore::MemoryStore::new_shared();
         super::run_suite(&store).await;

@@ -231,7 +231,7 @@ async fn racing_claimers_each_get_different_timers(t: &dyn Timers) {
 }
 
 /// A chat's `abandon` and `idle` timers are two timers, set and cancelled together in one
-/// call, each claimed back with its own kind.
+/// call, each claimed back with its own kind; its `files` timer is a third.
 async fn kinds_of_one_chat_are_separate_timers(t: &dyn Timers) {
     let chat = ChatId::new("kinds");
     let [a, i] = [TimerKind::Abandon, TimerKind::Idle].map(|k| TimerKey::new(k, chat.clone()));
@@ -256,4 +256,14 @@ async fn kinds_of_one_chat_are_separate_timers(t: &dyn Timers) {
         .unwrap_or_else(|e| panic!("cancel failed: {e}"));
     assert_eq!((due(t, &a).await, due(t, &i).await), (None, None));
     assert!(!complete(t, &got[0]).await, "cancelled with its chat");
+    // A `files` timer outlives the chat's other timers and comes back with its kind.
+    let f = TimerKey::new(TimerKind::Files, chat.clone());
+    schedule(t, &[(f.clone(), T0 + 3)], Schedule::KeepExisting).await;
+    let got = claim(t, T0 + 3, "kinds-2", 10).await;
+    assert_eq!(
+        got.iter().map(|d| &d.key).collect::<Vec<_>>(),
+        [&f],
+        "the files timer, read back as one"
+    );
+    assert!(complete(t, &got[0]).await);
 }

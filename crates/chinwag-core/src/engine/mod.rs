@@ -370,6 +370,8 @@ mod tests_cache;
 #[cfg(test)]
 mod tests_catch_up;
 #[cfg(test)]
+mod tests_files;
+#[cfg(test)]
 mod tests_idle;
 #[cfg(test)]
 mod tests_inactivity;

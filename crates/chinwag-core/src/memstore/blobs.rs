@@ -29,7 +29,10 @@ impl MemoryBlobs {
     }
 
     fn key(chat: &ChatId, id: &BlobId) -> Result<(String, String), BlobError> {
-        Ok((chat_segment(chat)?.to_owned(), id.as_str().to_ascii_lowercase()))
+        Ok((
+            chat_segment(chat)?.to_owned(),
+            id.as_str().to_ascii_lowercase(),
+        ))
     }
 }
 
