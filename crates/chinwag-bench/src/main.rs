@@ -23,6 +23,9 @@
 //! `SIGKILL`, against a plain reconnect of the same customers to another node in the same run,
 //! and the messages lost or duplicated across the kill.
 //!
+//! Scenario `files`: upload and download throughput against writing and reading the same
+//! bytes to the same disk with no server, and memory while many customers upload at once.
+//!
 //! Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod abuse;
@@ -35,6 +38,8 @@ mod cluster;
 mod fagent;
 mod failover;
 mod fclient;
+mod files;
+mod fupload;
 mod gms;
 mod legit;
 mod load;
@@ -72,6 +77,9 @@ enum Cmd {
     Cluster(cluster::ClusterArgs),
     /// Failover time of CometD customers when a node is killed, against a plain reconnect.
     Failover(failover::FailoverArgs),
+    /// File upload and download throughput against the disk with no server, and memory
+    /// while many customers upload large files at once.
+    Files(files::FilesArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -128,6 +136,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Failover(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(failover::run(args))?)
+        }
+        Cmd::Files(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(files::run(args))?)
         }
         Cmd::Rest(args) => {
             let out = args.out.clone();
