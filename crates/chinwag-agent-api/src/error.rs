@@ -1,7 +1,8 @@
 //! Agent API errors: the one place every failure becomes an HTTP status and a
 //! `{"error":{"code","message"}}` body, whether it comes from the engine ([`CoreError`]), from
-//! reading the request (size, deadline, JSON, multipart, query, path, WebSocket upgrade) or from routing
-//! (unknown path, wrong method). Nothing else in the crate writes an error to the wire.
+//! reading the request (size, deadline, JSON, multipart, query, path, WebSocket upgrade) or
+//! from routing (unknown path, wrong method). Nothing else in the crate writes an error to
+//! the wire.
 
 use axum::Json;
 use axum::extract::multipart::{MultipartError, MultipartRejection};

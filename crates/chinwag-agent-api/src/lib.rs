@@ -1,10 +1,12 @@
 //! Chinwag's agent API: JSON over HTTP at `/agent/v1/*` plus a WebSocket event stream at
-//! `/agent/v1/events`, documented in `docs/agent-api.md`.
+//! `/agent/v1/events`, documented in `docs/agent-api.md`. A chat's files are uploaded as
+//! multipart and streamed into the engine ([`upload`]), and downloaded as raw bytes
+//! ([`files`]).
 //!
 //! Agents authenticate every call with `Authorization: Bearer <token>` (the WebSocket may pass
 //! `?token=` instead, since browsers cannot set headers on it). Every error, whether the
-//! engine's, the request's (size, deadline, JSON, query, upgrade) or the router's (path,
-//! method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
+//! engine's, the request's (size, deadline, JSON, multipart, query, upgrade) or the router's
+//! (path, method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
 //! [`error`]; requests are read by the extractors of `extract`, which never let one of axum's
 //! plain-text rejections through.
 

@@ -192,7 +192,8 @@ async fn a_file_over_the_cap_is_refused_before_it_is_read_whole() -> R {
     let announced = part.len() + sent + 60 * 1024;
     let head = format!(
         "POST /agent/v1/chats/{}/files HTTP/1.1\r\nhost: x\r\nauthorization: Bearer tok\r\n\
-         content-type: multipart/form-data; boundary={boundary}\r\ncontent-length: {announced}\r\n\r\n",
+         content-type: multipart/form-data; boundary={boundary}\r\n\
+         content-length: {announced}\r\n\r\n",
         app.mine
     );
     let mut body = part.into_bytes();
