@@ -1,9 +1,11 @@
 //! Agent API errors: the one place every failure becomes an HTTP status and a
 //! `{"error":{"code","message"}}` body, whether it comes from the engine ([`CoreError`]), from
-//! reading the request (size, deadline, JSON, query, path, WebSocket upgrade) or from routing
-//! (unknown path, wrong method). Nothing else in the crate writes an error to the wire.
+//! reading the request (size, deadline, JSON, multipart, query, path, WebSocket upgrade) or
+//! from routing (unknown path, wrong method). Nothing else in the crate writes an error to
+//! the wire.
 
 use axum::Json;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -96,6 +98,31 @@ impl From<QueryRejection> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         Self::rejection(r.status(), r.body_text())
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    /// Not a `multipart/form-data` request with a boundary.
+    fn from(r: MultipartRejection) -> Self {
+        Self::bad_request(format!(
+            "a multipart/form-data body is required: {}",
+            r.body_text()
+        ))
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    /// A multipart body that could not be read: over the route's limit (`413`), past its
+    /// deadline (`408`), or malformed or cut short (`400`; never the `500` axum would give a
+    /// body that failed to arrive).
+    fn from(e: MultipartError) -> Self {
+        if chinwag_http::deadline::is_body_timeout(&e) {
+            Self::timeout()
+        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.body_text())
+        } else {
+            Self::bad_request(format!("cannot read the multipart body: {}", e.body_text()))
+        }
     }
 }
 

@@ -1,20 +1,25 @@
 //! Chinwag's agent API: JSON over HTTP at `/agent/v1/*` plus a WebSocket event stream at
-//! `/agent/v1/events`, documented in `docs/agent-api.md`.
+//! `/agent/v1/events`, documented in `docs/agent-api.md`. A chat's files are uploaded as
+//! multipart and streamed into the engine ([`upload`]), and downloaded as raw bytes
+//! ([`files`]).
 //!
 //! Agents authenticate every call with `Authorization: Bearer <token>` (the WebSocket may pass
 //! `?token=` instead, since browsers cannot set headers on it). Every error, whether the
-//! engine's, the request's (size, deadline, JSON, query, upgrade) or the router's (path,
-//! method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
+//! engine's, the request's (size, deadline, JSON, multipart, query, upgrade) or the router's
+//! (path, method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
 //! [`error`]; requests are read by the extractors of `extract`, which never let one of axum's
 //! plain-text rejections through.
 
 mod error;
 mod extract;
+mod files;
 mod handlers;
 mod stream;
+mod upload;
 mod wire;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post, put};
 use chinwag_core::roles::Agents;
 use std::time::Duration;
@@ -49,12 +54,18 @@ pub struct AgentState {
     /// Longest wait for one frame to be written to an event stream; a stream that takes
     /// longer (a stuck agent socket) is closed.
     pub send_timeout: Duration,
+    /// Largest file an upload request may carry: the upload route's body limit is this plus
+    /// [`Self::max_body_bytes`] (the fields) plus the multipart framing. By default the largest
+    /// `upload-max-file-size` of the services with file transfer on; each file is held to
+    /// its own service's limit by the engine as it streams in.
+    pub max_file_bytes: u64,
 }
 
 impl AgentState {
     /// The state with the default limits.
     pub fn new(agents: Agents, shutdown: CancellationToken) -> Self {
         Self {
+            max_file_bytes: agents.max_file_size(),
             agents,
             shutdown,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -63,10 +74,22 @@ impl AgentState {
             send_timeout: DEFAULT_SEND_TIMEOUT,
         }
     }
+
+    /// The upload route's body limit, in bytes.
+    pub(crate) fn upload_limit(&self) -> usize {
+        usize::try_from(self.max_file_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.max_body_bytes)
+            .saturating_add(upload::FRAMING_BYTES)
+    }
 }
 
 /// The agent API routes.
 pub fn router(state: AgentState) -> Router {
+    // Multipart reads its body through axum's limit; the upload sets its own.
+    let files = post(upload::upload)
+        .layer(DefaultBodyLimit::max(state.upload_limit()))
+        .get(files::list);
     let api = Router::new()
         .route("/login", post(handlers::login))
         .route("/logout", post(handlers::logout))
@@ -81,6 +104,11 @@ pub fn router(state: AgentState) -> Router {
         .route("/chats/{chat_id}/notices", post(handlers::notice))
         .route("/chats/{chat_id}/leave", post(handlers::leave))
         .route("/chats/{chat_id}/end", post(handlers::end))
+        .route("/chats/{chat_id}/files", files)
+        .route(
+            "/chats/{chat_id}/files/{file_id}",
+            get(files::download).delete(files::delete),
+        )
         .route("/events", get(stream::events))
         // After every route: it applies to the routes present.
         .method_not_allowed_fallback(handlers::method_not_allowed)

@@ -1,8 +1,9 @@
 //! Inputs of the agent API target: the app (a fresh engine over the in-memory store with one
-//! agent, `a1`, logged in, ready, in one chat and offered another) and requests to every
-//! endpoint and to unknown ones: any method, path segments that are the case's chats or junk
-//! (percent-encoded bytes included), query strings, bearer tokens right and wrong, and JSON
-//! bodies that are right for the endpoint, near it, any JSON, or any bytes.
+//! agent, `a1`, logged in, ready, in one chat and offered another; no blob store, so file
+//! calls are refused) and requests to every endpoint and to unknown ones: any method, path
+//! segments that are the case's chats or junk (percent-encoded bytes included), query strings,
+//! bearer tokens right and wrong, and JSON bodies that are right for the endpoint, near it,
+//! any JSON, or any bytes.
 
 use axum::http::Method;
 use chinwag_agent_api::{AgentState, router};
@@ -123,6 +124,11 @@ fn endpoint() -> impl Strategy<Value = (Method, String)> {
         (Method::POST, "/notices"),
         (Method::POST, "/leave"),
         (Method::POST, "/end"),
+        (Method::GET, "/files"),
+        (Method::POST, "/files"),
+        (Method::GET, "/files/0123456789abcdef0123456789ABCDEF"),
+        (Method::DELETE, "/files/0123456789abcdef0123456789ABCDEF"),
+        (Method::GET, "/files/%2E%2E"),
         (Method::GET, "/x"),
     ]);
     let top = prop::sample::select(vec![
@@ -247,7 +253,12 @@ pub(crate) fn req() -> impl Strategy<Value = Req> {
         1 => "\\PC{0,12}".prop_map(|t| Some(format!("Bearer {t}"))),
         1 => Just(Some("bearer tok".to_owned())),
     ];
-    let ctype = prop::sample::select(vec![Some("application/json"), None, Some("text/plain")]);
+    let ctype = prop::sample::select(vec![
+        Some("application/json"),
+        None,
+        Some("text/plain"),
+        Some("multipart/form-data; boundary=b"),
+    ]);
     (method, endpoint(), query, token, payload(), ctype).prop_map(
         |(other, (method, path), query, token, body, content_type)| Req {
             method: other.unwrap_or(method),

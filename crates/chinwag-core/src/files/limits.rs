@@ -72,6 +72,8 @@ pub struct FileInfo {
     pub owner: ParticipantId,
     /// Whether the uploader was the customer.
     pub by_customer: bool,
+    /// The uploader's kind of party (an agent's upload may be a supervisor's).
+    pub party_type: PartyType,
     /// Index of its `FileUploaded` event.
     pub index: crate::ids::EventIndex,
     /// Every `userData` key of the event (the details above and the uploader's own keys).
@@ -94,6 +96,7 @@ impl FileInfo {
             description: get(KEY_DESCRIPTION),
             owner: event.from.participant_id,
             by_customer: event.from.party_type == PartyType::Client,
+            party_type: event.from.party_type,
             index: event.index,
             user_data: data.clone(),
         })

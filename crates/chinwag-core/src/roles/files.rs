@@ -71,6 +71,12 @@ impl Customers {
 }
 
 impl Agents {
+    /// The largest `upload-max-file-size` of the services with file transfer on (0 when
+    /// none is): the most an adapter need let one upload request carry, besides its overhead.
+    pub fn max_file_size(&self) -> u64 {
+        self.engine.max_file_size()
+    }
+
     /// The files of a chat the agent is in, not deleted, in upload order.
     pub async fn files(&self, agent: &AgentId, chat: &ChatId) -> Result<Vec<FileInfo>, CoreError> {
         self.engine.agent_list_files(agent, chat).await

@@ -47,6 +47,16 @@ impl ChatEngine {
         let _ = self.scanner.set(scanner);
     }
 
+    /// The largest `upload-max-file-size` of the services with file transfer on (0 if none).
+    pub(crate) fn max_file_size(&self) -> u64 {
+        self.services
+            .values()
+            .filter(|s| s.settings.files.enabled)
+            .map(|s| s.settings.files.max_file_size)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The blob store and the service's rules, if file transfer is on for it.
     fn file_rules<'s>(
         &'s self,
