@@ -28,23 +28,31 @@ fn body(head: &[u8], len: usize) -> ByteStream<'static> {
         .chunks(1000)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect();
-    Box::pin(Iter(chunks.into_iter()))
+    Box::pin(Iter(chunks.into_iter(), false))
 }
 
-struct Iter<I>(I);
+/// A stream of the chunks of an iterator that, like many real bodies, panics if polled
+/// again after it ended.
+struct Iter<I>(I, bool);
 impl<I: Iterator<Item = std::io::Result<Bytes>> + Unpin> futures_core::Stream for Iter<I> {
     type Item = std::io::Result<Bytes>;
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
-        std::task::Poll::Ready(self.0.next())
+        assert!(!self.1, "a body was polled after its end");
+        let next = self.0.next();
+        self.1 = next.is_none();
+        std::task::Poll::Ready(next)
     }
 }
 
 /// A body that fails the test if it is ever read.
 fn untouchable() -> ByteStream<'static> {
-    Box::pin(Iter(std::iter::from_fn(|| panic!("the body was read"))))
+    Box::pin(Iter(
+        std::iter::from_fn(|| panic!("the body was read")),
+        false,
+    ))
 }
 
 fn file(name: &str, head: &[u8], len: usize) -> FileBody<'static> {

@@ -167,26 +167,27 @@ fn safe_name(raw: &str, kind: FileKind) -> String {
     sanitize_file_name(&name, crate::files::MAX_NAME_BYTES)
 }
 
-/// Reads `body` until `want` bytes (or its end): those bytes and the rest of the stream.
+/// Reads `body` until `want` bytes (or its end): those bytes and the rest of the stream
+/// (`None` once it ended: a stream is never polled past its end).
 async fn read_head(
     mut body: ByteStream<'_>,
     want: usize,
-) -> Result<(Bytes, ByteStream<'_>), CoreError> {
+) -> Result<(Bytes, Option<ByteStream<'_>>), CoreError> {
     let mut head = BytesMut::new();
     while head.len() < want {
         match std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
             Some(Ok(chunk)) => head.extend_from_slice(&chunk),
             Some(Err(e)) => return Err(FileError::Body(e.to_string()).into()),
-            None => break,
+            None => return Ok((head.freeze(), None)),
         }
     }
-    Ok((head.freeze(), body))
+    Ok((head.freeze(), Some(body)))
 }
 
 /// A stream with its first bytes put back in front.
 struct Prefixed<'a> {
     head: Option<Bytes>,
-    rest: ByteStream<'a>,
+    rest: Option<ByteStream<'a>>,
 }
 
 impl Stream for Prefixed<'_> {
@@ -195,7 +196,14 @@ impl Stream for Prefixed<'_> {
         if let Some(head) = self.head.take() {
             return Poll::Ready(Some(Ok(head)));
         }
-        self.rest.as_mut().poll_next(cx)
+        let Some(rest) = self.rest.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let next = rest.as_mut().poll_next(cx);
+        if let Poll::Ready(None) = next {
+            self.rest = None;
+        }
+        next
     }
 }
 
