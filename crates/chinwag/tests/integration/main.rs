@@ -26,6 +26,8 @@ mod common;
 mod cors;
 mod errors;
 mod fakes;
+mod files_kit;
+mod files_rest;
 mod full_chat;
 mod idle_control;
 mod idle_evict;
