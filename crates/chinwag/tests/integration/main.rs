@@ -27,6 +27,8 @@ mod cors;
 mod errors;
 mod fakes;
 mod files_kit;
+mod files_limits;
+mod files_refusals;
 mod files_rest;
 mod full_chat;
 mod idle_control;
