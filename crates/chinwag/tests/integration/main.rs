@@ -28,6 +28,7 @@ mod errors;
 mod fakes;
 mod files_kit;
 mod files_limits;
+mod files_ntf;
 mod files_refusals;
 mod files_rest;
 mod full_chat;
