@@ -97,7 +97,7 @@ impl FilesConfig {
 }
 
 /// `[files]`: where uploaded files are kept.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct FileStoreConfig {
     /// `"fs"`: a directory (`dir`, or `<server.data_dir>/files`); `"s3"`: a bucket. Unset:
@@ -111,17 +111,6 @@ pub(crate) struct FileStoreConfig {
     pub(crate) fs_shared: bool,
     /// `s3`: settings of the bucket.
     pub(crate) s3: S3Section,
-}
-
-impl Default for FileStoreConfig {
-    fn default() -> Self {
-        Self {
-            store: None,
-            dir: None,
-            fs_shared: false,
-            s3: S3Section::default(),
-        }
-    }
 }
 
 /// `[files.s3]`

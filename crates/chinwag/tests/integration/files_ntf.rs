@@ -33,7 +33,11 @@ fn envelope(key: &str, extra: Value) -> Value {
 async fn every_operation_answers_in_the_seed_shapes() -> R {
     let server = Server::start(CFG).await?;
     let key = comet_chat(&server).await?;
-    let (s, _, body) = ntf(&server, &[("operation", "fileGetLimits"), ("secureKey", &key)]).await?;
+    let (s, _, body) = ntf(
+        &server,
+        &[("operation", "fileGetLimits"), ("secureKey", &key)],
+    )
+    .await?;
     let l = json!({
         "download-attempts": "2", "upload-max-files": "3", "upload-max-file-size": "1000",
         "upload-max-total-size": "2500", "upload-need-agent": "false",
@@ -65,7 +69,11 @@ async fn every_operation_answers_in_the_seed_shapes() -> R {
 
     let (s, h, body) = ntf(
         &server,
-        &[("operation", "fileDownload"), ("secureKey", &key), ("fileId", &id)],
+        &[
+            ("operation", "fileDownload"),
+            ("secureKey", &key),
+            ("fileId", &id),
+        ],
     )
     .await?;
     assert_eq!((s, body.as_slice()), (200, TEXT));
@@ -84,7 +92,11 @@ async fn every_operation_answers_in_the_seed_shapes() -> R {
     assert_eq!((s, body.as_slice()), (200, TEXT));
     let (s, _, body) = ntf(
         &server,
-        &[("operation", "fileDownload"), ("secureKey", &key), ("fileId", &id)],
+        &[
+            ("operation", "fileDownload"),
+            ("secureKey", &key),
+            ("fileId", &id),
+        ],
     )
     .await?;
     let (code, advice) = gms(&js(&body)?);
@@ -92,11 +104,19 @@ async fn every_operation_answers_in_the_seed_shapes() -> R {
 
     let (s, _, body) = ntf(
         &server,
-        &[("operation", "fileDelete"), ("secureKey", &key), ("fileId", &id)],
+        &[
+            ("operation", "fileDelete"),
+            ("secureKey", &key),
+            ("fileId", &id),
+        ],
     )
     .await?;
     assert_eq!((s, js(&body)?), (200, envelope(&key, json!({}))));
-    let (_, _, body) = ntf(&server, &[("operation", "fileGetLimits"), ("secureKey", &key)]).await?;
+    let (_, _, body) = ntf(
+        &server,
+        &[("operation", "fileGetLimits"), ("secureKey", &key)],
+    )
+    .await?;
     let v = js(&body)?;
     assert_eq!(
         (
@@ -124,12 +144,20 @@ async fn an_upload_may_name_its_operation_and_key_after_the_file() -> R {
     let id = file_id(&v)?;
     let (s, _, body) = ntf(
         &server,
-        &[("operation", "fileDownload"), ("secureKey", &key), ("fileId", &id)],
+        &[
+            ("operation", "fileDownload"),
+            ("secureKey", &key),
+            ("fileId", &id),
+        ],
     )
     .await?;
     assert_eq!((s, body.as_slice()), (200, TEXT));
     // Limits over chat-ntf are the chat's: the file counts.
-    let (_, _, body) = ntf(&server, &[("operation", "fileGetLimits"), ("secureKey", &key)]).await?;
+    let (_, _, body) = ntf(
+        &server,
+        &[("operation", "fileGetLimits"), ("secureKey", &key)],
+    )
+    .await?;
     assert_eq!(js(&body)?["userData"]["used-upload-max-files"], "1");
     Ok(())
 }
@@ -142,10 +170,23 @@ async fn bad_requests_get_gms_errors_and_cors_follows_the_service() -> R {
         (vec![("secureKey", &key)], 400),
         (vec![("operation", "frobnicate"), ("secureKey", &key)], 400),
         (vec![("operation", "fileGetLimits")], 400),
-        (vec![("operation", "fileGetLimits"), ("secureKey", "8b31761b2154884c")], 404),
-        (vec![("operation", "fileDownload"), ("secureKey", &key)], 400),
         (
-            vec![("operation", "fileDownload"), ("secureKey", &key), ("fileId", "../x")],
+            vec![
+                ("operation", "fileGetLimits"),
+                ("secureKey", "8b31761b2154884c"),
+            ],
+            404,
+        ),
+        (
+            vec![("operation", "fileDownload"), ("secureKey", &key)],
+            400,
+        ),
+        (
+            vec![
+                ("operation", "fileDownload"),
+                ("secureKey", &key),
+                ("fileId", "../x"),
+            ],
             404,
         ),
         (vec![("operation", "fileUpload"), ("secureKey", &key)], 400),
