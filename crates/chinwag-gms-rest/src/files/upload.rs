@@ -132,14 +132,29 @@ async fn read_parts(
         }
         up.file = Some(match resolve(&up.form, Stage::File)? {
             Some(owner) => {
-                let body = Box::pin(field.map(|r| r.map_err(std::io::Error::other)));
+                // The body's own failure (late, too large) is answered as such, not as the
+                // engine's "did not arrive whole".
+                let failure = std::sync::Mutex::new(None);
+                let body = Box::pin(field.map(|r| {
+                    r.map_err(|e| {
+                        if let Ok(mut f) = failure.lock() {
+                            f.get_or_insert_with(|| multipart_failed(&e, text_limit));
+                        }
+                        std::io::Error::other(e)
+                    })
+                }));
                 let file = FileBody {
                     name: file_name,
                     length: None,
                     body,
                 };
-                let staged = customers.upload(owner.creds(), file).await?;
-                Received::Staged(owner, staged)
+                let staged = customers.upload(owner.creds(), file).await;
+                let failed = failure.lock().ok().and_then(|mut f| f.take());
+                match (staged, failed) {
+                    (Ok(staged), _) => Received::Staged(owner, staged),
+                    (Err(_), Some(body_error)) => return Err(body_error),
+                    (Err(e), None) => return Err(e.into()),
+                }
             }
             None => spool(&mut field, file_name, spool_limit).await?,
         });

@@ -3,7 +3,8 @@
 //! a byte of it is read, the connection closed after the answer), and sent chunked without
 //! one, the file part before or after the credentials (refused at the cap, streamed into
 //! the blob store or a temporary file). Each time the answer is GMS 202 with the cap, the
-//! chat goes on, and the server's resident memory does not grow by more than 64 MB.
+//! chat goes on, and the server's resident memory does not grow by more than 64 MB. And an
+//! upload whose body stalls is answered 408, as any late body.
 
 use crate::adv_net::*;
 use crate::common::*;
@@ -146,5 +147,38 @@ async fn a_1_gib_upload_is_refused_without_the_server_growing() -> R {
     );
     let (s, v) = upload(&chat, "after.txt", TEXT.to_vec()).await?;
     assert_eq!(s, 200, "{v}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_upload_that_stalls_is_answered_408() -> R {
+    let cfg = "[server]\nbody_timeout_secs = 1\n\
+        [services.customer-support.files]\nupload_need_agent = false\n";
+    let server = Server::start(cfg).await?;
+    let chat = chat_on(&server, "customer-support").await?;
+    for file_first in [false, true] {
+        let (pre, _) = around(&chat, file_first);
+        let path = format!("/genesys/2/chat/customer-support/{}/file", chat.chat_id);
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: multipart/form-data; boundary={BOUNDARY}\r\ncontent-length: 100000\r\n\r\n"
+        );
+        let mut s = TcpStream::connect(server.addr()).await?;
+        s.write_all(head.as_bytes()).await?;
+        s.write_all(&pre).await?;
+        s.write_all(b"some text, then nothing more").await?;
+        let (got, _) = read_until_end(&mut s, within(20)).await;
+        let r = Response::parse(&got)?;
+        assert_eq!(
+            (r.status, gms(&r.json()?).0),
+            (408, 408),
+            "file first {file_first}"
+        );
+    }
+    assert!(
+        transcript(&chat)
+            .await?
+            .iter()
+            .all(|e| e["type"] != "FileUploaded")
+    );
     Ok(())
 }
