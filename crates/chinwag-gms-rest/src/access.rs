@@ -1,6 +1,7 @@
-//! Per-service access rules: optional `apikey` header, optional HTTP basic auth, and the
+//! Per-service access rules: optional `apikey` header, optional HTTP basic auth, the
 //! browser origins allowed to call the service (the one CORS policy of `chinwag-http`,
-//! shared with CometD and file transfer).
+//! shared with CometD and file transfer), and the largest file an upload may bring (to refuse
+//! a body announced larger before reading it).
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use base64::Engine;
@@ -8,7 +9,7 @@ use chinwag_http::Origins;
 use subtle::ConstantTimeEq;
 
 /// Access settings of one service.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServiceAccess {
     /// Required value of the `apikey` request header.
     pub apikey: Option<String>,
@@ -18,6 +19,21 @@ pub struct ServiceAccess {
     pub origins: Origins,
     /// Answer a refresh of an ended chat with HTTP 400 (GMS `_chat_400_response_on_disconnected`).
     pub chat_400_response_on_disconnected: bool,
+    /// `upload-max-file-size` of the service, in bytes: an upload request whose
+    /// `Content-Length` exceeds it (plus the form's own fields) is refused unread.
+    pub upload_max_file_size: u64,
+}
+
+impl Default for ServiceAccess {
+    fn default() -> Self {
+        Self {
+            apikey: None,
+            basic_auth: None,
+            origins: Origins::default(),
+            chat_400_response_on_disconnected: false,
+            upload_max_file_size: chinwag_core::files::FileSettings::default().max_file_size,
+        }
+    }
 }
 
 fn eq(a: &str, b: &str) -> bool {

@@ -1,59 +1,85 @@
 //! Reading a request body into a [`Form`]: urlencoded or multipart, within a size limit
-//! (GMS error 204 beyond it) and the connection's body deadline (HTTP 408 when missed).
+//! (GMS error 204 beyond it) and the connection's body deadline (HTTP 408 when missed). The
+//! text of multipart fields counts against the limit as it arrives, whatever limit the
+//! route's body has (file routes allow a file's size).
 
 use crate::error::GmsError;
 use crate::form::Form;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 
-/// Reads the body of `req` as a form.
-pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsError> {
-    let ctype = req
-        .headers()
+/// The 204 of a form larger than `limit` bytes.
+pub(crate) fn too_large(limit: usize) -> GmsError {
+    GmsError::bad_request(204, format!("request body exceeds {limit} bytes"))
+}
+
+/// The error of a multipart body that failed (too large, late, or malformed).
+pub(crate) fn multipart_failed(e: &MultipartError, limit: usize) -> GmsError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(limit)
+    } else if chinwag_http::deadline::is_body_timeout(e) {
+        GmsError::body_timeout()
+    } else {
+        GmsError::invalid(format!("malformed multipart body: {}", e.body_text()))
+    }
+}
+
+/// The `Content-Type` of `req`, lowercased.
+pub(crate) fn content_type(req: &Request) -> String {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let too_large = || GmsError::bad_request(204, format!("request body exceeds {limit} bytes"));
-    let failed = |e: &(dyn std::error::Error + 'static), text: String| {
-        if chinwag_http::deadline::is_body_timeout(e) {
-            GmsError::body_timeout()
-        } else {
-            GmsError::invalid(text)
-        }
-    };
+        .unwrap_or_default()
+}
+
+/// Reads a text field, taking its bytes from `budget` (what the form's text may still use
+/// of `limit`): refused with 204 at the first chunk past it, so it is never held whole.
+pub(crate) async fn text_field(
+    field: &mut Field<'_>,
+    budget: &mut usize,
+    limit: usize,
+) -> Result<String, GmsError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| multipart_failed(&e, limit))?
+    {
+        *budget = budget
+            .checked_sub(chunk.len())
+            .ok_or_else(|| too_large(limit))?;
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Reads the body of `req` as a form.
+pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsError> {
+    let ctype = content_type(&req);
+    let too_large = || too_large(limit);
     if ctype.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, &())
             .await
             .map_err(|e| GmsError::invalid(e.body_text()))?;
         let mut form = Form::default();
+        let mut budget = limit;
         loop {
             match mp.next_field().await {
-                Ok(Some(field)) => {
+                Ok(Some(mut field)) => {
                     let Some(name) = field.name().map(str::to_owned) else {
                         continue;
                     };
                     if field.file_name().is_some() {
-                        // Files belong to the file-transfer operations (not yet served).
+                        // Files belong to the file-transfer operations, not to this form.
                         continue;
                     }
-                    let text = field.text().await.map_err(|e| {
-                        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                            too_large()
-                        } else {
-                            failed(&e, e.body_text())
-                        }
-                    })?;
+                    let text = text_field(&mut field, &mut budget, limit).await?;
                     form.insert(name, text);
                 }
                 Ok(None) => return Ok(form),
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(too_large());
-                }
-                Err(e) => {
-                    let text = format!("malformed multipart body: {}", e.body_text());
-                    return Err(failed(&e, text));
-                }
+                Err(e) => return Err(multipart_failed(&e, limit)),
             }
         }
     }

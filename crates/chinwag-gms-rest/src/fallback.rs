@@ -1,7 +1,6 @@
-//! Every other path under `/genesys/` — `/genesys/2/chat-ntf`, `…/{chatId}/file/limits` and
-//! the like, which Genesys Widgets call when uploads are enabled — gets a GMS error (HTTP
-//! 404, code 404) with the CORS headers of the service it names (or of every service), and
-//! preflights are answered, so a browser sees the error instead of a CORS failure.
+//! Every other path under `/genesys/` gets a GMS error (HTTP 404, code 404) with the CORS
+//! headers of the service it names (or of every service), and preflights are answered, so a
+//! browser sees the error instead of a CORS failure.
 
 use crate::error::GmsError;
 use crate::{GmsState, access, bad_path, error_response, preflight};
@@ -30,11 +29,6 @@ pub(crate) async fn unknown(
     if is_preflight {
         return preflight(cors);
     }
-    let files = rest.starts_with("2/chat-ntf") || rest.contains("/file");
-    let advice = if files {
-        "file transfer is not available on this server".to_owned()
-    } else {
-        format!("no GMS operation at /genesys/{rest}")
-    };
+    let advice = format!("no GMS operation at /genesys/{rest}");
     error_response(&GmsError::not_found(advice), cors)
 }

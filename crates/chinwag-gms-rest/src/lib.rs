@@ -4,15 +4,17 @@
 //! ([`command`]) with typed credentials, applied through the engine's [`Customers`] handle,
 //! and answered with the GMS envelope ([`chinwag_gms_wire::envelope`]). Errors become wire
 //! errors in one place ([`error`]). Per-service access
-//! rules (apikey, basic auth, allowed origins) live in [`access`]; any other path under
-//! `/genesys/` gets a GMS error with CORS ([`fallback`]). This crate knows nothing of other
-//! adapters or of storage.
+//! rules (apikey, basic auth, allowed origins) live in [`access`]; file transfer (REST
+//! `…/file…` and CometD clients' `/genesys/2/chat-ntf`) in `files`, whose routes alone
+//! accept bodies the size of a file; any other path under `/genesys/` gets a GMS error with
+//! CORS ([`fallback`]). This crate knows nothing of other adapters or of storage.
 
 pub mod access;
 mod body;
 pub mod command;
 pub mod error;
 mod fallback;
+mod files;
 pub mod form;
 
 use access::ServiceAccess;
@@ -25,6 +27,7 @@ use axum::routing::any;
 use chinwag_core::ids::{ChatId, EventIndex, SecureKey, ServiceName, UserId};
 use chinwag_core::roles::Customers;
 use chinwag_core::roles::customers::{Credentials, CustomerOp, Selection};
+use chinwag_gms_wire::comet_key::CometKeys;
 use chinwag_gms_wire::envelope::Envelope;
 use chinwag_http::{Origins, Peer, TrustedProxies};
 use command::Action;
@@ -44,23 +47,56 @@ pub struct GmsState {
     pub all_origins: Origins,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted: Arc<TrustedProxies>,
-    /// Largest accepted request body.
+    /// Largest accepted request body (and, on the file routes, the most their fields may
+    /// take besides the file).
     pub max_body_bytes: usize,
+    /// The CometD server keys, which name the chat of a `/genesys/2/chat-ntf` request
+    /// (`None`: that path answers 404).
+    pub comet_keys: Option<Arc<CometKeys>>,
 }
 
-/// The REST routes, with and without the trailing slash Genesys Widgets add, and the GMS
-/// fallback for every other path under `/genesys/`.
+impl GmsState {
+    /// The largest `upload-max-file-size` of any service.
+    fn largest_upload(&self) -> u64 {
+        self.access
+            .values()
+            .map(|a| a.upload_max_file_size)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The REST routes, with and without the trailing slash Genesys Widgets add, the file
+/// routes, and the GMS fallback for every other path under `/genesys/`. Bodies are limited
+/// to `max_body_bytes`, except on the file routes: the largest `upload-max-file-size` more
+/// (each handler still holds its form's text to `max_body_bytes`).
 pub fn router(state: GmsState) -> Router {
+    use axum::extract::DefaultBodyLimit;
     let limit = state.max_body_bytes;
+    let files_limit = usize::try_from(state.largest_upload())
+        .unwrap_or(usize::MAX)
+        .saturating_add(limit);
+    let files = || DefaultBodyLimit::max(files_limit);
+    let chat = "/genesys/2/chat/{service}/{chat_id}";
     Router::new()
         .route("/genesys/2/chat/{service}", any(request_chat))
         .route("/genesys/2/chat/{service}/", any(request_chat))
+        .route(&format!("{chat}/{{op}}"), any(chat_operation))
         .route(
-            "/genesys/2/chat/{service}/{chat_id}/{op}",
-            any(chat_operation),
+            &format!("{chat}/file"),
+            any(files::limits_or_upload).layer(files()),
         )
+        .route(
+            &format!("{chat}/file/limits"),
+            any(files::limits_or_upload).layer(files()),
+        )
+        .route(
+            &format!("{chat}/file/{{file_id}}/{{action}}"),
+            any(files::file_action).layer(files()),
+        )
+        .route("/genesys/2/chat-ntf", any(files::chat_ntf).layer(files()))
         .route("/genesys/{*rest}", any(fallback::unknown))
-        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
@@ -105,6 +141,17 @@ fn front<'a>(
     service: &str,
     req: &Request,
 ) -> Result<(&'a ServiceAccess, HeaderMap), Box<Response>> {
+    front_for(st, service, req, true)
+}
+
+/// [`front`], with the `apikey`/basic-auth check only when `auth` (a download, which a
+/// browser form posts without headers, has none: see `files`).
+fn front_for<'a>(
+    st: &'a GmsState,
+    service: &str,
+    req: &Request,
+    auth: bool,
+) -> Result<(&'a ServiceAccess, HeaderMap), Box<Response>> {
     let Some(access) = st
         .access
         .get(service)
@@ -135,7 +182,7 @@ fn front<'a>(
         e.status = StatusCode::METHOD_NOT_ALLOWED;
         return Err(Box::new(error_response(&e, cors)));
     }
-    if !access.authorized(req.headers()) {
+    if auth && !access.authorized(req.headers()) {
         return Err(Box::new(error_response(&GmsError::unauthorized(), cors)));
     }
     Ok((access, cors))

@@ -53,6 +53,7 @@ async fn app() -> (axum::Router, Arc<ChatEngine>) {
         all_origins: Default::default(),
         trusted: Arc::default(),
         max_body_bytes: 2048,
+        comet_keys: None,
     });
     (app, engine)
 }

@@ -2,6 +2,7 @@
 //! commands.
 
 mod backup;
+mod blobs;
 mod cluster;
 mod config;
 mod fdlimit;

@@ -51,6 +51,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     )
     .await
     .context("while loading sessions")?;
+    crate::blobs::open(&engine, &validated.file_store).await?;
     // Listening from now on: other nodes' routing saves reach this node's agents.
     let routing_news = RoutingNewsWorker::new(engine.clone());
     // This run's liveness lease: its holder owns the push jobs this node queues.
@@ -202,6 +203,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         all_origins: validated.all_origins,
         trusted: trusted.clone(),
         max_body_bytes: cfg.server.max_body_bytes,
+        comet_keys: Some(keys.clone()),
     });
     let agent = chinwag_agent_api::router(chinwag_agent_api::AgentState::new(
         engine.agents(),

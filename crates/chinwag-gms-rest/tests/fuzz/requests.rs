@@ -100,6 +100,7 @@ pub(crate) async fn app() -> Result<axum::Router, TestCaseError> {
         basic_auth: Some(("u".into(), "p".into())),
         origins: origins.clone(),
         chat_400_response_on_disconnected: true,
+        ..ServiceAccess::default()
     };
     let access = HashMap::from([("svc".to_owned(), open), ("locked".to_owned(), locked)]);
     Ok(router(GmsState {
@@ -108,6 +109,7 @@ pub(crate) async fn app() -> Result<axum::Router, TestCaseError> {
         all_origins: origins,
         trusted: Arc::default(),
         max_body_bytes: 2048,
+        comet_keys: None,
     }))
 }
 

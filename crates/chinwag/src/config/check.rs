@@ -26,6 +26,8 @@ pub(crate) struct Validated {
     pub(crate) trusted: TrustedProxies,
     /// Push delivery settings.
     pub(crate) push: chinwag_push::PushConfig,
+    /// Where uploaded files are kept.
+    pub(crate) file_store: super::FileStore,
 }
 
 /// Checks `cfg` and builds the settings; the error names the offending entry.
@@ -38,6 +40,9 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
     cfg.store.check()?;
     cfg.cometd.check().map_err(anyhow::Error::msg)?;
     cfg.cluster.check().map_err(anyhow::Error::msg)?;
+    let file_store = cfg
+        .files
+        .target(&cfg.server.data_dir, cfg.store.is_redis())?;
     let trusted = TrustedProxies::parse(&cfg.server.trusted_proxies).map_err(anyhow::Error::msg)?;
     // Deprecated: `cometd.allowed_origins` now adds to every service's `cors_origins`.
     let legacy = &cfg.cometd.allowed_origins;
@@ -82,7 +87,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             maintenance: s.maintenance,
             limits: s.limits.limits(name)?,
             inactivity: s.inactivity_control.settings(name)?,
-            files: Default::default(),
+            files: s.files.settings(name)?,
         });
         let origins: Vec<String> = s.cors_origins.iter().chain(legacy).cloned().collect();
         let origins = Origins::new(&origins);
@@ -97,6 +102,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
                 basic_auth: basic_auth.clone(),
                 origins: origins.clone(),
                 chat_400_response_on_disconnected: s.chat_400_response_on_disconnected,
+                upload_max_file_size: s.files.upload_max_file_size,
             },
         );
         comet_access.insert(
@@ -225,6 +231,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         all_origins,
         trusted,
         push: push_worker,
+        file_store,
     })
 }
 
@@ -315,6 +322,15 @@ mod tests {
                 "[push.provider.acme.customhttp]\nurl = \"ftp://x\"\n",
                 "push.provider.acme.customhttp.url must be http or https",
             ),
+            (
+                "[services.x.files]\nupload_file_types = \"jpg:exe\"\n",
+                "services.x.files.upload_file_types: 'exe'",
+            ),
+            (
+                "[store]\nurl = \"redis://127.0.0.1:6379\"\n[files]\nstore = \"fs\"\n",
+                "files.store = \"fs\" with a Redis chat store",
+            ),
+            ("[files]\nstore = \"s3\"\n", "files.s3.bucket is required"),
         ];
         for (text, expected) in cases {
             let result = toml::from_str::<Config>(text)

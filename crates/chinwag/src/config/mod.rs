@@ -5,6 +5,7 @@
 mod check;
 mod cluster;
 mod cometd;
+mod files;
 mod inactivity;
 mod limits;
 mod push;
@@ -15,6 +16,7 @@ mod store;
 pub(crate) use check::validate;
 pub(crate) use cluster::ClusterConfig;
 pub(crate) use cometd::CometdConfig;
+pub(crate) use files::FileStore;
 pub(crate) use server::ServerConfig;
 pub(crate) use store::StoreConfig;
 
@@ -40,6 +42,8 @@ pub(crate) struct Config {
     pub(crate) cluster: ClusterConfig,
     /// Push notifications.
     pub(crate) push: push::PushSection,
+    /// Where uploaded files are kept.
+    pub(crate) files: files::FileStoreConfig,
 }
 
 impl Default for Config {
@@ -53,6 +57,7 @@ impl Default for Config {
             cometd: CometdConfig::default(),
             cluster: ClusterConfig::default(),
             push: push::PushSection::default(),
+            files: files::FileStoreConfig::default(),
         }
     }
 }
@@ -82,6 +87,8 @@ pub(crate) struct ServiceConfig {
     /// Alerts to a silent customer, then the chat's close (Chat Server's
     /// `[inactivity-control]`).
     pub(crate) inactivity_control: inactivity::InactivityConfig,
+    /// File transfer: on or off, and the limits (Chat Server's file limits).
+    pub(crate) files: files::FilesConfig,
 }
 
 impl Default for ServiceConfig {
@@ -97,6 +104,7 @@ impl Default for ServiceConfig {
             maintenance: false,
             limits: limits::LimitsConfig::default(),
             inactivity_control: inactivity::InactivityConfig::default(),
+            files: files::FilesConfig::default(),
         }
     }
 }

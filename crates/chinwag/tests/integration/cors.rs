@@ -62,12 +62,12 @@ async fn a_foreign_origin_is_refused_before_anything_runs() -> R {
 async fn unknown_gms_paths_answer_in_gms_format_with_cors() -> R {
     let server = Server::start(CFG).await?;
     let (chat, _) = request_chat(&server, &[("nickname", "Jo")]).await?;
-    let limits = format!(
-        "{}/genesys/2/chat/customer-support/{}/file/limits",
+    let deep = format!(
+        "{}/genesys/2/chat/customer-support/{}/file/x/y/z",
         server.base, chat.chat_id
     );
-    let ntf = format!("{}/genesys/2/chat-ntf", server.base);
-    for url in [&limits, &ntf] {
+    let other = format!("{}/genesys/2/chat-ntf/x", server.base);
+    for url in [&deep, &other] {
         let pre = client()
             .request(reqwest::Method::OPTIONS, url)
             .header("origin", "https://shop.example")

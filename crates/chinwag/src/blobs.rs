@@ -1,0 +1,28 @@
+//! The blob store of uploaded files, opened from `[files]` and handed to the engine before
+//! serving (without one, every file operation is refused as disabled).
+
+use crate::config::FileStore;
+use anyhow::Context;
+use chinwag_core::ChatEngine;
+use std::sync::Arc;
+
+/// Opens the store `target` names and gives it to `engine`.
+pub(crate) async fn open(engine: &ChatEngine, target: &FileStore) -> anyhow::Result<()> {
+    match target {
+        FileStore::Fs(dir) => {
+            let store = chinwag_blob_fs::FsBlobStore::open(dir)
+                .await
+                .with_context(|| format!("while opening the file store {}", dir.display()))?;
+            engine.set_blobs(Arc::new(store));
+        }
+        FileStore::S3(config) => {
+            let store = chinwag_blob_s3::S3BlobStore::new(config)
+                .map_err(|e| anyhow::anyhow!("while opening the S3 file store: {e}"))?;
+            engine.set_blobs(Arc::new(store));
+        }
+        FileStore::Off => tracing::warn!(
+            "file transfer is off: with a Redis chat store, set files.store (\"s3\", or \"fs\" with files.fs_shared = true)"
+        ),
+    }
+    Ok(())
+}
