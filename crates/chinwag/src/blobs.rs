@@ -1,7 +1,8 @@
-//! The blob store of uploaded files, opened from `[files]` and handed to the engine before
-//! serving (without one, every file operation is refused as disabled).
+//! The blob store of uploaded files, opened from `[files]`, and the scan hook of
+//! `[files.scan]`, handed to the engine before serving (without a store, every file
+//! operation is refused as disabled; without a scanner, uploads are not scanned).
 
-use crate::config::FileStore;
+use crate::config::{FileStore, ScanTarget};
 use anyhow::Context;
 use chinwag_core::ChatEngine;
 use std::sync::Arc;
@@ -25,4 +26,22 @@ pub(crate) async fn open(engine: &ChatEngine, target: &FileStore) -> anyhow::Res
         ),
     }
     Ok(())
+}
+
+/// Gives `engine` the scanner `target` names, if any.
+pub(crate) fn scanner(engine: &ChatEngine, target: Option<&ScanTarget>) {
+    use chinwag_file_scan::{ClamdScanner, CommandScanner};
+    let scanner: Arc<dyn chinwag_core::ports::FileScanner> = match target {
+        None => return,
+        Some(ScanTarget::Command {
+            program,
+            args,
+            timeout,
+        }) => Arc::new(CommandScanner::new(program.clone(), args.clone(), *timeout)),
+        Some(ScanTarget::ClamdUnix(path, timeout)) => {
+            Arc::new(ClamdScanner::unix(path.clone(), *timeout))
+        }
+        Some(ScanTarget::ClamdTcp(addr, timeout)) => Arc::new(ClamdScanner::tcp(*addr, *timeout)),
+    };
+    engine.set_scanner(scanner);
 }

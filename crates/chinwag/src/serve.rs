@@ -52,6 +52,7 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     .await
     .context("while loading sessions")?;
     crate::blobs::open(&engine, &validated.file_store).await?;
+    crate::blobs::scanner(&engine, validated.file_scan.as_ref());
     // Listening from now on: other nodes' routing saves reach this node's agents.
     let routing_news = RoutingNewsWorker::new(engine.clone());
     // This run's liveness lease: its holder owns the push jobs this node queues.

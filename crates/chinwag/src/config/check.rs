@@ -28,6 +28,8 @@ pub(crate) struct Validated {
     pub(crate) push: chinwag_push::PushConfig,
     /// Where uploaded files are kept.
     pub(crate) file_store: super::FileStore,
+    /// The scan uploads pass, if any.
+    pub(crate) file_scan: Option<super::ScanTarget>,
 }
 
 /// Checks `cfg` and builds the settings; the error names the offending entry.
@@ -43,6 +45,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
     let file_store = cfg
         .files
         .target(&cfg.server.data_dir, cfg.store.is_redis())?;
+    let file_scan = cfg.files.scan.target()?;
     let trusted = TrustedProxies::parse(&cfg.server.trusted_proxies).map_err(anyhow::Error::msg)?;
     // Deprecated: `cometd.allowed_origins` now adds to every service's `cors_origins`.
     let legacy = &cfg.cometd.allowed_origins;
@@ -232,6 +235,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         trusted,
         push: push_worker,
         file_store,
+        file_scan,
     })
 }
 

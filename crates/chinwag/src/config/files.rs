@@ -111,6 +111,8 @@ pub(crate) struct FileStoreConfig {
     pub(crate) fs_shared: bool,
     /// `s3`: settings of the bucket.
     pub(crate) s3: S3Section,
+    /// The scan uploads pass before they are announced.
+    pub(crate) scan: super::scan::ScanConfig,
 }
 
 /// `[files.s3]`

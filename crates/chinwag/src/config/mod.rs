@@ -10,6 +10,7 @@ mod inactivity;
 mod limits;
 mod push;
 mod push_channels;
+mod scan;
 mod server;
 mod store;
 
@@ -17,6 +18,7 @@ pub(crate) use check::validate;
 pub(crate) use cluster::ClusterConfig;
 pub(crate) use cometd::CometdConfig;
 pub(crate) use files::FileStore;
+pub(crate) use scan::ScanTarget;
 pub(crate) use server::ServerConfig;
 pub(crate) use store::StoreConfig;
 

@@ -32,6 +32,7 @@ mod files_limits;
 mod files_ntf;
 mod files_refusals;
 mod files_rest;
+mod files_scan;
 mod full_chat;
 mod idle_control;
 mod idle_evict;
