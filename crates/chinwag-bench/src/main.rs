@@ -23,6 +23,9 @@
 //! `SIGKILL`, against a plain reconnect of the same customers to another node in the same run,
 //! and the messages lost or duplicated across the kill.
 //!
+//! Scenario `idle`: open chats with inactivity control on (timers armed, none due) against
+//! the same chats with it off, in the same run: memory, CPU and store bytes per chat.
+//!
 //! Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod abuse;
@@ -36,6 +39,7 @@ mod fagent;
 mod failover;
 mod fclient;
 mod gms;
+mod idle;
 mod legit;
 mod load;
 mod monitor;
@@ -72,6 +76,8 @@ enum Cmd {
     Cluster(cluster::ClusterArgs),
     /// Failover time of CometD customers when a node is killed, against a plain reconnect.
     Failover(failover::FailoverArgs),
+    /// Open chats with inactivity control on against off: memory, CPU, timers armed.
+    Idle(idle::IdleArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -128,6 +134,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Failover(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(failover::run(args))?)
+        }
+        Cmd::Idle(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(idle::run(args))?)
         }
         Cmd::Rest(args) => {
             let out = args.out.clone();

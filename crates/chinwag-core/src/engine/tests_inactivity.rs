@@ -250,3 +250,47 @@ async fn two_engines_on_one_store_fire_each_step_once() -> Result<(), CoreError>
     assert_eq!(events, vec![alert("soon"), alert("very soon"), close()]);
     Ok(())
 }
+
+/// The `userData` of each `IdleAlert` of `view`'s transcript, as (type, secs).
+async fn announced(e: &ChatEngine, view: &ChatView) -> Result<Vec<(String, String)>, CoreError> {
+    let all = e
+        .read(creds_of(view), None, Selection::From(EventIndex(1)))
+        .await?;
+    let of = |d: &crate::event::UserData, k: &str| d.get(k).cloned().unwrap_or_default();
+    Ok(all
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::IdleAlert)
+        .map(|e| {
+            let d = e.user_data.as_deref().cloned().unwrap_or_default();
+            (
+                of(&d, "next-idle-timer-type"),
+                of(&d, "next-idle-timer-secs"),
+            )
+        })
+        .collect())
+}
+
+#[tokio::test]
+async fn each_alert_announces_the_next_step_and_when() -> Result<(), CoreError> {
+    let pair = |t: &str, s: i64| (t.to_owned(), (s / 1000).to_string());
+    let rig = Rig::new();
+    let e = rig.node(1, true).await?;
+    let (chat, _) = staffed_chat(&e).await?;
+    for step in [ALERT, ALERT2] {
+        rig.advance(step);
+        e.end_abandoned().await;
+    }
+    let want = vec![pair("ALERT", ALERT2), pair("CLOSE", CLOSE)];
+    assert_eq!(announced(&e, &chat).await?, want);
+    // Without a second alert, the first announces the close.
+    let mut s = idle_settings(2, true);
+    s.services[0].inactivity.alert2_after_ms = None;
+    let rig = Rig::new();
+    let e = ChatEngine::open(s, rig.store.clone(), rig.clock.clone()).await?;
+    let (chat, _) = staffed_chat(&e).await?;
+    rig.advance(ALERT);
+    e.end_abandoned().await;
+    assert_eq!(announced(&e, &chat).await?, vec![pair("CLOSE", CLOSE)]);
+    Ok(())
+}
