@@ -372,6 +372,8 @@ mod tests_idle;
 #[cfg(test)]
 mod tests_inactivity;
 #[cfg(test)]
+mod tests_inactivity_wire;
+#[cfg(test)]
 mod tests_push_nodes;
 #[cfg(test)]
 mod tests_round_trips;
