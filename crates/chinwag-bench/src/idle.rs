@@ -4,12 +4,13 @@
 //! the same run, alternating which goes first from round to round; each server is then left
 //! idle for a while. Reported per mode: resident memory and CPU time per chat for creating
 //! them and for the idle period, the durable timers armed (counted in the server's SQLite
-//! store), and on/off ratios.
+//! store), and on/off ratios. `--abandon-secs` turns the customers' abandon timers on for
+//! both servers (they are on by default in production).
 
 use crate::gms::create_chats;
 use crate::monitor::health;
 use crate::procs;
-use crate::rest::start_chinwag_with;
+use crate::rest::{BENCH_CONFIG, start_chinwag_config, tempdir};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -29,6 +30,11 @@ pub(crate) struct IdleArgs {
     /// Seconds each server is left idle with its chats open.
     #[arg(long, default_value_t = 30)]
     idle_secs: u64,
+    /// Customers' abandon timers on both servers (`abandon_after_secs`; 0: off, the other
+    /// scenarios' setting): with them on, as by default, the idle timer rides in the same
+    /// store call at a chat's creation.
+    #[arg(long, default_value_t = 0)]
+    abandon_secs: u64,
     /// Measurements per mode (the order alternates: off first in even rounds).
     #[arg(long, default_value_t = 1)]
     rounds: usize,
@@ -79,7 +85,12 @@ fn dir_bytes(dir: &Path) -> u64 {
 /// One fresh server with inactivity control `on` or off: `chats` chats created, then
 /// `idle_secs` of nothing.
 async fn measure(bin: &PathBuf, args: &IdleArgs, on: bool) -> anyhow::Result<Value> {
-    let (p, dir) = start_chinwag_with(bin, if on { ON } else { "" })?;
+    let base = BENCH_CONFIG.replace(
+        "abandon_after_secs = 0",
+        &format!("abandon_after_secs = {}", args.abandon_secs),
+    );
+    let dir = tempdir::Dir::new()?;
+    let p = start_chinwag_config(bin, &dir, &format!("{base}\n{}", if on { ON } else { "" }))?;
     let pid = p.child.id();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (rss0, cpu0) = (procs::rss_bytes(pid)?, procs::cpu_seconds(pid)?);
@@ -160,6 +171,7 @@ pub(crate) async fn run(args: IdleArgs) -> anyhow::Result<Value> {
         "chats": args.chats,
         "connections": args.connections,
         "idle_secs": args.idle_secs,
+        "abandon_after_secs": args.abandon_secs,
         "rounds": args.rounds.max(1),
         "method": "each mode on a fresh server (pinned to CPU 0): chats created over keep-alive connections, no agent logged in (they wait in the queue), then left idle; RSS and CPU from /proc",
         "inactivity_control_on": ON,
