@@ -26,6 +26,9 @@
 //! Scenario `files`: upload and download throughput against writing and reading the same
 //! bytes to the same disk with no server, and memory while many customers upload at once.
 //!
+//! Scenario `idle`: open chats with inactivity control on (timers armed, none due) against
+//! the same chats with it off, in the same run: memory, CPU and store bytes per chat.
+//!
 //! Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod abuse;
@@ -41,6 +44,7 @@ mod fclient;
 mod files;
 mod fupload;
 mod gms;
+mod idle;
 mod legit;
 mod load;
 mod monitor;
@@ -80,6 +84,8 @@ enum Cmd {
     /// File upload and download throughput against the disk with no server, and memory
     /// while many customers upload large files at once.
     Files(files::FilesArgs),
+    /// Open chats with inactivity control on against off: memory, CPU, timers armed.
+    Idle(idle::IdleArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -140,6 +146,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Files(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(files::run(args))?)
+        }
+        Cmd::Idle(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(idle::run(args))?)
         }
         Cmd::Rest(args) => {
             let out = args.out.clone();

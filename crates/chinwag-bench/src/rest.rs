@@ -47,7 +47,7 @@ pub(crate) struct RestArgs {
 /// The bench server's configuration: the rate limits, abandonment and the queue's maximum
 /// wait are off (every chat here comes from one address, and chats are left idle in the
 /// queue for as long as a run takes), and a service may hold ten million open chats.
-const BENCH_CONFIG: &str = "\
+pub(crate) const BENCH_CONFIG: &str = "\
 [services.customer-support]
 max_sessions = 10000000
 
@@ -82,8 +82,17 @@ pub(crate) fn start_chinwag_in(
     dir: &tempdir::Dir,
     extra: &str,
 ) -> anyhow::Result<Proc> {
+    start_chinwag_config(bin, dir, &format!("{BENCH_CONFIG}\n{extra}"))
+}
+
+/// A chinwag on the data of `dir` with exactly `config` (not [`BENCH_CONFIG`]).
+pub(crate) fn start_chinwag_config(
+    bin: &PathBuf,
+    dir: &tempdir::Dir,
+    config: &str,
+) -> anyhow::Result<Proc> {
     let cfg = dir.0.join("bench.toml");
-    std::fs::write(&cfg, format!("{BENCH_CONFIG}\n{extra}"))?;
+    std::fs::write(&cfg, config)?;
     let port = procs::free_port()?;
     let addr = format!("127.0.0.1:{port}");
     let args = [

@@ -19,19 +19,46 @@
 
 use super::ChatEngine;
 use crate::error::CoreError;
-use crate::event::{Event, EventKind, PartyType};
+use crate::event::{Event, EventKind, PartyType, UserData};
 use crate::ids::{ChatId, ServiceName};
 use crate::session::{Change, Session};
 use crate::settings::{IdleNotices, InactivitySettings};
 use crate::timers::{DueTimer, TimerKey, TimerKind};
+
+/// The step after an alert, as the alert's `userData` announces it to the customer
+/// (`next-idle-timer-type`, `next-idle-timer-secs`: Widgets count down from these).
+#[derive(Debug, PartialEq)]
+struct Next {
+    /// `ALERT` (the second alert) or `CLOSE`.
+    kind: &'static str,
+    /// Milliseconds until it.
+    ms: i64,
+}
+
+impl Next {
+    fn after(kind: &'static str, ms: i64) -> Self {
+        Self { kind, ms }
+    }
+
+    fn user_data(&self) -> UserData {
+        UserData::from([
+            ("next-idle-timer-type".to_owned(), self.kind.to_owned()),
+            (
+                "next-idle-timer-secs".to_owned(),
+                (self.ms / 1000).to_string(),
+            ),
+        ])
+    }
+}
 
 /// What a chat's inactivity control does now.
 #[derive(Debug, PartialEq)]
 enum Step {
     /// Nothing yet; look again at this time.
     Wait(i64),
-    /// Records an `IdleAlert` with this text (empty: none); the next step is due at `.1`.
-    Alert(String, i64),
+    /// Records an `IdleAlert` with this text (empty: none) announcing the next step; that
+    /// step is due at `.1`.
+    Alert(String, i64, Next),
     /// Records `IdleClose` and ends the chat.
     Close,
     /// The chat ended meanwhile: the timer is done.
@@ -80,8 +107,12 @@ impl ChatEngine {
                     };
                     Ok(match &step {
                         Step::Wait(_) | Step::Done => Change::default(),
-                        Step::Alert(text, _) => {
-                            s.system_event(EventKind::IdleAlert, non_empty(text), now)
+                        Step::Alert(text, _, next) => {
+                            let mut c = s.system_event(EventKind::IdleAlert, non_empty(text), now);
+                            for e in &mut c.events {
+                                e.user_data = Some(Box::new(next.user_data()));
+                            }
+                            c
                         }
                         Step::Close => {
                             let text = non_empty(&idle.message_close);
@@ -99,7 +130,7 @@ impl ChatEngine {
             )
             .await?;
         match step {
-            Step::Wait(due) | Step::Alert(_, due) => {
+            Step::Wait(due) | Step::Alert(_, due, _) => {
                 self.store.reschedule(timer, due).await?;
                 Ok(false)
             }
@@ -147,12 +178,16 @@ fn next_step(s: &Session, idle: &InactivitySettings, now: i64) -> Step {
     match (alerts, last_alert) {
         (0, _) | (_, None) => {
             let due = start.saturating_add(idle.alert_after_ms);
-            let next = alert2.unwrap_or(idle.close_after_ms);
+            let next = match alert2 {
+                Some(ms) => Next::after("ALERT", ms),
+                None => Next::after("CLOSE", idle.close_after_ms),
+            };
             alert_at(due, now, &idle.message_alert, next)
         }
         (1, Some(at)) if alert2.is_some() => {
             let due = at.saturating_add(alert2.unwrap_or_default());
-            alert_at(due, now, &idle.message_alert2, idle.close_after_ms)
+            let next = Next::after("CLOSE", idle.close_after_ms);
+            alert_at(due, now, &idle.message_alert2, next)
         }
         (_, Some(at)) => {
             let due = at.saturating_add(idle.close_after_ms);
@@ -165,12 +200,14 @@ fn next_step(s: &Session, idle: &InactivitySettings, now: i64) -> Step {
     }
 }
 
-/// An alert of `text` due at `due`, followed by the next step `next_ms` after it is sent.
-fn alert_at(due: i64, now: i64, text: &str, next_ms: i64) -> Step {
+/// An alert of `text` due at `due`, followed by `next` (its delay counted from when the
+/// alert is sent).
+fn alert_at(due: i64, now: i64, text: &str, next: Next) -> Step {
     if now < due {
         Step::Wait(due)
     } else {
-        Step::Alert(text.to_owned(), now.saturating_add(next_ms))
+        let at = now.saturating_add(next.ms);
+        Step::Alert(text.to_owned(), at, next)
     }
 }
 

@@ -52,21 +52,25 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
 /// Bus events for the events of `s` from position `first` on (0-based), as seen by `agents`.
+/// A chat ends with its last event: only that one says so (a close records several events,
+/// and the ones before the last must not end a watcher's stream before it has them all).
 fn transcript_events(
     s: &Session,
     first: usize,
     agents: &Arc<[crate::ids::AgentId]>,
 ) -> Vec<BusEvent> {
     let (ended, monitored) = (s.ended(), s.monitored());
+    let last = s.events.len().saturating_sub(1);
     s.events
         .get(first..)
         .unwrap_or_default()
         .iter()
-        .map(|event| BusEvent::Transcript {
+        .enumerate()
+        .map(|(i, event)| BusEvent::Transcript {
             chat_id: s.record.chat_id.clone(),
             agents: agents.clone(),
             event: Arc::new(event.clone()),
-            ended,
+            ended: ended && first + i == last,
             monitored,
         })
         .collect()
@@ -375,6 +379,8 @@ mod tests_files;
 mod tests_idle;
 #[cfg(test)]
 mod tests_inactivity;
+#[cfg(test)]
+mod tests_inactivity_wire;
 #[cfg(test)]
 mod tests_push_nodes;
 #[cfg(test)]

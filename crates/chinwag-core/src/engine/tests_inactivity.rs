@@ -15,11 +15,11 @@ use crate::timers::{TimerKey, TimerKind, Timers};
 use std::sync::atomic::AtomicI64;
 
 const T0: i64 = 1_000_000;
-const ALERT: i64 = 10_000;
-const ALERT2: i64 = 5_000;
-const CLOSE: i64 = 3_000;
+pub(super) const ALERT: i64 = 10_000;
+pub(super) const ALERT2: i64 = 5_000;
+pub(super) const CLOSE: i64 = 3_000;
 
-fn idle_settings(alias: u32, enabled: bool) -> EngineSettings {
+pub(super) fn idle_settings(alias: u32, enabled: bool) -> EngineSettings {
     let mut s = settings(alias);
     s.services[0].limits.abandon_after_ms = None;
     s.services[0].inactivity = InactivitySettings {
@@ -43,31 +43,35 @@ fn idle_settings(alias: u32, enabled: bool) -> EngineSettings {
     s
 }
 
-struct Rig {
-    store: Arc<MemoryStore>,
-    clock: Arc<ManualClock>,
+pub(super) struct Rig {
+    pub(super) store: Arc<MemoryStore>,
+    pub(super) clock: Arc<ManualClock>,
 }
 
 impl Rig {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             store: Arc::new(MemoryStore::new_shared()),
             clock: Arc::new(ManualClock(AtomicI64::new(T0))),
         }
     }
 
-    async fn node(&self, alias: u32, enabled: bool) -> Result<Arc<ChatEngine>, CoreError> {
+    pub(super) async fn node(
+        &self,
+        alias: u32,
+        enabled: bool,
+    ) -> Result<Arc<ChatEngine>, CoreError> {
         let s = idle_settings(alias, enabled);
         ChatEngine::open(s, self.store.clone(), self.clock.clone()).await
     }
 
-    fn advance(&self, ms: i64) {
+    pub(super) fn advance(&self, ms: i64) {
         self.clock.0.fetch_add(ms, Ordering::Relaxed);
     }
 }
 
 /// A chat on `e` that agent `a1` accepted.
-async fn staffed_chat(e: &ChatEngine) -> Result<(ChatView, AgentId), CoreError> {
+pub(super) async fn staffed_chat(e: &ChatEngine) -> Result<(ChatView, AgentId), CoreError> {
     let chat = open_chat(e, Selection::Nothing).await?;
     let agent = e.authenticate("tok")?;
     e.agent_login(&agent).await?;

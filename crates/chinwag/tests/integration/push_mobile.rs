@@ -48,7 +48,7 @@ fn bearer(h: &Hit) -> String {
     v.split_once(' ').unwrap().1.to_owned()
 }
 
-fn service_account(
+pub(crate) fn service_account(
     dir: &std::path::Path,
     name: &str,
     project: &str,
@@ -110,11 +110,11 @@ async fn fcm_setup() -> R<FcmSetup> {
     })
 }
 
-fn fcm_data(h: &Hit) -> &serde_json::Map<String, Value> {
+pub(crate) fn fcm_data(h: &Hit) -> &serde_json::Map<String, Value> {
     h.body["message"]["data"].as_object().unwrap()
 }
 
-fn fcm_note(h: &Hit) -> (String, String) {
+pub(crate) fn fcm_note(h: &Hit) -> (String, String) {
     let n = &h.body["message"]["notification"];
     (
         n["title"].as_str().unwrap().to_owned(),
