@@ -10,12 +10,11 @@ use crate::wire::{FileList, FileView};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chinwag_core::CoreError;
 use chinwag_core::files::FileError;
 use chinwag_core::ids::{BlobId, ChatId};
-use std::fmt::Write as _;
 
 type Answer = Result<Response, ApiError>;
 
@@ -45,25 +44,9 @@ pub(crate) async fn download(
 ) -> Answer {
     let file = file_id(&file)?;
     let (info, read) = st.agents.download(&id, &ChatId::new(chat), &file).await?;
-    let mime = HeaderValue::from_str(&info.mime)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let disposition = HeaderValue::from_str(&content_disposition(&info.name))
-        .unwrap_or(HeaderValue::from_static("attachment"));
-    let headers = [
-        (header::CONTENT_TYPE, mime),
-        (header::CONTENT_LENGTH, HeaderValue::from(read.size)),
-        (header::CONTENT_DISPOSITION, disposition),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; sandbox"),
-        ),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-    ];
-    Ok((headers, Body::from_stream(read.body)).into_response())
+    let mut res = Body::from_stream(read.body).into_response();
+    chinwag_http::download::headers(res.headers_mut(), &info.name, &info.mime, read.size);
+    Ok(res)
 }
 
 /// # `DELETE /agent/v1/chats/{chatId}/files/{fileId}`
@@ -77,50 +60,4 @@ pub(crate) async fn delete(
         .delete_file(&id, &ChatId::new(chat), &file)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// `attachment` with `name` twice (RFC 6266): `filename` as plain ASCII, every character a
-/// quoted string cannot hold safely (quotes, backslashes, controls such as CR and LF,
-/// non-ASCII) replaced by `_`, and `filename*` with the exact name percent-encoded as UTF-8
-/// (RFC 5987), which clients that know it prefer.
-pub(crate) fn content_disposition(name: &str) -> String {
-    let plain: String = name
-        .chars()
-        .map(|c| match c {
-            ' '..='~' if c != '"' && c != '\\' => c,
-            _ => '_',
-        })
-        .collect();
-    let mut encoded = String::with_capacity(name.len() * 3);
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            let _ = write!(encoded, "%{b:02X}");
-        }
-    }
-    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::content_disposition;
-
-    #[test]
-    fn a_file_name_cannot_break_out_of_its_header() {
-        assert_eq!(
-            content_disposition("report.pdf"),
-            "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
-        );
-        assert_eq!(
-            content_disposition("a\"b\\c\r\nSet-Cookie: x.txt"),
-            "attachment; filename=\"a_b_c__Set-Cookie: x.txt\"; \
-             filename*=UTF-8''a%22b%5Cc%0D%0ASet-Cookie%3A%20x.txt"
-        );
-        assert_eq!(
-            content_disposition("ünï 😀.png"),
-            "attachment; filename=\"_n_ _.png\"; \
-             filename*=UTF-8''%C3%BCn%C3%AF%20%F0%9F%98%80.png"
-        );
-    }
 }

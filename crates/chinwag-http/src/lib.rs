@@ -1,8 +1,8 @@
 //! Chinwag's HTTP hosting, shared by every API: the accept loop ([`listen`]) with connection
 //! caps in all and per address, request timeouts and lingering close ([`conn`]); request
 //! bodies with a deadline ([`deadline`]); the client address behind trusted proxies
-//! ([`client_ip`]); the one CORS origin policy ([`cors`]); and the request counter of
-//! `/metrics` ([`requests`]).
+//! ([`client_ip`]); the one CORS origin policy ([`cors`]); the headers of a file download
+//! ([`download`]); and the request counter of `/metrics` ([`requests`]).
 //!
 //! Adapters depend on this crate for those pieces; it knows nothing of chat or of Bayeux (a
 //! protocol that wants connections first plugs in as a [`listen::ConnectionFront`]).
@@ -11,6 +11,7 @@ pub mod client_ip;
 pub mod conn;
 pub mod cors;
 pub mod deadline;
+pub mod download;
 pub mod listen;
 pub mod requests;
 mod slots;
