@@ -12,6 +12,7 @@ pub mod conn;
 pub mod cors;
 pub mod deadline;
 pub mod listen;
+pub mod part_heads;
 pub mod requests;
 mod slots;
 
