@@ -20,6 +20,8 @@ pub(crate) fn multipart_failed(e: &MultipartError, limit: usize) -> GmsError {
         too_large(limit)
     } else if chinwag_http::deadline::is_body_timeout(e) {
         GmsError::body_timeout()
+    } else if chinwag_http::part_heads::is_part_heads_too_large(e) {
+        too_large(limit)
     } else {
         GmsError::invalid(format!("malformed multipart body: {}", e.body_text()))
     }
@@ -60,6 +62,7 @@ pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsErr
     let ctype = content_type(&req);
     let too_large = || too_large(limit);
     if ctype.starts_with("multipart/form-data") {
+        let req = chinwag_http::part_heads::limit_part_heads(req, limit);
         let mut mp = Multipart::from_request(req, &())
             .await
             .map_err(|e| GmsError::invalid(e.body_text()))?;

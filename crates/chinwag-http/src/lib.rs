@@ -13,6 +13,7 @@ pub mod cors;
 pub mod deadline;
 pub mod download;
 pub mod listen;
+pub mod part_heads;
 pub mod requests;
 mod slots;
 

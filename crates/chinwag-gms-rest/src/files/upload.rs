@@ -69,6 +69,7 @@ pub(crate) async fn read(
     spool_limit: u64,
     resolve: &Resolve<'_>,
 ) -> Result<Upload, GmsError> {
+    let req = chinwag_http::part_heads::limit_part_heads(req, text_limit);
     let mut mp = Multipart::from_request(req, &())
         .await
         .map_err(|e| GmsError::invalid(e.body_text()))?;

@@ -26,6 +26,7 @@ mod common;
 mod cors;
 mod errors;
 mod fakes;
+mod files_adversarial;
 mod files_big;
 mod files_kit;
 mod files_limits;

@@ -1,0 +1,191 @@
+//! [`PartHeadsBody`]: a `multipart/form-data` request body whose preamble and part header
+//! sections are held to a limit. The multipart parser keeps each of those whole in memory
+//! until it ends (a part's data it hands on as it arrives), so without this a client could
+//! make the server hold a file-sized "header" per connection on the upload routes, whose
+//! bodies may be as large as a file. The body fails with [`PartHeadsTooLarge`] at the first
+//! byte past the limit; nothing else about the body is checked or changed.
+
+use axum::body::Body;
+use axum::extract::Request;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The error of a preamble or part header section longer than the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartHeadsTooLarge;
+
+impl fmt::Display for PartHeadsTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("multipart part headers too large")
+    }
+}
+
+impl std::error::Error for PartHeadsTooLarge {}
+
+/// Whether `err` (from reading a multipart body) is [`PartHeadsTooLarge`].
+pub fn is_part_heads_too_large(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut e: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cur) = e {
+        if cur.is::<PartHeadsTooLarge>() {
+            return true;
+        }
+        e = cur.source();
+    }
+    false
+}
+
+/// `req` with its body held to `limit` bytes of preamble and of each part's headers, if it
+/// is multipart with a boundary (else unchanged: the parser refuses it anyway).
+pub fn limit_part_heads(req: Request, limit: usize) -> Request {
+    let boundary = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    match boundary {
+        Some(b) => req.map(|body| Body::new(PartHeadsBody::new(body, &b, limit))),
+        None => req,
+    }
+}
+
+/// What the scan looks for next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seek {
+    /// The first delimiter (bytes counted: the preamble).
+    Preamble,
+    /// The two bytes after a delimiter: `--` ends the body.
+    AfterDelimiter,
+    /// The blank line ending a part's headers (bytes counted).
+    HeadersEnd,
+    /// The next delimiter (a part's data, not counted).
+    Data,
+    /// Nothing: the closing delimiter was seen.
+    Done,
+}
+
+/// A multipart body whose preamble and part headers are bounded.
+pub struct PartHeadsBody {
+    inner: Body,
+    /// `CRLF--boundary`.
+    delimiter: Vec<u8>,
+    seek: Seek,
+    /// Bytes of the current counted section so far.
+    counted: usize,
+    /// The stream's last bytes not scanned to the end (a pattern may start in them).
+    carry: Vec<u8>,
+    limit: usize,
+    failed: bool,
+}
+
+impl PartHeadsBody {
+    /// `inner`, a multipart body with `boundary`, its heads held to `limit` bytes.
+    pub fn new(inner: Body, boundary: &str, limit: usize) -> Self {
+        Self {
+            inner,
+            delimiter: [b"\r\n--", boundary.as_bytes()].concat(),
+            seek: Seek::Preamble,
+            counted: 0,
+            // A body may open with its delimiter, without the CRLF before it.
+            carry: b"\r\n".to_vec(),
+            limit,
+            failed: false,
+        }
+    }
+
+    /// Follows `chunk` through the body's structure; an error once a head is too long.
+    fn scan(&mut self, chunk: &[u8]) -> Result<(), PartHeadsTooLarge> {
+        let mut hay = std::mem::take(&mut self.carry);
+        hay.extend_from_slice(chunk);
+        let mut at = 0;
+        loop {
+            let pattern: &[u8] = match self.seek {
+                Seek::Done => return Ok(()),
+                Seek::AfterDelimiter => {
+                    if hay.len() - at < 2 {
+                        self.carry = hay[at..].to_vec();
+                        return Ok(());
+                    }
+                    self.seek = if &hay[at..at + 2] == b"--" {
+                        Seek::Done
+                    } else {
+                        Seek::HeadersEnd
+                    };
+                    self.counted = 0;
+                    continue;
+                }
+                Seek::Preamble | Seek::Data => &self.delimiter,
+                Seek::HeadersEnd => b"\r\n\r\n",
+            };
+            let counts = matches!(self.seek, Seek::Preamble | Seek::HeadersEnd);
+            let found = find(&hay[at..], pattern);
+            let end = match found {
+                Some(i) => at + i,
+                None => hay.len().saturating_sub(pattern.len() - 1).max(at),
+            };
+            if counts {
+                self.counted = self.counted.saturating_add(end - at);
+                if self.counted > self.limit {
+                    return Err(PartHeadsTooLarge);
+                }
+            }
+            match found {
+                Some(_) => {
+                    at = end + pattern.len();
+                    self.seek = match self.seek {
+                        Seek::HeadersEnd => Seek::Data,
+                        _ => Seek::AfterDelimiter,
+                    };
+                }
+                None => {
+                    self.carry = hay[end..].to_vec();
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// The first position of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+impl http_body::Body for PartHeadsBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.failed {
+            return Poll::Ready(Some(Err(axum::Error::new(PartHeadsTooLarge))));
+        }
+        let frame = match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => frame,
+            other => return other,
+        };
+        if let Some(data) = frame.data_ref()
+            && let Err(e) = self.scan(data)
+        {
+            self.failed = true;
+            return Poll::Ready(Some(Err(axum::Error::new(e))));
+        }
+        Poll::Ready(Some(Ok(frame)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+#[path = "part_heads_tests.rs"]
+mod tests;

@@ -1,0 +1,67 @@
+use super::*;
+
+/// A multipart body of `parts` (name, headers padding, data) split into `step`-byte chunks.
+fn body(parts: &[(&str, usize, &[u8])]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (name, pad, data) in parts {
+        b.extend_from_slice(b"--B0UND\r\n");
+        b.extend_from_slice(
+            format!("Content-Disposition: form-data; name=\"{name}\"\r\n").as_bytes(),
+        );
+        if *pad > 0 {
+            b.extend_from_slice(format!("X-Pad: {}\r\n", "a".repeat(*pad)).as_bytes());
+        }
+        b.extend_from_slice(b"\r\n");
+        b.extend_from_slice(data);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(b"--B0UND--\r\n");
+    b
+}
+
+fn scan_all(bytes: &[u8], step: usize, limit: usize) -> Result<(), PartHeadsTooLarge> {
+    let mut g = PartHeadsBody::new(Body::empty(), "B0UND", limit);
+    for chunk in bytes.chunks(step) {
+        g.scan(chunk)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn large_data_passes_whatever_the_chunking() {
+    let data = vec![b'x'; 100_000];
+    let b = body(&[("userId", 0, b"u"), ("file", 0, &data), ("z", 0, b"")]);
+    for step in [1, 2, 3, 7, 64, 4096, b.len()] {
+        assert_eq!(scan_all(&b, step, 200), Ok(()), "step {step}");
+    }
+}
+
+#[test]
+fn a_long_header_section_or_preamble_fails_whatever_the_chunking() {
+    let b = body(&[("userId", 0, b"u"), ("file", 300, b"x")]);
+    let mut pre = vec![b'p'; 300];
+    pre.extend_from_slice(&body(&[("a", 0, b"x")]));
+    for step in [1, 5, 64, b.len()] {
+        assert_eq!(
+            scan_all(&b, step, 200),
+            Err(PartHeadsTooLarge),
+            "step {step}"
+        );
+        assert_eq!(scan_all(&b, step, 400), Ok(()), "step {step}");
+        assert_eq!(
+            scan_all(&pre, step, 200),
+            Err(PartHeadsTooLarge),
+            "step {step}"
+        );
+    }
+}
+
+#[test]
+fn an_unterminated_header_fails_and_the_epilogue_is_not_counted() {
+    let mut b = b"--B0UND\r\nContent-Disposition: form-data; name=\"a\"\r\n".to_vec();
+    b.extend_from_slice(&vec![b'h'; 500]);
+    assert_eq!(scan_all(&b, 10, 200), Err(PartHeadsTooLarge));
+    let mut e = body(&[("a", 0, b"x")]);
+    e.extend_from_slice(&vec![b'e'; 500]);
+    assert_eq!(scan_all(&e, 10, 200), Ok(()));
+}
