@@ -2,10 +2,12 @@
 //! large uploads at once.
 //!
 //! - Throughput: `files` uploads of `size_mb` each, one after the other (one customer, one
-//!   chat per file), then each downloaded once, against the ceiling in the same run: the
+//!   chat per file), then each downloaded once, against the ceiling in the same run (dirty
+//!   pages written back before each timed phase, so none pays for another's): the
 //!   same bytes written (and synced, as the server does before answering) to and read back
 //!   from files in the same directory with no server. The ratio is Chinwag's MB/s over the
-//!   ceiling's.
+//!   ceiling's. Before each read phase the page cache is emptied when the scenario runs as
+//!   root (`reads_from_disk`), so both read the disk; otherwise both read memory.
 //! - Memory: a fresh server, its idle RSS, then `concurrent` customers uploading `size_mb`
 //!   each at once; the peak RSS (sampled every 50 ms) above idle.
 
@@ -49,6 +51,19 @@ fn config(size_mb: u64) -> String {
     )
 }
 
+/// Empties the page cache (as root), so that both the ceiling and Chinwag read the disk,
+/// not memory: whether it could.
+fn drop_caches() -> bool {
+    sync() && std::fs::write("/proc/sys/vm/drop_caches", "1\n").is_ok()
+}
+
+/// Writes every dirty page back, so that a phase does not pay for the one before it.
+fn sync() -> bool {
+    std::process::Command::new("sync")
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn mbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / (1 << 20) as f64 / d.as_secs_f64().max(1e-9)
 }
@@ -56,6 +71,7 @@ fn mbps(bytes: u64, d: Duration) -> f64 {
 /// The ceiling: `n` files of `size` bytes written in `CHUNK`s and synced, then read back.
 fn ceiling(dir: &std::path::Path, n: usize, size: u64) -> anyhow::Result<(Duration, Duration)> {
     let chunk = fupload::chunk();
+    sync();
     let t = Instant::now();
     for i in 0..n {
         let mut f = std::fs::File::create(dir.join(format!("ceiling-{i}")))?;
@@ -68,6 +84,7 @@ fn ceiling(dir: &std::path::Path, n: usize, size: u64) -> anyhow::Result<(Durati
         f.sync_all()?;
     }
     let write = t.elapsed();
+    drop_caches();
     let t = Instant::now();
     let mut buf = vec![0u8; CHUNK];
     for i in 0..n {
@@ -92,12 +109,14 @@ async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
     let (p, dir) = start_chinwag_with(bin, &config(args.size_mb))?;
     let ids = chats(&p.addr, args.files).await?;
     let chunk = fupload::chunk();
+    sync();
     let t = Instant::now();
     let mut files = Vec::new();
     for id in &ids {
         files.push(fupload::upload(&p.addr, id, size, chunk.clone()).await?);
     }
     let up = t.elapsed();
+    let cold = drop_caches();
     let t = Instant::now();
     for (id, f) in ids.iter().zip(&files) {
         let got = fupload::download(&p.addr, id, f).await?;
@@ -115,7 +134,7 @@ async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
         mbps(total, cr),
     );
     Ok(json!({
-        "files": args.files, "size_mib": args.size_mb,
+        "files": args.files, "size_mib": args.size_mb, "reads_from_disk": cold,
         "upload_mib_s": u, "ceiling_write_mib_s": w, "upload_ratio": u / w,
         "download_mib_s": d, "ceiling_read_mib_s": r, "download_ratio": d / r,
     }))

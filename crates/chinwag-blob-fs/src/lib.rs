@@ -19,7 +19,9 @@ use tokio::io::AsyncWriteExt;
 /// Part files (uploads in progress) start with this.
 const PART_PREFIX: &str = ".part-";
 /// Chunk size of a file read back.
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 128 * 1024;
+/// Bytes gathered before one write to the part file.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// Uploaded files under a directory.
 #[derive(Debug, Clone)]
@@ -59,19 +61,24 @@ impl FsBlobStore {
         mut body: ByteStream<'_>,
         cap: u64,
     ) -> Result<u64, BlobError> {
-        let mut file = tokio::fs::OpenOptions::new()
+        let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&guard.0)
             .await
             .map_err(backend)?;
+        // Each write of a tokio file is a trip to the blocking pool (which writes behind, while
+        // the next chunks arrive): the body's chunks, often a few KiB each, are gathered into
+        // writes of `WRITE_BUFFER` bytes.
+        let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
         let mut counter = CapCounter::new(cap);
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(BlobError::Source)?;
             counter.add(chunk.len())?;
             file.write_all(&chunk).await.map_err(backend)?;
         }
-        file.sync_all().await.map_err(backend)?;
+        file.flush().await.map_err(backend)?;
+        file.get_ref().sync_all().await.map_err(backend)?;
         Ok(counter.total())
     }
 }
