@@ -57,6 +57,8 @@ pub(crate) async fn upload(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::too_large(limit));
     }
+    // The parser holds a part's header block and the preamble whole: bounded like the fields.
+    let req = chinwag_http::part_heads::limit_part_heads(req, st.max_body_bytes);
     let multipart = Multipart::from_request(req, &st).await?;
     let chat = ChatId::new(chat);
     let (head_tx, head_rx) = oneshot::channel();
