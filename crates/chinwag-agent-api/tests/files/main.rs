@@ -259,3 +259,26 @@ async fn a_malformed_upload_is_refused_and_leaves_no_file() -> R {
     assert_eq!(list["files"], serde_json::json!([]), "{list}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_part_header_longer_than_the_fields_may_be_is_refused_unread() -> R {
+    let app = start().await?;
+    // 100 KiB of one part's headers, never ended: more than the fields' 64 KiB, less than
+    // the route's limit; the rest of the announced body is held back.
+    let mut body =
+        b"--XyZzY\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nx-pad: "
+            .to_vec();
+    body.extend(std::iter::repeat_n(b'a', 100 * 1024));
+    let head = format!(
+        "POST /agent/v1/chats/{}/files HTTP/1.1\r\nhost: x\r\nauthorization: Bearer tok\r\n\
+         content-type: multipart/form-data; boundary=XyZzY\r\ncontent-length: {}\r\n\r\n",
+        app.mine,
+        body.len() + 1024
+    );
+    let answer = send_partly(&app, &head, &body).await?;
+    assert!(
+        answer.starts_with("HTTP/1.1 4") && !answer.starts_with("HTTP/1.1 408"),
+        "refused as it arrives, not held until the body times out: {answer}"
+    );
+    Ok(())
+}
