@@ -376,6 +376,10 @@ mod tests_catch_up;
 #[cfg(test)]
 mod tests_files;
 #[cfg(test)]
+mod tests_files_access;
+#[cfg(test)]
+mod tests_files_kit;
+#[cfg(test)]
 mod tests_idle;
 #[cfg(test)]
 mod tests_inactivity;
