@@ -25,9 +25,15 @@ impl std::error::Error for BodyTimeout {}
 
 /// Whether `err` (from reading a body) is a missed deadline.
 pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    caused_by::<BodyTimeout>(err)
+}
+
+/// Whether `err` or any error in its chain of sources is an `E` (how a body's own error is
+/// found again under the layers of errors that wrap it on its way to a handler).
+pub fn caused_by<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut e: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(cur) = e {
-        if cur.is::<BodyTimeout>() {
+        if cur.is::<E>() {
             return true;
         }
         e = cur.source();

@@ -27,14 +27,7 @@ impl std::error::Error for PartHeadsTooLarge {}
 
 /// Whether `err` (from reading a multipart body) is [`PartHeadsTooLarge`].
 pub fn is_part_heads_too_large(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut e: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(cur) = e {
-        if cur.is::<PartHeadsTooLarge>() {
-            return true;
-        }
-        e = cur.source();
-    }
-    false
+    crate::deadline::caused_by::<PartHeadsTooLarge>(err)
 }
 
 /// `req` with its body held to `limit` bytes of preamble and of each part's headers, if it
