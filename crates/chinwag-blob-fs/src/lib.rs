@@ -8,20 +8,14 @@
 
 use async_trait::async_trait;
 use chinwag_core::ids::{BlobId, ChatId};
-use chinwag_core::ports::{
-    BlobError, BlobRead, BlobStore, ByteStream, CapCounter, StoredBlob, chat_segment,
-};
-use futures_util::StreamExt;
-use std::io;
+use chinwag_core::ports::{BlobError, BlobRead, BlobStore, ByteStream, StoredBlob, chat_segment};
+use std::io as stdio;
 use std::path::{Path, PathBuf};
-use tokio::io::AsyncWriteExt;
+
+mod io;
 
 /// Part files (uploads in progress) start with this.
 const PART_PREFIX: &str = ".part-";
-/// Chunk size of a file read back.
-const READ_CHUNK: usize = 128 * 1024;
-/// Bytes gathered before one write to the part file.
-const WRITE_BUFFER: usize = 64 * 1024;
 
 /// Uploaded files under a directory.
 #[derive(Debug, Clone)]
@@ -31,7 +25,7 @@ pub struct FsBlobStore {
 
 impl FsBlobStore {
     /// Opens (creating it if needed) the store at `root`, removing part files a crash left.
-    pub async fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
+    pub async fn open(root: impl Into<PathBuf>) -> stdio::Result<Self> {
         let root = root.into();
         tokio::fs::create_dir_all(&root).await?;
         let mut chats = tokio::fs::read_dir(&root).await?;
@@ -53,33 +47,6 @@ impl FsBlobStore {
     /// The directory of `chat`'s files.
     fn chat_dir(&self, chat: &ChatId) -> Result<PathBuf, BlobError> {
         Ok(self.root.join(chat_segment(chat)?))
-    }
-
-    /// Writes `body` to the part file behind `guard`, synced.
-    async fn write_part(
-        guard: &PartFile,
-        mut body: ByteStream<'_>,
-        cap: u64,
-    ) -> Result<u64, BlobError> {
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&guard.0)
-            .await
-            .map_err(backend)?;
-        // Each write of a tokio file is a trip to the blocking pool (which writes behind, while
-        // the next chunks arrive): the body's chunks, often a few KiB each, are gathered into
-        // writes of `WRITE_BUFFER` bytes.
-        let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut counter = CapCounter::new(cap);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(BlobError::Source)?;
-            counter.add(chunk.len())?;
-            file.write_all(&chunk).await.map_err(backend)?;
-        }
-        file.flush().await.map_err(backend)?;
-        file.get_ref().sync_all().await.map_err(backend)?;
-        Ok(counter.total())
     }
 }
 
@@ -111,7 +78,7 @@ impl BlobStore for FsBlobStore {
         }
         let id = BlobId::generate().map_err(|e| BlobError::Backend(e.to_string()))?;
         let mut part = PartFile(dir.join(format!("{PART_PREFIX}{id}")), false);
-        let size = Self::write_part(&part, body, cap).await?;
+        let size = io::write_new(part.0.clone(), body, cap).await?;
         tokio::fs::rename(&part.0, dir.join(id.as_str()))
             .await
             .map_err(backend)?;
@@ -122,9 +89,15 @@ impl BlobStore for FsBlobStore {
 
     async fn get(&self, chat: &ChatId, id: &BlobId) -> Result<BlobRead, BlobError> {
         let path = self.chat_dir(chat)?.join(id.as_str());
-        let file = tokio::fs::File::open(&path).await.map_err(not_found)?;
-        let size = file.metadata().await.map_err(backend)?.len();
-        let body = tokio_util::io::ReaderStream::with_capacity(file, READ_CHUNK);
+        let (file, size) = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(&path)?;
+            let size = file.metadata()?.len();
+            Ok::<_, std::io::Error>((file, size))
+        })
+        .await
+        .map_err(|e| BlobError::Backend(e.to_string()))?
+        .map_err(not_found)?;
+        let body = io::read_stream(file);
         Ok(BlobRead {
             size,
             body: Box::pin(body),
@@ -138,7 +111,7 @@ impl BlobStore for FsBlobStore {
                 sync_dir(&dir).await.map_err(backend)?;
                 Ok(true)
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) if e.kind() == stdio::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(backend(e)),
         }
     }
@@ -147,7 +120,7 @@ impl BlobStore for FsBlobStore {
         let dir = self.chat_dir(chat)?;
         let mut entries = match tokio::fs::read_dir(&dir).await {
             Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == stdio::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(backend(e)),
         };
         let mut out = Vec::new();
@@ -164,7 +137,7 @@ impl BlobStore for FsBlobStore {
         let count = self.list(chat).await?.len() as u64;
         match tokio::fs::remove_dir_all(self.chat_dir(chat)?).await {
             Ok(()) => sync_dir(&self.root).await.map_err(backend)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == stdio::ErrorKind::NotFound => {}
             Err(e) => return Err(backend(e)),
         }
         Ok(count)
@@ -172,16 +145,16 @@ impl BlobStore for FsBlobStore {
 }
 
 /// Makes a directory's entries (a rename, a removal) durable.
-async fn sync_dir(dir: &Path) -> io::Result<()> {
+async fn sync_dir(dir: &Path) -> stdio::Result<()> {
     tokio::fs::File::open(dir).await?.sync_all().await
 }
 
-fn backend(e: io::Error) -> BlobError {
+pub(crate) fn backend(e: stdio::Error) -> BlobError {
     BlobError::Backend(e.to_string())
 }
 
-fn not_found(e: io::Error) -> BlobError {
-    if e.kind() == io::ErrorKind::NotFound {
+fn not_found(e: stdio::Error) -> BlobError {
+    if e.kind() == stdio::ErrorKind::NotFound {
         BlobError::NotFound
     } else {
         backend(e)

@@ -89,17 +89,43 @@ impl PartHeadsBody {
     }
 
     /// Follows `chunk` through the body's structure; an error once a head is too long.
+    ///
+    /// Only the few bytes a pattern may span across chunks are ever copied: the carried
+    /// tail of the last chunk is joined to the head of this one, and the rest of the chunk
+    /// is scanned where it lies.
     fn scan(&mut self, chunk: &[u8]) -> Result<(), PartHeadsTooLarge> {
-        let mut hay = std::mem::take(&mut self.carry);
-        hay.extend_from_slice(chunk);
+        let mut rest = chunk;
+        if !self.carry.is_empty() {
+            let carried = self.carry.len();
+            // Enough of the chunk to finish any pattern begun in the carry (the delimiter is
+            // the longest), and the two bytes after a delimiter.
+            let k = chunk.len().min(self.delimiter.len() + 2);
+            let mut join = std::mem::take(&mut self.carry);
+            join.extend_from_slice(&chunk[..k]);
+            let left = self.run(&join)?;
+            if k == chunk.len() {
+                self.carry = join[left..].to_vec();
+                return Ok(());
+            }
+            // What waits is at most a pattern's length less one (or a byte after a
+            // delimiter), so with `k` bytes joined it lies in the chunk: go on from there.
+            rest = &chunk[left.saturating_sub(carried)..];
+        }
+        let left = self.run(rest)?;
+        self.carry = rest[left..].to_vec();
+        Ok(())
+    }
+
+    /// Runs the scan over `hay`: where the bytes that must wait for the next chunk begin
+    /// (`hay.len()` when none must).
+    fn run(&mut self, hay: &[u8]) -> Result<usize, PartHeadsTooLarge> {
         let mut at = 0;
         loop {
             let pattern: &[u8] = match self.seek {
-                Seek::Done => return Ok(()),
+                Seek::Done => return Ok(hay.len()),
                 Seek::AfterDelimiter => {
                     if hay.len() - at < 2 {
-                        self.carry = hay[at..].to_vec();
-                        return Ok(());
+                        return Ok(at);
                     }
                     self.seek = if &hay[at..at + 2] == b"--" {
                         Seek::Done
@@ -132,10 +158,7 @@ impl PartHeadsBody {
                         _ => Seek::AfterDelimiter,
                     };
                 }
-                None => {
-                    self.carry = hay[end..].to_vec();
-                    return Ok(());
-                }
+                None => return Ok(end),
             }
         }
     }

@@ -65,3 +65,24 @@ fn an_unterminated_header_fails_and_the_epilogue_is_not_counted() {
     e.extend_from_slice(&vec![b'e'; 500]);
     assert_eq!(scan_all(&e, 10, 200), Ok(()));
 }
+
+#[test]
+fn the_limit_that_passes_does_not_depend_on_the_chunking() {
+    // Heads of several lengths, data holding near-delimiters, so that patterns straddle
+    // chunk edges at every step: the smallest limit that passes must be the same as for
+    // the body in one piece.
+    let near = b"\r\n--B0UN\r\n--B0UNX\r\n\r".repeat(40);
+    let mut pre = b"preamble\r\n".repeat(3);
+    pre.extend_from_slice(&body(&[
+        ("userId", 17, b"u"),
+        ("file", 61, &near),
+        ("z", 3, b""),
+        ("w", 90, &near),
+    ]));
+    let threshold = |step: usize| (0..400).find(|&l| scan_all(&pre, step, l).is_ok());
+    let whole = threshold(pre.len()).unwrap_or_else(|| panic!("no limit under 400 passes"));
+    assert!(whole > 90, "the longest head counts: {whole}");
+    for step in (1..=48).chain([97, 256, 1000]) {
+        assert_eq!(threshold(step), Some(whole), "step {step}");
+    }
+}
