@@ -1,0 +1,68 @@
+// The customer widget in Chromium against the real binary: a whole chat over each transport
+// (WebSocket, long-polling, REST), typing both ways, the agent's name, read receipts, ending,
+// and no CSP violation under a host page allowing only 'self' plus the widget and chat origins.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startRig, openHost, startChat, say, transcript, customerTexts, until, OUTPUT } from "./widget-harness.mjs";
+
+let rig;
+before(async () => {
+  rig = await startRig();
+});
+after(async () => {
+  await rig?.close();
+});
+
+for (const transport of ["websocket", "long-polling", "rest"]) {
+  test(`a whole chat over ${transport}`, async () => {
+    const context = await rig.browser.newContext();
+    const { page, problems } = await openHost(context, rig.hostUrl({ transport }));
+    const sockets = [];
+    page.on("websocket", (ws) => sockets.push(ws.url()));
+    assert.deepEqual(await page.evaluate(() => Object.getOwnPropertyNames(window).filter((k) => /chinwag/i.test(k))), ["Chinwag"]);
+
+    await startChat(page);
+    const input = page.getByLabel("Type your message");
+    await until(async () => (await page.evaluate(() => document.querySelector(".chinwag-widget").shadowRoot.activeElement?.className)) === "cw-input", 5000, "focus on the input");
+    await page.getByText("Waiting for an agent").waitFor();
+    await say(page, "Hello, anyone?");
+
+    const chatId = await rig.agent.acceptNext();
+    await page.getByText("Demo Agent joined the chat").waitFor();
+    assert.equal(await page.locator(".cw-agent").textContent(), "Demo Agent");
+    assert.equal(await page.getByText("Waiting for an agent").count(), 0);
+
+    // Agent types: the widget shows it; the agent's message clears it.
+    await rig.agent.call("POST", `/chats/${chatId}/typing`, { typing: true });
+    await page.getByText("Demo Agent is typing…").waitFor();
+    await rig.agent.say(chatId, "Hi Joan, how can I help?");
+    await page.locator(".cw-theirs .cw-text", { hasText: "how can I help" }).waitFor();
+    await until(async () => !(await page.locator(".cw-typing").isVisible()), 5000, "typing indicator cleared");
+
+    // Customer types: the agent sees TypingStarted, then the message.
+    await input.pressSequentially("I need a loan", { delay: 5 });
+    await until(async () => (await rig.agent.view(chatId)).events.some((e) => e.kind === "TypingStarted" && e.from.party_type === "Client"), 10000, "customer typing at the agent");
+    await input.press("Enter");
+    await until(async () => (await customerTexts(rig.agent, chatId)).includes("I need a loan"), 10000, "the message at the agent");
+    assert.deepEqual(await customerTexts(rig.agent, chatId), ["Hello, anyone?", "I need a loan"]);
+    await page.locator("[role=log] .cw-mine .cw-text", { hasText: "I need a loan" }).waitFor();
+
+    const t = await transcript(page);
+    assert.deepEqual(t.messages, ["Hello, anyone?", "Hi Joan, how can I help?", "I need a loan"]);
+    assert.equal(new Set(t.indexes).size, t.indexes.length, "each event once");
+    await page.screenshot({ path: join(OUTPUT, `widget-chat-${transport}.png`) });
+
+    // The agent leaves; the customer ends the chat.
+    await page.getByRole("button", { name: "End chat" }).click();
+    await page.getByText("The chat has ended.").waitFor();
+    await until(async () => (await rig.agent.view(chatId)).ended, 10000, "the chat ended at the agent");
+    await page.screenshot({ path: join(OUTPUT, `widget-ended-${transport}.png`) });
+
+    if (transport === "websocket") assert.ok(sockets.some((u) => u.includes("/genesys/cometd")), `a WebSocket was used: ${sockets}`);
+    else assert.equal(sockets.length, 0, `no WebSocket over ${transport}`);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+    await context.close();
+  });
+}
