@@ -18,12 +18,21 @@ export class CometdChat {
     this.bayeux = new Bayeux(`${server}/genesys/cometd`, { transport });
     /** @type {Record<string, any> | null} */
     this.pendingRequest = null;
+    this.resumed = false;
+    this.everResumed = false;
     this.bayeux.subscribe(this.channel);
     this.bayeux.on('message', (m) => {
       if (m.channel === this.channel && m.data && typeof m.data === 'object') sink.note(m.data);
     });
     this.bayeux.on('state', (on) => {
-      if (!on) sink.online(false);
+      if (!on) {
+        this.resumed = false;
+        sink.online(false);
+      } else if (this.everResumed) {
+        // The same session came back (long-polling retries): the server kept its queue.
+        this.resumed = true;
+        sink.online(true);
+      }
     });
     this.bayeux.on('handshake', () => this.resume());
     this.bayeux.on('failed', (error) => sink.fatal(String(error || 'refused')));
@@ -42,6 +51,7 @@ export class CometdChat {
       } else {
         return;
       }
+      this.resumed = this.everResumed = true;
       this.sink.online(true);
     } catch {
       // The connect loop goes on and a new handshake resumes again.
@@ -95,6 +105,10 @@ export class CometdChat {
 
   close() {
     return this.bayeux.disconnect();
+  }
+
+  isUp() {
+    return this.bayeux.connected && this.resumed;
   }
 
   reconnectNow() {

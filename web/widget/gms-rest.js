@@ -139,7 +139,11 @@ export class RestChat {
     window.clearTimeout(this.timer);
   }
 
+  isUp() {
+    return false; // the next poll tells
+  }
+
   reconnectNow() {
-    if (this.failures) this.schedule(0);
+    if (!this.polling) this.schedule(0);
   }
 }

@@ -202,8 +202,15 @@ export class Chat {
     this.options.on.ended();
   }
 
-  /** Tries to reach the server at once (the browser says it is back online). */
-  retryNow() {
-    this.backend?.reconnectNow();
+  /** The browser says the network is gone: hold messages and show it at once. */
+  browserOffline() {
+    if (this.backend && !this.ended) this.setOnline(false);
+  }
+
+  /** The browser says the network is back: try the server at once. */
+  browserOnline() {
+    if (!this.backend || this.ended) return;
+    if (this.backend.isUp()) this.setOnline(true);
+    else this.backend.reconnectNow();
   }
 }

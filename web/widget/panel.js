@@ -235,7 +235,8 @@ export function mount(ctx) {
   });
 
   document.addEventListener('visibilitychange', markRead);
-  window.addEventListener('online', () => chat?.retryNow());
+  window.addEventListener('online', () => chat?.browserOnline());
+  window.addEventListener('offline', () => chat?.browserOffline());
 
   /** @type {Panel} */
   const api = {
