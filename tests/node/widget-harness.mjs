@@ -93,7 +93,9 @@ async function startSite(port, serverBase) {
       }
       if (url.pathname === "/host.js") {
         res.writeHead(200, { "content-type": "text/javascript" });
-        return res.end("window.cspViolations=[];document.addEventListener('securitypolicyviolation',e=>window.cspViolations.push(e.violatedDirective+' '+e.blockedURI));");
+        // Records CSP violations; `?strings=fr` on the page sets the widget's options before it loads.
+        return res.end(`window.cspViolations=[];document.addEventListener('securitypolicyviolation',e=>window.cspViolations.push(e.violatedDirective+' '+e.blockedURI));
+if (new URLSearchParams(location.search).get('strings')==='fr') window.ChinwagOptions={strings:{launcher:'Discuter avec nous',start:'Commencer',firstName:'Prénom'}};`);
       }
       const m = url.pathname.match(/^\/widget\/([\w.-]+)$/);
       if (m && WIDGET_FROM === "static") {
