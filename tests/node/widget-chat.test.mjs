@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startRig, openHost, startChat, say, transcript, customerTexts, until, OUTPUT } from "./widget-harness.mjs";
+import { startRig, agentStream, openHost, startChat, say, transcript, customerTexts, until, OUTPUT } from "./widget-harness.mjs";
 
 let rig;
 before(async () => {
@@ -16,6 +16,7 @@ after(async () => {
 
 for (const transport of ["websocket", "long-polling", "rest"]) {
   test(`a whole chat over ${transport}`, async () => {
+    const stream = await agentStream(rig);
     const context = await rig.browser.newContext();
     const { page, problems } = await openHost(context, rig.hostUrl({ transport }));
     const sockets = [];
@@ -39,6 +40,9 @@ for (const transport of ["websocket", "long-polling", "rest"]) {
     await rig.agent.say(chatId, "Hi Joan, how can I help?");
     await page.locator(".cw-theirs .cw-text", { hasText: "how can I help" }).waitFor();
     await until(async () => !(await page.locator(".cw-typing").isVisible()), 5000, "typing indicator cleared");
+    // The open panel shows it: a read receipt for that message reaches the agent.
+    const agentMsg = (await rig.agent.view(chatId)).events.filter((e) => e.kind === "Message" && e.from.party_type === "Agent").at(-1);
+    await until(async () => (await stream.events()).some((e) => e.type === "read_receipt" && e.chat_id === chatId && e.index === agentMsg.index), 10000, "a read receipt at the agent");
 
     // Customer types: the agent sees TypingStarted, then the message.
     await input.pressSequentially("I need a loan", { delay: 5 });
@@ -64,5 +68,6 @@ for (const transport of ["websocket", "long-polling", "rest"]) {
     assert.deepEqual(problems, []);
     assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
     await context.close();
+    await stream.close();
   });
 }

@@ -142,6 +142,21 @@ export async function startRig({ extraToml = "" } = {}) {
   };
 }
 
+/** The agent's event stream, read in a page of its own: `events()` answers what came so far. */
+export async function agentStream(rig) {
+  const context = await rig.browser.newContext();
+  const page = await context.newPage();
+  const url = `${rig.server.base.replace(/^http/, "ws")}/agent/v1/events?token=demo-agent-token`;
+  await page.evaluate((u) => new Promise((resolve, reject) => {
+    window.got = [];
+    const ws = new WebSocket(u);
+    ws.onmessage = (e) => window.got.push(JSON.parse(e.data));
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  }), url);
+  return { events: () => page.evaluate(() => window.got), close: () => context.close() };
+}
+
 /** A customer page with its console errors and CSP violations recorded. */
 export async function openHost(context, url) {
   const page = await context.newPage();
