@@ -113,7 +113,7 @@ if (new URLSearchParams(location.search).get('strings')==='fr') window.ChinwagOp
     res.writeHead(404).end();
   });
   await new Promise((r) => server.listen(port, "127.0.0.1", r));
-  return { origin, csp, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  return { origin, csp, widgetBase, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
 /** Starts chinwag, the cutter in front of it and the host site; one per test file. */
@@ -131,6 +131,7 @@ export async function startRig({ extraToml = "" } = {}) {
   await mkdir(OUTPUT, { recursive: true });
   return {
     server, cutter, site, browser, agent,
+    widgetBase: site.widgetBase,
     hostUrl: (q = {}) => `${site.origin}/host.html?${new URLSearchParams(q)}`,
     async close() {
       await browser.close();

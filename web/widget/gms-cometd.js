@@ -20,6 +20,7 @@ export class CometdChat {
     this.pendingRequest = null;
     this.resumed = false;
     this.everResumed = false;
+    this.resuming = false;
     this.bayeux.subscribe(this.channel);
     this.bayeux.on('message', (m) => {
       if (m.channel === this.channel && m.data && typeof m.data === 'object') sink.note(m.data);
@@ -28,19 +29,23 @@ export class CometdChat {
       if (!on) {
         this.resumed = false;
         sink.online(false);
-      } else if (this.everResumed) {
+      } else if (this.everResumed && !this.resuming) {
         // The same session came back (long-polling retries): the server kept its queue.
         this.resumed = true;
         sink.online(true);
       }
     });
-    this.bayeux.on('handshake', () => this.resume());
+    this.bayeux.on('handshake', () => {
+      this.resumed = false; // a new session: nothing is sent before the resume
+      this.resume();
+    });
     this.bayeux.on('failed', (error) => sink.fatal(String(error || 'refused')));
   }
 
   /** After each handshake: ask for what was missed (or start the chat asked for). */
   async resume() {
     const s = this.sink.session();
+    this.resuming = true;
     try {
       if (s.secureKey) {
         await this.op('requestNotifications', { transcriptPosition: this.sink.position() });
@@ -55,6 +60,8 @@ export class CometdChat {
       this.sink.online(true);
     } catch {
       // The connect loop goes on and a new handshake resumes again.
+    } finally {
+      this.resuming = false;
     }
   }
 
@@ -88,6 +95,11 @@ export class CometdChat {
   /** @param {boolean} on @param {string} preview */
   typing(on, preview) {
     return this.op(on ? 'startTyping' : 'stopTyping', { message: preview });
+  }
+
+  /** Reads the transcript from `position` (a gap was seen). @param {number} position */
+  fill(position) {
+    this.op('refresh', { transcriptPosition: position }).catch(() => {});
   }
 
   /** @param {number} index */

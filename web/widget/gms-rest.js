@@ -121,6 +121,11 @@ export class RestChat {
     return this.op(on ? 'startTyping' : 'stopTyping', { message: preview });
   }
 
+  /** A gap was seen: the next poll (from the first missing index) fills it. */
+  fill() {
+    this.schedule(0);
+  }
+
   /** @param {number} index */
   read(index) {
     return this.call(`${this.sink.session().chatId}/readReceipt`, { transcriptPosition: index });

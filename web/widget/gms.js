@@ -31,6 +31,7 @@ export class Chat {
     /** @type {Session} */
     this.s = {};
     this.lastIndex = 0;
+    this.gapAt = 0;
     this.isOnline = false;
     this.ended = false;
     /** @type {Outgoing[]} */
@@ -38,10 +39,6 @@ export class Chat {
     this.flushing = false;
     /** @type {CometdChat | RestChat | null} */
     this.backend = null;
-    this.onStorage = (/** @type {StorageEvent} */ e) => {
-      if (e.key === this.key && e.newValue === null && this.s.secureKey) this.finish();
-    };
-    window.addEventListener('storage', this.onStorage);
   }
 
   /** The chat saved by this page's origin, if any. @returns {Session | null} */
@@ -105,11 +102,18 @@ export class Chat {
     }
     /** @type {GmsEvent[]} */
     const fresh = [];
-    for (const e of Array.isArray(body.messages) ? body.messages : []) {
-      if (e && typeof e.index === 'number' && e.index > this.lastIndex) {
-        fresh.push(e);
-        this.lastIndex = e.index;
+    const list = (Array.isArray(body.messages) ? body.messages : []).filter((/** @type {any} */ e) => e && typeof e.index === 'number');
+    for (const e of list.sort((/** @type {GmsEvent} */ a, /** @type {GmsEvent} */ b) => a.index - b.index)) {
+      if (e.index <= this.lastIndex) continue;
+      if (e.index > this.lastIndex + 1 && this.gapAt !== this.lastIndex + 1) {
+        // Events are missing before this one: read them (once per gap; an index the server
+        // never shows this customer is then skipped).
+        this.gapAt = this.lastIndex + 1;
+        this.backend?.fill(this.gapAt);
+        break;
       }
+      fresh.push(e);
+      this.lastIndex = e.index;
     }
     if (fresh.length) {
       for (const e of fresh) {
@@ -128,11 +132,9 @@ export class Chat {
     if (on === this.isOnline) return;
     this.isOnline = on;
     this.options.on.online(on);
-    if (on) {
-      // Messages whose fate the broken connection hid are sent again unless their echo came.
-      for (const o of this.outbox) if (o.state !== 'queued') o.state = 'queued';
-      window.setTimeout(() => this.flush(), 300);
-    }
+    // Messages the server acknowledged ('sent') are in the transcript: their echo comes with
+    // the resync and they are never sent twice. The rest go now, in order.
+    if (on) this.flush();
   }
 
   /** Queues a message; it is sent now if online, else when the chat is back. @param {string} text */
@@ -197,7 +199,6 @@ export class Chat {
     } catch {
       // nothing saved
     }
-    window.removeEventListener('storage', this.onStorage);
     this.backend?.close();
     this.options.on.ended();
   }
