@@ -14,13 +14,16 @@ after(async () => {
   await rig?.close();
 });
 
-for (const transport of ["websocket", "long-polling", "rest"]) {
-  test(`a whole chat over ${transport}`, async () => {
+for (const [transport, noSockets] of [["websocket", false], ["long-polling", false], ["rest", false], ["websocket", true]]) {
+  test(`a whole chat over ${transport}${noSockets ? ", falling back to long-polling" : ""}`, async () => {
+    rig.cutter.refuseWebSockets(noSockets);
     const stream = await agentStream(rig);
     const context = await rig.browser.newContext();
     const { page, problems } = await openHost(context, rig.hostUrl({ transport }));
     const sockets = [];
-    page.on("websocket", (ws) => sockets.push(ws.url()));
+    const posts = [];
+    page.on("websocket", (ws) => ws.on("framereceived", () => sockets.push(ws.url())));
+    page.on("request", (r) => r.method() === "POST" && r.url().includes("/genesys/cometd") && posts.push(r.url()));
     assert.deepEqual(await page.evaluate(() => Object.getOwnPropertyNames(window).filter((k) => /chinwag/i.test(k))), ["Chinwag"]);
 
     await startChat(page);
@@ -55,16 +58,22 @@ for (const transport of ["websocket", "long-polling", "rest"]) {
     const t = await transcript(page);
     assert.deepEqual(t.messages, ["Hello, anyone?", "Hi Joan, how can I help?", "I need a loan"]);
     assert.equal(new Set(t.indexes).size, t.indexes.length, "each event once");
-    await page.screenshot({ path: join(OUTPUT, `widget-chat-${transport}.png`) });
+    await page.screenshot({ path: join(OUTPUT, `widget-chat-${transport}${noSockets ? "-fallback" : ""}.png`) });
 
     // The agent leaves; the customer ends the chat.
     await page.getByRole("button", { name: "End chat" }).click();
     await page.getByText("The chat has ended.").waitFor();
     await until(async () => (await rig.agent.view(chatId)).ended, 10000, "the chat ended at the agent");
-    await page.screenshot({ path: join(OUTPUT, `widget-ended-${transport}.png`) });
+    await page.screenshot({ path: join(OUTPUT, `widget-ended-${transport}${noSockets ? "-fallback" : ""}.png`) });
 
-    if (transport === "websocket") assert.ok(sockets.some((u) => u.includes("/genesys/cometd")), `a WebSocket was used: ${sockets}`);
-    else assert.equal(sockets.length, 0, `no WebSocket over ${transport}`);
+    if (transport === "websocket" && !noSockets) {
+      assert.ok(sockets.some((u) => u.includes("/genesys/cometd")), `a WebSocket was used: ${sockets}`);
+      assert.equal(posts.length, 0, "no long-polling");
+    } else {
+      assert.equal(sockets.length, 0, `no WebSocket frames over ${transport}`);
+      assert.equal(posts.length > 0, transport !== "rest", `CometD POSTs: ${posts.length}`);
+    }
+    rig.cutter.refuseWebSockets(false);
     assert.deepEqual(problems, []);
     assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
     await context.close();

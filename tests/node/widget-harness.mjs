@@ -26,6 +26,7 @@ const TYPES = { ".js": "text/javascript", ".css": "text/css", ".html": "text/htm
 export async function startCutter(port) {
   const live = new Set();
   let refusing = false;
+  let refuseUpgrades = false;
   const server = net.createServer((client) => {
     if (refusing) return client.destroy();
     const up = net.connect(port, "127.0.0.1");
@@ -39,7 +40,11 @@ export async function startCutter(port) {
     };
     client.on("error", drop).on("close", drop);
     up.on("error", drop).on("close", drop);
-    client.pipe(up);
+    client.once("data", (first) => {
+      if (refuseUpgrades && /^upgrade:\s*websocket/im.test(first.toString("latin1"))) return drop();
+      up.write(first);
+      client.pipe(up);
+    });
     up.pipe(client);
   });
   const own = await freePort();
@@ -55,6 +60,10 @@ export async function startCutter(port) {
     },
     restore() {
       refusing = false;
+    },
+    /** While on, WebSocket upgrades are closed unanswered (a proxy without WebSocket). */
+    refuseWebSockets(on) {
+      refuseUpgrades = on;
     },
     close: () => new Promise((r) => { for (const s of live) s.destroy(); server.close(r); }),
   };
