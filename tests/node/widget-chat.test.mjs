@@ -80,3 +80,17 @@ for (const [transport, noSockets] of [["websocket", false], ["long-polling", fal
     await stream.close();
   });
 }
+
+for (const transport of ["websocket", "rest"]) {
+  test(`a refused start shows the error on the form over ${transport}`, async () => {
+    const context = await rig.browser.newContext();
+    const { page } = await openHost(context, rig.hostUrl({ transport, service: "no-such-service" }));
+    await startChat(page);
+    const error = page.locator(".cw-form .cw-error[role=alert]");
+    await error.waitFor({ timeout: 15000 });
+    assert.match(await error.textContent(), /Something went wrong \(\d+\)/);
+    assert.ok(await page.getByLabel("First name").isVisible(), "back on the form");
+    await page.screenshot({ path: join(OUTPUT, `widget-refused-${transport}.png`) });
+    await context.close();
+  });
+}

@@ -88,7 +88,8 @@ async function startSite(port, serverBase) {
     const url = new URL(req.url, origin);
     try {
       if (url.pathname === "/host.html") {
-        const attrs = [`data-server="${serverBase}"`, `data-service="customer-support"`];
+        const service = (url.searchParams.get("service") || "customer-support").replace(/[^\w-]/g, "");
+        const attrs = [`data-server="${serverBase}"`, `data-service="${service}"`];
         for (const k of ["transport", "lang", "fields", "color-primary"]) {
           if (url.searchParams.has(k)) attrs.push(`data-${k}="${url.searchParams.get(k).replace(/[^\w,#-]/g, "")}"`);
         }

@@ -259,12 +259,23 @@ export class Bayeux {
       }, waitMs);
       this.pending.set(id, { resolve, reject, timer });
     });
-    if (this.transport === 'websocket' && this.ws) {
+    if (this.transport === 'long-polling') {
+      this.post(message, waitMs);
+    } else if (this.ws?.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify([message]));
     } else {
-      this.post(message, waitMs);
+      this.settle(id, new BayeuxError('no socket'));
     }
     return /** @type {Promise<Message>} */ (reply);
+  }
+
+  /** Fails the request `id` if it still waits. @param {string} id @param {Error} why */
+  settle(id, why) {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    window.clearTimeout(p.timer);
+    p.reject(why);
   }
 
   /** Long-polling: one POST per message. @param {Message} message @param {number} waitMs */
@@ -286,12 +297,7 @@ export class Bayeux {
       if (!Array.isArray(replies)) throw new BayeuxError('bad reply');
       for (const m of replies) this.receive(m);
     } catch (e) {
-      const p = this.pending.get(/** @type {string} */ (message.id));
-      if (p) {
-        this.pending.delete(/** @type {string} */ (message.id));
-        window.clearTimeout(p.timer);
-        p.reject(e instanceof Error ? e : new BayeuxError(String(e)));
-      }
+      this.settle(/** @type {string} */ (message.id), e instanceof Error ? e : new BayeuxError(String(e)));
     } finally {
       window.clearTimeout(timer);
       this.polls.delete(abort);

@@ -62,7 +62,8 @@ export function mount(ctx) {
     h('button', { type: 'submit', class: 'cw-primary' }, t.send),
   );
   const ended = h('div', { class: 'cw-ended', hidden: true }, h('p', {}, t.ended), h('button', { type: 'button', class: 'cw-primary' }, t.newChat));
-  const conversation = h('div', { class: 'cw-conversation', hidden: true }, status, transcript.log, transcript.pending, transcript.typing, composer, ended);
+  const chatError = h('p', { class: 'cw-error', role: 'alert', hidden: true });
+  const conversation = h('div', { class: 'cw-conversation', hidden: true }, status, chatError, transcript.log, transcript.pending, transcript.typing, composer, ended);
 
   const panel = h('div', { class: 'cw-panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': titleId, lang: config.lang, hidden: true }, header, banner, form, conversation);
   root.append(panel);
@@ -127,8 +128,13 @@ export function mount(ctx) {
           emit('ended');
         },
         error: (code) => {
-          formError.textContent = fill(t.error, { code });
-          formError.hidden = false;
+          // Refused before the chat started: back to the form; later: an alert in the chat.
+          const starting = !c.s.secureKey;
+          if (starting) showView(false);
+          const where = starting ? formError : chatError;
+          where.textContent = fill(t.error, { code });
+          where.hidden = false;
+          if (starting) focusFirst();
         },
         outbox: () => transcript.showPending(c.outbox),
       },
@@ -191,6 +197,7 @@ export function mount(ctx) {
     const text = input.value.trim();
     if (!text || !chat || chat.ended) return;
     stopTyping();
+    chatError.hidden = true;
     if (chat.send(text)) input.value = '';
   });
 
