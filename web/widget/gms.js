@@ -208,6 +208,11 @@ export class Chat {
     if (this.backend && !this.ended) this.setOnline(false);
   }
 
+  /** Something happened outside the transport (a file was sent): REST polls now. */
+  retryPoll() {
+    if (this.s.transport === 'rest') this.backend?.fill(this.lastIndex + 1);
+  }
+
   /** The browser says the network is back: try the server at once. */
   browserOnline() {
     if (!this.backend || this.ended) return;

@@ -6,6 +6,7 @@ import { en, fill } from './strings.js';
 import { Chat } from './gms.js';
 import { Transcript } from './transcript.js';
 import { OPEN_KEY } from './keys.js';
+import { upload, download } from './files.js';
 
 /** @typedef {import('./chinwag.js').Context} Context */
 /** @typedef {import('./chinwag.js').Panel} Panel */
@@ -54,10 +55,14 @@ export function mount(ctx) {
   // Conversation
   const inputId = id('input');
   const input = h('textarea', { id: inputId, class: 'cw-input', rows: '2', maxlength: String(config.maxLength) });
+  const fileInput = h('input', { type: 'file', hidden: true });
+  const attach = h('button', { type: 'button', class: 'cw-attach', 'aria-label': t.attach, title: t.attach }, h('span', { 'aria-hidden': 'true' }, '+'));
   const composer = h(
     'form',
     { class: 'cw-composer' },
     h('label', { for: inputId, class: 'cw-sr' }, t.input),
+    fileInput,
+    attach,
     input,
     h('button', { type: 'submit', class: 'cw-primary' }, t.send),
   );
@@ -218,6 +223,32 @@ export function mount(ctx) {
     window.clearTimeout(typingTimer);
     typingTimer = window.setTimeout(stopTyping, TYPING_IDLE_MS);
   });
+
+  attach.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (!file || !chat || chat.ended || !chat.s.secureKey) return;
+    chatError.hidden = true;
+    status.textContent = fill(t.uploading, { name: file.name });
+    status.hidden = false;
+    upload(config.server, config.service, chat.s, file)
+      .catch((e) => {
+        chatError.textContent = fill(t.fileError, { code: String(e?.code ?? '') });
+        chatError.hidden = false;
+      })
+      .finally(() => {
+        refreshHeader();
+        chat?.retryPoll();
+      });
+  });
+  transcript.onDownload = (fileId, name) => {
+    if (!chat) return;
+    download(config.server, config.service, chat.s, fileId, name).catch((e) => {
+      chatError.textContent = fill(t.fileError, { code: String(e?.code ?? '') });
+      chatError.hidden = false;
+    });
+  };
 
   endBtn.addEventListener('click', () => {
     if (!chat || chat.ended) return;

@@ -34,7 +34,11 @@ export const en = {
   newChat: 'Start a new chat',
   offline: 'You are offline. We will reconnect and send your messages as soon as we can.',
   error: 'Something went wrong ({code}). Please try again.',
-  file: 'File: {name}',
+  attach: 'Attach a file',
+  download: 'Download {name}',
+  fileDeleted: '{name} was deleted',
+  uploading: 'Sending {name}…',
+  fileError: 'The file could not be sent ({code}).',
 };
 
 /**

@@ -25,6 +25,8 @@ export class Transcript {
     this.lastAgentMessage = 0;
     /** @type {number | undefined} */
     this.typingTimer = undefined;
+    /** @type {(fileId: string, name: string) => void} */
+    this.onDownload = () => {};
   }
 
   /** @param {GmsEvent} e */
@@ -89,8 +91,18 @@ export class Transcript {
         this.item(p);
         return;
       }
-      case 'FileUploaded':
-        this.notice(e, `${this.who(e)}: ${fill(this.t.file, { name: String(e.userData?.['file-name'] ?? '') })}`);
+      case 'FileUploaded': {
+        const name = String(e.userData?.['file-name'] ?? '');
+        const fileId = String(e.userData?.['file-id'] ?? '');
+        const p = h('p', { class: 'cw-notice cw-file', 'data-index': String(e.index) }, `${this.who(e)}: `);
+        const button = h('button', { type: 'button', class: 'cw-link' }, fill(this.t.download, { name }));
+        button.addEventListener('click', () => this.onDownload(fileId, name));
+        p.append(button);
+        this.item(p);
+        return;
+      }
+      case 'FileDeleted':
+        this.notice(e, fill(this.t.fileDeleted, { name: String(e.userData?.['file-name'] ?? '') }));
         return;
       case 'CustomNotice':
       case 'NicknameUpdated':
