@@ -85,12 +85,34 @@ for (const transport of ["websocket", "rest"]) {
   test(`a refused start shows the error on the form over ${transport}`, async () => {
     const context = await rig.browser.newContext();
     const { page } = await openHost(context, rig.hostUrl({ transport, service: "no-such-service" }));
+    const seen = [];
+    page.on("response", async (r) => r.url().includes("/genesys") && seen.push(`${r.status()} ${r.url()} ${(await r.text().catch(() => "")).slice(0, 200)}`));
+    page.on("console", (m) => seen.push(`console ${m.text()}`));
     await startChat(page);
     const error = page.locator(".cw-form .cw-error[role=alert]");
-    await error.waitFor({ timeout: 15000 });
+    await error.waitFor({ timeout: 15000 }).catch(async (e) => {
+      const root = await page.evaluate(() => document.querySelector(".chinwag-widget").shadowRoot.querySelector(".cw-panel").textContent);
+      throw new Error(`${e.message.split("\n")[0]}: panel says ${root}; seen ${seen.join(" | ")}`);
+    });
     assert.match(await error.textContent(), /Something went wrong \(\d+\)/);
     assert.ok(await page.getByLabel("First name").isVisible(), "back on the form");
     await page.screenshot({ path: join(OUTPUT, `widget-refused-${transport}.png`) });
     await context.close();
   });
 }
+
+test("a start that cannot reach the server shows the error on the form (rest)", async () => {
+  const context = await rig.browser.newContext();
+  const { page } = await openHost(context, rig.hostUrl({ transport: "rest" }));
+  rig.cutter.cut(true);
+  try {
+    await startChat(page);
+    await page.locator(".cw-form .cw-error[role=alert]", { hasText: "Something went wrong" }).waitFor({ timeout: 20000 });
+    assert.ok(await page.getByLabel("First name").isVisible(), "back on the form");
+  } finally {
+    rig.cutter.restore();
+  }
+  await page.getByRole("button", { name: "Start chat" }).click();
+  await page.getByText("Waiting for an agent").waitFor({ timeout: 15000 });
+  await context.close();
+});

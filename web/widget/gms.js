@@ -97,7 +97,7 @@ export class Chat {
     }
     if (body.statusCode === 2) {
       const code = String(body.errors?.[0]?.code ?? '');
-      if (code === '404' || body.chatEnded) return this.finish();
+      if (this.s.secureKey && (code === '404' || body.chatEnded)) return this.finish();
       this.options.on.error(code);
     }
     /** @type {GmsEvent[]} */

@@ -194,7 +194,15 @@ export function mount(ctx) {
     showView(true);
     refreshHeader();
     input.focus();
-    chat.start(request).catch(() => {});
+    const started = chat;
+    started.start(request).catch((e) => {
+      // A refusal was shown by the error handler; a network failure is shown here.
+      if (started.s.secureKey || !formError.hidden) return;
+      showView(false);
+      formError.textContent = fill(t.error, { code: e instanceof Error ? e.message : String(e) });
+      formError.hidden = false;
+      focusFirst();
+    });
   });
 
   composer.addEventListener('submit', (ev) => {
