@@ -42,11 +42,21 @@ test("overlapping answers give each event once; the transcript shows an index on
     // An index the server never shows (a second gap at the same place) is skipped, not re-read forever.
     chat.note({ statusCode: 0, messages: [ev(9)] });
     chat.note({ statusCode: 0, messages: [ev(9)] });
+    // A message typed before the chat exists waits for its secureKey, then goes.
+    const early = new Chat({ server: "http://127.0.0.1:1", service: "unit2", transport: "rest", on: { events() {}, online() {}, ended() {}, error() {}, outbox() {} } });
+    const sent = [];
+    early.backend = { send: async (text) => sent.push(text), fill() {}, close() {} };
+    early.setOnline(true);
+    early.send("typed early");
+    await new Promise((r) => setTimeout(r, 50));
+    const sentBeforeKey = sent.length;
+    early.note({ statusCode: 0, secureKey: "k", chatId: "c", userId: "u", alias: "1", messages: [] });
+    await new Promise((r) => setTimeout(r, 50));
     const t = new Transcript(en);
     t.add([ev(1), ev(2)]);
     t.add([ev(2), ev(3)]);
     const shown = [...t.log.querySelectorAll("[data-index]")].map((e) => Number(e.dataset.index));
-    return { fed, shown, outbox: chat.outbox.length, position: chat.lastIndex + 1, fills, afterGap };
+    return { fed, shown, outbox: chat.outbox.length, position: chat.lastIndex + 1, fills, afterGap, sentBeforeKey, sent };
   }, rig.widgetBase);
   assert.deepEqual(got.fed, [[1, 2], [3], [4], [5, 6, 7], [9]]);
   assert.equal(got.afterGap, 3, "nothing past a gap is taken");
@@ -54,5 +64,7 @@ test("overlapping answers give each event once; the transcript shows an index on
   assert.deepEqual(got.shown, [1, 2, 3]);
   assert.equal(got.outbox, 0, "the echo took the message off the outbox");
   assert.equal(got.position, 10);
+  assert.equal(got.sentBeforeKey, 0, "nothing is sent before the chat has its key");
+  assert.deepEqual(got.sent, ["typed early"]);
   await context.close();
 });

@@ -55,8 +55,8 @@ export class RestChat {
       throw new Error('temporarily unavailable');
     }
     this.failures = 0;
-    this.sink.online(true);
     this.sink.note(body);
+    this.sink.online(true);
     if (body.statusCode === 2) throw new GmsRefusal(body.errors?.[0]?.code);
     return body;
   }

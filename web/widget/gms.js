@@ -94,6 +94,7 @@ export class Chat {
     if (body.secureKey && !this.s.secureKey) {
       this.s = { ...this.s, secureKey: body.secureKey, userId: body.userId, chatId: body.chatId, alias: body.alias };
       this.save();
+      window.setTimeout(() => this.flush(), 0); // messages typed before the chat existed
     }
     if (body.statusCode === 2) {
       const code = String(body.errors?.[0]?.code ?? '');
@@ -154,7 +155,7 @@ export class Chat {
     try {
       for (;;) {
         const next = this.outbox.find((o) => o.state === 'queued');
-        if (!next || !this.isOnline) break;
+        if (!next || !this.isOnline || !this.s.secureKey) break;
         next.state = 'sending';
         try {
           await this.backend.send(next.text, next.cid);
