@@ -29,6 +29,8 @@ for (const transport of ["websocket", "rest"]) {
     await startChat(page);
     await say(page, "first");
     const chatId = await rig.agent.acceptNext();
+    // The order is the test's, not a race: "first" is in before the agent answers.
+    await until(async () => (await customerTexts(rig.agent, chatId)).includes("first"), 10000, "the first message at the agent");
     await rig.agent.say(chatId, "second");
     await say(page, "third");
     await showsExactly(page, ["first", "second", "third"], "before the reload");
