@@ -14,9 +14,10 @@ mod mime;
 #[path = "src/select.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod select;
+#[path = "src/squeeze.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod squeeze;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -36,6 +37,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/mime.rs");
     println!("cargo:rerun-if-changed=src/select.rs");
+    println!("cargo:rerun-if-changed=src/squeeze.rs");
     let gz_dir = out.join("gz");
     std::fs::create_dir_all(&gz_dir).expect("create $OUT_DIR/gz");
     let mut table = String::from("&[\n");
@@ -54,7 +56,7 @@ fn main() {
             let src = root.join(&rel);
             let raw = std::fs::read(&src).expect("read an asset");
             let hash = hex(&Sha256::digest(&raw)[..16]);
-            let gzip = gzip(&raw).filter(|g| g.len() < raw.len()).map(|g| {
+            let gzip = squeeze::gzip_if_smaller(&raw).map(|g| {
                 let p = gz_dir.join(format!("{n}.gz"));
                 std::fs::write(&p, g).expect("write a gzip asset");
                 p
@@ -109,12 +111,6 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<String>) {
             files.push(rel);
         }
     }
-}
-
-fn gzip(raw: &[u8]) -> Option<Vec<u8>> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(raw).ok()?;
-    enc.finish().ok()
 }
 
 fn hex(bytes: &[u8]) -> String {

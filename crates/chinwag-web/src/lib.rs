@@ -8,8 +8,8 @@
 //! - `build.rs`: walks the folders and generates the asset table (bytes, gzip, ETags, types).
 //! - [`assets`]: the table and lookups ([`Asset`], [`Area`]).
 //! - [`sizes`]: raw and gzip sizes of what is embedded, for the benchmark report.
-//! - `select`: which files are assets; `mime`: their `Content-Type` (both also used by
-//!   `build.rs`).
+//! - `select`: which files are assets; `mime`: their `Content-Type`; `squeeze`: their gzip
+//!   form (all three run in `build.rs`, and are compiled into the library for their tests).
 //! - `negotiate`: `Accept-Encoding` and `If-None-Match`.
 //! - `policy`: the headers of each area.
 //! - `respond`: one request's answer.
@@ -17,7 +17,7 @@
 //! The binary merges [`router`] beside its other routes; this crate knows nothing of chat.
 
 pub mod assets;
-// `mime` and `select` run in `build.rs`; compiled here for their tests.
+// `mime`, `select` and `squeeze` run in `build.rs`; compiled here for their tests.
 #[cfg(test)]
 mod mime;
 mod negotiate;
@@ -26,6 +26,8 @@ mod respond;
 #[cfg(test)]
 mod select;
 pub mod sizes;
+#[cfg(test)]
+mod squeeze;
 
 #[cfg(test)]
 mod router_tests;
