@@ -210,10 +210,13 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         engine.agents(),
         shutdown.clone(),
     ));
+    // The widget, the console and the demo: only their own paths (`/` is the demo's alone).
+    let served = cfg.web.served(&cfg.agents);
     let app = app
         .merge(counted(gms_rest, "gms_rest"))
         .merge(counted(agent, "agent"))
         .merge(counted(ops, "ops"))
+        .merge(counted(chinwag_web::router(served), "web"))
         .fallback(|| async {
             chinwag_http::requests::count_request("none", 404);
             (
@@ -225,6 +228,12 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         .layer(tower_http::catch_panic::CatchPanicLayer::new());
 
     tracing::info!(listen = %listener.local_addr()?, data_dir = %cfg.server.data_dir.display(), alias = cfg.server.node_id, "chinwag serving");
+    if served.demo {
+        tracing::info!(
+            "demo site: http://{}/ (the customer) and /console/#demo (the demo agent)",
+            listener.local_addr()?
+        );
+    }
     let drain_engine = engine.clone();
     workers.start("shutdown-signal", |c| on_signal(drain_engine, c));
     let front = cfg.cometd.enabled.then(|| {

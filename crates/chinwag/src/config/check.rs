@@ -42,6 +42,12 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
     cfg.store.check()?;
     cfg.cometd.check().map_err(anyhow::Error::msg)?;
     cfg.cluster.check().map_err(anyhow::Error::msg)?;
+    cfg.web
+        .check(
+            &cfg.agents,
+            cfg.cometd.enabled.then_some(cfg.cometd.path.as_str()),
+        )
+        .map_err(anyhow::Error::msg)?;
     let file_store = cfg
         .files
         .target(&cfg.server.data_dir, cfg.store.is_redis())?;
@@ -301,6 +307,11 @@ mod tests {
                 "max_attributes_depth must be between 1 and 64",
             ),
             ("[server]\nidle_timeout_secs = 0\n", "idle_timeout_secs"),
+            (
+                "[cometd]\npath = \"/widget/cometd\"\n",
+                "cometd.path '/widget/cometd' is inside /widget/",
+            ),
+            ("[web]\ndemo = \"sometimes\"\n", "true, false or \"auto\""),
             ("[store]\nurl = \"postgres://x\"\n", "store.url"),
             ("[store]\nredis_partitions = 0\n", "store.redis_partitions"),
             (

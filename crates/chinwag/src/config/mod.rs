@@ -13,6 +13,7 @@ mod push_channels;
 mod scan;
 mod server;
 mod store;
+mod web;
 
 pub(crate) use check::validate;
 pub(crate) use cluster::ClusterConfig;
@@ -21,6 +22,7 @@ pub(crate) use files::FileStore;
 pub(crate) use scan::ScanTarget;
 pub(crate) use server::ServerConfig;
 pub(crate) use store::StoreConfig;
+pub(crate) use web::WebConfig;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -46,6 +48,8 @@ pub(crate) struct Config {
     pub(crate) push: push::PushSection,
     /// Where uploaded files are kept.
     pub(crate) files: files::FileStoreConfig,
+    /// Which browser parts are served (widget, console, demo).
+    pub(crate) web: WebConfig,
 }
 
 impl Default for Config {
@@ -60,6 +64,7 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             push: push::PushSection::default(),
             files: files::FileStoreConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }

@@ -57,3 +57,6 @@ mod redis_push;
 mod redis_routing;
 mod redis_store;
 mod restart;
+mod web_assets;
+mod web_kit;
+mod web_switches;
