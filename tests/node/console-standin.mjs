@@ -29,6 +29,7 @@ const error = (res, status, code, message) => {
 export async function startStandin(upstream) {
   const up = new URL(upstream);
   const sockets = new Set();
+  let blocked = false;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     if (url.pathname === "/console") {
@@ -67,6 +68,10 @@ export async function startStandin(upstream) {
   });
 
   server.on("upgrade", (req, client, head) => {
+    if (blocked) {
+      client.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
     if (!hasCookie(req) || !req.url.startsWith("/agent/v1/events")) {
       client.end("HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n");
       return;
@@ -102,6 +107,10 @@ export async function startStandin(upstream) {
     consoleUrl: `${base}/console/`,
     /** Live event-stream sockets (each a browser socket piped to the binary). */
     streams: () => sockets.size,
+    /** While on, event-stream handshakes are refused (503), as during a network outage. */
+    block(on) {
+      blocked = on;
+    },
     /** Cuts every proxied event stream without a close frame, as a network drop would. */
     cutStreams() {
       for (const { client, upstreamSock } of [...sockets]) {
