@@ -171,6 +171,8 @@ export class ChatPanel {
    */
   add(events, live) {
     const fresh = this.log.merge(events);
+    const box = this.logEl;
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
     let news = 0;
     /** @type {ChatEvent | null} */
     let lastMsg = null;
@@ -194,6 +196,7 @@ export class ChatPanel {
     }
     if (this.log.hasGap) void this.sync().catch(() => {});
     if (fresh.length) {
+      if (atBottom) box.scrollTop = box.scrollHeight;
       this.paintTab();
       this.hooks.changed();
     }

@@ -90,7 +90,7 @@ function onFrame(f) {
       }
       break;
     case 'event':
-      workspace.open(f.chat_id).add([f.event], true);
+      workspace.event(f.chat_id, f.event);
       break;
     case 'typing_preview':
       workspace.chats.get(f.chat_id)?.setPreview(f.text || null);
@@ -157,6 +157,7 @@ async function accept(id) {
   try {
     await api('POST', `/offers/${encodeURIComponent(id)}/accept`);
     offers.remove(id);
+    workspace.dismissed.delete(id);
     workspace.open(id);
     workspace.activate(id, true);
     announce('Chat accepted.');
@@ -309,6 +310,7 @@ async function start() {
   if (location.hash === '#demo') {
     try {
       const status = await signInDemo();
+      history.replaceState(null, '', location.pathname + location.search); // a reload keeps the session, not the shortcut
       enterWork(status);
       if (!status.logged_in) applyStatus(await api('POST', '/login'));
       if (me && !me.ready) await setReady(true);

@@ -23,6 +23,8 @@ export class Workspace {
     /** @type {string | null} */
     this.activeId = null;
     this.offerCount = 0;
+    /** Chats whose tab the agent closed: late events for them open no new tab. */
+    this.dismissed = new Set();
     tablist.addEventListener('keydown', (e) => this.tabKey(e));
     document.addEventListener('visibilitychange', () => this.current()?.seen());
     window.addEventListener('focus', () => this.current()?.seen());
@@ -92,6 +94,7 @@ export class Workspace {
     chat.tab.remove();
     chat.panel.remove();
     this.chats.delete(id);
+    this.dismissed.add(id);
     if (this.activeId === id) {
       this.activeId = null;
       const next = ids[at + 1] || ids[at - 1];
@@ -104,6 +107,17 @@ export class Workspace {
   /** Closes every chat (sign-out). */
   clearAll() {
     for (const id of [...this.chats.keys()]) this.close(id);
+    this.dismissed.clear();
+  }
+
+  /**
+   * Shows a live event: in its chat's tab, opened when new (unless the agent closed it).
+   * @param {string} id
+   * @param {import('./types.js').ChatEvent} event
+   */
+  event(id, event) {
+    if (this.dismissed.has(id) && !this.chats.has(id)) return;
+    this.open(id).add([event], true);
   }
 
   /**
@@ -113,6 +127,7 @@ export class Workspace {
    */
   resume(ids) {
     for (const id of ids) {
+      this.dismissed.delete(id);
       const chat = this.chats.get(id);
       if (chat) void chat.sync().catch(() => {});
       else this.open(id);
