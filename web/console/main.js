@@ -68,7 +68,7 @@ function onStreamState(up) {
 function onFrame(f) {
   switch (f.type) {
     case 'status':
-      applyStatus(f.status);
+      applyStatus(f.status, true);
       workspace.resume(f.status.chats);
       break;
     case 'offer':
@@ -112,11 +112,16 @@ function onFrame(f) {
   }
 }
 
-/** @param {Status} s */
-function applyStatus(s) {
+/**
+ * Takes a status. Only the stream's own status frame (ordered with the offer frames) and the
+ * first status replace the offers: an answer to a request may predate an offer frame.
+ * @param {Status} s
+ * @param {boolean} [withOffers]
+ */
+function applyStatus(s, withOffers = false) {
   me = s;
   byId('agent-name', HTMLParagraphElement).textContent = `${s.name || s.id}`;
-  offers.reset(s.offers || []);
+  if (withOffers) offers.reset(s.offers || []);
   paintPresence();
 }
 
@@ -179,7 +184,7 @@ function enterWork(status) {
   byId('signin', HTMLElement).hidden = true;
   byId('work', HTMLDivElement).hidden = false;
   reason = storedReason(status.id);
-  applyStatus(status);
+  applyStatus(status, true);
   stream.start();
   startBtn.hidden ? stateSel.focus() : startBtn.focus();
 }
