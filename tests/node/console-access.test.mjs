@@ -66,7 +66,17 @@ test("not ready takes a reason, and no offer arrives while not ready", async () 
   await page.reload();
   await page.waitForSelector("#state:not([hidden])");
   assert.equal(await page.inputValue("#state"), "Lunch", "the reason is kept in this browser");
+  // The answer to PUT /state is held back until the offer frame is in: a stale answer must
+  // not wipe an offer the stream already brought.
+  await page.route("**/agent/v1/state", async (route) => {
+    const response = await route.fetch();
+    await new Promise((r) => setTimeout(r, 500));
+    await route.fulfill({ response });
+  });
   await page.keyboard.press("Alt+R"); // ready again: the offer comes
+  await page.locator(`.offer[data-chat="${cust.chatId}"]`).waitFor();
+  await new Promise((r) => setTimeout(r, 1000)); // the held-back answer is in by now
+  assert.equal(await page.locator(`.offer[data-chat="${cust.chatId}"]`).count(), 1, "the offer is still shown");
   await acceptOffer(page, cust.chatId);
   const panel = await panelOf(page, cust.chatId);
   await panel.getByRole("button", { name: "End chat" }).click();
