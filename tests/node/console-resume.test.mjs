@@ -3,7 +3,7 @@
 // meanwhile; every message is shown exactly once, in order, and the banner says so.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startAll, Customer, openConsole, messages, lines, acceptOffer, assertOnceInOrder, shot, until } from "./console-kit.mjs";
+import { startAll, Customer, openConsole, panelOf, messages, lines, acceptOffer, assertOnceInOrder, shot, until } from "./console-kit.mjs";
 import { sleep } from "./harness.mjs";
 
 let all, con;
@@ -18,18 +18,25 @@ after(async () => {
 
 const range = (p, a, b) => Array.from({ length: b - a + 1 }, (_, i) => `${p}${a + i}`);
 
-test("a reload while the customer writes resumes with no gap and no duplicate", async () => {
+test("a reload while customers write resumes with no gap, no duplicate, and unread counts kept", async () => {
   const { page } = con;
   const cust = await new Customer(all.server.base).start({ nickname: "Rita" });
   await acceptOffer(page, cust.chatId);
+  const other = await new Customer(all.server.base).start({ nickname: "Otto" });
+  await acceptOffer(page, other.chatId);
+  await page.locator(`.tab[data-chat="${cust.chatId}"]`).click();
+  await other.send("o1");
   for (const m of range("r", 1, 3)) await cust.send(m);
   await until(async () => (await messages(page, cust.chatId)).length === 3, 5000, "the first messages");
   // The agent's own line arrives twice (POST answer and stream): shown once.
-  await page.locator("textarea").fill("agent line");
-  await page.locator("textarea").press("Enter");
+  const box = (await panelOf(page, cust.chatId)).locator("textarea");
+  await box.fill("agent line");
+  await box.press("Enter");
+  await until(async () => (await page.title()).startsWith("(1) "), 5000, "Otto's first unread");
   const sending = (async () => {
     for (const m of range("r", 4, 20)) {
       await cust.send(m);
+      if (m === "r8" || m === "r12") await other.send(m.replace("r", "o"));
       await sleep(15);
     }
   })();
@@ -40,6 +47,18 @@ test("a reload while the customer writes resumes with no gap and no duplicate", 
   await sleep(300);
   assert.deepEqual(await messages(page, cust.chatId), want);
   assertOnceInOrder(await lines(page, cust.chatId));
+  assert.deepEqual(await messages(page, other.chatId), ["o1", "o8", "o12"]);
+  assertOnceInOrder(await lines(page, other.chatId));
+  // The chat in front stays in front; the other keeps its unread count, news included.
+  assert.equal(await page.locator(`.tab[data-chat="${cust.chatId}"]`).getAttribute("aria-selected"), "true");
+  await until(async () => (await page.locator(`.tab[data-chat="${other.chatId}"] .badge`).textContent()) === "3", 5000, "Otto's unread count after the reload");
+  assert.ok((await page.title()).startsWith("(3) "), await page.title());
+  for (const c of [cust, other]) {
+    await page.locator(`.tab[data-chat="${c.chatId}"]`).click();
+    const panel = await panelOf(page, c.chatId);
+    await panel.getByRole("button", { name: "End chat" }).click();
+    await panel.getByRole("button", { name: "Close tab" }).click();
+  }
   assert.deepEqual(con.problems, []);
 });
 

@@ -10,6 +10,7 @@ import { renderEvent, place, who } from './transcript.js';
 import { customerName, renderCustomer } from './customer.js';
 import { FilesBox } from './files.js';
 import { CANNED } from './canned.js';
+import { recall, remember } from './memory.js';
 
 /** The typing preview disappears this long after the customer's last keystroke news. */
 export const PREVIEW_MS = 30000;
@@ -42,7 +43,10 @@ export class ChatPanel {
     this.log = new ChatLog();
     /** @type {ChatView | null} */
     this.view = null;
-    this.unread = 0;
+    const saved = recall(chatId);
+    this.unread = saved?.unread ?? 0;
+    /** Before a reload this tab had shown every event up to here (null: nothing known). */
+    this.seenBefore = saved ? saved.seen : null;
     this.closed = false;
     this.active = false;
     this.syncing = false;
@@ -114,6 +118,7 @@ export class ChatPanel {
     if (!this.active || document.visibilityState !== 'visible' || this.unread === 0) return;
     this.unread = 0;
     this.paintTab();
+    this.memorize();
     this.hooks.changed();
   }
 
@@ -173,7 +178,7 @@ export class ChatPanel {
     const fresh = this.log.merge(events);
     const box = this.logEl;
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
-    let news = 0;
+    let count = 0;
     /** @type {ChatEvent | null} */
     let lastMsg = null;
     for (const e of fresh) {
@@ -183,23 +188,30 @@ export class ChatPanel {
       if (e.kind === 'TypingStarted' && fromCustomer && this.recent(e)) this.setPreview(e.text || '');
       if ((e.kind === 'TypingStopped' || e.kind === 'Message' || e.kind === 'ParticipantLeft') && fromCustomer) this.setPreview(null);
       if (e.kind === 'FileUploaded' || e.kind === 'FileDeleted') void this.files.refresh();
-      if (live && fromCustomer && (e.kind === 'Message' || e.kind === 'FileUploaded' || e.kind === 'PushUrl')) {
-        news++;
+      const news = live || (this.seenBefore !== null && e.index > this.seenBefore);
+      if (news && fromCustomer && (e.kind === 'Message' || e.kind === 'FileUploaded' || e.kind === 'PushUrl')) {
+        count++;
         lastMsg = e;
       }
     }
     for (const i of this.log.trim()) this.logEl.querySelector(`[data-index="${i}"]`)?.remove();
-    if (news) {
+    if (count) {
       const looking = this.active && document.visibilityState === 'visible';
-      if (!looking) this.unread += news;
+      if (!looking) this.unread += count;
       if (lastMsg) this.hooks.alert(this.id, `${who(lastMsg)} (${this.name()})`, lastMsg.text || lastMsg.kind);
     }
     if (this.log.hasGap) void this.sync().catch(() => {});
     if (fresh.length) {
       if (atBottom) box.scrollTop = box.scrollHeight;
+      this.memorize();
       this.paintTab();
       this.hooks.changed();
     }
+  }
+
+  /** Keeps the last index shown and the unread count for a reload of this tab. */
+  memorize() {
+    remember(this.id, { seen: this.log.contiguous - 1, unread: this.unread });
   }
 
   /** @param {ChatEvent} e */

@@ -3,6 +3,7 @@
 
 import { ChatPanel } from './chat-panel.js';
 import { beep, notify } from './alerts.js';
+import { remember, rememberActive, recallActive } from './memory.js';
 
 const TITLE = 'Chinwag console';
 
@@ -56,7 +57,7 @@ export class Workspace {
     this.tablist.append(chat.tab);
     this.panels.append(chat.panel);
     chat.paintTab();
-    if (!this.activeId) this.activate(id);
+    if (!this.activeId || recallActive() === id) this.activate(id);
     this.empty.hidden = true;
     void chat.sync().catch(() => {});
     return chat;
@@ -72,6 +73,7 @@ export class Workspace {
     if (!chat) return;
     for (const c of this.chats.values()) c.setActive(c === chat);
     this.activeId = id;
+    rememberActive(id);
     if (focus) (chat.closed ? chat.tab : chat.text).focus();
     this.paintTitle();
   }
@@ -95,6 +97,7 @@ export class Workspace {
     chat.panel.remove();
     this.chats.delete(id);
     this.dismissed.add(id);
+    remember(id, null);
     if (this.activeId === id) {
       this.activeId = null;
       const next = ids[at + 1] || ids[at - 1];
