@@ -52,6 +52,9 @@ export class ChatPanel {
     this.syncing = false;
     this.syncAgain = false;
     this.typingSent = false;
+    /** The transcript follows new lines while the agent has not scrolled up. */
+    this.stuck = true;
+    this.scrollPending = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.typingTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -66,6 +69,10 @@ export class ChatPanel {
     }, this.tabName, this.tabBadge);
 
     this.logEl = h('div', { role: 'log', class: 'transcript', id: `${u}-log`, 'aria-label': 'Transcript', tabindex: '0' });
+    this.logEl.addEventListener('scroll', () => {
+      const box = this.logEl;
+      this.stuck = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+    }, { passive: true });
     this.preview = h('p', { class: 'preview', id: `${u}-preview` });
     this.state = h('p', { class: 'chat-state' });
     this.text = h('textarea', { id: `${u}-text`, rows: 3, maxlength: 16384, 'aria-describedby': `${u}-preview`,
@@ -132,7 +139,10 @@ export class ChatPanel {
     this.tab.classList.toggle('ended', this.closed);
   }
 
-  /** Fetches every event from the first one not seen, page by page; coalesces calls. */
+  /**
+   * Fetches every event from the first one not seen, page by page, asking for the next page
+   * while this one is drawn; coalesces calls made meanwhile.
+   */
   async sync() {
     if (this.closed && this.view) return;
     if (this.syncing) {
@@ -140,18 +150,27 @@ export class ChatPanel {
       return;
     }
     this.syncing = true;
+    /** @param {number} from @returns {Promise<ChatView>} */
+    const get = (from) => {
+      const p = api('GET', chatPath(this.id, `?from=${from}`));
+      p.catch(() => {}); // a prefetch dropped unread must not be an unhandled rejection
+      return p;
+    };
     try {
       do {
         this.syncAgain = false;
+        let pending = get(this.log.resumeFrom);
         for (let page = 0; page < MAX_PAGES; page++) {
           const from = this.log.resumeFrom;
-          /** @type {ChatView} */
-          const view = await api('GET', chatPath(this.id, `?from=${from}`));
+          const view = await pending;
+          const next = view.events?.length && Number.isSafeInteger(view.next_position) ? Number(view.next_position) : 0;
+          if (next > from) pending = get(next);
           const first = !this.view;
           this.view = view;
           this.add(view.events || [], !first);
           this.showView();
-          if (!view.events?.length || this.log.resumeFrom === from) break;
+          if (!(next > from) || this.log.resumeFrom === from) break;
+          if (this.log.resumeFrom !== next) pending = get(this.log.resumeFrom);
         }
       } while (this.syncAgain);
     } catch (e) {
@@ -176,8 +195,6 @@ export class ChatPanel {
    */
   add(events, live) {
     const fresh = this.log.merge(events);
-    const box = this.logEl;
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
     let count = 0;
     /** @type {ChatEvent | null} */
     let lastMsg = null;
@@ -202,11 +219,21 @@ export class ChatPanel {
     }
     if (this.log.hasGap) void this.sync().catch(() => {});
     if (fresh.length) {
-      if (atBottom) box.scrollTop = box.scrollHeight;
+      if (this.stuck) this.scrollSoon();
       this.memorize();
       this.paintTab();
       this.hooks.changed();
     }
+  }
+
+  /** Scrolls to the newest line once per frame (no layout read per event). */
+  scrollSoon() {
+    if (this.scrollPending) return;
+    this.scrollPending = true;
+    requestAnimationFrame(() => {
+      this.scrollPending = false;
+      this.logEl.scrollTop = this.logEl.scrollHeight;
+    });
   }
 
   /** Keeps the last index shown and the unread count for a reload of this tab. */

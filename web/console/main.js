@@ -185,6 +185,7 @@ function enterWork(status) {
   byId('work', HTMLDivElement).hidden = false;
   reason = storedReason(status.id);
   applyStatus(status, true);
+  workspace.resume(status.chats); // start loading now; the stream's status resumes again
   stream.start();
   startBtn.hidden ? stateSel.focus() : startBtn.focus();
 }

@@ -6,6 +6,9 @@
 import { h } from './dom.js';
 import { linkify, safeLink } from './linkify.js';
 
+/** One formatter for every time stamp (making one per line is slow). */
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
 /** Event kinds that never appear as transcript lines. */
 const HIDDEN = new Set(['TypingStarted', 'TypingStopped']);
 
@@ -82,7 +85,7 @@ export function renderEvent(e) {
   const inline = e.kind === 'Message' || e.kind === 'PushUrl' || e.kind.startsWith('File') || e.kind === 'NicknameUpdated';
   const time = e.utc_time_ms ? new Date(e.utc_time_ms) : null;
   const stamp = time
-    ? h('time', { datetime: time.toISOString(), class: 'stamp' }, time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }))
+    ? h('time', { datetime: time.toISOString(), class: 'stamp' }, CLOCK.format(time))
     : null;
   const kindClass = e.kind === 'Message' ? 'msg' : 'note';
   return h(
