@@ -34,6 +34,6 @@ export function renderCustomer(dl, view, name) {
   row('Service', view.service);
   const ud = view.user_data || {};
   const keys = Object.keys(ud).sort();
-  if (keys.length) dl.append(h('dt', { class: 'section' }, 'Attached data'), h('dd', { class: 'section' }, `${keys.length} keys`));
+  if (keys.length) dl.append(h('dt', { class: 'section' }, 'Attached data'), h('dd', { class: 'section' }, `${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`));
   for (const k of keys) row(k, ud[k]);
 }
