@@ -151,3 +151,20 @@ test("hostile text is rendered as text; only http(s) URLs become links", async (
   await panel.getByRole("button", { name: "Close tab" }).click();
   assert.deepEqual(con.problems, []);
 });
+
+test("leave chat: the agent leaves, the chat goes on and is offered again", async () => {
+  const { page } = con;
+  const cust = await new Customer(all.server.base).start({ nickname: "Lea" });
+  await acceptOffer(page, cust.chatId);
+  const panel = await panelOf(page, cust.chatId);
+  await panel.getByRole("button", { name: "Leave chat" }).click();
+  await until(async () => (await panel.locator(".chat-state").textContent()) === "You left the chat.", 5000, "left");
+  assert.equal(await panel.locator("textarea").isDisabled(), true);
+  await until(async () => (await cust.transcript()).some((m) => m.type === "ParticipantLeft" && m.from?.type === "Agent"), 5000, "the customer sees the agent leave");
+  await page.locator(`.offer[data-chat="${cust.chatId}"]`).waitFor(); // queued again: offered again
+  await panel.getByRole("button", { name: "Close tab" }).click();
+  await cust.op("disconnect");
+  await until(async () => (await page.locator(`.offer[data-chat="${cust.chatId}"]`).count()) === 0, 5000, "the offer withdrawn when the customer leaves");
+  assert.equal(await page.locator(`.tab[data-chat="${cust.chatId}"]`).count(), 0, "a closed tab stays closed");
+  assert.deepEqual(con.problems, []);
+});
