@@ -3,7 +3,7 @@
 // shown once; the time from the reload is logged.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startAll, Customer, openConsole, lines, acceptOffer, until } from "./console-kit.mjs";
+import { startAll, Customer, openConsole, lines, acceptOffer, assertOnceInOrder, until } from "./console-kit.mjs";
 import { Agent } from "./harness.mjs";
 
 let all, con;
@@ -26,9 +26,10 @@ test("a chat of 5,000 events opens in one go, each event once", async () => {
   for (let i = 0; i < todo.length; i += 50) await Promise.all(todo.slice(i, i + 50).map((t) => agent.say(cust.chatId, t)));
   await until(async () => (await page.locator(".transcript .line").count()) >= todo.length, 30000, "every line live");
 
+  const shown = await page.locator(".transcript .line").count();
   const started = Date.now();
   await page.reload();
-  await page.waitForFunction((last) => document.querySelector(".transcript .line:last-child .text")?.textContent === last, todo.at(-1), { timeout: 10000, polling: 10 });
+  await page.waitForFunction((n) => document.querySelectorAll(".transcript .line").length >= n, shown, { timeout: 10000, polling: 10 });
   const took = Date.now() - started;
   // The issue's goal is 1 s. This machine (2 shared cores, load average about 12 while
   // measured, a debug build answering each ~250 KB page in 100-300 ms) took 1.8-4.6 s, so
@@ -36,5 +37,7 @@ test("a chat of 5,000 events opens in one go, each event once", async () => {
   console.log(`# 5,000-event chat shown ${took} ms after the reload began`);
   const ls = await lines(page, cust.chatId);
   assert.equal(new Set(ls.map((l) => l.index)).size, ls.length, "each event once");
-  assert.equal(ls.at(-1).text, todo.at(-1));
+  assert.equal(ls.length, 5000, "every event (the chat's limit) is a line");
+  assertOnceInOrder(ls);
+  assert.deepEqual(new Set(ls.filter((l) => l.kind === "Message").map((l) => l.text)), new Set(todo));
 });

@@ -26,6 +26,8 @@ export class Workspace {
     this.offerCount = 0;
     /** Chats whose tab the agent closed: late events for them open no new tab. */
     this.dismissed = new Set();
+    /** The chat in front before a reload (read once: opening chats rewrites it). */
+    this.wantActive = recallActive();
     tablist.addEventListener('keydown', (e) => this.tabKey(e));
     document.addEventListener('visibilitychange', () => this.current()?.seen());
     window.addEventListener('focus', () => this.current()?.seen());
@@ -57,7 +59,8 @@ export class Workspace {
     this.tablist.append(chat.tab);
     this.panels.append(chat.panel);
     chat.paintTab();
-    if (!this.activeId || recallActive() === id) this.activate(id);
+    if (!this.activeId || this.wantActive === id) this.activate(id);
+    if (this.wantActive === id) this.wantActive = null;
     this.empty.hidden = true;
     void chat.sync().catch(() => {});
     return chat;
@@ -129,7 +132,11 @@ export class Workspace {
    * @param {string[]} ids the chats the status lists
    */
   resume(ids) {
-    for (const id of ids) {
+    // The chat that was in front opens first, so no other is briefly in front (which would
+    // count its news as read).
+    const want = this.wantActive;
+    const order = want && ids.includes(want) ? [want, ...ids.filter((i) => i !== want)] : ids;
+    for (const id of order) {
       this.dismissed.delete(id);
       const chat = this.chats.get(id);
       if (chat) void chat.sync().catch(() => {});
