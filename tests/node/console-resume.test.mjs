@@ -32,6 +32,7 @@ test("a reload while customers write resumes with no gap, no duplicate, and unre
   const box = (await panelOf(page, cust.chatId)).locator("textarea");
   await box.fill("agent line");
   await box.press("Enter");
+  await until(async () => (await messages(page, cust.chatId)).includes("agent line"), 5000, "the agent's line");
   await until(async () => (await page.title()).startsWith("(1) "), 5000, "Otto's first unread");
   const sending = (async () => {
     for (const m of range("r", 4, 20)) {
