@@ -12,6 +12,7 @@ pub mod conn;
 pub mod cors;
 pub mod deadline;
 pub mod download;
+pub mod head_limit;
 pub mod listen;
 pub mod part_heads;
 pub mod requests;

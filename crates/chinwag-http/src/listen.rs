@@ -72,7 +72,8 @@ pub struct Settings {
     /// Timeouts. On connections served by hyper, one timer of `idle` covers the wait for
     /// the next request and the reading of its head.
     pub timeouts: Timeouts,
-    /// Largest request head, and hyper's buffer per connection.
+    /// Largest request head (checked on each request: hyper's buffer per connection is
+    /// larger, see [`crate::head_limit`]).
     pub head_bytes: usize,
     /// Lingering close.
     pub linger: Linger,
@@ -164,6 +165,10 @@ impl Server {
         front: Option<F>,
         stop: CancellationToken,
     ) {
+        let limit = self.settings.head_bytes;
+        let app = app.layer(axum::middleware::from_fn(move |req, next| {
+            crate::head_limit::refuse_long_heads(limit, req, next)
+        }));
         let conns = TaskTracker::new();
         let accept_log = LogLimiter::new(Duration::from_secs(10));
         let refuse_log = LogLimiter::new(Duration::from_secs(10));
@@ -289,7 +294,7 @@ async fn serve_one<F: ConnectionFront>(
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.idle)
-        .max_buf_size(settings.head_bytes.max(8192))
+        .max_buf_size(settings.head_bytes.max(crate::head_limit::READ_BUFFER))
         .serve_connection(TokioIo::new(conn), TowerToHyperService::new(svc))
         .with_upgrades();
     tokio::pin!(conn);

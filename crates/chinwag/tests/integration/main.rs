@@ -7,6 +7,7 @@ mod adv_cometd_overflow;
 mod adv_cometd_transcript;
 mod adv_conncaps;
 mod adv_fdlimit;
+mod adv_heads;
 mod adv_lifecycle;
 mod adv_linger;
 mod adv_net;
