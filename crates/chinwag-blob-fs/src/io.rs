@@ -14,7 +14,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::path::PathBuf;
 
 /// Bytes gathered before one write.
-pub(crate) const WRITE_BATCH: usize = 256 * 1024;
+pub(crate) const WRITE_BATCH: usize = 64 * 1024;
 /// Chunks gathered before one write, whatever their size (a bound on the vector's length).
 const WRITE_SLICES: usize = 256;
 /// Bytes of one chunk read back.
