@@ -73,9 +73,13 @@ impl GmsState {
 pub fn router(state: GmsState) -> Router {
     use axum::extract::DefaultBodyLimit;
     let limit = state.max_body_bytes;
+    // The multipart parser reads a few frames ahead of the file's reader, so the body's
+    // overall bound leaves room for them: the file's own cap is held to the byte by the
+    // core, this bound only stops a body that is not one file and a form.
     let files_limit = usize::try_from(state.largest_upload())
         .unwrap_or(usize::MAX)
-        .saturating_add(limit);
+        .saturating_add(limit)
+        .saturating_add(4 * chinwag_http::head_limit::READ_BUFFER);
     let files = || DefaultBodyLimit::max(files_limit);
     let chat = "/genesys/2/chat/{service}/{chat_id}";
     Router::new()

@@ -3,7 +3,8 @@
 //! until it ends (a part's data it hands on as it arrives), so without this a client could
 //! make the server hold a file-sized "header" per connection on the upload routes, whose
 //! bodies may be as large as a file. The body fails with [`PartHeadsTooLarge`] at the first
-//! byte past the limit; nothing else about the body is checked or changed.
+//! byte past the limit. It also hands on one frame per poll (below); nothing else about the
+//! body is checked or changed.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -71,6 +72,8 @@ pub struct PartHeadsBody {
     carry: Vec<u8>,
     limit: usize,
     failed: bool,
+    /// A frame was just handed on: the next poll yields (see [`PartHeadsBody`]'s `poll_frame`).
+    handed: bool,
 }
 
 impl PartHeadsBody {
@@ -85,6 +88,7 @@ impl PartHeadsBody {
             carry: b"\r\n".to_vec(),
             limit,
             failed: false,
+            handed: false,
         }
     }
 
@@ -181,6 +185,14 @@ impl http_body::Body for PartHeadsBody {
         if self.failed {
             return Poll::Ready(Some(Err(axum::Error::new(PartHeadsTooLarge))));
         }
+        // The multipart parser takes every frame that is ready before it parses any, so with
+        // a fast client it would read (and hold) far ahead of the part's reader, and meet the
+        // body's overall limit before the reader meets the file's. One frame per poll, then
+        // a yield (woken at once), keeps it at most a frame ahead.
+        if std::mem::take(&mut self.handed) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let frame = match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => frame,
             other => return other,
@@ -191,6 +203,7 @@ impl http_body::Body for PartHeadsBody {
             self.failed = true;
             return Poll::Ready(Some(Err(axum::Error::new(e))));
         }
+        self.handed = true;
         Poll::Ready(Some(Ok(frame)))
     }
 

@@ -86,3 +86,57 @@ fn the_limit_that_passes_does_not_depend_on_the_chunking() {
         assert_eq!(threshold(step), Some(whole), "step {step}");
     }
 }
+
+/// Counts its wake-ups.
+struct Wakes(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Wakes {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn hands_on_one_frame_per_poll_and_wakes_itself_in_between() {
+    use http_body::Body as _;
+    let bytes = body(&[("a", 0, b"x")]);
+    let (first, second) = bytes.split_at(10);
+    let frames = vec![
+        Ok::<_, std::io::Error>(Bytes::copy_from_slice(first)),
+        Ok(Bytes::copy_from_slice(second)),
+    ];
+    let inner = Body::from_stream(ready_stream(frames));
+    let mut g = std::pin::pin!(PartHeadsBody::new(inner, "B0UND", 200));
+    let wakes = std::sync::Arc::new(Wakes(std::sync::atomic::AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(wakes.clone());
+    let mut cx = Context::from_waker(&waker);
+    let data = |p: Poll<Option<Result<Frame<Bytes>, axum::Error>>>| match p {
+        Poll::Ready(Some(Ok(f))) => f.into_data().ok(),
+        _ => None,
+    };
+    assert_eq!(data(g.as_mut().poll_frame(&mut cx)).as_deref(), Some(first));
+    assert!(
+        g.as_mut().poll_frame(&mut cx).is_pending(),
+        "yields after a frame"
+    );
+    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        data(g.as_mut().poll_frame(&mut cx)).as_deref(),
+        Some(second)
+    );
+}
+
+/// A stream of `items`, ready one after the other.
+fn ready_stream<T: Unpin>(items: Vec<T>) -> impl futures_core::Stream<Item = T> + Send + 'static
+where
+    T: Send + 'static,
+{
+    struct Iter<T>(std::collections::VecDeque<T>);
+    impl<T: Unpin> futures_core::Stream for Iter<T> {
+        type Item = T;
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<T>> {
+            Poll::Ready(self.0.pop_front())
+        }
+    }
+    Iter(items.into())
+}

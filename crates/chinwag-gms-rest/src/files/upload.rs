@@ -153,6 +153,12 @@ async fn read_parts(
                 let failed = failure.lock().ok().and_then(|mut f| f.take());
                 match (staged, failed) {
                     (Ok(staged), _) => Received::Staged(owner, staged),
+                    // Past the file's cap is the client's doing whatever the body did next
+                    // (the parser reads a frame ahead, and may meet the body's own limit).
+                    (Err(e @ CoreError::File(FileError::FileTooLarge { .. })), _)
+                    | (Err(e @ CoreError::File(FileError::TotalTooLarge { .. })), _) => {
+                        return Err(e.into());
+                    }
                     (Err(_), Some(body_error)) => return Err(body_error),
                     (Err(e), None) => return Err(e.into()),
                 }
