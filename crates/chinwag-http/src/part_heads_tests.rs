@@ -127,10 +127,9 @@ fn hands_on_one_frame_per_poll_and_wakes_itself_in_between() {
 }
 
 /// A stream of `items`, ready one after the other.
-fn ready_stream<T: Unpin>(items: Vec<T>) -> impl futures_core::Stream<Item = T> + Send + 'static
-where
-    T: Send + 'static,
-{
+fn ready_stream<T: Unpin + Send + 'static>(
+    items: Vec<T>,
+) -> impl futures_core::Stream<Item = T> + Send + 'static {
     struct Iter<T>(std::collections::VecDeque<T>);
     impl<T: Unpin> futures_core::Stream for Iter<T> {
         type Item = T;
