@@ -14,6 +14,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 const CSRF: (&str, &str) = ("x-chinwag-csrf", "1");
 
+/// A request's method, path and headers, and the status it must get.
+type Case<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, u16);
+
 async fn server_and_cookie() -> R<(Server, String)> {
     let head = "[[agents]]\nid = \"tok\"\ntoken = \"token-of-tok\"\n";
     let cfg = config_with(head, &[("alice", PASSWORD)])?;
@@ -27,7 +30,7 @@ async fn unsafe_methods_need_the_header_and_other_sites_are_refused() -> R {
     let (server, cookie) = server_and_cookie().await?;
     let own = server.base.clone();
     let c = ("cookie", cookie.as_str());
-    let cases: [(Method, &str, Vec<(&str, &str)>, u16); 9] = [
+    let cases: [Case; 9] = [
         (Method::POST, "/login", vec![c], 403),
         (
             Method::POST,
