@@ -20,8 +20,7 @@ pub(crate) fn build(
 ) -> Console {
     // Demo sign-in: while the demo site is served (`[web] demo`) and the built-in demo
     // account exists (no `[[agents]]` configured).
-    let demo_sign_in =
-        cfg.web.demo_on(&cfg.agents) && cfg.agents.iter().any(config::AgentConfig::is_demo);
+    let demo_sign_in = cfg.web.demo_on(&cfg.agents) && config::uses_demo_agent(&cfg.agents);
     Console::new(ConsoleSettings {
         passwords,
         demo: demo_sign_in.then(|| AgentId::new(config::DEMO_ID)),

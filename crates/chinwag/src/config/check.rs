@@ -279,8 +279,8 @@ mod tests {
         let v = validate(&cfg)?;
         assert_eq!(v.passwords.len(), 1);
         assert!(v.engine.agents[0].token.is_empty(), "no token");
-        assert!(!cfg.only_demo_agent());
-        assert!(Config::default().only_demo_agent());
+        assert!(!crate::config::uses_demo_agent(&cfg.agents));
+        assert!(crate::config::uses_demo_agent(&Config::default().agents));
         Ok(())
     }
 

@@ -22,7 +22,7 @@ pub(crate) use files::FileStore;
 pub(crate) use scan::ScanTarget;
 pub(crate) use server::ServerConfig;
 pub(crate) use store::StoreConfig;
-pub(crate) use web::WebConfig;
+pub(crate) use web::{WebConfig, uses_demo_agent};
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -202,12 +202,6 @@ impl AgentConfig {
 }
 
 impl Config {
-    /// Whether the only account is the built-in demo one (no `[[agents]]` configured): then
-    /// the console's demo sign-in (`POST /agent/v1/session/demo`) is allowed.
-    pub(crate) fn only_demo_agent(&self) -> bool {
-        matches!(self.agents.as_slice(), [a] if a.is_demo())
-    }
-
     /// Reads `path`, or the defaults when `path` is `None`.
     pub(crate) fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
         use anyhow::Context;
