@@ -68,14 +68,17 @@ impl GmsState {
 
 /// The REST routes, with and without the trailing slash Genesys Widgets add, the file
 /// routes, and the GMS fallback for every other path under `/genesys/`. Bodies are limited
-/// to `max_body_bytes`, except on the file routes: the largest `upload-max-file-size` more
-/// (each handler still holds its form's text to `max_body_bytes`).
+/// to `max_body_bytes`, except on the file routes: the largest `upload-max-file-size` more,
+/// and one read chunk more (each handler still holds its form's text to `max_body_bytes`).
+/// That chunk of slack lets the upload see its file cross the cap (answered with the cap as
+/// advice) before the body limit refuses the chunk that crosses both at once.
 pub fn router(state: GmsState) -> Router {
     use axum::extract::DefaultBodyLimit;
     let limit = state.max_body_bytes;
     let files_limit = usize::try_from(state.largest_upload())
         .unwrap_or(usize::MAX)
-        .saturating_add(limit);
+        .saturating_add(limit)
+        .saturating_add(chinwag_http::head_limit::READ_BUFFER);
     let files = || DefaultBodyLimit::max(files_limit);
     let chat = "/genesys/2/chat/{service}/{chat_id}";
     Router::new()
