@@ -39,7 +39,7 @@ test("sign-in: a wrong password is refused in words, axe finds nothing serious",
 test("#demo signs in as the demo agent and goes ready; sign-out returns to the form", async () => {
   const context = await all.browser.newContext();
   const page = await context.newPage();
-  await page.goto(all.standin.consoleUrl + "#demo");
+  await page.goto(all.consoleUrl + "#demo");
   await page.waitForSelector("#work:not([hidden])");
   await until(async () => (await page.$eval("#state", (s) => s.classList.contains("ready"))), 5000, "ready");
   assert.equal(await page.textContent("#agent-name"), "Demo Agent");
@@ -135,7 +135,7 @@ test("a desktop notification per chat (one tag) and a tone; the typing preview c
   });
   const page = await context.newPage();
   await page.clock.install();
-  await page.goto(all.standin.consoleUrl + "#demo");
+  await page.goto(all.consoleUrl + "#demo");
   await page.waitForSelector("#work:not([hidden])");
   await until(async () => (await page.$eval("#state", (s) => s.classList.contains("ready"))), 5000, "ready");
   // Sound needs a gesture: nothing plays until "Enable sound" is clicked.

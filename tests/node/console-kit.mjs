@@ -1,31 +1,60 @@
-// Shared kit of the console browser tests: the real binary (plus, until merge, the stand-in
-// in front of it), Chromium, a customer speaking GMS REST from node, and console page
-// helpers (sign in, start work, read what the transcript shows).
-import { mkdirSync } from "node:fs";
+// Shared kit of the console browser tests: the real binary serving /console/ and signing
+// agents in (the demo agent has a password made by `chinwag agent add`, and `#demo` signs in
+// without one), optionally the fault proxy in front of it to cut the event stream, Chromium,
+// a customer speaking GMS REST from node, and console page helpers (sign in, start work,
+// read what the transcript shows).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startServer, until, SERVICE } from "./harness.mjs";
-import { startStandin, STANDIN_ID, STANDIN_PASSWORD } from "./console-standin.mjs";
+import { startServer, until, SERVICE, BIN } from "./harness.mjs";
+import { startProxy } from "./fault-proxy.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const OUTPUT = join(here, "output");
 mkdirSync(OUTPUT, { recursive: true });
 export { until };
 
-/** The binary, the stand-in and a browser, for one test file. */
-export async function startAll(extraToml = "") {
-  const server = await startServer({ extraToml });
-  const standin = await startStandin(server.base);
+/** The agent the console signs in as (the harness's demo agent), and its password. */
+export const AGENT_ID = "demo";
+export const AGENT_PASSWORD = "console-test-password";
+
+/** The argon2id hash of AGENT_PASSWORD, written by `chinwag agent add` into a scratch file. */
+function passwordHash() {
+  const dir = mkdtempSync(join(tmpdir(), "chinwag-console-hash-"));
+  try {
+    const file = join(dir, "chinwag.toml");
+    writeFileSync(file, "");
+    execFileSync(BIN, ["agent", "add", "hash-only", "--config", file], { input: `${AGENT_PASSWORD}\n`, stdio: ["pipe", "ignore", "pipe"] });
+    const m = readFileSync(file, "utf8").match(/^password_hash = "([^"]+)"$/m);
+    if (!m) throw new Error("`chinwag agent add` wrote no password_hash");
+    return m[1];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The binary and a browser, for one test file. With `proxy`, the console is opened through
+ * the fault proxy (same origin for the page, its API calls and its event stream), so a test
+ * can cut or refuse the event stream's WebSockets.
+ */
+export async function startAll({ extraToml = "", proxy = false } = {}) {
+  const server = await startServer({ extraToml, agentToml: `password_hash = "${passwordHash()}"` });
+  const front = proxy ? await startProxy(`127.0.0.1:${server.port}`) : null;
+  const base = front ? front.url : server.base;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
   });
   return {
-    server, standin, browser,
+    server, proxy: front, browser,
+    consoleUrl: `${base}/console/`,
     async stop() {
       await browser.close();
-      await standin.close();
+      await front?.close();
       await server.stop();
       server.cleanup();
     },
@@ -85,10 +114,10 @@ export async function openConsole(all, { ready = true, signIn = true } = {}) {
   page.on("console", (m) => {
     if (m.type() === "error" && !/Failed to load resource|WebSocket connection/.test(m.text())) problems.push(`console: ${m.text()}`);
   });
-  await page.goto(all.standin.consoleUrl);
+  await page.goto(all.consoleUrl);
   if (signIn) {
-    await page.fill("#signin-id", STANDIN_ID);
-    await page.fill("#signin-password", STANDIN_PASSWORD);
+    await page.fill("#signin-id", AGENT_ID);
+    await page.fill("#signin-password", AGENT_PASSWORD);
     await page.click("#signin-submit");
     await page.waitForSelector("#work:not([hidden])");
   }

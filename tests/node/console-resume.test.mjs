@@ -1,6 +1,7 @@
 // The console never loses a message: a reload while the customer keeps writing, and a cut
 // event stream (refused while down, so the console must refetch) with messages sent
-// meanwhile; every message is shown exactly once, in order, and the banner says so.
+// meanwhile; every message is shown exactly once, in order, and the banner says so. The
+// console is opened through the fault proxy, which cuts and refuses its event stream.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startAll, Customer, openConsole, panelOf, messages, lines, acceptOffer, assertOnceInOrder, shot, until } from "./console-kit.mjs";
@@ -8,7 +9,7 @@ import { sleep } from "./harness.mjs";
 
 let all, con;
 before(async () => {
-  all = await startAll();
+  all = await startAll({ proxy: true });
   con = await openConsole(all);
 });
 after(async () => {
@@ -70,8 +71,8 @@ test("a cut stream with messages sent meanwhile: banner, then each message once"
   await cust.send("before the cut");
   await until(async () => (await messages(page, cust.chatId)).length === 1, 5000, "the first message");
 
-  all.standin.block(true);
-  all.standin.cutStreams();
+  all.proxy.refuseUpgrades(true);
+  all.proxy.cutUpgrades();
   await until(async () => /Reconnecting/.test(await page.locator("#banner").textContent()), 5000, "the banner");
   assert.equal(await page.locator("#banner").getAttribute("role"), "alert");
   assert.ok(await page.locator("#banner").isVisible());
@@ -79,7 +80,7 @@ test("a cut stream with messages sent meanwhile: banner, then each message once"
   await shot(page, "reconnecting");
   await sleep(1500); // a few refused reconnects
   assert.deepEqual(await messages(page, cust.chatId), ["before the cut"], "nothing can arrive while the stream is down");
-  all.standin.block(false);
+  all.proxy.refuseUpgrades(false);
   await until(async () => (await page.locator("#banner").textContent()) === "", 15000, "the banner to go");
   await until(async () => (await messages(page, cust.chatId)).length === 11, 5000, "the messages sent meanwhile");
   await sleep(300);
@@ -93,7 +94,7 @@ test("a cut stream with messages sent meanwhile: banner, then each message once"
     }
   })();
   await sleep(100);
-  all.standin.cutStreams();
+  all.proxy.cutUpgrades();
   await sending;
   await until(async () => (await messages(page, cust.chatId)).length === 41, 10000, "every message across the second cut");
   await sleep(300);

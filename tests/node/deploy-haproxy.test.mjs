@@ -105,6 +105,8 @@ test("haproxy: BAYEUX_BROWSER gets SameSite=None; Secure; HttpOnly; Partitioned"
   s.assertCrossSiteCookie(await s.browserCookie(ctx.base));
 });
 
+test("haproxy: the console's session cookie keeps SameSite=Strict (and is not partitioned)", () => s.consoleCookie(ctx.base));
+
 test("haproxy: bodies Chinwag can answer reach it; larger ones are refused by HAProxy", () => s.bodyLimits(ctx.base));
 
 test("haproxy: plain HTTP is redirected to HTTPS, keeping the method", async () => {

@@ -56,6 +56,8 @@ test("nginx: BAYEUX_BROWSER gets SameSite=None; Secure; HttpOnly; Partitioned", 
   s.assertCrossSiteCookie(await s.browserCookie(ctx.base));
 });
 
+test("nginx: the console's session cookie keeps SameSite=Strict (and is not partitioned)", () => s.consoleCookie(ctx.base));
+
 test("nginx: bodies Chinwag can answer reach it; larger ones are refused by nginx", () => s.bodyLimits(ctx.base));
 
 test("nginx: plain HTTP is redirected to HTTPS, keeping the method", async () => {

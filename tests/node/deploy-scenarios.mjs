@@ -202,6 +202,25 @@ export function assertCrossSiteCookie(cookie) {
 }
 
 /**
+ * The console's session cookie after a demo sign-in through `base` (https): Chinwag's
+ * `__Host-` cookie arrives with SameSite=Strict, Secure, HttpOnly, Path=/ each once, and no
+ * Partitioned: the balancer's cross-site rules for BAYEUX_BROWSER leave it alone.
+ */
+export async function consoleCookie(base) {
+  const r = await request(`${base}/agent/v1/session/demo`, { method: "POST", headers: { "x-chinwag-csrf": "1", origin: base } });
+  assert.equal(r.status, 200, r.text);
+  const cookie = [].concat(r.headers["set-cookie"] || []).find((c) => c.startsWith("__Host-chinwag_session="));
+  assert.ok(cookie, `a __Host-chinwag_session cookie: ${JSON.stringify(r.headers["set-cookie"])}`);
+  const attrs = cookieAttributes(cookie);
+  for (const a of ["path", "httponly", "secure", "samesite"]) {
+    assert.equal(attrs.filter((x) => x === a).length, 1, `${a} once in ${cookie}`);
+  }
+  assert.match(cookie, /;\s*samesite=strict\s*(;|$)/i, cookie);
+  assert.match(cookie, /;\s*path=\/\s*(;|$)/i, cookie);
+  assert.ok(!attrs.includes("partitioned"), `not partitioned: ${cookie}`);
+}
+
+/**
  * Bodies between Chinwag's own limit (server.max_body_bytes, 64 KiB) and the balancer's are
  * answered by Chinwag in the GMS format; larger ones are refused by the balancer (413).
  */

@@ -1,6 +1,7 @@
 // An HTTP proxy for network-fault tests: it forwards each request to the real server and lets
 // a test decide, per Bayeux request, to fail it, answer it with an empty body, or hold the
-// answer back; WebSocket upgrades are piped through, or swallowed (never answered).
+// answer back; WebSocket upgrades are piped through, swallowed (never answered) or refused
+// (503), and a test can cut every piped WebSocket as a network drop would.
 import http from "node:http";
 import net from "node:net";
 
@@ -13,12 +14,16 @@ import net from "node:net";
  *   { empty: true }      forward, then answer 200 with an empty body (the real reply is lost)
  *   { delayMs: ms }      forward, then hold the real reply back for `ms`
  * With `swallowUpgrades`, WebSocket upgrade requests are accepted and never answered.
+ * The answer's `refuseUpgrades(on)` answers new upgrades 503 while on; `cutUpgrades()`
+ * destroys both ends of every piped WebSocket, with no close frame.
  */
 export async function startProxy(target, { fault = () => undefined, swallowUpgrades = false } = {}) {
   const [host, port] = target.split(":");
   const seen = { connects: 0, faults: [], upgrades: 0 };
   const held = new Set();
   const upgraded = new Set(); // sockets the HTTP server no longer tracks once upgraded
+  const piped = new Set(); // the server-side sockets of piped upgrades
+  let refusing = false;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -69,6 +74,11 @@ export async function startProxy(target, { fault = () => undefined, swallowUpgra
       socket.on("error", () => {});
       return; // accepted by TCP, never answered
     }
+    if (refusing) {
+      socket.on("error", () => {});
+      socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      return;
+    }
     const up = net.connect(Number(port), host, () => {
       let raw = `${req.method} ${req.url} HTTP/1.1\r\n`;
       for (let i = 0; i < req.rawHeaders.length; i += 2) raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
@@ -77,8 +87,14 @@ export async function startProxy(target, { fault = () => undefined, swallowUpgra
       up.pipe(socket);
       socket.pipe(up);
     });
+    piped.add(up);
     up.on("error", () => socket.destroy());
     socket.on("error", () => up.destroy());
+    up.on("close", () => {
+      piped.delete(up);
+      socket.destroy();
+    });
+    socket.on("close", () => up.destroy());
   });
   server.keepAliveTimeout = 60000;
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
@@ -87,10 +103,26 @@ export async function startProxy(target, { fault = () => undefined, swallowUpgra
     new Promise((r) => {
       for (const t of held) clearTimeout(t);
       for (const s of upgraded) s.destroy();
+      for (const s of piped) s.destroy();
       server.closeAllConnections();
       server.close(() => r());
     });
-  return { url, seen, close };
+  return {
+    url,
+    seen,
+    close,
+    /** While on, new WebSocket upgrades are answered 503 (the server seems down). */
+    refuseUpgrades(on) {
+      refusing = on;
+    },
+    /** Cuts every piped WebSocket at both ends, as a network drop would. */
+    cutUpgrades() {
+      for (const s of upgraded) s.destroy();
+      for (const s of piped) s.destroy();
+    },
+    /** WebSockets piped through right now. */
+    liveUpgrades: () => piped.size,
+  };
 }
 
 function bayeuxChannels(body) {

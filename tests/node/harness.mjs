@@ -37,12 +37,15 @@ export async function until(check, ms = 10000, what = "condition") {
   }
 }
 
-/** Starts chinwag; `extraToml` is appended to a config enabling broadcast channels. */
-export async function startServer({ port, dir, extraToml = "" } = {}) {
+/**
+ * Starts chinwag; `extraToml` is appended to a config enabling broadcast channels, and
+ * `agentToml` (keys, e.g. a `password_hash`) to the demo agent's `[[agents]]` entry.
+ */
+export async function startServer({ port, dir, extraToml = "", agentToml = "" } = {}) {
   port = port ?? (await freePort());
   dir = dir ?? mkdtempSync(join(tmpdir(), "chinwag-node-"));
   const config = join(dir, "chinwag.toml");
-  writeFileSync(config, `[cometd]\nbroadcast = true\n${extraToml}\n\n[[agents]]\nid = "demo"\nname = "Demo Agent"\ntoken = "${AGENT_TOKEN}"\nqueues = ["default"]\ncapacity = 100\n`);
+  writeFileSync(config, `[cometd]\nbroadcast = true\n${extraToml}\n\n[[agents]]\nid = "demo"\nname = "Demo Agent"\ntoken = "${AGENT_TOKEN}"\nqueues = ["default"]\ncapacity = 100\n${agentToml}\n`);
   const proc = spawn(BIN, ["serve", "--config", config, "--listen", `127.0.0.1:${port}`, "--data-dir", join(dir, "data")], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },

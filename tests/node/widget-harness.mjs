@@ -1,6 +1,7 @@
 // Rig for the customer widget's browser tests: the real chinwag binary behind a TCP proxy that
 // can cut every socket and refuse new ones, and a static server on another origin holding the
-// host page (with a strict CSP) and, until the binary serves /widget/*, the widget's files.
+// host page (with a strict CSP); the widget's files come from the binary's /widget/ (or, with
+// CHINWAG_WIDGET_FROM=static, from the host's own server, to test web/widget unembedded).
 import http from "node:http";
 import net from "node:net";
 import { readFile, mkdir } from "node:fs/promises";
@@ -14,11 +15,13 @@ const widgetDir = join(here, "..", "..", "web", "widget");
 export const OUTPUT = join(here, "output");
 
 /**
- * Where the widget's files come from. "static" (default): the test's own static server, a
- * cross-origin embed like a real one. "binary": chinwag's own /widget/ route (set
- * CHINWAG_WIDGET_FROM=binary once it serves them).
+ * Where the widget's files come from. "binary" (default): chinwag's own /widget/ route, as a
+ * real embed loads them: module scripts of another origin, fetched with CORS. They are
+ * fetched from the binary directly, not through the cutter, so a cut that a test makes for
+ * the chat's traffic does not also stop the widget's lazily loaded modules. "static": the
+ * host page's own server reads them from web/widget.
  */
-export const WIDGET_FROM = process.env.CHINWAG_WIDGET_FROM || "static";
+export const WIDGET_FROM = process.env.CHINWAG_WIDGET_FROM || "binary";
 
 const TYPES = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml" };
 
@@ -69,10 +72,13 @@ export async function startCutter(port) {
   };
 }
 
-/** The host site: /host.html (query: transport, lang, fields) and /widget/* when static. */
-async function startSite(port, serverBase) {
+/**
+ * The host site: /host.html (query: transport, lang, fields) and /widget/* when static.
+ * `serverBase`: where the widget talks to (data-server); `binaryBase`: the binary itself.
+ */
+async function startSite(port, serverBase, binaryBase) {
   const origin = `http://127.0.0.1:${port}`;
-  const widgetBase = WIDGET_FROM === "binary" ? `${serverBase}/widget` : `${origin}/widget`;
+  const widgetBase = WIDGET_FROM === "binary" ? `${binaryBase}/widget` : `${origin}/widget`;
   const widgetOrigin = new URL(widgetBase).origin;
   const wsServer = serverBase.replace(/^http/, "ws");
   const csp = [
@@ -134,7 +140,7 @@ export async function startRig({ extraToml = "" } = {}) {
     extraToml: `[services.customer-support]\ncors_origins = ["${siteOrigin}"]\n${extraToml}`,
   });
   const cutter = await startCutter(server.port);
-  const site = await startSite(sitePort, cutter.base);
+  const site = await startSite(sitePort, cutter.base, server.base);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
   const agent = new Agent(server.base);
   await agent.ready();

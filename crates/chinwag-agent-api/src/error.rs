@@ -20,6 +20,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -28,7 +30,53 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// A 403 for a console request that may have come from another site.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// A 401 for a console sign-in with a wrong id or password (the same for both).
+    pub fn bad_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "unknown id or wrong password",
+        )
+    }
+
+    /// A 429 for a console sign-in to an account locked out for `secs` more seconds.
+    pub fn locked_out(secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "locked_out",
+            format!("too many failed sign-ins: try again in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        e
+    }
+
+    /// A 401 for a console session cookie that names no live session.
+    pub fn session_ended() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the console session has ended (signed out or expired): sign in again",
+        )
+    }
+
+    /// A 503 for a sign-in that found every password check busy.
+    pub fn busy() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "too many sign-ins at once: try again",
+        );
+        e.retry_after = Some(1);
+        e
     }
 
     /// A 400 for a malformed request.
@@ -197,6 +245,10 @@ impl IntoResponse for ApiError {
             Json(json!({"error": {"code": self.code, "message": self.message}})),
         )
             .into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         // The rest of a refused or stalled body is not worth reading: close after answering
         // (the connection's lingering close keeps the answer from being lost to a reset).
         if matches!(

@@ -1,5 +1,6 @@
 //! The agent API's request extractors. Each one fails with an [`ApiError`], never with one of
-//! axum's plain-text rejections: [`Authed`] (the bearer token), [`ApiPath`], [`ApiQuery`] and
+//! axum's plain-text rejections: [`Authed`] (the bearer token or the console's session
+//! cookie), [`ApiPath`], [`ApiQuery`] and
 //! [`ApiJson`], which reads the body itself so that its size limit is enforced while it
 //! streams in and a body that misses its deadline (set by `chinwag-http`) is a `408`.
 
@@ -12,7 +13,8 @@ use chinwag_core::ids::AgentId;
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
-/// The agent behind the `Authorization: Bearer` header.
+/// The agent behind the `Authorization: Bearer` header or, without one, the console's
+/// session cookie (after the cross-site checks; the session counts as used).
 pub(crate) struct Authed(pub(crate) AgentId);
 
 /// The agent whose token is in the `Authorization: Bearer` header.
@@ -29,6 +31,11 @@ impl FromRequestParts<AgentState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AgentState) -> Result<Self, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION)
+            && let Some(caller) = st.console.caller(parts, false)?
+        {
+            return Ok(Self(caller.live.agent));
+        }
         bearer(st, &parts.headers).map(Self)
     }
 }

@@ -4,24 +4,29 @@
 //! ([`files`]).
 //!
 //! Agents authenticate every call with `Authorization: Bearer <token>` (the WebSocket may pass
-//! `?token=` instead, since browsers cannot set headers on it). Every error, whether the
+//! `?token=` instead, since browsers cannot set headers on it), or, from the browser console,
+//! with the session cookie `POST /agent/v1/session` sets ([`console`], [`session`]), which
+//! brings cross-site checks with it. Every error, whether the
 //! engine's, the request's (size, deadline, JSON, multipart, query, upgrade) or the router's
 //! (path, method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
 //! [`error`]; requests are read by the extractors of `extract`, which never let one of axum's
 //! plain-text rejections through.
 
+pub mod console;
 mod error;
 mod extract;
 mod files;
 mod handlers;
+mod session;
 mod stream;
 mod upload;
 mod wire;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use chinwag_core::roles::Agents;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -59,6 +64,8 @@ pub struct AgentState {
     /// `upload-max-file-size` of the services with file transfer on; each file is held to
     /// its own service's limit by the engine as it streams in.
     pub max_file_bytes: u64,
+    /// Console sign-in: passwords, sessions, lock-outs. By default nobody can sign in.
+    pub console: Arc<console::Console>,
 }
 
 impl AgentState {
@@ -72,6 +79,7 @@ impl AgentState {
             ping_after: DEFAULT_PING_AFTER,
             pong_timeout: DEFAULT_PONG_TIMEOUT,
             send_timeout: DEFAULT_SEND_TIMEOUT,
+            console: Arc::new(console::Console::disabled()),
         }
     }
 
@@ -91,6 +99,11 @@ pub fn router(state: AgentState) -> Router {
         .layer(DefaultBodyLimit::max(state.upload_limit()))
         .get(files::list);
     let api = Router::new()
+        .route(
+            "/session",
+            post(session::sign_in).merge(delete(session::sign_out)),
+        )
+        .route("/session/demo", post(session::sign_in_demo))
         .route("/login", post(handlers::login))
         .route("/logout", post(handlers::logout))
         .route("/me", get(handlers::me))

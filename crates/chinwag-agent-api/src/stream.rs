@@ -8,14 +8,19 @@
 //! (`1001`, "no answer to ping") if nothing comes back within [`AgentState::pong_timeout`];
 //! every frame written must be taken by the socket within [`AgentState::send_timeout`] or the
 //! stream is dropped; an agent's own messages are capped at [`AgentState::max_body_bytes`].
+//!
+//! Opened with the console's session cookie (and an `Origin` that is the server's own), the
+//! stream keeps that session in use while it is open and closes (`1008`, "signed out") as
+//! soon as the session ends.
 
 use crate::AgentState;
+use crate::console::sessions::SessionId;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer};
-use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chinwag_core::bus::{BusEvent, OfferEnd};
 use chinwag_core::ids::AgentId;
@@ -26,31 +31,67 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How often an open stream marks its console session used.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
 pub(crate) struct TokenQuery {
     token: Option<String>,
 }
 
+/// Who opens a stream: the agent, and the console session it came with, if any.
+pub(crate) struct Opener {
+    agent: AgentId,
+    session: Option<(SessionId, CancellationToken)>,
+}
+
+impl FromRequestParts<AgentState> for Opener {
+    type Rejection = ApiError;
+
+    /// `?token=`, else `Authorization: Bearer`, else the console's cookie (with the
+    /// WebSocket's `Origin` check).
+    async fn from_request_parts(parts: &mut Parts, st: &AgentState) -> Result<Self, ApiError> {
+        let ApiQuery(q) = ApiQuery::<TokenQuery>::from_request_parts(parts, st).await?;
+        if let Some(t) = q.token {
+            let agent = st.agents.sign_in(&t)?;
+            return Ok(Self {
+                agent,
+                session: None,
+            });
+        }
+        if !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            && let Some(c) = st.console.caller(parts, true)?
+        {
+            return Ok(Self {
+                agent: c.live.agent,
+                session: Some((c.id, c.live.ended)),
+            });
+        }
+        Ok(Self {
+            agent: bearer(st, &parts.headers)?,
+            session: None,
+        })
+    }
+}
+
 /// # `GET /agent/v1/events` (WebSocket)
 ///
-/// The token is checked first (`401`), then the upgrade (`400` if this is no WebSocket
-/// handshake).
+/// The credentials are checked first (`401`, or `403` for a cookie from another site), then
+/// the upgrade (`400` if this is no WebSocket handshake).
 pub(crate) async fn events(
     State(st): State<AgentState>,
-    headers: HeaderMap,
-    ApiQuery(q): ApiQuery<TokenQuery>,
+    opener: Opener,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let id = match q.token {
-        Some(t) => st.agents.sign_in(&t)?,
-        None => bearer(&st, &headers)?,
-    };
     let limit = st.max_body_bytes;
     Ok(ws?
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| run(st, id, socket))
+        .on_upgrade(move |socket| run(st, opener, socket))
         .into_response())
 }
 
@@ -133,8 +174,15 @@ impl Drop for OpenStream {
     }
 }
 
-async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
+async fn run(st: AgentState, opener: Opener, socket: WebSocket) {
     let _open = OpenStream::open();
+    let me = opener.agent;
+    let (session, ended) = match opener.session {
+        Some((id, ended)) => (Some(id), ended),
+        // A token's stream has no session to end it: a token never fires.
+        None => (None, CancellationToken::new()),
+    };
+    let mut touch = tokio::time::interval_at(Instant::now() + TOUCH_EVERY, TOUCH_EVERY);
     let mut bus = st.agents.bus().subscribe();
     let (mut tx, mut rx) = socket.split();
     let status = match st.agents.status(&me).await {
@@ -160,6 +208,13 @@ async fn run(st: AgentState, me: AgentId, socket: WebSocket) {
     let end = loop {
         let out = tokio::select! {
             () = st.shutdown.cancelled() => break End::Close(close_code::AWAY, "server shutting down"),
+            () = ended.cancelled() => break End::Close(close_code::POLICY, "signed out"),
+            _ = touch.tick(), if session.is_some() => {
+                if session.as_ref().and_then(|id| st.console.touch(id)).is_none() {
+                    break End::Close(close_code::POLICY, "signed out");
+                }
+                continue;
+            }
             () = &mut quiet => {
                 if pinged {
                     tracing::debug!(agent = %me.as_str(), "agent stream: no answer to ping");

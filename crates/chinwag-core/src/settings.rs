@@ -162,7 +162,7 @@ pub struct AgentAccount {
     pub id: AgentId,
     /// Nickname shown to customers.
     pub name: String,
-    /// Login token (a secret).
+    /// Login token (a secret); empty: none (the account signs in to the console only).
     pub token: String,
     /// Queues the agent takes chats from.
     pub queues: Vec<QueueName>,

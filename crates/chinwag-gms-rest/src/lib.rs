@@ -68,14 +68,13 @@ impl GmsState {
 
 /// The REST routes, with and without the trailing slash Genesys Widgets add, the file
 /// routes, and the GMS fallback for every other path under `/genesys/`. Bodies are limited
-/// to `max_body_bytes`, except on the file routes: the largest `upload-max-file-size` more
-/// (each handler still holds its form's text to `max_body_bytes`).
+/// to `max_body_bytes`, except on the file routes: the largest `upload-max-file-size` more,
+/// and a few read chunks more (each handler still holds its form's text to
+/// `max_body_bytes`), so that the upload sees its file cross the cap (answered with the cap
+/// as advice) before the body limit refuses what the parser read ahead.
 pub fn router(state: GmsState) -> Router {
     use axum::extract::DefaultBodyLimit;
     let limit = state.max_body_bytes;
-    // The multipart parser reads a few frames ahead of the file's reader, so the body's
-    // overall bound leaves room for them: the file's own cap is held to the byte by the
-    // core, this bound only stops a body that is not one file and a form.
     let files_limit = usize::try_from(state.largest_upload())
         .unwrap_or(usize::MAX)
         .saturating_add(limit)

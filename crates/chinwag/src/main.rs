@@ -1,10 +1,12 @@
-//! The `chinwag` binary: command line, logging, and the `serve` / `check-config` / `backup`
-//! commands.
+//! The `chinwag` binary: command line, logging, and the `serve` / `check-config` / `backup` /
+//! `agent` commands.
 
+mod accounts;
 mod backup;
 mod blobs;
 mod cluster;
 mod config;
+mod console;
 mod fdlimit;
 mod health;
 mod keys;
@@ -62,6 +64,43 @@ enum Command {
         #[arg(long, env = "CHINWAG_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Add agent accounts to a configuration file, or set their console passwords.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Add an agent account with a console password (asked for; only its hash is written).
+    Add {
+        /// Account id.
+        id: String,
+        /// Nickname shown to customers (default: the id).
+        #[arg(long)]
+        name: Option<String>,
+        /// Queues served, comma-separated (default: `default`).
+        #[arg(long, value_delimiter = ',')]
+        queues: Vec<String>,
+        /// Concurrent chats (default: 3).
+        #[arg(long)]
+        capacity: Option<u32>,
+        /// Role in chats (default: agent).
+        #[arg(long, value_parser = ["agent", "supervisor"])]
+        role: Option<String>,
+        /// Configuration file to write (created if missing).
+        #[arg(long, env = "CHINWAG_CONFIG")]
+        config: PathBuf,
+    },
+    /// Set an agent's console password (asked for; only its hash is written).
+    Passwd {
+        /// Account id.
+        id: String,
+        /// Configuration file to write.
+        #[arg(long, env = "CHINWAG_CONFIG")]
+        config: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,6 +118,25 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Agent { command } => match command {
+            AgentCommand::Add {
+                id,
+                name,
+                queues,
+                capacity,
+                role,
+                config,
+            } => {
+                let new = accounts::NewAgent {
+                    name,
+                    queues,
+                    capacity,
+                    role,
+                };
+                accounts::add(&config, &id, new)
+            }
+            AgentCommand::Passwd { id, config } => accounts::passwd(&config, &id),
+        },
         Command::Backup {
             dest,
             config,

@@ -29,7 +29,7 @@ const WORKER_STOP: Duration = Duration::from_secs(30);
 pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
     let validated = config::validate(&cfg)?;
     let metrics = crate::metrics::install()?;
-    if cfg.agents.iter().any(|a| a.token == config::DEMO_TOKEN) {
+    if cfg.agents.iter().any(config::AgentConfig::is_demo) {
         tracing::warn!(
             "the demo agent account (token {}) is active: configure [[agents]] for production",
             config::DEMO_TOKEN
@@ -206,10 +206,9 @@ pub(crate) async fn run(cfg: Config) -> anyhow::Result<()> {
         max_body_bytes: cfg.server.max_body_bytes,
         comet_keys: Some(keys.clone()),
     });
-    let agent = chinwag_agent_api::router(chinwag_agent_api::AgentState::new(
-        engine.agents(),
-        shutdown.clone(),
-    ));
+    let mut agent_state = chinwag_agent_api::AgentState::new(engine.agents(), shutdown.clone());
+    agent_state.console = Arc::new(crate::console::build(&cfg, validated.passwords, &trusted));
+    let agent = chinwag_agent_api::router(agent_state);
     // The widget, the console and the demo: only their own paths (`/` is the demo's alone).
     let served = cfg.web.served(&cfg.agents);
     let app = app

@@ -15,11 +15,12 @@ use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
 
 impl ChatEngine {
-    /// Finds the agent for a login token (constant-time over every account).
+    /// Finds the agent for a login token (constant-time over every account). An account
+    /// without a token (it signs in to the console with a password only) matches none.
     pub(crate) fn authenticate(&self, token: &str) -> Result<AgentId, CoreError> {
         let mut found = None;
         for a in &self.settings.agents {
-            if bool::from(a.token.as_bytes().ct_eq(token.as_bytes())) {
+            if !a.token.is_empty() && bool::from(a.token.as_bytes().ct_eq(token.as_bytes())) {
                 found = Some(a.id.clone());
             }
         }

@@ -135,6 +135,18 @@ async fn a_read_receipt_of_no_event_is_a_neutral_error() -> Result<(), CoreError
 }
 
 #[tokio::test]
+async fn an_account_without_a_token_is_not_signed_in_by_an_empty_one() -> Result<(), CoreError> {
+    let mut s = settings();
+    s.agents[0].token = String::new();
+    let e = ChatEngine::open(s, Arc::new(MemoryStore::default()), Arc::new(SystemClock)).await?;
+    assert!(matches!(
+        e.agents().sign_in(""),
+        Err(CoreError::Unauthorized)
+    ));
+    Ok(())
+}
+
+#[tokio::test]
 async fn agents_and_routing_see_what_customers_start() -> Result<(), CoreError> {
     let e = engine().await?;
     let (customers, agents, routing) = (e.customers(), e.agents(), e.routing());

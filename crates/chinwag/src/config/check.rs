@@ -2,6 +2,7 @@
 
 use super::Config;
 use anyhow::{bail, ensure};
+use chinwag_agent_api::console::StoredHash;
 use chinwag_core::ids::{AgentId, NodeAlias, QueueName, ServiceName};
 use chinwag_core::settings::{
     AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceSettings,
@@ -30,6 +31,8 @@ pub(crate) struct Validated {
     pub(crate) file_store: super::FileStore,
     /// The scan uploads pass, if any.
     pub(crate) file_scan: Option<super::ScanTarget>,
+    /// The accounts that sign in to the console with a password, and their hashes.
+    pub(crate) passwords: Vec<(AgentId, StoredHash)>,
 }
 
 /// Checks `cfg` and builds the settings; the error names the offending entry.
@@ -162,6 +165,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
     }
     let (mut ids, mut tokens) = (HashSet::new(), HashSet::new());
     let mut agents = Vec::new();
+    let mut passwords = Vec::new();
     for a in &cfg.agents {
         ensure!(!a.id.is_empty(), "every agent needs an id");
         ensure!(
@@ -170,15 +174,27 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             a.id
         );
         ensure!(
-            a.token.len() >= 8,
-            "agent '{}' token must be at least 8 characters",
+            a.token.is_some() || a.password_hash.is_some(),
+            "agent '{}' needs a token, a password_hash, or both",
             a.id
         );
-        ensure!(
-            tokens.insert(a.token.clone()),
-            "agent '{}' reuses another agent's token",
-            a.id
-        );
+        if let Some(token) = &a.token {
+            ensure!(
+                token.len() >= 8,
+                "agent '{}' token must be at least 8 characters",
+                a.id
+            );
+            ensure!(
+                tokens.insert(token.clone()),
+                "agent '{}' reuses another agent's token",
+                a.id
+            );
+        }
+        if let Some(text) = &a.password_hash {
+            let hash = StoredHash::parse(text)
+                .map_err(|e| anyhow::anyhow!("agent '{}' password_hash: {e}", a.id))?;
+            passwords.push((AgentId::new(a.id.as_str()), hash));
+        }
         ensure!(
             a.capacity >= 1,
             "agent '{}' capacity must be at least 1",
@@ -206,7 +222,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             } else {
                 a.name.clone()
             },
-            token: a.token.clone(),
+            token: a.token.clone().unwrap_or_default(),
             queues: a
                 .queues
                 .iter()
@@ -242,6 +258,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         push: push_worker,
         file_store,
         file_scan,
+        passwords,
     })
 }
 
@@ -252,6 +269,19 @@ mod tests {
     #[test]
     fn the_defaults_are_valid() {
         assert!(validate(&Config::default()).is_ok());
+    }
+
+    #[test]
+    fn a_password_only_agent_is_valid_and_ends_the_demo() -> anyhow::Result<()> {
+        let hash = chinwag_agent_api::console::hash_password("long enough")?;
+        let text = format!("[[agents]]\nid = \"a\"\npassword_hash = \"{hash}\"\n");
+        let cfg: Config = toml::from_str(&text)?;
+        let v = validate(&cfg)?;
+        assert_eq!(v.passwords.len(), 1);
+        assert!(v.engine.agents[0].token.is_empty(), "no token");
+        assert!(!crate::config::uses_demo_agent(&cfg.agents));
+        assert!(crate::config::uses_demo_agent(&Config::default().agents));
+        Ok(())
     }
 
     #[test]
@@ -271,6 +301,18 @@ mod tests {
         let cases = [
             ("[services.x]\nqueue = \"nope\"\n", "not a configured queue"),
             ("[[agents]]\nid = \"a\"\ntoken = \"short\"\n", "at least 8"),
+            (
+                "[[agents]]\nid = \"a\"\n",
+                "agent 'a' needs a token, a password_hash, or both",
+            ),
+            (
+                "[[agents]]\nid = \"a\"\npassword_hash = \"hunter22\"\n",
+                "agent 'a' password_hash: not an argon2id PHC string",
+            ),
+            (
+                "[[agents]]\ntoken = \"longenough\"\n",
+                "every agent needs an id",
+            ),
             ("[server]\nlisten = \"nowhere\"\n", "invalid socket address"),
             ("[services.x]\nunknown_key = 1\n", "unknown field"),
             (

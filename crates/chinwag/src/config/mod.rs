@@ -22,7 +22,7 @@ pub(crate) use files::FileStore;
 pub(crate) use scan::ScanTarget;
 pub(crate) use server::ServerConfig;
 pub(crate) use store::StoreConfig;
-pub(crate) use web::WebConfig;
+pub(crate) use web::{WebConfig, uses_demo_agent};
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -59,7 +59,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             services: BTreeMap::from([("customer-support".to_owned(), ServiceConfig::default())]),
             queues: BTreeMap::from([("default".to_owned(), QueueConfig::default())]),
-            agents: vec![AgentConfig::default()],
+            agents: vec![AgentConfig::demo()],
             cometd: CometdConfig::default(),
             cluster: ClusterConfig::default(),
             push: push::PushSection::default(),
@@ -151,10 +151,12 @@ impl Default for QueueConfig {
 pub(crate) struct AgentConfig {
     /// Account id.
     pub(crate) id: String,
-    /// Nickname shown to customers.
+    /// Nickname shown to customers (the id when empty).
     pub(crate) name: String,
-    /// Login token (keep secret).
-    pub(crate) token: String,
+    /// Agent API token (keep secret); an account needs this, a password hash, or both.
+    pub(crate) token: Option<String>,
+    /// The console password's argon2id PHC string (`chinwag agent add|passwd` writes it).
+    pub(crate) password_hash: Option<String>,
     /// Queues served.
     pub(crate) queues: Vec<String>,
     /// Concurrent chats.
@@ -163,19 +165,39 @@ pub(crate) struct AgentConfig {
     pub(crate) role: String,
 }
 
-/// The token of the built-in demo account (only present when no `[[agents]]` are configured).
+/// The id of the built-in demo account (only present when no `[[agents]]` are configured).
+pub(crate) const DEMO_ID: &str = "demo";
+/// The token of the built-in demo account.
 pub(crate) const DEMO_TOKEN: &str = "demo-agent-token";
 
 impl Default for AgentConfig {
     fn default() -> Self {
         Self {
-            id: "demo".into(),
-            name: "Demo Agent".into(),
-            token: DEMO_TOKEN.into(),
+            id: String::new(),
+            name: String::new(),
+            token: None,
+            password_hash: None,
             queues: vec!["default".into()],
             capacity: 3,
             role: "agent".into(),
         }
+    }
+}
+
+impl AgentConfig {
+    /// The built-in demo account.
+    fn demo() -> Self {
+        Self {
+            id: DEMO_ID.into(),
+            name: "Demo Agent".into(),
+            token: Some(DEMO_TOKEN.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Whether this is the built-in demo account.
+    pub(crate) fn is_demo(&self) -> bool {
+        self.id == DEMO_ID && self.token.as_deref() == Some(DEMO_TOKEN)
     }
 }
 

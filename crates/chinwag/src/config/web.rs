@@ -2,7 +2,7 @@
 //! is; the agent console (`/console/`) unless switched off; the demo site (`/`, `/demo/`)
 //! when asked for, or with `"auto"` while the built-in demo agent account is in use.
 
-use super::{AgentConfig, DEMO_TOKEN};
+use super::AgentConfig;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
@@ -61,9 +61,7 @@ impl<'de> Deserialize<'de> for DemoSetting {
 
 /// Whether `agents` is the built-in demo account (the configuration has no `[[agents]]`).
 pub(crate) fn uses_demo_agent(agents: &[AgentConfig]) -> bool {
-    agents
-        .iter()
-        .any(|a| a.id == "demo" && a.token == DEMO_TOKEN)
+    agents.iter().any(AgentConfig::is_demo)
 }
 
 impl WebConfig {
@@ -132,14 +130,14 @@ mod tests {
     fn agent(id: &str, token: &str) -> AgentConfig {
         AgentConfig {
             id: id.into(),
-            token: token.into(),
+            token: Some(token.into()),
             ..AgentConfig::default()
         }
     }
 
     #[test]
     fn demo_auto_follows_the_demo_agent_and_booleans_override_it() -> Result<(), String> {
-        let demo_agent = [AgentConfig::default()];
+        let demo_agent = [AgentConfig::demo()];
         let real = [agent("alice", "alice-token-123")];
         let auto = WebConfig::default();
         assert!(auto.demo_on(&demo_agent));
@@ -172,7 +170,7 @@ mod tests {
     #[test]
     fn a_cometd_path_inside_a_served_folder_is_refused() {
         let web = WebConfig::default();
-        let demo_agent = [AgentConfig::default()];
+        let demo_agent = [AgentConfig::demo()];
         for path in ["/widget", "/widget/cometd", "/console/x", "/demo"] {
             assert!(web.check(&demo_agent, Some(path)).is_err(), "{path}");
         }
