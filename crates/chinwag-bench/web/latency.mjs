@@ -117,6 +117,37 @@ async function openConsole(page, server, id, password) {
 }
 
 /**
+ * With CHINWAG_BENCH_PROFILE=<file>, a CPU profile of the page over the timed phase, its
+ * functions by self time written to <file> (a diagnosis aid; off by default).
+ * @param {any} page
+ */
+async function startProfile(page) {
+  const file = process.env.CHINWAG_BENCH_PROFILE;
+  if (!file) return null;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await cdp.send('Profiler.stop');
+      /** @type {Map<string, number>} */
+      const self = new Map();
+      const byId = new Map(profile.nodes.map((/** @type {any} */ n) => [n.id, n]));
+      const dt = profile.timeDeltas || [];
+      profile.samples.forEach((/** @type {number} */ id, /** @type {number} */ i) => {
+        const f = byId.get(id).callFrame;
+        const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+        self.set(key, (self.get(key) || 0) + (dt[i] || 0) / 1000);
+      });
+      const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(file, top.map(([k, ms]) => `${ms.toFixed(1)} ms  ${k}`).join('\n') + '\n');
+    },
+  };
+}
+
+/**
  * Runs the part.
  * @param {{browser: any, server: string, agent: string, password: string, token: string,
  *   chats: number, rate: number, seconds: number}} o
@@ -168,6 +199,7 @@ export async function latency({ browser, server, agent, password, token, chats, 
   const warm = next;
   await until(async () => (await page.evaluate(() => /** @type {any} */ (window).__cwSeen.size)) >= warm && streamSeen.size >= warm, 15000, 'the warm-up messages');
   const before = await clockOffset(page);
+  const profile = await startProfile(page);
 
   const period = 1000 / rate;
   const total = chats * rate * seconds;
@@ -187,6 +219,7 @@ export async function latency({ browser, server, agent, password, token, chats, 
   say(`latency: ${total} messages sent in ${sendSeconds.toFixed(1)} s`);
   const all = () => page.evaluate(() => /** @type {any} */ (window).__cwSeen.size);
   await until(async () => (await all()) >= next && streamSeen.size >= next, 15000, 'every message on screen').catch((e) => say(String(e)));
+  await profile?.stop();
   const after = await clockOffset(page);
   /** @type {[number, number][]} */
   const pageSeen = await page.evaluate(() => [.../** @type {any} */ (window).__cwSeen.entries()]);
