@@ -218,7 +218,7 @@ export async function latency({ browser, server, agent, password, token, chats, 
   await Promise.all(inflight);
   say(`latency: ${total} messages sent in ${sendSeconds.toFixed(1)} s`);
   const all = () => page.evaluate(() => /** @type {any} */ (window).__cwSeen.size);
-  await until(async () => (await all()) >= next && streamSeen.size >= next, 15000, 'every message on screen').catch((e) => say(String(e)));
+  await until(async () => (await all()) >= next && streamSeen.size >= next, 60000, 'every message on screen', 200).catch((e) => say(String(e)));
   await profile?.stop();
   const after = await clockOffset(page);
   /** @type {[number, number][]} */
