@@ -29,6 +29,10 @@
 //! Scenario `idle`: open chats with inactivity control on (timers armed, none due) against
 //! the same chats with it off, in the same run: memory, CPU and store bytes per chat.
 //!
+//! Scenario `web`: the widget's and console's sizes against their goals, the widget's
+//! launcher ready time in Chromium against a same-size module of no work, and customer
+//! message to console screen latency against a plain WebSocket client of the agent stream.
+//!
 //! Progress goes to stderr; the result is JSON on stdout (or `--out`).
 
 mod abuse;
@@ -55,6 +59,8 @@ mod rawws;
 mod redisproc;
 mod rest;
 mod restmem;
+mod web;
+mod webnode;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -86,6 +92,9 @@ enum Cmd {
     Files(files::FilesArgs),
     /// Open chats with inactivity control on against off: memory, CPU, timers armed.
     Idle(idle::IdleArgs),
+    /// Browser side: widget and console sizes, widget ready time and message latency to
+    /// the console's screen in Chromium, each against a ceiling in the same run.
+    Web(web::WebArgs),
     /// Serve the trivial ceiling handler (used by the scenarios as a subprocess).
     Ceiling {
         /// Listen address.
@@ -150,6 +159,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Idle(args) => {
             let out = args.out.clone();
             emit(out, &rt.block_on(idle::run(args))?)
+        }
+        Cmd::Web(args) => {
+            let out = args.out.clone();
+            emit(out, &rt.block_on(web::run(args))?)
         }
         Cmd::Rest(args) => {
             let out = args.out.clone();
