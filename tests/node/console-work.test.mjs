@@ -26,7 +26,7 @@ test("an offer arrives with a countdown, is accepted, and messages go both ways"
   await until(async () => /Carla — Invoice 42/.test(await card.textContent()), 5000, "the offer's customer name");
   const left = Number((await card.locator(".countdown").textContent()).match(/(\d+) s left/)[1]);
   assert.ok(left > 0 && left <= 30, `countdown ${left}`);
-  assert.match(await page.title(), /1 offer/);
+  await until(async () => /1 offer/.test(await page.title()), 5000, "the offer in the title");
   await shot(page, "offer");
   await acceptOffer(page, cust.chatId);
   assert.equal(await card.count(), 0, "the card is gone once accepted");

@@ -70,8 +70,9 @@ export async function askNotifications() {
  * @param {() => void} [onClick]
  */
 export function notify(chatId, title, body, onClick) {
-  if (!notificationsSupported() || Notification.permission !== 'granted') return;
+  // The cheap checks first: this runs on every customer message.
   if (document.visibilityState === 'visible' && document.hasFocus()) return;
+  if (!notificationsSupported() || Notification.permission !== 'granted') return;
   try {
     const n = new Notification(title, { body: body.slice(0, 200), tag: `chinwag-chat-${chatId}` });
     n.addEventListener('click', () => {

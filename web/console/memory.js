@@ -12,6 +12,7 @@ const PREFIX = 'chinwag.console.';
  * @returns {ChatMemory | null}
  */
 export function recall(chatId) {
+  if (pending.has(chatId)) return pending.get(chatId) ?? null;
   try {
     const raw = sessionStorage.getItem(`${PREFIX}chat.${chatId}`);
     if (!raw) return null;
@@ -23,17 +24,36 @@ export function recall(chatId) {
   return null;
 }
 
+/** Chats whose memory changed since the last write: written together, at most every 250 ms
+ * (a busy console sees hundreds of events a second), and at once when the page goes away.
+ * @type {Map<string, ChatMemory | null>} */
+const pending = new Map();
+/** @type {ReturnType<typeof setTimeout> | null} */
+let flushTimer = null;
+
+function flush() {
+  if (flushTimer !== null) clearTimeout(flushTimer);
+  flushTimer = null;
+  for (const [chatId, m] of pending) {
+    try {
+      if (m) sessionStorage.setItem(`${PREFIX}chat.${chatId}`, JSON.stringify(m));
+      else sessionStorage.removeItem(`${PREFIX}chat.${chatId}`);
+    } catch {
+      // Storage off: a reload then shows no unread counts.
+    }
+  }
+  pending.clear();
+}
+
+addEventListener('pagehide', flush);
+
 /**
  * @param {string} chatId
  * @param {ChatMemory | null} m null forgets the chat
  */
 export function remember(chatId, m) {
-  try {
-    if (m) sessionStorage.setItem(`${PREFIX}chat.${chatId}`, JSON.stringify(m));
-    else sessionStorage.removeItem(`${PREFIX}chat.${chatId}`);
-  } catch {
-    // Storage off: a reload then shows no unread counts.
-  }
+  pending.set(chatId, m);
+  if (flushTimer === null) flushTimer = setTimeout(flush, 250);
 }
 
 /** @param {string | null} chatId */

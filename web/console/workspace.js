@@ -24,6 +24,8 @@ export class Workspace {
     /** @type {string | null} */
     this.activeId = null;
     this.offerCount = 0;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.titleTimer = null;
     /** Chats whose tab the agent closed: late events for them open no new tab. */
     this.dismissed = new Set();
     /** The chat in front before a reload (read once: opening chats rewrites it). */
@@ -163,12 +165,19 @@ export class Workspace {
     return n;
   }
 
+  /** Writes the unread count and offers into the document's title, at most every 100 ms
+   * (setting the title is costly and a busy console changes it on every message). */
   paintTitle() {
-    const n = this.unread();
-    const parts = [];
-    if (n) parts.push(`(${n})`);
-    if (this.offerCount) parts.push(`${this.offerCount} offer${this.offerCount > 1 ? 's' : ''} ·`);
-    parts.push(TITLE);
-    document.title = parts.join(' ');
+    if (this.titleTimer !== null) return;
+    this.titleTimer = setTimeout(() => {
+      this.titleTimer = null;
+      const n = this.unread();
+      const parts = [];
+      if (n) parts.push(`(${n})`);
+      if (this.offerCount) parts.push(`${this.offerCount} offer${this.offerCount > 1 ? 's' : ''} ·`);
+      parts.push(TITLE);
+      const title = parts.join(' ');
+      if (document.title !== title) document.title = title;
+    }, 100);
   }
 }
