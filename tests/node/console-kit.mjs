@@ -22,7 +22,7 @@ export const AGENT_ID = "demo";
 export const AGENT_PASSWORD = "console-test-password";
 
 /** The argon2id hash of AGENT_PASSWORD, written by `chinwag agent add` into a scratch file. */
-function passwordHash() {
+export function passwordHash() {
   const dir = mkdtempSync(join(tmpdir(), "chinwag-console-hash-"));
   try {
     const file = join(dir, "chinwag.toml");

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::CoreError;
 use chinwag_core::files::FileError;
-use serde_json::json;
+use serde::Serialize;
 
 /// An agent API error answer.
 #[derive(Debug)]
@@ -238,11 +238,28 @@ fn file_status(f: &FileError) -> (StatusCode, &'static str) {
     }
 }
 
+/// The body of every error answer: `{"error":{"code","message"}}`.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (
             self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
+            Json(Envelope {
+                error: Detail {
+                    code: self.code,
+                    message: &self.message,
+                },
+            }),
         )
             .into_response();
         if let Some(secs) = self.retry_after {

@@ -12,11 +12,11 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::ids::{AgentId, ChatId, EventIndex};
 use chinwag_core::roles::agents::AgentOp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 type Answer = Result<Response, ApiError>;
 
-fn ok(v: serde_json::Value) -> Answer {
+fn ok(v: impl Serialize) -> Answer {
     Ok(Json(v).into_response())
 }
 
@@ -93,7 +93,7 @@ pub(crate) async fn chat(
 /// Applies `op` to the chat and answers the events it produced.
 async fn act(st: &AgentState, id: &AgentId, chat: String, op: AgentOp) -> Answer {
     let events = st.agents.act(id, &ChatId::new(chat), op).await?;
-    ok(serde_json::json!({ "events": events }))
+    ok(wire::Events { events })
 }
 
 #[derive(Deserialize)]

@@ -10,13 +10,15 @@
 //! engine's, the request's (size, deadline, JSON, multipart, query, upgrade) or the router's
 //! (path, method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
 //! [`error`]; requests are read by the extractors of `extract`, which never let one of axum's
-//! plain-text rejections through.
+//! plain-text rejections through. The API's OpenAPI 3.1 document is served, without
+//! credentials, at `/agent/v1/openapi.json` ([`openapi`]).
 
 pub mod console;
 mod error;
 mod extract;
 mod files;
 mod handlers;
+mod openapi;
 mod session;
 mod stream;
 mod upload;
@@ -123,6 +125,7 @@ pub fn router(state: AgentState) -> Router {
             get(files::download).delete(files::delete),
         )
         .route("/events", get(stream::events))
+        .route("/openapi.json", get(openapi::document))
         // After every route: it applies to the routes present.
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
