@@ -13,6 +13,7 @@
 //! plain-text rejections through.
 
 pub mod console;
+mod desk;
 mod error;
 mod extract;
 mod files;
@@ -117,6 +118,9 @@ pub fn router(state: AgentState) -> Router {
         .route("/chats/{chat_id}/notices", post(handlers::notice))
         .route("/chats/{chat_id}/leave", post(handlers::leave))
         .route("/chats/{chat_id}/end", post(handlers::end))
+        .route("/chats/{chat_id}/transfer", post(desk::transfer))
+        .route("/presence", get(desk::presence))
+        .route("/canned", get(desk::canned))
         .route("/chats/{chat_id}/files", files)
         .route(
             "/chats/{chat_id}/files/{file_id}",

@@ -125,8 +125,12 @@ fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
             };
             json!({"type": "offer_withdrawn", "chat_id": chat_id, "reason": reason})
         }
-        BusEvent::AgentState { agent_id, ready } if agent_id == me => {
-            json!({"type": "state", "ready": ready})
+        BusEvent::AgentState {
+            agent_id,
+            ready,
+            reason,
+        } if agent_id == me => {
+            json!({"type": "state", "ready": ready, "reason": reason})
         }
         BusEvent::ReadReceipt {
             chat_id,

@@ -13,6 +13,7 @@ pub(crate) fn status(s: &AgentStatus) -> Value {
         "name": s.name,
         "logged_in": s.logged_in,
         "ready": s.ready,
+        "reason": s.reason,
         "capacity": s.capacity,
         "chats": s.chats,
         "offers": s.offers.iter().map(|o| json!({
@@ -25,6 +26,7 @@ pub(crate) fn chat(v: &AgentChatView) -> Value {
     json!({
         "chat_id": v.chat_id,
         "service": v.service,
+        "queue": v.queue,
         "subject": v.subject,
         "email": v.email,
         "user_data": v.user_data,
