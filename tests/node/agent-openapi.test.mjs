@@ -12,11 +12,11 @@ import WebSocket from "ws";
 import { startServer, until, AGENT_TOKEN } from "./harness.mjs";
 import { Customer, passwordHash, AGENT_ID, AGENT_PASSWORD } from "./console-kit.mjs";
 
-// Operations the document describes that the binary does not serve yet: parts A (presence
-// reasons, canned responses, transfer) and B (supervision) of the issue-17 contract. Each is
+// Operations the document describes that the binary does not serve yet: part B (supervision)
+// of the issue-17 contract. Each is
 // skipped by name below; once it is merged, take it off this list and call it in a test.
 // (crates/chinwag-agent-api/tests/openapi.rs keeps the same list.)
-const NOT_YET = ["getPresence", "getCanned", "transferChat", "getSupervisor", "monitorChat", "takeOverChat"];
+const NOT_YET = ["getSupervisor", "monitorChat", "takeOverChat"];
 
 let server;
 let doc;
@@ -338,6 +338,42 @@ test("files: upload, list, download, delete, refusals", async () => {
   r = await call("listFiles", { params: { chatId: "no-such-chat" } });
   assert.deepEqual([r.status, errorCode(r)], [404, "not_in_chat"]);
   await frame((f) => f.type === "event" && f.event.kind === "FileDeleted", "the FileDeleted event");
+});
+
+test("desk: not-ready reasons, canned responses, transfer and its refusals", async () => {
+  let r = await call("getPresence");
+  assert.equal(r.status, 200);
+  const reasons = r.json.not_ready_reasons;
+  assert.ok(reasons.length >= 2);
+  r = await call("setState", { body: { ready: false, reason: reasons[1] } });
+  assert.deepEqual([r.status, r.json.ready, r.json.reason], [200, false, reasons[1]]);
+  await frame((f) => f.type === "state" && f.reason === reasons[1], "a state frame with the reason");
+  r = await call("setState", { body: { ready: false, reason: "Not a configured reason" } });
+  assert.deepEqual([r.status, errorCode(r)], [400, "bad_request"]);
+  r = await call("setState", { body: { ready: true } });
+  assert.deepEqual([r.status, r.json.reason], [200, null]);
+  r = await call("getCanned");
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.queues.map((q) => q.queue), ["default"]);
+
+  const moved = await offeredChat("Transferred");
+  r = await call("acceptOffer", { params: { chatId: moved.chatId } });
+  assert.deepEqual([r.status, r.json.queue], [200, "default"]);
+  const id = moved.chatId;
+  r = await call("transferChat", { params: { chatId: id }, body: { queue: "no-such-queue" } });
+  assert.deepEqual([r.status, errorCode(r)], [404, "no_such_queue"]);
+  r = await call("transferChat", { params: { chatId: id }, body: { agent: "nobody" } });
+  assert.deepEqual([r.status, errorCode(r)], [404, "no_such_agent"]);
+  r = await call("transferChat", { params: { chatId: id }, body: { agent: AGENT_ID } });
+  assert.deepEqual([r.status, errorCode(r)], [400, "bad_request"], "to oneself");
+  r = await call("transferChat", { params: { chatId: id }, body: { queue: "default", agent: "x" } });
+  assert.deepEqual([r.status, errorCode(r)], [400, "bad_request"], "both targets");
+  r = await call("transferChat", { params: { chatId: id }, body: { queue: "default" } });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.events[0].kind, "ParticipantLeft");
+  // Queued again, it is offered to the only agent serving the queue.
+  await until(async () => (await call("getMe")).json.offers.some((o) => o.chat_id === id), 10000, "the transferred chat offered");
+  await moved.op("disconnect");
 });
 
 test("leave and end: the events, and the chat's end on the stream", async () => {

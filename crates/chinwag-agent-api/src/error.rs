@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::CoreError;
 use chinwag_core::files::FileError;
+use chinwag_core::roles::desk::TransferError;
 use serde::Serialize;
 
 /// An agent API error answer.
@@ -211,9 +212,19 @@ impl From<CoreError> for ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             CoreError::File(ref f) => file_status(f),
+            CoreError::Transfer(ref t) => transfer_status(t),
             CoreError::Store(_) | CoreError::Random => return Self::internal(e),
         };
         Self::new(status, code, e.to_string())
+    }
+}
+
+/// The status and code of a refused transfer target.
+fn transfer_status(t: &TransferError) -> (StatusCode, &'static str) {
+    match t {
+        TransferError::NoSuchQueue => (StatusCode::NOT_FOUND, "no_such_queue"),
+        TransferError::NoSuchAgent => (StatusCode::NOT_FOUND, "no_such_agent"),
+        TransferError::AgentUnavailable => (StatusCode::CONFLICT, "agent_unavailable"),
     }
 }
 

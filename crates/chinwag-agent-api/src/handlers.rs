@@ -40,15 +40,20 @@ pub(crate) async fn me(State(st): State<AgentState>, Authed(id): Authed) -> Answ
 #[serde(deny_unknown_fields)]
 pub(crate) struct StateBody {
     ready: bool,
+    reason: Option<String>,
 }
 
-/// # `PUT /agent/v1/state` `{"ready": bool}`
+/// # `PUT /agent/v1/state` `{"ready": bool, "reason"?: string}`
 pub(crate) async fn set_state(
     State(st): State<AgentState>,
     Authed(id): Authed,
     ApiJson(b): ApiJson<StateBody>,
 ) -> Answer {
-    ok(wire::status(&st.agents.set_ready(&id, b.ready).await?))
+    let status = st
+        .agents
+        .set_state(&id, b.ready, b.reason.as_deref())
+        .await?;
+    ok(wire::status(&status))
 }
 
 /// # `POST /agent/v1/offers/{chatId}/accept`

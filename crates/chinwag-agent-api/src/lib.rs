@@ -14,6 +14,7 @@
 //! credentials, at `/agent/v1/openapi.json` ([`openapi`]).
 
 pub mod console;
+mod desk;
 mod error;
 mod extract;
 mod files;
@@ -119,6 +120,9 @@ pub fn router(state: AgentState) -> Router {
         .route("/chats/{chat_id}/notices", post(handlers::notice))
         .route("/chats/{chat_id}/leave", post(handlers::leave))
         .route("/chats/{chat_id}/end", post(handlers::end))
+        .route("/chats/{chat_id}/transfer", post(desk::transfer))
+        .route("/presence", get(desk::presence))
+        .route("/canned", get(desk::canned))
         .route("/chats/{chat_id}/files", files)
         .route(
             "/chats/{chat_id}/files/{file_id}",

@@ -121,9 +121,14 @@ fn for_agent<'a>(e: &'a BusEvent, me: &AgentId) -> Option<Frame<'a>> {
             chat_id,
             reason: reason.into(),
         },
-        BusEvent::AgentState { agent_id, ready } if agent_id == me => {
-            Frame::State { ready: *ready }
-        }
+        BusEvent::AgentState {
+            agent_id,
+            ready,
+            reason,
+        } if agent_id == me => Frame::State {
+            ready: *ready,
+            reason: reason.as_deref(),
+        },
         BusEvent::ReadReceipt {
             chat_id,
             agents,

@@ -5,7 +5,7 @@
 use chinwag_core::bus::OfferEnd;
 use chinwag_core::event::{Event, PartyType, UserData};
 use chinwag_core::files::FileInfo;
-use chinwag_core::ids::{AgentId, ChatId, EventIndex, ParticipantId, ServiceName};
+use chinwag_core::ids::{AgentId, ChatId, EventIndex, ParticipantId, QueueName, ServiceName};
 use chinwag_core::roles::agents::{AgentChatView, AgentStatus};
 use chinwag_core::session::Participant;
 use serde::Serialize;
@@ -17,6 +17,8 @@ pub(crate) struct Status<'a> {
     name: &'a str,
     logged_in: bool,
     ready: bool,
+    /// Why the agent is not ready (null when ready or logged out).
+    reason: Option<&'a str>,
     capacity: u32,
     /// The chats the agent is in.
     chats: &'a [ChatId],
@@ -39,6 +41,7 @@ pub(crate) fn status(s: &AgentStatus) -> Status<'_> {
         name: &s.name,
         logged_in: s.logged_in,
         ready: s.ready,
+        reason: s.reason.as_deref(),
         capacity: s.capacity,
         chats: &s.chats,
         offers: s
@@ -58,6 +61,8 @@ pub(crate) fn status(s: &AgentStatus) -> Status<'_> {
 pub(crate) struct ChatView<'a> {
     chat_id: &'a ChatId,
     service: &'a ServiceName,
+    /// The queue of the chat's service.
+    queue: &'a QueueName,
     subject: Option<&'a str>,
     email: Option<&'a str>,
     user_data: &'a UserData,
@@ -74,6 +79,7 @@ pub(crate) fn chat(v: &AgentChatView) -> ChatView<'_> {
     ChatView {
         chat_id: &v.chat_id,
         service: &v.service,
+        queue: &v.queue,
         subject: v.subject.as_deref(),
         email: v.email.as_deref(),
         user_data: &v.user_data,
@@ -108,7 +114,10 @@ pub(crate) enum Frame<'a> {
         reason: Withdrawn,
     },
     /// The agent's readiness changed.
-    State { ready: bool },
+    State {
+        ready: bool,
+        reason: Option<&'a str>,
+    },
     /// A transcript event of a chat the agent is in.
     Event {
         chat_id: &'a ChatId,

@@ -33,9 +33,6 @@ const DOCUMENT: &str = include_str!("../openapi.json");
 /// must still answer `404 not_found`/`405` here, so this list fails as soon as one is
 /// served: remove it from the list then (and from `tests/node/agent-openapi.test.mjs`).
 const NOT_YET: &[(&str, &str)] = &[
-    ("GET", "/presence"),
-    ("GET", "/canned"),
-    ("POST", "/chats/{chatId}/transfer"),
     ("GET", "/supervisor"),
     ("POST", "/chats/{chatId}/monitor"),
     ("POST", "/chats/{chatId}/take-over"),
@@ -93,6 +90,7 @@ async fn start() -> R<Running> {
         }],
         ended_retention_ms: 0,
         push: Default::default(),
+        desk: Default::default(),
     };
     let engine = ChatEngine::open(
         settings,

@@ -60,6 +60,8 @@ pub enum BusEvent {
         agent_id: AgentId,
         /// Ready for offers.
         ready: bool,
+        /// Why not ready (`None` when ready or logged out).
+        reason: Option<String>,
     },
     /// A participant acknowledged reading up to an index.
     ReadReceipt {

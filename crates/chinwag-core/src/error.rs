@@ -95,6 +95,9 @@ pub enum CoreError {
     /// A file operation was refused.
     #[error(transparent)]
     File(#[from] crate::files::FileError),
+    /// A transfer was refused (its target).
+    #[error(transparent)]
+    Transfer(#[from] crate::roles::desk::TransferError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

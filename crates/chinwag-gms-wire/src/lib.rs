@@ -111,7 +111,8 @@ pub fn code_of(e: &CoreError) -> GmsCode {
         | CoreError::ChatNotFound
         | CoreError::NotLoggedIn
         | CoreError::NoSuchOffer
-        | CoreError::NotInChat => plain(404),
+        | CoreError::NotInChat
+        | CoreError::Transfer(_) => plain(404),
         CoreError::ChatEnded => GmsCode {
             chat_ended: true,
             ..plain(404)

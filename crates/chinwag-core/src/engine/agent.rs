@@ -29,8 +29,10 @@ impl ChatEngine {
 
     /// Logs an agent in (not ready).
     pub(crate) async fn agent_login(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
+        let reason = self.settings.desk.default_reason();
         self.route(|r, now| {
             r.login(agent, now);
+            r.default_reason(agent, reason);
             (status_of(r, agent), Vec::new())
         })
         .await
@@ -41,20 +43,13 @@ impl ChatEngine {
         self.route(|r, _| ((), r.logout(agent))).await
     }
 
-    /// Sets readiness. The agent must be logged in.
+    /// Sets readiness (not ready: for the default reason). The agent must be logged in.
     pub(crate) async fn agent_set_ready(
         &self,
         agent: &AgentId,
         ready: bool,
     ) -> Result<AgentStatus, CoreError> {
-        self.route(|r, _| match logged_in(r, agent) {
-            Ok(()) => {
-                let events = r.set_ready(agent, ready);
-                (Ok(status_of(r, agent)), events)
-            }
-            Err(e) => (Err(e), Vec::new()),
-        })
-        .await?
+        self.agent_set_state(agent, ready, None).await
     }
 
     pub(super) async fn require_login(&self, agent: &AgentId) -> Result<(), CoreError> {
@@ -120,7 +115,7 @@ impl ChatEngine {
                             Ok(s.join(party, &name, agent.clone(), self.now_ms()))
                         }
                     },
-                    |s| agent_view(s, EventIndex(1), self.budget(s)),
+                    |s| self.with_queue(agent_view(s, EventIndex(1), self.budget(s))),
                 )
                 .await
             }
@@ -183,7 +178,7 @@ impl ChatEngine {
         if !allowed && s.agent_participant(agent).is_none() {
             return Err(CoreError::NotInChat);
         }
-        Ok(agent_view(&s, from, self.budget(&s)))
+        Ok(self.with_queue(agent_view(&s, from, self.budget(&s))))
     }
 
     /// Bytes of events one answer about `s` carries (its service's limit).
@@ -262,7 +257,7 @@ impl ChatEngine {
 }
 
 /// `Ok` when the agent is logged in; which refusal otherwise.
-fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
+pub(super) fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
     match r.agent(agent) {
         Some(a) if a.logged_in => Ok(()),
         Some(_) => Err(CoreError::NotLoggedIn),
@@ -271,12 +266,13 @@ fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
 }
 
 /// The agent's presence, chats and offers as `r` has them.
-fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
+pub(super) fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
     let mut status = AgentStatus {
         id: agent.clone(),
         name: String::new(),
         logged_in: false,
         ready: false,
+        reason: None,
         capacity: 0,
         chats: Vec::new(),
         offers: Vec::new(),
@@ -285,6 +281,7 @@ fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
         status.name.clone_from(&a.account.name);
         (status.logged_in, status.ready, status.capacity) =
             (a.logged_in, a.ready, a.account.capacity);
+        status.reason = a.reason.clone().filter(|_| a.logged_in && !a.ready);
         status.chats = a.chats.iter().cloned().collect();
         status.chats.sort();
         status.offers = a
@@ -309,6 +306,8 @@ fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView 
     AgentChatView {
         chat_id: s.record.chat_id.clone(),
         service: s.record.service.clone(),
+        // Filled in by the engine from its settings (`with_queue`).
+        queue: crate::ids::QueueName::default(),
         subject: s.record.subject.clone(),
         email: s.record.email.clone(),
         user_data: s.record.user_data.clone(),
@@ -338,7 +337,12 @@ fn validate_agent_op(op: &AgentOp) -> Result<(), CoreError> {
     }
 }
 
-fn agent_change(s: &Session, agent: &AgentId, op: AgentOp, now: i64) -> Result<Change, CoreError> {
+pub(super) fn agent_change(
+    s: &Session,
+    agent: &AgentId,
+    op: AgentOp,
+    now: i64,
+) -> Result<Change, CoreError> {
     if s.ended() {
         return Err(CoreError::ChatEnded);
     }

@@ -13,6 +13,7 @@ mod abandon;
 mod agent;
 mod cache;
 mod customer;
+mod desk;
 mod files;
 mod idle;
 mod inactivity;
@@ -22,6 +23,7 @@ mod router;
 mod seen;
 mod service;
 mod start;
+mod transfer;
 mod view;
 mod workers;
 
@@ -399,3 +401,5 @@ mod tests_shared_routing;
 mod tests_shared_store;
 #[cfg(test)]
 mod tests_timers;
+#[cfg(test)]
+mod tests_transfer;

@@ -20,6 +20,7 @@ mod adv_slowloris;
 mod adv_stalled;
 mod adv_transcript;
 mod agent_api;
+mod agent_desk;
 mod backup;
 mod cluster_bayeux;
 mod cluster_bayeux_more;
