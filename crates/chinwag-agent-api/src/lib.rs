@@ -19,6 +19,7 @@ mod files;
 mod handlers;
 mod session;
 mod stream;
+mod supervise;
 mod upload;
 mod wire;
 
@@ -123,6 +124,9 @@ pub fn router(state: AgentState) -> Router {
             get(files::download).delete(files::delete),
         )
         .route("/events", get(stream::events))
+        .route("/supervisor", get(supervise::overview))
+        .route("/chats/{chat_id}/monitor", post(supervise::monitor))
+        .route("/chats/{chat_id}/take-over", post(supervise::take_over))
         // After every route: it applies to the routes present.
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)

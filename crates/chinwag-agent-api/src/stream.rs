@@ -122,6 +122,7 @@ fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
                 OfferEnd::Timeout => "timeout",
                 OfferEnd::Rejected => "rejected",
                 OfferEnd::ChatEnded => "chat_ended",
+                OfferEnd::TakenOver => "taken_over",
             };
             json!({"type": "offer_withdrawn", "chat_id": chat_id, "reason": reason})
         }

@@ -111,7 +111,9 @@ pub fn code_of(e: &CoreError) -> GmsCode {
         | CoreError::ChatNotFound
         | CoreError::NotLoggedIn
         | CoreError::NoSuchOffer
-        | CoreError::NotInChat => plain(404),
+        | CoreError::NotInChat
+        | CoreError::Forbidden
+        | CoreError::Monitoring => plain(404),
         CoreError::ChatEnded => GmsCode {
             chat_ended: true,
             ..plain(404)

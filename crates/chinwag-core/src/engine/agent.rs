@@ -9,7 +9,6 @@ use crate::roles::agents::{AgentChatView, AgentOp, AgentStatus, OfferView};
 use crate::roles::routing::RoutingOverview;
 use crate::routing::RouterState;
 use crate::session::{Change, Session};
-use crate::settings::AgentRole;
 use crate::validate;
 use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
@@ -95,18 +94,15 @@ impl ChatEngine {
                 (accepted, Vec::new())
             })
             .await??;
-        let (name, role) = self
+        // A supervisor who accepts an offer handles the chat: it joins as `Agent` too (its
+        // `Supervisor` participant is the silent monitor, see `supervise.rs`).
+        let name = self
             .settings
             .agents
             .iter()
             .find(|a| &a.id == agent)
-            .map(|a| (a.name.clone(), a.role))
+            .map(|a| a.name.clone())
             .ok_or(CoreError::Unauthorized)?;
-        let party = if role == AgentRole::Supervisor {
-            PartyType::Supervisor
-        } else {
-            PartyType::Agent
-        };
         let joined = match self.slot_anywhere(chat_id).await {
             Err(e) => Err(e),
             Ok(None) => Err(CoreError::ChatNotFound),
@@ -117,7 +113,12 @@ impl ChatEngine {
                         if s.ended() {
                             Err(CoreError::ChatEnded)
                         } else {
-                            Ok(s.join(party, &name, agent.clone(), self.now_ms()))
+                            Ok(super::supervise::join_as_agent(
+                                s,
+                                &name,
+                                agent,
+                                self.now_ms(),
+                            ))
                         }
                     },
                     |s| agent_view(s, EventIndex(1), self.budget(s)),
@@ -162,7 +163,8 @@ impl ChatEngine {
         .await?
     }
 
-    /// A chat the agent is in or has been offered, with events from `from`.
+    /// A chat the agent is in or has been offered (a supervisor: any chat, live or ended),
+    /// with events from `from`.
     pub(crate) async fn agent_chat(
         &self,
         agent: &AgentId,
@@ -180,14 +182,14 @@ impl ChatEngine {
             .await?
             .ok_or(CoreError::NotInChat)?;
         let s = lock(&slot.state);
-        if !allowed && s.agent_participant(agent).is_none() {
+        if !allowed && s.agent_participant(agent).is_none() && !self.is_supervisor(agent) {
             return Err(CoreError::NotInChat);
         }
         Ok(agent_view(&s, from, self.budget(&s)))
     }
 
     /// Bytes of events one answer about `s` carries (its service's limit).
-    fn budget(&self, s: &Session) -> usize {
+    pub(super) fn budget(&self, s: &Session) -> usize {
         self.service(s.record.service.as_str())
             .map_or(256 << 10, |svc| svc.limits.max_response_bytes)
     }
@@ -228,13 +230,12 @@ impl ChatEngine {
                     agent_change(s, agent, op.clone(), self.now_ms())
                 },
                 |s| {
-                    let agents = s.present_agents();
                     (
                         s.events_from(EventIndex(before.load(Ordering::Relaxed)))
                             .to_vec(),
                         s.record.service.clone(),
-                        agents.clone(),
-                        agents.is_empty(),
+                        s.present_accounts(),
+                        s.present_agents().is_empty(),
                     )
                 },
             )
@@ -262,7 +263,7 @@ impl ChatEngine {
 }
 
 /// `Ok` when the agent is logged in; which refusal otherwise.
-fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
+pub(super) fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
     match r.agent(agent) {
         Some(a) if a.logged_in => Ok(()),
         Some(_) => Err(CoreError::NotLoggedIn),
@@ -271,7 +272,7 @@ fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
 }
 
 /// The agent's presence, chats and offers as `r` has them.
-fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
+pub(super) fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
     let mut status = AgentStatus {
         id: agent.clone(),
         name: String::new(),
@@ -304,7 +305,7 @@ fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
     status
 }
 
-fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {
+pub(super) fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {
     let events = super::view::page(s.events_from(from), max_bytes).to_vec();
     AgentChatView {
         chat_id: s.record.chat_id.clone(),
@@ -342,7 +343,11 @@ fn agent_change(s: &Session, agent: &AgentId, op: AgentOp, now: i64) -> Result<C
     if s.ended() {
         return Err(CoreError::ChatEnded);
     }
-    let me: ParticipantId = s.agent_participant(agent).ok_or(CoreError::NotInChat)?.id;
+    let me = s.agent_participant(agent).ok_or(CoreError::NotInChat)?;
+    if me.party_type == PartyType::Supervisor {
+        return super::supervise::monitor_act(s, me.id, &op, now);
+    }
+    let me: ParticipantId = me.id;
     let one = |kind, text: Option<&str>| {
         s.event_from(me, kind, text, now)
             .map(|e| vec![e])

@@ -9,6 +9,9 @@
 //!   is in and what it does there. The agent API holds this one.
 //! - [`Routing`] ([`routing`]): queues and agents as routing has them, for supervision.
 //!
+//! Supervisor accounts reach supervision through [`Agents`] too ([`supervise`]: the
+//! overview, monitoring, take-over).
+//!
 //! File transfer ([`files`]) adds calls to the customer and agent handles.
 //!
 //! Each adapter takes the handle of its role only, so it cannot reach another role's calls;
@@ -20,6 +23,7 @@ pub mod customers;
 pub mod files;
 pub mod pushes;
 pub mod routing;
+pub mod supervise;
 
 #[cfg(test)]
 mod tests;
