@@ -20,9 +20,7 @@ use crate::error::CoreError;
 use crate::event::{Event, EventKind, Party, PartyType};
 use crate::ids::{AgentId, ChatId, EventIndex, ParticipantId};
 use crate::roles::agents::{AgentChatView, AgentOp};
-use crate::roles::supervise::{
-    LiveChat, LiveState, MAX_LISTED_CHATS, QueueOverview, SupervisorOverview,
-};
+use crate::roles::supervise::{LiveChat, MAX_LISTED_CHATS, QueueOverview, SupervisorOverview};
 use crate::routing::{LiveEntry, RouterState};
 use crate::session::{CLIENT, Change, Participant, Session};
 use crate::settings::{AgentAccount, AgentRole};
