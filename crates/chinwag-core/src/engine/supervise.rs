@@ -386,3 +386,7 @@ fn take_over_change(
 #[cfg(test)]
 #[path = "tests_supervise.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tests_supervise_cluster.rs"]
+mod tests_cluster;
