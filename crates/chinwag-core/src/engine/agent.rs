@@ -263,7 +263,7 @@ impl ChatEngine {
 }
 
 /// `Ok` when the agent is logged in; which refusal otherwise.
-pub(super) fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
+fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
     match r.agent(agent) {
         Some(a) if a.logged_in => Ok(()),
         Some(_) => Err(CoreError::NotLoggedIn),
