@@ -195,6 +195,8 @@ impl From<CoreError> for ApiError {
                 (StatusCode::NOT_FOUND, "not_in_chat")
             }
             CoreError::ChatEnded => (StatusCode::CONFLICT, "chat_ended"),
+            CoreError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            CoreError::Monitoring => (StatusCode::CONFLICT, "monitoring"),
             CoreError::MessageTooLong { .. } => (StatusCode::BAD_REQUEST, "text_too_long"),
             CoreError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             CoreError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),

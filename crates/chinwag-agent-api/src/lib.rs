@@ -22,6 +22,7 @@ mod handlers;
 mod openapi;
 mod session;
 mod stream;
+mod supervise;
 mod upload;
 mod wire;
 
@@ -130,6 +131,9 @@ pub fn router(state: AgentState) -> Router {
         )
         .route("/events", get(stream::events))
         .route("/openapi.json", get(openapi::document))
+        .route("/supervisor", get(supervise::overview))
+        .route("/chats/{chat_id}/monitor", post(supervise::monitor))
+        .route("/chats/{chat_id}/take-over", post(supervise::take_over))
         // After every route: it applies to the routes present.
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)

@@ -144,6 +144,7 @@ pub(crate) enum Withdrawn {
     Timeout,
     Rejected,
     ChatEnded,
+    TakenOver,
 }
 
 impl From<&OfferEnd> for Withdrawn {
@@ -152,6 +153,7 @@ impl From<&OfferEnd> for Withdrawn {
             OfferEnd::Timeout => Self::Timeout,
             OfferEnd::Rejected => Self::Rejected,
             OfferEnd::ChatEnded => Self::ChatEnded,
+            OfferEnd::TakenOver => Self::TakenOver,
         }
     }
 }

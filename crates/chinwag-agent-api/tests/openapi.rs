@@ -28,15 +28,10 @@ type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
 /// The document, as the crate embeds it.
 const DOCUMENT: &str = include_str!("../openapi.json");
 
-/// Operations the document describes that the router does not serve yet: parts A (presence
-/// reasons, canned responses, transfer) and B (supervision) of the issue-17 contract. Each
+/// Operations the document describes that the router does not serve yet (none today). Each
 /// must still answer `404 not_found`/`405` here, so this list fails as soon as one is
 /// served: remove it from the list then (and from `tests/node/agent-openapi.test.mjs`).
-const NOT_YET: &[(&str, &str)] = &[
-    ("GET", "/supervisor"),
-    ("POST", "/chats/{chatId}/monitor"),
-    ("POST", "/chats/{chatId}/take-over"),
-];
+const NOT_YET: &[(&str, &str)] = &[];
 
 /// The method no route takes: asked of each path, it gets `405` and the path's `Allow`.
 const PROBE: Method = Method::PATCH;

@@ -16,6 +16,8 @@ pub enum OfferEnd {
     Rejected,
     /// The customer left before anyone accepted.
     ChatEnded,
+    /// A supervisor took the chat over.
+    TakenOver,
 }
 
 /// One notification published by the engine.

@@ -146,12 +146,14 @@ pub struct QueueSettings {
     pub max_wait_ms: Option<i64>,
 }
 
-/// The role an account joins chats with.
+/// What an account may do: handle chats, or supervise too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentRole {
-    /// Joins as `Agent`.
+    /// Handles the chats it accepts (joins them as `Agent`).
     Agent,
-    /// Joins as `Supervisor` (the chat is then `monitored`).
+    /// A supervisor: also sees the overview of queues, agents and chats, monitors chats
+    /// silently (as a `Supervisor` participant: the chat is then `monitored`) and takes chats
+    /// over. Chats it accepts or takes over it joins as `Agent`.
     Supervisor,
 }
 

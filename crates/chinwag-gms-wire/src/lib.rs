@@ -112,7 +112,9 @@ pub fn code_of(e: &CoreError) -> GmsCode {
         | CoreError::NotLoggedIn
         | CoreError::NoSuchOffer
         | CoreError::NotInChat
-        | CoreError::Transfer(_) => plain(404),
+        | CoreError::Transfer(_)
+        | CoreError::Forbidden
+        | CoreError::Monitoring => plain(404),
         CoreError::ChatEnded => GmsCode {
             chat_ended: true,
             ..plain(404)

@@ -9,7 +9,6 @@ use crate::roles::agents::{AgentChatView, AgentOp, AgentStatus, OfferView};
 use crate::roles::routing::RoutingOverview;
 use crate::routing::RouterState;
 use crate::session::{Change, Session};
-use crate::settings::AgentRole;
 use crate::validate;
 use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
@@ -90,18 +89,15 @@ impl ChatEngine {
                 (accepted, Vec::new())
             })
             .await??;
-        let (name, role) = self
+        // A supervisor who accepts an offer handles the chat: it joins as `Agent` too (its
+        // `Supervisor` participant is the silent monitor, see `supervise.rs`).
+        let name = self
             .settings
             .agents
             .iter()
             .find(|a| &a.id == agent)
-            .map(|a| (a.name.clone(), a.role))
+            .map(|a| a.name.clone())
             .ok_or(CoreError::Unauthorized)?;
-        let party = if role == AgentRole::Supervisor {
-            PartyType::Supervisor
-        } else {
-            PartyType::Agent
-        };
         let joined = match self.slot_anywhere(chat_id).await {
             Err(e) => Err(e),
             Ok(None) => Err(CoreError::ChatNotFound),
@@ -112,7 +108,12 @@ impl ChatEngine {
                         if s.ended() {
                             Err(CoreError::ChatEnded)
                         } else {
-                            Ok(s.join(party, &name, agent.clone(), self.now_ms()))
+                            Ok(super::supervise::join_as_agent(
+                                s,
+                                &name,
+                                agent,
+                                self.now_ms(),
+                            ))
                         }
                     },
                     |s| self.with_queue(agent_view(s, EventIndex(1), self.budget(s))),
@@ -157,7 +158,8 @@ impl ChatEngine {
         .await?
     }
 
-    /// A chat the agent is in or has been offered, with events from `from`.
+    /// A chat the agent is in or has been offered (a supervisor: any chat, live or ended),
+    /// with events from `from`.
     pub(crate) async fn agent_chat(
         &self,
         agent: &AgentId,
@@ -175,14 +177,14 @@ impl ChatEngine {
             .await?
             .ok_or(CoreError::NotInChat)?;
         let s = lock(&slot.state);
-        if !allowed && s.agent_participant(agent).is_none() {
+        if !allowed && s.agent_participant(agent).is_none() && !self.is_supervisor(agent) {
             return Err(CoreError::NotInChat);
         }
         Ok(self.with_queue(agent_view(&s, from, self.budget(&s))))
     }
 
     /// Bytes of events one answer about `s` carries (its service's limit).
-    fn budget(&self, s: &Session) -> usize {
+    pub(super) fn budget(&self, s: &Session) -> usize {
         self.service(s.record.service.as_str())
             .map_or(256 << 10, |svc| svc.limits.max_response_bytes)
     }
@@ -223,13 +225,12 @@ impl ChatEngine {
                     agent_change(s, agent, op.clone(), self.now_ms())
                 },
                 |s| {
-                    let agents = s.present_agents();
                     (
                         s.events_from(EventIndex(before.load(Ordering::Relaxed)))
                             .to_vec(),
                         s.record.service.clone(),
-                        agents.clone(),
-                        agents.is_empty(),
+                        s.present_accounts(),
+                        s.present_agents().is_empty(),
                     )
                 },
             )
@@ -301,7 +302,7 @@ pub(super) fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
     status
 }
 
-fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {
+pub(super) fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {
     let events = super::view::page(s.events_from(from), max_bytes).to_vec();
     AgentChatView {
         chat_id: s.record.chat_id.clone(),
@@ -346,7 +347,11 @@ pub(super) fn agent_change(
     if s.ended() {
         return Err(CoreError::ChatEnded);
     }
-    let me: ParticipantId = s.agent_participant(agent).ok_or(CoreError::NotInChat)?.id;
+    let me = s.agent_participant(agent).ok_or(CoreError::NotInChat)?;
+    if me.party_type == PartyType::Supervisor {
+        return super::supervise::monitor_act(s, me.id, &op, now);
+    }
+    let me: ParticipantId = me.id;
     let one = |kind, text: Option<&str>| {
         s.event_from(me, kind, text, now)
             .map(|e| vec![e])

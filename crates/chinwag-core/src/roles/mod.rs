@@ -9,6 +9,9 @@
 //!   is in and what it does there. The agent API holds this one.
 //! - [`Routing`] ([`routing`]): queues and agents as routing has them, for supervision.
 //!
+//! Supervisor accounts reach supervision through [`Agents`] too ([`supervise`]: the
+//! overview, monitoring, take-over).
+//!
 //! File transfer ([`files`]) adds calls to the customer and agent handles; the agent's desk
 //! ([`desk`]: not-ready reasons, canned responses, transfer) to the agent handle.
 //!
@@ -22,6 +25,7 @@ pub mod desk;
 pub mod files;
 pub mod pushes;
 pub mod routing;
+pub mod supervise;
 
 #[cfg(test)]
 mod tests;

@@ -22,11 +22,13 @@ mod direct;
 mod dispatch;
 mod queue;
 mod snapshot;
+mod supervise;
 
 pub use agents::AgentPresence;
 pub use direct::DirectRefusal;
 pub use dispatch::MAX_SKIPS_PER_PASS;
 pub use queue::Waiting;
+pub use supervise::{LiveEntry, LiveState, QueueLoad};
 
 use crate::bus::{BusEvent, OfferEnd};
 use crate::ids::{AgentId, ChatId, QueueName, ServiceName};
@@ -242,7 +244,8 @@ impl RouterState {
             chat_id: chat_id.clone(),
             reason,
         };
-        if reason != OfferEnd::ChatEnded {
+        // An ended chat, or one a supervisor took over, waits for nobody.
+        if !matches!(reason, OfferEnd::ChatEnded | OfferEnd::TakenOver) {
             if !offer.waiting.declined_by.contains(&offer.agent_id) {
                 offer.waiting.declined_by.push(offer.agent_id);
             }

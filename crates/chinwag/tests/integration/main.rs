@@ -63,6 +63,7 @@ mod redis_push;
 mod redis_routing;
 mod redis_store;
 mod restart;
+mod supervise;
 mod web_assets;
 mod web_kit;
 mod web_switches;

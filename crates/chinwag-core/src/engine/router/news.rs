@@ -59,6 +59,7 @@ fn reason_name(r: OfferEnd) -> &'static str {
         OfferEnd::Timeout => "timeout",
         OfferEnd::Rejected => "rejected",
         OfferEnd::ChatEnded => "chat_ended",
+        OfferEnd::TakenOver => "taken_over",
     }
 }
 
@@ -67,6 +68,7 @@ fn reason(name: &str) -> Option<OfferEnd> {
         "timeout" => OfferEnd::Timeout,
         "rejected" => OfferEnd::Rejected,
         "chat_ended" => OfferEnd::ChatEnded,
+        "taken_over" => OfferEnd::TakenOver,
         _ => return None,
     })
 }
