@@ -96,6 +96,7 @@ async fn start() -> R<App> {
         ],
         ended_retention_ms: 60_000,
         push: Default::default(),
+        desk: Default::default(),
     };
     let engine = ChatEngine::open(
         settings,

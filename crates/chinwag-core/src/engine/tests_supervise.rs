@@ -63,6 +63,7 @@ fn settings() -> EngineSettings {
         ],
         ended_retention_ms: 60_000,
         push: Default::default(),
+        desk: Default::default(),
     }
 }
 

@@ -48,6 +48,7 @@ fn settings(alias: u32) -> EngineSettings {
         ],
         ended_retention_ms: 60_000,
         push: Default::default(),
+        desk: Default::default(),
     }
 }
 
