@@ -14,6 +14,7 @@ import { customerName, renderCustomer } from './customer.js';
 import { FilesBox } from './files.js';
 import { Composer } from './composer.js';
 import { ChatHead } from './chat-head.js';
+import { ChatTab } from './chat-tab.js';
 import { monitoredByOther, myPart } from './watch.js';
 import { finish, leftLive, takeOver, stopMonitoring } from './chat-actions.js';
 import { recall, remember } from './memory.js';
@@ -71,14 +72,8 @@ export class ChatPanel {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.whoTimer = undefined;
     const u = this.uid;
-    this.tabName = h('span', { class: 'tab-name' }, 'Chat');
-    this.tabNote = h('span', { class: 'tab-note' });
-    this.tabBadge = h('span', { class: 'badge', hidden: true });
-    this.tab = h('button', {
-      type: 'button', role: 'tab', id: `${u}-tab`, 'aria-controls': `${u}-panel`,
-      'aria-selected': 'false', tabindex: '-1', class: 'tab', 'data-chat': this.id,
-      onclick: () => this.hooks.activate(this.id),
-    }, this.tabName, this.tabNote, this.tabBadge);
+    this.tabBox = new ChatTab(u, chatId, () => this.hooks.activate(this.id));
+    this.tab = this.tabBox.el;
 
     this.logEl = h('div', { role: 'log', class: 'transcript', id: `${u}-log`, 'aria-label': 'Transcript', tabindex: '0' });
     this.logEl.addEventListener('scroll', () => {
@@ -140,8 +135,7 @@ export class ChatPanel {
   /** @param {boolean} on */
   setActive(on) {
     this.active = on;
-    this.tab.setAttribute('aria-selected', String(on));
-    this.tab.tabIndex = on ? 0 : -1;
+    this.tabBox.select(on);
     this.panel.hidden = !on;
     if (on) this.seen();
   }
@@ -157,15 +151,9 @@ export class ChatPanel {
 
   paintTab() {
     const name = this.name();
-    this.tabName.textContent = name;
     this.head.title.textContent = name;
     const note = this.closed ? this.head.outcome : this.mode === 'monitor' ? 'monitoring' : '';
-    this.tabNote.textContent = note ? `(${note})` : '';
-    this.tabBadge.hidden = this.unread === 0;
-    this.tabBadge.textContent = this.unread ? String(this.unread) : '';
-    const label = note ? `${name} (${note})` : name;
-    this.tab.setAttribute('aria-label', this.unread ? `${label}, ${this.unread} unread` : label);
-    this.tab.classList.toggle('ended', this.closed);
+    this.tabBox.paint(name, note, this.unread, this.closed);
   }
 
   /**
