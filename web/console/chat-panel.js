@@ -41,6 +41,9 @@ let seq = 0;
  */
 
 export class ChatPanel {
+  /** Whether the event stream is up (set by the page). */
+  static streamUp = true;
+
   /**
    * @param {string} chatId
    * @param {PanelHooks} hooks
@@ -186,13 +189,18 @@ export class ChatPanel {
     }
   }
 
-  /** Reads the participants again in `ms` (an earlier read already planned stands). @param {number} ms */
+  /**
+   * Reads the participants again in `ms` (an earlier read already planned stands). Not while
+   * the event stream is down: its reconnect fetches every chat anyway.
+   * @param {number} ms
+   */
   pollWho(ms) {
     if (this.closed || (this.whoTimer !== undefined && ms >= WHO_POLL_MS)) return;
     clearTimeout(this.whoTimer);
     this.whoTimer = setTimeout(() => {
       this.whoTimer = undefined;
-      void this.sync().catch(() => this.pollWho(WHO_POLL_MS));
+      if (!ChatPanel.streamUp) this.pollWho(WHO_POLL_MS);
+      else void this.sync().catch(() => this.pollWho(WHO_POLL_MS));
     }, ms);
   }
 

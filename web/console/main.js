@@ -8,6 +8,7 @@ import { api } from './api.js';
 import { byId } from './dom.js';
 import { EventStream } from './stream.js';
 import { Workspace } from './workspace.js';
+import { ChatPanel } from './chat-panel.js';
 import { OfferList } from './offers.js';
 import { DEFAULT_REASONS, loadReasons, paintState, stateBody } from './presence.js';
 import { loadCanned, cannedGroups, cannedQueues } from './canned.js';
@@ -85,6 +86,7 @@ const stream = new EventStream(onFrame, onStreamState, async () => {
 
 /** @param {boolean} up */
 function onStreamState(up) {
+  ChatPanel.streamUp = up;
   if (up) {
     banner.textContent = '';
     banner.classList.remove('shown');
