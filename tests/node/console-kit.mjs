@@ -187,7 +187,7 @@ export async function axeSerious(page) {
 
 /**
  * A team beside the demo agent (who serves `default`): Bob serves `billing`, Sue supervises;
- * configured not-ready reasons and canned responses for both queues. Every account signs in
+ * configured not-ready reasons and canned responses for both queues (billing's listed first). Every account signs in
  * with AGENT_PASSWORD.
  */
 export function teamToml({ offerTimeoutSecs = 30 } = {}) {
@@ -196,16 +196,16 @@ export function teamToml({ offerTimeoutSecs = 30 } = {}) {
 [presence]
 not_ready_reasons = ["Coffee", "Coaching", "Lunch"]
 
+[queues.billing]
+offer_timeout_secs = ${offerTimeoutSecs}
+canned = [{ label = "Invoice sent", text = "Your invoice is on its way." }]
+
 [queues.default]
 offer_timeout_secs = ${offerTimeoutSecs}
 canned = [
   { label = "Hello there", text = "Hello from the default queue." },
   { label = "Bye", text = "Goodbye from the default queue." },
 ]
-
-[queues.billing]
-offer_timeout_secs = ${offerTimeoutSecs}
-canned = [{ label = "Invoice sent", text = "Your invoice is on its way." }]
 
 [[agents]]
 id = "bob"

@@ -122,6 +122,9 @@ test("take over from the monitored tab: the agent's console goes read only, the 
   assert.match(await demo.page.locator(`.tab[data-chat="${active.chatId}"]`).textContent(), /taken over/);
   await shot(demo.page, "supervisor-taken-over");
 
+  // A supervisor has every queue's canned responses, this chat's queue first.
+  const groups = await panel.locator("select.canned optgroup").evaluateAll((gs) => gs.map((g) => g.label));
+  assert.deepEqual(groups, ["default (this chat's queue)", "billing"]);
   await panel.locator("textarea").fill("Hi Ava, I am the supervisor. Your parcel ships today.");
   await panel.locator("textarea").press("Enter");
   await until(async () => (await active.transcript()).some((m) => m.type === "Message" && m.from?.nickname === "Sue Supervisor" && /parcel ships today/.test(m.text)), 5000, "the customer hears the supervisor");
