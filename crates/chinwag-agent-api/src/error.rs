@@ -12,7 +12,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::CoreError;
 use chinwag_core::files::FileError;
-use serde_json::json;
+use chinwag_core::roles::desk::TransferError;
+use serde::Serialize;
 
 /// An agent API error answer.
 #[derive(Debug)]
@@ -194,6 +195,8 @@ impl From<CoreError> for ApiError {
                 (StatusCode::NOT_FOUND, "not_in_chat")
             }
             CoreError::ChatEnded => (StatusCode::CONFLICT, "chat_ended"),
+            CoreError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            CoreError::Monitoring => (StatusCode::CONFLICT, "monitoring"),
             CoreError::MessageTooLong { .. } => (StatusCode::BAD_REQUEST, "text_too_long"),
             CoreError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             CoreError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
@@ -211,9 +214,19 @@ impl From<CoreError> for ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             CoreError::File(ref f) => file_status(f),
+            CoreError::Transfer(ref t) => transfer_status(t),
             CoreError::Store(_) | CoreError::Random => return Self::internal(e),
         };
         Self::new(status, code, e.to_string())
+    }
+}
+
+/// The status and code of a refused transfer target.
+fn transfer_status(t: &TransferError) -> (StatusCode, &'static str) {
+    match t {
+        TransferError::NoSuchQueue => (StatusCode::NOT_FOUND, "no_such_queue"),
+        TransferError::NoSuchAgent => (StatusCode::NOT_FOUND, "no_such_agent"),
+        TransferError::AgentUnavailable => (StatusCode::CONFLICT, "agent_unavailable"),
     }
 }
 
@@ -238,11 +251,28 @@ fn file_status(f: &FileError) -> (StatusCode, &'static str) {
     }
 }
 
+/// The body of every error answer: `{"error":{"code","message"}}`.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (
             self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
+            Json(Envelope {
+                error: Detail {
+                    code: self.code,
+                    message: &self.message,
+                },
+            }),
         )
             .into_response();
         if let Some(secs) = self.retry_after {

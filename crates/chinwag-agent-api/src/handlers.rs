@@ -12,11 +12,11 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chinwag_core::ids::{AgentId, ChatId, EventIndex};
 use chinwag_core::roles::agents::AgentOp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 type Answer = Result<Response, ApiError>;
 
-fn ok(v: serde_json::Value) -> Answer {
+fn ok(v: impl Serialize) -> Answer {
     Ok(Json(v).into_response())
 }
 
@@ -40,15 +40,20 @@ pub(crate) async fn me(State(st): State<AgentState>, Authed(id): Authed) -> Answ
 #[serde(deny_unknown_fields)]
 pub(crate) struct StateBody {
     ready: bool,
+    reason: Option<String>,
 }
 
-/// # `PUT /agent/v1/state` `{"ready": bool}`
+/// # `PUT /agent/v1/state` `{"ready": bool, "reason"?: string}`
 pub(crate) async fn set_state(
     State(st): State<AgentState>,
     Authed(id): Authed,
     ApiJson(b): ApiJson<StateBody>,
 ) -> Answer {
-    ok(wire::status(&st.agents.set_ready(&id, b.ready).await?))
+    let status = st
+        .agents
+        .set_state(&id, b.ready, b.reason.as_deref())
+        .await?;
+    ok(wire::status(&status))
 }
 
 /// # `POST /agent/v1/offers/{chatId}/accept`
@@ -93,7 +98,7 @@ pub(crate) async fn chat(
 /// Applies `op` to the chat and answers the events it produced.
 async fn act(st: &AgentState, id: &AgentId, chat: String, op: AgentOp) -> Answer {
     let events = st.agents.act(id, &ChatId::new(chat), op).await?;
-    ok(serde_json::json!({ "events": events }))
+    ok(wire::Events { events })
 }
 
 #[derive(Deserialize)]

@@ -10,15 +10,19 @@
 //! engine's, the request's (size, deadline, JSON, multipart, query, upgrade) or the router's
 //! (path, method), is `{"error":{"code","message"}}` with a matching HTTP status, mapped in
 //! [`error`]; requests are read by the extractors of `extract`, which never let one of axum's
-//! plain-text rejections through.
+//! plain-text rejections through. The API's OpenAPI 3.1 document is served, without
+//! credentials, at `/agent/v1/openapi.json` ([`openapi`]).
 
 pub mod console;
+mod desk;
 mod error;
 mod extract;
 mod files;
 mod handlers;
+mod openapi;
 mod session;
 mod stream;
+mod supervise;
 mod upload;
 mod wire;
 
@@ -117,12 +121,19 @@ pub fn router(state: AgentState) -> Router {
         .route("/chats/{chat_id}/notices", post(handlers::notice))
         .route("/chats/{chat_id}/leave", post(handlers::leave))
         .route("/chats/{chat_id}/end", post(handlers::end))
+        .route("/chats/{chat_id}/transfer", post(desk::transfer))
+        .route("/presence", get(desk::presence))
+        .route("/canned", get(desk::canned))
         .route("/chats/{chat_id}/files", files)
         .route(
             "/chats/{chat_id}/files/{file_id}",
             get(files::download).delete(files::delete),
         )
         .route("/events", get(stream::events))
+        .route("/openapi.json", get(openapi::document))
+        .route("/supervisor", get(supervise::overview))
+        .route("/chats/{chat_id}/monitor", post(supervise::monitor))
+        .route("/chats/{chat_id}/take-over", post(supervise::take_over))
         // After every route: it applies to the routes present.
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)

@@ -17,17 +17,17 @@ use crate::AgentState;
 use crate::console::sessions::SessionId;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer};
+use crate::wire::Frame;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use chinwag_core::bus::{BusEvent, OfferEnd};
+use chinwag_core::bus::BusEvent;
 use chinwag_core::ids::AgentId;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -95,56 +95,57 @@ pub(crate) async fn events(
         .into_response())
 }
 
-fn for_agent(e: &BusEvent, me: &AgentId) -> Option<Value> {
+fn for_agent<'a>(e: &'a BusEvent, me: &AgentId) -> Option<Frame<'a>> {
     Some(match e {
         BusEvent::Transcript {
             chat_id,
             agents,
             event,
             ..
-        } if agents.contains(me) => {
-            json!({"type": "event", "chat_id": chat_id, "event": event})
-        }
+        } if agents.contains(me) => Frame::Event { chat_id, event },
         BusEvent::Offered {
             agent_id,
             chat_id,
             service,
             expires_ms,
-        } if agent_id == me => {
-            json!({"type": "offer", "chat_id": chat_id, "service": service, "expires_ms": expires_ms})
-        }
+        } if agent_id == me => Frame::Offer {
+            chat_id,
+            service,
+            expires_ms: *expires_ms,
+        },
         BusEvent::OfferWithdrawn {
             agent_id,
             chat_id,
             reason,
-        } if agent_id == me => {
-            let reason = match reason {
-                OfferEnd::Timeout => "timeout",
-                OfferEnd::Rejected => "rejected",
-                OfferEnd::ChatEnded => "chat_ended",
-            };
-            json!({"type": "offer_withdrawn", "chat_id": chat_id, "reason": reason})
-        }
-        BusEvent::AgentState { agent_id, ready } if agent_id == me => {
-            json!({"type": "state", "ready": ready})
-        }
+        } if agent_id == me => Frame::OfferWithdrawn {
+            chat_id,
+            reason: reason.into(),
+        },
+        BusEvent::AgentState {
+            agent_id,
+            ready,
+            reason,
+        } if agent_id == me => Frame::State {
+            ready: *ready,
+            reason: reason.as_deref(),
+        },
         BusEvent::ReadReceipt {
             chat_id,
             agents,
             participant_id,
             index,
-        } if agents.contains(me) => {
-            json!({"type": "read_receipt", "chat_id": chat_id, "participant_id": participant_id, "index": index})
-        }
+        } if agents.contains(me) => Frame::ReadReceipt {
+            chat_id,
+            participant_id: *participant_id,
+            index: *index,
+        },
         BusEvent::TypingPreview {
             chat_id,
             agents,
             text,
-        } if agents.contains(me) => {
-            json!({"type": "typing_preview", "chat_id": chat_id, "text": text})
-        }
+        } if agents.contains(me) => Frame::TypingPreview { chat_id, text },
         BusEvent::ChatEnded { chat_id, agents } if agents.contains(me) => {
-            json!({"type": "chat_ended", "chat_id": chat_id})
+            Frame::ChatEnded { chat_id }
         }
         _ => return None,
     })
@@ -197,7 +198,9 @@ async fn run(st: AgentState, opener: Opener, socket: WebSocket) {
             return;
         }
     };
-    let hello = json!({"type": "status", "status": crate::wire::status(&status)});
+    let hello = Frame::Status {
+        status: crate::wire::status(&status),
+    };
     if !send(&mut tx, text(&hello), st.send_timeout).await {
         return;
     }
@@ -235,7 +238,7 @@ async fn run(st: AgentState, opener: Opener, socket: WebSocket) {
             },
             event = bus.recv() => match event {
                 Ok(e) => match for_agent(&e, &me) { Some(v) => text(&v), None => continue },
-                Err(RecvError::Lagged(_)) => text(&json!({"type": "resync"})),
+                Err(RecvError::Lagged(_)) => text(&Frame::Resync),
                 Err(RecvError::Closed) => break End::Close(close_code::AWAY, "server shutting down"),
             },
         };
@@ -253,8 +256,10 @@ async fn run(st: AgentState, opener: Opener, socket: WebSocket) {
     }
 }
 
-fn text(v: &Value) -> Message {
-    Message::Text(v.to_string().into())
+fn text(frame: &Frame<'_>) -> Message {
+    // Nothing in a frame can fail to serialize; were it to, the agent reloads its state.
+    let json = serde_json::to_string(frame).unwrap_or_else(|_| r#"{"type":"resync"}"#.into());
+    Message::Text(json.into())
 }
 
 /// Writes one frame within `limit`; false if the socket failed or took too long (the stream

@@ -77,6 +77,7 @@ async fn start(tune: impl FnOnce(&mut AgentState)) -> R<Running> {
         }],
         ended_retention_ms: 0,
         push: Default::default(),
+        desk: Default::default(),
     };
     let store = Arc::new(MemoryStore::default());
     let engine = ChatEngine::open(settings, store, Arc::new(SystemClock)).await?;
@@ -142,6 +143,7 @@ fn ready_event(ready: bool) -> BusEvent {
     BusEvent::AgentState {
         agent_id: AgentId::new("a1"),
         ready,
+        reason: None,
     }
 }
 

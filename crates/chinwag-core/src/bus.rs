@@ -16,6 +16,8 @@ pub enum OfferEnd {
     Rejected,
     /// The customer left before anyone accepted.
     ChatEnded,
+    /// A supervisor took the chat over.
+    TakenOver,
 }
 
 /// One notification published by the engine.
@@ -60,6 +62,8 @@ pub enum BusEvent {
         agent_id: AgentId,
         /// Ready for offers.
         ready: bool,
+        /// Why not ready (`None` when ready or logged out).
+        reason: Option<String>,
     },
     /// A participant acknowledged reading up to an index.
     ReadReceipt {

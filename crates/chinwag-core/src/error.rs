@@ -92,9 +92,18 @@ pub enum CoreError {
     /// The agent is not a participant of that chat.
     #[error("agent is not in this chat")]
     NotInChat,
+    /// A supervisor's call made by an account that is not a supervisor.
+    #[error("supervisors only")]
+    Forbidden,
+    /// A supervisor monitoring a chat tried to act in it.
+    #[error("you are monitoring this chat: take the chat over first")]
+    Monitoring,
     /// A file operation was refused.
     #[error(transparent)]
     File(#[from] crate::files::FileError),
+    /// A transfer was refused (its target).
+    #[error(transparent)]
+    Transfer(#[from] crate::roles::desk::TransferError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -85,8 +85,20 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
-    /// Agent accounts currently in the chat (what routing needs, from the header alone).
+    /// Agent accounts currently in the chat as `Agent` (what routing needs, from the header
+    /// alone): a supervisor monitoring it silently is not one of them, so a chat whose last
+    /// agent leaves queues again and `upload-need-agent` still wants an agent.
     pub fn present_agents(&self) -> Vec<AgentId> {
+        self.participants
+            .iter()
+            .filter(|p| p.present() && p.party_type != PartyType::Supervisor)
+            .filter_map(|p| p.agent_id.clone())
+            .collect()
+    }
+
+    /// Every account currently in the chat: its agents and the supervisors monitoring it
+    /// (who hear its events on their streams, and keep it in memory, as agents do).
+    pub fn present_accounts(&self) -> Vec<AgentId> {
         self.participants
             .iter()
             .filter(|p| p.present())
@@ -187,9 +199,15 @@ impl Session {
             .find(|p| p.present() && p.agent_id.as_ref() == Some(agent))
     }
 
-    /// Agent accounts currently in the chat.
+    /// Agent accounts currently in the chat as `Agent` (see [`SessionRecord::present_agents`]).
     pub fn present_agents(&self) -> Vec<AgentId> {
         self.record.present_agents()
+    }
+
+    /// Every account in the chat, monitoring supervisors included (see
+    /// [`SessionRecord::present_accounts`]): who hears its events.
+    pub fn present_accounts(&self) -> Vec<AgentId> {
+        self.record.present_accounts()
     }
 
     fn make_event(&self, kind: EventKind, from: Party, text: Option<&str>, now_ms: i64) -> Event {

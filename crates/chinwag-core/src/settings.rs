@@ -146,12 +146,14 @@ pub struct QueueSettings {
     pub max_wait_ms: Option<i64>,
 }
 
-/// The role an account joins chats with.
+/// What an account may do: handle chats, or supervise too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentRole {
-    /// Joins as `Agent`.
+    /// Handles the chats it accepts (joins them as `Agent`).
     Agent,
-    /// Joins as `Supervisor` (the chat is then `monitored`).
+    /// A supervisor: also sees the overview of queues, agents and chats, monitors chats
+    /// silently (as a `Supervisor` participant: the chat is then `monitored`) and takes chats
+    /// over. Chats it accepts or takes over it joins as `Agent`.
     Supervisor,
 }
 
@@ -187,4 +189,58 @@ pub struct EngineSettings {
     pub ended_retention_ms: i64,
     /// Push notifications.
     pub push: crate::push::PushSettings,
+    /// What agents' desks offer: not-ready reasons, canned responses per queue.
+    pub desk: DeskSettings,
+}
+
+/// The reason a missed offer sets (the router sets the agent not ready).
+pub const MISSED_OFFER: &str = "Missed offer";
+
+/// The not-ready reasons when none are configured.
+pub const DEFAULT_NOT_READY_REASONS: [&str; 5] =
+    ["Break", "Lunch", "Meeting", "Training", "After-chat work"];
+
+/// One canned response an agent may pick.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CannedResponse {
+    /// Short label shown in the picker.
+    pub label: String,
+    /// The text it inserts.
+    pub text: String,
+}
+
+/// What agents' desks offer (`[presence]`, `[queues.<name>] canned`).
+#[derive(Debug, Clone)]
+pub struct DeskSettings {
+    /// The reasons an agent may give for not being ready, the first the default (never
+    /// empty).
+    pub not_ready_reasons: Vec<String>,
+    /// Canned responses per queue (queues without any are left out).
+    pub canned: Vec<(QueueName, Vec<CannedResponse>)>,
+}
+
+impl Default for DeskSettings {
+    fn default() -> Self {
+        Self {
+            not_ready_reasons: DEFAULT_NOT_READY_REASONS.map(String::from).to_vec(),
+            canned: Vec::new(),
+        }
+    }
+}
+
+impl DeskSettings {
+    /// The reason a not-ready agent has when it gave none.
+    pub fn default_reason(&self) -> &str {
+        self.not_ready_reasons
+            .first()
+            .map_or(DEFAULT_NOT_READY_REASONS[0], String::as_str)
+    }
+
+    /// The canned responses of `queue` (empty when it has none).
+    pub fn canned_of(&self, queue: &QueueName) -> &[CannedResponse] {
+        self.canned
+            .iter()
+            .find(|(q, _)| q == queue)
+            .map_or(&[], |(_, c)| c.as_slice())
+    }
 }

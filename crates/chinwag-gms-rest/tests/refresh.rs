@@ -41,6 +41,7 @@ async fn app() -> (axum::Router, Arc<ChatEngine>) {
         agents: Vec::new(),
         ended_retention_ms: 60_000,
         push: Default::default(),
+        desk: Default::default(),
     };
     let store = Arc::new(MemoryStore::default());
     let engine = ChatEngine::open(settings, store, Arc::new(SystemClock))

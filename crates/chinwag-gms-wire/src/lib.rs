@@ -111,7 +111,10 @@ pub fn code_of(e: &CoreError) -> GmsCode {
         | CoreError::ChatNotFound
         | CoreError::NotLoggedIn
         | CoreError::NoSuchOffer
-        | CoreError::NotInChat => plain(404),
+        | CoreError::NotInChat
+        | CoreError::Transfer(_)
+        | CoreError::Forbidden
+        | CoreError::Monitoring => plain(404),
         CoreError::ChatEnded => GmsCode {
             chat_ended: true,
             ..plain(404)

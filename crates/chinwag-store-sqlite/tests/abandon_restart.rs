@@ -43,6 +43,7 @@ fn settings() -> EngineSettings {
         agents: Vec::new(),
         ended_retention_ms: 3_600_000,
         push: chinwag_core::push::PushSettings::default(),
+        desk: Default::default(),
     }
 }
 

@@ -59,6 +59,7 @@ fn settings() -> EngineSettings {
         }],
         ended_retention_ms: 3_600_000,
         push: chinwag_core::push::PushSettings::default(),
+        desk: Default::default(),
     }
 }
 

@@ -100,6 +100,7 @@ fn settings() -> EngineSettings {
         agents: vec![agent("a1", "tok"), agent("a2", "tok2")],
         ended_retention_ms: 60_000,
         push: Default::default(),
+        desk: Default::default(),
     }
 }
 

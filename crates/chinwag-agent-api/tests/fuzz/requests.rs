@@ -56,6 +56,7 @@ pub(crate) async fn app() -> Result<(axum::Router, String, String), TestCaseErro
         }],
         ended_retention_ms: 60_000,
         push: Default::default(),
+        desk: Default::default(),
     };
     let engine = ChatEngine::open(
         settings,

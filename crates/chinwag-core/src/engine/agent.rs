@@ -9,7 +9,6 @@ use crate::roles::agents::{AgentChatView, AgentOp, AgentStatus, OfferView};
 use crate::roles::routing::RoutingOverview;
 use crate::routing::RouterState;
 use crate::session::{Change, Session};
-use crate::settings::AgentRole;
 use crate::validate;
 use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
@@ -29,8 +28,10 @@ impl ChatEngine {
 
     /// Logs an agent in (not ready).
     pub(crate) async fn agent_login(&self, agent: &AgentId) -> Result<AgentStatus, CoreError> {
+        let reason = self.settings.desk.default_reason();
         self.route(|r, now| {
             r.login(agent, now);
+            r.default_reason(agent, reason);
             (status_of(r, agent), Vec::new())
         })
         .await
@@ -41,20 +42,13 @@ impl ChatEngine {
         self.route(|r, _| ((), r.logout(agent))).await
     }
 
-    /// Sets readiness. The agent must be logged in.
+    /// Sets readiness (not ready: for the default reason). The agent must be logged in.
     pub(crate) async fn agent_set_ready(
         &self,
         agent: &AgentId,
         ready: bool,
     ) -> Result<AgentStatus, CoreError> {
-        self.route(|r, _| match logged_in(r, agent) {
-            Ok(()) => {
-                let events = r.set_ready(agent, ready);
-                (Ok(status_of(r, agent)), events)
-            }
-            Err(e) => (Err(e), Vec::new()),
-        })
-        .await?
+        self.agent_set_state(agent, ready, None).await
     }
 
     pub(super) async fn require_login(&self, agent: &AgentId) -> Result<(), CoreError> {
@@ -95,18 +89,15 @@ impl ChatEngine {
                 (accepted, Vec::new())
             })
             .await??;
-        let (name, role) = self
+        // A supervisor who accepts an offer handles the chat: it joins as `Agent` too (its
+        // `Supervisor` participant is the silent monitor, see `supervise.rs`).
+        let name = self
             .settings
             .agents
             .iter()
             .find(|a| &a.id == agent)
-            .map(|a| (a.name.clone(), a.role))
+            .map(|a| a.name.clone())
             .ok_or(CoreError::Unauthorized)?;
-        let party = if role == AgentRole::Supervisor {
-            PartyType::Supervisor
-        } else {
-            PartyType::Agent
-        };
         let joined = match self.slot_anywhere(chat_id).await {
             Err(e) => Err(e),
             Ok(None) => Err(CoreError::ChatNotFound),
@@ -117,10 +108,15 @@ impl ChatEngine {
                         if s.ended() {
                             Err(CoreError::ChatEnded)
                         } else {
-                            Ok(s.join(party, &name, agent.clone(), self.now_ms()))
+                            Ok(super::supervise::join_as_agent(
+                                s,
+                                &name,
+                                agent,
+                                self.now_ms(),
+                            ))
                         }
                     },
-                    |s| agent_view(s, EventIndex(1), self.budget(s)),
+                    |s| self.with_queue(agent_view(s, EventIndex(1), self.budget(s))),
                 )
                 .await
             }
@@ -162,7 +158,8 @@ impl ChatEngine {
         .await?
     }
 
-    /// A chat the agent is in or has been offered, with events from `from`.
+    /// A chat the agent is in or has been offered (a supervisor: any chat, live or ended),
+    /// with events from `from`.
     pub(crate) async fn agent_chat(
         &self,
         agent: &AgentId,
@@ -180,14 +177,14 @@ impl ChatEngine {
             .await?
             .ok_or(CoreError::NotInChat)?;
         let s = lock(&slot.state);
-        if !allowed && s.agent_participant(agent).is_none() {
+        if !allowed && s.agent_participant(agent).is_none() && !self.is_supervisor(agent) {
             return Err(CoreError::NotInChat);
         }
-        Ok(agent_view(&s, from, self.budget(&s)))
+        Ok(self.with_queue(agent_view(&s, from, self.budget(&s))))
     }
 
     /// Bytes of events one answer about `s` carries (its service's limit).
-    fn budget(&self, s: &Session) -> usize {
+    pub(super) fn budget(&self, s: &Session) -> usize {
         self.service(s.record.service.as_str())
             .map_or(256 << 10, |svc| svc.limits.max_response_bytes)
     }
@@ -228,13 +225,12 @@ impl ChatEngine {
                     agent_change(s, agent, op.clone(), self.now_ms())
                 },
                 |s| {
-                    let agents = s.present_agents();
                     (
                         s.events_from(EventIndex(before.load(Ordering::Relaxed)))
                             .to_vec(),
                         s.record.service.clone(),
-                        agents.clone(),
-                        agents.is_empty(),
+                        s.present_accounts(),
+                        s.present_agents().is_empty(),
                     )
                 },
             )
@@ -262,7 +258,7 @@ impl ChatEngine {
 }
 
 /// `Ok` when the agent is logged in; which refusal otherwise.
-fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
+pub(super) fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
     match r.agent(agent) {
         Some(a) if a.logged_in => Ok(()),
         Some(_) => Err(CoreError::NotLoggedIn),
@@ -271,12 +267,13 @@ fn logged_in(r: &RouterState, agent: &AgentId) -> Result<(), CoreError> {
 }
 
 /// The agent's presence, chats and offers as `r` has them.
-fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
+pub(super) fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
     let mut status = AgentStatus {
         id: agent.clone(),
         name: String::new(),
         logged_in: false,
         ready: false,
+        reason: None,
         capacity: 0,
         chats: Vec::new(),
         offers: Vec::new(),
@@ -285,6 +282,7 @@ fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
         status.name.clone_from(&a.account.name);
         (status.logged_in, status.ready, status.capacity) =
             (a.logged_in, a.ready, a.account.capacity);
+        status.reason = a.reason.clone().filter(|_| a.logged_in && !a.ready);
         status.chats = a.chats.iter().cloned().collect();
         status.chats.sort();
         status.offers = a
@@ -304,11 +302,13 @@ fn status_of(r: &RouterState, agent: &AgentId) -> AgentStatus {
     status
 }
 
-fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {
+pub(super) fn agent_view(s: &Session, from: EventIndex, max_bytes: usize) -> AgentChatView {
     let events = super::view::page(s.events_from(from), max_bytes).to_vec();
     AgentChatView {
         chat_id: s.record.chat_id.clone(),
         service: s.record.service.clone(),
+        // Filled in by the engine from its settings (`with_queue`).
+        queue: crate::ids::QueueName::default(),
         subject: s.record.subject.clone(),
         email: s.record.email.clone(),
         user_data: s.record.user_data.clone(),
@@ -338,11 +338,20 @@ fn validate_agent_op(op: &AgentOp) -> Result<(), CoreError> {
     }
 }
 
-fn agent_change(s: &Session, agent: &AgentId, op: AgentOp, now: i64) -> Result<Change, CoreError> {
+pub(super) fn agent_change(
+    s: &Session,
+    agent: &AgentId,
+    op: AgentOp,
+    now: i64,
+) -> Result<Change, CoreError> {
     if s.ended() {
         return Err(CoreError::ChatEnded);
     }
-    let me: ParticipantId = s.agent_participant(agent).ok_or(CoreError::NotInChat)?.id;
+    let me = s.agent_participant(agent).ok_or(CoreError::NotInChat)?;
+    if me.party_type == PartyType::Supervisor {
+        return super::supervise::monitor_act(s, me.id, &op, now);
+    }
+    let me: ParticipantId = me.id;
     let one = |kind, text: Option<&str>| {
         s.event_from(me, kind, text, now)
             .map(|e| vec![e])

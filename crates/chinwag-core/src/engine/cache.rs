@@ -125,7 +125,7 @@ impl ChatEngine {
         let _gate = slot.gate.lock().await;
         let open = {
             let s = lock(&slot.state);
-            (!s.ended()).then(|| (s.record.service.clone(), s.present_agents()))
+            (!s.ended()).then(|| (s.record.service.clone(), s.present_accounts()))
         };
         if let Some((service, agents)) = open {
             self.settle_ended(&service, chat_id, agents).await;
@@ -166,7 +166,7 @@ impl ChatEngine {
         let (published, ended_now) = {
             let mut s = lock(&slot.state);
             let (known, was_ended) = (s.events.len(), s.ended());
-            let mut agents = s.present_agents();
+            let mut agents = s.present_accounts();
             let known = if whole {
                 *s = Session::new(stored.record, stored.events);
                 known.min(s.events.len())
@@ -179,7 +179,7 @@ impl ChatEngine {
             };
             slot.rev.store(stored.rev, Ordering::Release);
             // Agents present before or after: one who left or ended it elsewhere still sees it.
-            for a in s.present_agents() {
+            for a in s.present_accounts() {
                 if !agents.contains(&a) {
                     agents.push(a);
                 }
@@ -265,5 +265,5 @@ impl ChatEngine {
 fn slot_ended(slot: &Slot) -> Option<(crate::ids::ServiceName, Vec<crate::ids::AgentId>)> {
     let s = lock(&slot.state);
     s.ended()
-        .then(|| (s.record.service.clone(), s.present_agents()))
+        .then(|| (s.record.service.clone(), s.present_accounts()))
 }

@@ -227,7 +227,7 @@ impl ChatEngine {
                     (
                         ChatView::of(s, selection, budget),
                         s.record.service.clone(),
-                        s.present_agents(),
+                        s.present_accounts(),
                     )
                 },
             )
@@ -266,7 +266,7 @@ impl ChatEngine {
                 .filter(|_| !s.ended())
                 .map(|p| BusEvent::TypingPreview {
                     chat_id: s.record.chat_id.clone(),
-                    agents: s.present_agents().into(),
+                    agents: s.present_accounts().into(),
                     text: p.into(),
                 });
             if selection == Selection::Nothing {

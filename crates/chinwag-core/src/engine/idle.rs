@@ -291,5 +291,5 @@ fn evictable(slot: &Arc<Slot>, before: i64, shared: bool) -> bool {
         return false;
     }
     let s = lock(&slot.state);
-    !s.ended() && s.present_agents().is_empty()
+    !s.ended() && s.present_accounts().is_empty()
 }

@@ -72,7 +72,7 @@ impl ChatEngine {
                     (
                         s.record.service.clone(),
                         s.record.chat_id.clone(),
-                        s.present_agents(),
+                        s.present_accounts(),
                     )
                 },
             )

@@ -55,6 +55,7 @@ fn settings_waiting(limits: ServiceLimits, max_wait_ms: Option<i64>) -> EngineSe
         agents: Vec::new(),
         ended_retention_ms: 60_000,
         push: crate::push::PushSettings::default(),
+        desk: Default::default(),
     }
 }
 

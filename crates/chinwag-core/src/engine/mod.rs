@@ -13,6 +13,7 @@ mod abandon;
 mod agent;
 mod cache;
 mod customer;
+mod desk;
 mod files;
 mod idle;
 mod inactivity;
@@ -22,6 +23,8 @@ mod router;
 mod seen;
 mod service;
 mod start;
+mod supervise;
+mod transfer;
 mod view;
 mod workers;
 
@@ -276,7 +279,12 @@ impl ChatEngine {
                     .check_growth(&s, &change)?;
                 let record = change.record.as_ref().unwrap_or(&s.record);
                 let pushes = self.plan_pushes(slot, record, &change.events);
-                (s.record.chat_id.clone(), change, s.present_agents(), pushes)
+                (
+                    s.record.chat_id.clone(),
+                    change,
+                    s.present_accounts(),
+                    pushes,
+                )
             };
             if change.record.is_none() && change.events.is_empty() {
                 break (change, agents_before);
@@ -310,7 +318,7 @@ impl ChatEngine {
             let first_new = s.events.len();
             s.apply(change);
             // Agents present before or after: an agent who just left still sees its own leave.
-            let mut agents = s.present_agents();
+            let mut agents = s.present_accounts();
             for a in agents_before {
                 if !agents.contains(&a) {
                     agents.push(a);
@@ -399,3 +407,5 @@ mod tests_shared_routing;
 mod tests_shared_store;
 #[cfg(test)]
 mod tests_timers;
+#[cfg(test)]
+mod tests_transfer;

@@ -70,7 +70,7 @@ impl ChatEngine {
                     built.add(usize::from(index), &record);
                     open += 1;
                 }
-                if shared && !record.present_agents().is_empty() {
+                if shared && !record.present_accounts().is_empty() {
                     followed.push(chat_id.clone());
                 }
                 if svc.is_some() || !shared {

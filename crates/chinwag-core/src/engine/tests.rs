@@ -42,6 +42,7 @@ fn settings(max_sessions: usize) -> EngineSettings {
             timeout_ms: None,
             shutdown_notify: true,
         },
+        desk: Default::default(),
     }
 }
 

@@ -34,6 +34,7 @@ pub(super) fn settings(alias: u32) -> EngineSettings {
             timeout_ms: None,
             shutdown_notify: false,
         },
+        desk: Default::default(),
     }
 }
 

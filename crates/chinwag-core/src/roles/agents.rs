@@ -7,7 +7,7 @@ use crate::ChatEngine;
 use crate::bus::LocalBus;
 use crate::error::CoreError;
 use crate::event::{Event, UserData};
-use crate::ids::{AgentId, ChatId, EventIndex, ServiceName};
+use crate::ids::{AgentId, ChatId, EventIndex, QueueName, ServiceName};
 use crate::session::Participant;
 use std::sync::Arc;
 
@@ -33,6 +33,8 @@ pub struct AgentStatus {
     pub logged_in: bool,
     /// Ready for offers.
     pub ready: bool,
+    /// Why not ready (`None` when ready or logged out).
+    pub reason: Option<String>,
     /// Concurrent chat capacity.
     pub capacity: u32,
     /// Chats the agent is in.
@@ -48,6 +50,8 @@ pub struct AgentChatView {
     pub chat_id: ChatId,
     /// Service.
     pub service: ServiceName,
+    /// The queue of its service.
+    pub queue: QueueName,
     /// Subject.
     pub subject: Option<String>,
     /// Customer e-mail.

@@ -9,7 +9,11 @@
 //!   is in and what it does there. The agent API holds this one.
 //! - [`Routing`] ([`routing`]): queues and agents as routing has them, for supervision.
 //!
-//! File transfer ([`files`]) adds calls to the customer and agent handles.
+//! Supervisor accounts reach supervision through [`Agents`] too ([`supervise`]: the
+//! overview, monitoring, take-over).
+//!
+//! File transfer ([`files`]) adds calls to the customer and agent handles; the agent's desk
+//! ([`desk`]: not-ready reasons, canned responses, transfer) to the agent handle.
 //!
 //! Each adapter takes the handle of its role only, so it cannot reach another role's calls;
 //! [`ChatEngine`] itself keeps what the process needs (opening, workers, health, draining).
@@ -17,9 +21,11 @@
 
 pub mod agents;
 pub mod customers;
+pub mod desk;
 pub mod files;
 pub mod pushes;
 pub mod routing;
+pub mod supervise;
 
 #[cfg(test)]
 mod tests;

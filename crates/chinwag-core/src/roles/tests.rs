@@ -47,6 +47,7 @@ fn settings() -> EngineSettings {
             timeout_ms: None,
             shutdown_notify: false,
         },
+        desk: Default::default(),
     }
 }
 

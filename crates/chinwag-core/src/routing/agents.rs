@@ -1,4 +1,5 @@
-//! An agent's presence as the router sees it: logged in, ready, load and idle time.
+//! An agent's presence as the router sees it: logged in, ready (or why not), load and idle
+//! time.
 
 use crate::ids::{ChatId, QueueName};
 use crate::settings::AgentAccount;
@@ -13,6 +14,8 @@ pub struct AgentPresence {
     pub logged_in: bool,
     /// Ready to receive offers.
     pub ready: bool,
+    /// Why it is not ready (`None` when ready, logged out, or not said).
+    pub reason: Option<String>,
     /// Chats the agent is in.
     pub chats: HashSet<ChatId>,
     /// Chats currently offered to the agent.
@@ -29,6 +32,7 @@ impl AgentPresence {
             account,
             logged_in: false,
             ready: false,
+            reason: None,
             chats: HashSet::new(),
             offers: HashSet::new(),
             last_offer_ms: 0,
@@ -38,8 +42,12 @@ impl AgentPresence {
 
     /// Ready, logged in and below capacity.
     pub fn available(&self) -> bool {
-        let load = self.chats.len() + self.offers.len();
-        self.logged_in && self.ready && load < self.account.capacity as usize
+        self.logged_in && self.ready && self.has_room()
+    }
+
+    /// Chats and offers below capacity (ready or not).
+    pub fn has_room(&self) -> bool {
+        self.chats.len() + self.offers.len() < self.account.capacity as usize
     }
 
     /// Takes chats from this queue.

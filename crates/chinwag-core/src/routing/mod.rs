@@ -1,7 +1,9 @@
 //! Routing: one FIFO queue per configured queue, agents with a capacity of concurrent chats,
 //! offers with a deadline, and an optional maximum wait per queue. A waiting chat is offered
 //! to the ready agent that has gone longest without receiving a chat; an offer not accepted
-//! in time goes back to the head of its queue and the agent who missed it is set not ready.
+//! in time goes back to the head of its queue and the agent who missed it is set not ready
+//! (reason "Missed offer"). A chat can also be offered to one agent directly (a transfer,
+//! `direct.rs`).
 //!
 //! This module is pure state: every method returns the [`BusEvent`]s to publish and the
 //! engine publishes them. Timers are driven by the engine's routing worker through
@@ -16,17 +18,21 @@
 //! path calls it.
 
 mod agents;
+mod direct;
 mod dispatch;
 mod queue;
 mod snapshot;
+mod supervise;
 
 pub use agents::AgentPresence;
+pub use direct::DirectRefusal;
 pub use dispatch::MAX_SKIPS_PER_PASS;
 pub use queue::Waiting;
+pub use supervise::{LiveEntry, LiveState, QueueLoad};
 
 use crate::bus::{BusEvent, OfferEnd};
 use crate::ids::{AgentId, ChatId, QueueName, ServiceName};
-use crate::settings::{AgentAccount, QueueSettings};
+use crate::settings::{AgentAccount, MISSED_OFFER, QueueSettings};
 use queue::{Queue, Seq};
 use std::collections::{BTreeMap, HashMap};
 
@@ -131,14 +137,26 @@ impl RouterState {
         }
     }
 
-    /// Marks an agent logged in (not ready).
+    /// Marks an agent logged in (not ready, for no reason given yet).
     pub fn login(&mut self, agent: &AgentId, now_ms: i64) {
         if let Some(a) = self.agents.get_mut(agent)
             && !a.logged_in
         {
             a.logged_in = true;
             a.ready = false;
+            a.reason = None;
             a.idle_since_ms = now_ms;
+        }
+    }
+
+    /// Gives a logged-in, not-ready agent without a reason this one (no event: as at login).
+    pub fn default_reason(&mut self, agent: &AgentId, reason: &str) {
+        if let Some(a) = self.agents.get_mut(agent)
+            && a.logged_in
+            && !a.ready
+            && a.reason.is_none()
+        {
+            a.reason = Some(reason.to_owned());
         }
     }
 
@@ -158,14 +176,31 @@ impl RouterState {
         out
     }
 
-    /// Sets readiness; returns the state event when it changed.
+    /// Sets readiness (no reason); returns the state event when it changed.
     pub fn set_ready(&mut self, agent: &AgentId, ready: bool) -> Vec<BusEvent> {
+        self.set_state(agent, ready, None)
+    }
+
+    /// Sets readiness and, when not ready, why (`reason` is dropped when ready); returns the
+    /// state event when either changed. A logged-out agent cannot become ready.
+    pub fn set_state(
+        &mut self,
+        agent: &AgentId,
+        ready: bool,
+        reason: Option<&str>,
+    ) -> Vec<BusEvent> {
+        let reason = reason.filter(|_| !ready);
         match self.agents.get_mut(agent) {
-            Some(a) if a.ready != ready && (a.logged_in || !ready) => {
+            Some(a)
+                if (a.ready != ready || a.reason.as_deref() != reason)
+                    && (a.logged_in || !ready) =>
+            {
                 a.ready = ready;
+                a.reason = reason.map(str::to_owned);
                 vec![BusEvent::AgentState {
                     agent_id: agent.clone(),
                     ready,
+                    reason: a.reason.clone(),
                 }]
             }
             _ => Vec::new(),
@@ -209,7 +244,8 @@ impl RouterState {
             chat_id: chat_id.clone(),
             reason,
         };
-        if reason != OfferEnd::ChatEnded {
+        // An ended chat, or one a supervisor took over, waits for nobody.
+        if !matches!(reason, OfferEnd::ChatEnded | OfferEnd::TakenOver) {
             if !offer.waiting.declined_by.contains(&offer.agent_id) {
                 offer.waiting.declined_by.push(offer.agent_id);
             }
@@ -278,7 +314,7 @@ impl RouterState {
             let agent = self.offers.get(&chat).map(|o| o.agent_id.clone());
             out.extend(self.withdraw(&chat, OfferEnd::Timeout));
             if let Some(agent) = agent {
-                out.extend(self.set_ready(&agent, false));
+                out.extend(self.set_state(&agent, false, Some(MISSED_OFFER)));
             }
         }
         out
@@ -314,6 +350,8 @@ impl RouterState {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_direct;
 #[cfg(test)]
 mod tests_queue;
 #[cfg(test)]

@@ -152,6 +152,16 @@ impl Queue {
         (self.back, self.front)
     }
 
+    /// Number of waiting chats.
+    pub(super) fn waiting_len(&self) -> usize {
+        self.fresh.len() + self.declined.len()
+    }
+
+    /// The waiting chats, longest waiting first (lazily: taking k costs O(k log n)).
+    pub(super) fn by_wait(&self) -> impl Iterator<Item = &Waiting> + '_ {
+        self.by_since.iter().filter_map(|(_, seq)| self.get(*seq))
+    }
+
     /// A queue holding `entries` (keys as saved), continuing from the saved ends.
     pub(super) fn restored(
         settings: QueueSettings,

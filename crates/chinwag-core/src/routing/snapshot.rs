@@ -63,6 +63,9 @@ struct AgentSnap {
     logged_in: bool,
     #[serde(rename = "r", default, skip_serializing_if = "is_false")]
     ready: bool,
+    /// The not-ready reason (absent from snapshots written before reasons existed).
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     #[serde(rename = "c", default, skip_serializing_if = "Vec::is_empty")]
     chats: Vec<ChatId>,
     #[serde(rename = "o", default, skip_serializing_if = "is_zero")]
@@ -120,12 +123,14 @@ impl AgentSnap {
             id: a.account.id.clone(),
             logged_in: a.logged_in,
             ready: a.ready,
+            reason: a.reason.clone(),
             chats,
             last_offer_ms: a.last_offer_ms,
             idle_since_ms: a.idle_since_ms,
         };
         let blank = !snap.logged_in
             && !snap.ready
+            && snap.reason.is_none()
             && snap.chats.is_empty()
             && snap.last_offer_ms == 0
             && snap.idle_since_ms == 0;
@@ -215,6 +220,7 @@ impl RouterState {
             };
             p.logged_in = a.logged_in;
             p.ready = a.ready;
+            p.reason = a.reason;
             p.chats = a.chats.into_iter().collect();
             p.last_offer_ms = a.last_offer_ms;
             p.idle_since_ms = a.idle_since_ms;

@@ -57,6 +57,7 @@ async fn app() -> Result<axum::Router, TestCaseError> {
         agents: Vec::new(),
         ended_retention_ms: 60_000,
         push: Default::default(),
+        desk: Default::default(),
     };
     let fail = |e: String| TestCaseError::fail(format!("setup: {e}"));
     let engine = ChatEngine::open(

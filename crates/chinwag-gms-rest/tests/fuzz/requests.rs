@@ -82,6 +82,7 @@ pub(crate) async fn app() -> Result<axum::Router, TestCaseError> {
             timeout_ms: None,
             shutdown_notify: true,
         },
+        desk: Default::default(),
     };
     let engine = ChatEngine::open(
         settings,

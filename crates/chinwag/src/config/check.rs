@@ -232,6 +232,12 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
             role,
         });
     }
+    let canned = cfg
+        .queues
+        .iter()
+        .map(|(name, q)| (name.clone(), q.canned.clone()))
+        .collect();
+    let desk = super::desk::settings(&cfg.presence, &canned)?;
     let (push, mut push_worker) = cfg.push.validate()?;
     if cfg.push.presence_grace_ms == 0 {
         // Long enough for a lost CometD client to be known gone: a held connect, then
@@ -248,6 +254,7 @@ pub(crate) fn validate(cfg: &Config) -> anyhow::Result<Validated> {
         ended_retention_ms: i64::try_from(cfg.server.ended_retention_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX),
         push,
+        desk,
     };
     Ok(Validated {
         engine,

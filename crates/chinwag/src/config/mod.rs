@@ -5,6 +5,7 @@
 mod check;
 mod cluster;
 mod cometd;
+mod desk;
 mod files;
 mod inactivity;
 mod limits;
@@ -50,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) files: files::FileStoreConfig,
     /// Which browser parts are served (widget, console, demo).
     pub(crate) web: WebConfig,
+    /// The not-ready reasons agents pick from.
+    pub(crate) presence: desk::PresenceConfig,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             push: push::PushSection::default(),
             files: files::FileStoreConfig::default(),
             web: WebConfig::default(),
+            presence: desk::PresenceConfig::default(),
         }
     }
 }
@@ -134,6 +138,8 @@ pub(crate) struct QueueConfig {
     pub(crate) offer_timeout_secs: f64,
     /// Seconds a chat may wait for an agent before it is closed; 0: no limit.
     pub(crate) max_wait_secs: u64,
+    /// Canned responses its agents may pick (`[{ label, text }]`).
+    pub(crate) canned: Vec<desk::CannedConfig>,
 }
 
 impl Default for QueueConfig {
@@ -141,6 +147,7 @@ impl Default for QueueConfig {
         Self {
             offer_timeout_secs: 30.0,
             max_wait_secs: 3600,
+            canned: Vec::new(),
         }
     }
 }
@@ -202,11 +209,21 @@ impl AgentConfig {
 }
 
 impl Config {
-    /// Reads `path`, or the defaults when `path` is `None`.
+    /// The configuration with no file at all: the defaults, and the built-in canned
+    /// responses on the default queue (a file starts without any).
+    pub(crate) fn builtin() -> Self {
+        let mut cfg = Self::default();
+        for q in cfg.queues.values_mut() {
+            q.canned = desk::builtin_canned();
+        }
+        cfg
+    }
+
+    /// Reads `path`, or the built-in configuration when `path` is `None`.
     pub(crate) fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
         use anyhow::Context;
         match path {
-            None => Ok(Self::default()),
+            None => Ok(Self::builtin()),
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("while reading {}", p.display()))?;

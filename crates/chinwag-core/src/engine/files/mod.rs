@@ -258,10 +258,14 @@ impl ChatEngine {
 fn participant(s: &Session, who: Uploader<'_>) -> Result<ParticipantId, CoreError> {
     match who {
         Uploader::Customer => Ok(CLIENT),
-        Uploader::Agent(agent) => s
-            .agent_participant(agent)
-            .map(|p| p.id)
-            .ok_or(CoreError::NotInChat),
+        // A supervisor monitoring the chat reads its files, but adds or deletes none.
+        Uploader::Agent(agent) => match s.agent_participant(agent) {
+            Some(p) if p.party_type == crate::event::PartyType::Supervisor => {
+                Err(CoreError::Monitoring)
+            }
+            Some(p) => Ok(p.id),
+            None => Err(CoreError::NotInChat),
+        },
     }
 }
 

@@ -45,7 +45,13 @@ enum Wire {
     #[serde(rename = "withdrawn")]
     Withdrawn { a: AgentId, c: ChatId, r: String },
     #[serde(rename = "state")]
-    State { a: AgentId, r: bool },
+    State {
+        a: AgentId,
+        r: bool,
+        /// The not-ready reason (absent from older nodes' news).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        w: Option<String>,
+    },
 }
 
 fn reason_name(r: OfferEnd) -> &'static str {
@@ -53,6 +59,7 @@ fn reason_name(r: OfferEnd) -> &'static str {
         OfferEnd::Timeout => "timeout",
         OfferEnd::Rejected => "rejected",
         OfferEnd::ChatEnded => "chat_ended",
+        OfferEnd::TakenOver => "taken_over",
     }
 }
 
@@ -61,6 +68,7 @@ fn reason(name: &str) -> Option<OfferEnd> {
         "timeout" => OfferEnd::Timeout,
         "rejected" => OfferEnd::Rejected,
         "chat_ended" => OfferEnd::ChatEnded,
+        "taken_over" => OfferEnd::TakenOver,
         _ => return None,
     })
 }
@@ -91,9 +99,14 @@ pub(super) fn encode(origin: u64, events: &[BusEvent]) -> Vec<u8> {
                 c: chat_id.clone(),
                 r: reason_name(*reason).into(),
             }),
-            BusEvent::AgentState { agent_id, ready } => Some(Wire::State {
+            BusEvent::AgentState {
+                agent_id,
+                ready,
+                reason,
+            } => Some(Wire::State {
                 a: agent_id.clone(),
                 r: *ready,
+                w: reason.clone(),
             }),
             _ => None,
         })
@@ -137,9 +150,10 @@ fn decode(bytes: &[u8]) -> Option<(u64, Vec<BusEvent>)> {
                     chat_id: c,
                     reason: reason(&r)?,
                 },
-                Wire::State { a, r } => BusEvent::AgentState {
+                Wire::State { a, r, w } => BusEvent::AgentState {
                     agent_id: a,
                     ready: r,
+                    reason: w,
                 },
             })
         })
@@ -243,6 +257,12 @@ mod tests {
             BusEvent::AgentState {
                 agent_id: AgentId::new("a"),
                 ready: false,
+                reason: Some("Lunch".into()),
+            },
+            BusEvent::AgentState {
+                agent_id: AgentId::new("b"),
+                ready: true,
+                reason: None,
             },
         ];
         let bytes = encode(7, &events);
@@ -250,6 +270,15 @@ mod tests {
         assert_eq!(origin, 7);
         assert_eq!(format!("{back:?}"), format!("{events:?}"));
         assert!(encode(7, &[]).is_empty(), "nothing to announce");
+        // An older node's state news (no reason) still reads.
+        let old = decode(br#"{"n":2,"e":[{"t":"state","a":"a","r":false}]}"#);
+        assert!(
+            matches!(
+                old.as_ref().map(|(_, e)| e.as_slice()),
+                Some([BusEvent::AgentState { reason: None, .. }])
+            ),
+            "{old:?}"
+        );
         for bad in [
             &b"x"[..],
             br#"{"n":1,"e":[{"t":"withdrawn","a":"a","c":"c","r":"why"}]}"#,
