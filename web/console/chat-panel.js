@@ -130,6 +130,7 @@ export class ChatPanel {
     this.composer.pushForm.hidden = watching;
     this.composer.disable(watching);
     this.files.disable(watching);
+    this.files.form.hidden = watching;
     this.head.show(watching ? 'monitor' : 'agent');
     this.head.setState(watching ? 'You are monitoring this chat (read only).' : '');
     this.paintTab();
