@@ -65,7 +65,7 @@ test("not ready takes a reason, and no offer arrives while not ready", async () 
   assert.equal(await page.locator(".offer").count(), 0, "no offer while not ready");
   await page.reload();
   await page.waitForSelector("#state:not([hidden])");
-  assert.equal(await page.inputValue("#state"), "Lunch", "the reason is kept in this browser");
+  assert.equal(await page.inputValue("#state"), "Lunch", "the reason is the server's");
   // The answer to PUT /state is held back until the offer frame is in: a stale answer must
   // not wipe an offer the stream already brought.
   await page.route("**/agent/v1/state", async (route) => {

@@ -21,8 +21,15 @@ export { until };
 export const AGENT_ID = "demo";
 export const AGENT_PASSWORD = "console-test-password";
 
-/** The argon2id hash of AGENT_PASSWORD, written by `chinwag agent add` into a scratch file. */
+let hashOnce = null;
+/** The argon2id hash of AGENT_PASSWORD, written by `chinwag agent add` into a scratch file
+ * (once per test file: every account of a test uses the same password). */
 export function passwordHash() {
+  hashOnce ??= makeHash();
+  return hashOnce;
+}
+
+function makeHash() {
   const dir = mkdtempSync(join(tmpdir(), "chinwag-console-hash-"));
   try {
     const file = join(dir, "chinwag.toml");
@@ -106,7 +113,7 @@ export class Customer {
  * A console page: new context, watches page errors and CSP reports, signs in through the form
  * and (unless told not to) starts work and goes ready.
  */
-export async function openConsole(all, { ready = true, signIn = true } = {}) {
+export async function openConsole(all, { ready = true, signIn = true, id = AGENT_ID, password = AGENT_PASSWORD } = {}) {
   const context = await all.browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
   const problems = [];
@@ -116,8 +123,8 @@ export async function openConsole(all, { ready = true, signIn = true } = {}) {
   });
   await page.goto(all.consoleUrl);
   if (signIn) {
-    await page.fill("#signin-id", AGENT_ID);
-    await page.fill("#signin-password", AGENT_PASSWORD);
+    await page.fill("#signin-id", id);
+    await page.fill("#signin-password", password);
     await page.click("#signin-submit");
     await page.waitForSelector("#work:not([hidden])");
   }
@@ -170,3 +177,57 @@ export function assertOnceInOrder(ls) {
 }
 
 export const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `console-${name}.png`), fullPage: true });
+
+/** Serious and critical axe violations (WCAG 2.x A and AA) on the page as it is. */
+export async function axeSerious(page) {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  const r = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
+}
+
+/**
+ * A team beside the demo agent (who serves `default`): Bob serves `billing`, Sue supervises;
+ * configured not-ready reasons and canned responses for both queues (billing's listed first). Every account signs in
+ * with AGENT_PASSWORD.
+ */
+export function teamToml({ offerTimeoutSecs = 30 } = {}) {
+  const hash = passwordHash();
+  return `
+[presence]
+not_ready_reasons = ["Coffee", "Coaching", "Lunch"]
+
+[queues.billing]
+offer_timeout_secs = ${offerTimeoutSecs}
+canned = [{ label = "Invoice sent", text = "Your invoice is on its way." }]
+
+[queues.default]
+offer_timeout_secs = ${offerTimeoutSecs}
+canned = [
+  { label = "Hello there", text = "Hello from the default queue." },
+  { label = "Bye", text = "Goodbye from the default queue." },
+]
+
+[[agents]]
+id = "bob"
+name = "Bob Builder"
+token = "bob-agent-token"
+queues = ["billing"]
+capacity = 3
+password_hash = "${hash}"
+
+[[agents]]
+id = "sue"
+name = "Sue Supervisor"
+token = "sue-super-token"
+queues = ["default"]
+capacity = 5
+role = "supervisor"
+password_hash = "${hash}"
+`;
+}
+
+/** The status of an account through its token (`GET /me`). */
+export async function statusOf(all, token) {
+  const r = await fetch(`${all.server.base}/agent/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  return r.json();
+}

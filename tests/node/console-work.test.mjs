@@ -7,7 +7,8 @@ import { startAll, Customer, openConsole, panelOf, messages, lines, acceptOffer,
 
 let all, con;
 before(async () => {
-  all = await startAll();
+  // The canned responses are the queue's, from the configuration.
+  all = await startAll({ extraToml: '[queues.default]\ncanned = [{ label = "Greeting", text = "Hello, thank you for contacting us. How can I help you today?" }]\n' });
   con = await openConsole(all);
 });
 after(async () => {

@@ -1,25 +1,30 @@
 //! The console's entry point: picks the screen (sign-in or work), and on the work screen
-//! joins the pieces: presence (ready / not ready with a reason), offers, the event stream
-//! and its reconnecting banner, the chats, sound, notifications and shortcuts.
+//! joins the pieces: presence (ready / not ready with the server's reasons), offers, the
+//! event stream and its reconnecting banner, the chats, transfer, the supervisor view,
+//! sound, notifications and shortcuts.
 
 /** @import { Status, Frame } from './types.js' */
 import { api } from './api.js';
-import { byId, h, clear } from './dom.js';
+import { byId } from './dom.js';
 import { EventStream } from './stream.js';
 import { Workspace } from './workspace.js';
+import { ChatPanel } from './chat-panel.js';
 import { OfferList } from './offers.js';
-import { REASONS, MISSED, storedReason, storeReason } from './presence.js';
-import { unlockSound, muteSound, soundOn, beep, notify, askNotifications, notificationsSupported } from './alerts.js';
+import { DEFAULT_REASONS, loadReasons, paintState, stateBody } from './presence.js';
+import { loadCanned, cannedGroups, cannedQueues } from './canned.js';
+import { TransferDialog } from './transfer.js';
+import { SupervisorView } from './supervisor.js';
+import { beep, notify } from './alerts.js';
+import { wireTools } from './tools.js';
 import { signInDemo, signOut, currentStatus, failureText, wireSignIn, showSignIn } from './session.js';
 import { listen, fillTable } from './shortcuts.js';
+import { shortcutRunner } from './keys.js';
 
 const announcer = byId('announcer', HTMLDivElement);
 const banner = byId('banner', HTMLDivElement);
 const stateSel = byId('state', HTMLSelectElement);
 const startBtn = byId('start-work', HTMLButtonElement);
 const stopBtn = byId('stop-work', HTMLButtonElement);
-const soundBtn = byId('sound', HTMLButtonElement);
-const notifyBtn = byId('notify', HTMLButtonElement);
 const dialog = byId('shortcuts', HTMLDialogElement);
 
 /** @param {string} msg */
@@ -28,7 +33,25 @@ function announce(msg) {
   setTimeout(() => (announcer.textContent = msg), 50);
 }
 
-const workspace = new Workspace(byId('tabs', HTMLDivElement), byId('panels', HTMLDivElement), byId('no-chats', HTMLParagraphElement), announce);
+const transfer = new TransferDialog(transferTargets, announce);
+const workspace = new Workspace(byId('tabs', HTMLDivElement), byId('panels', HTMLDivElement), byId('no-chats', HTMLParagraphElement), announce, {
+  myId: () => me?.id,
+  transfer: (chat) => void transfer.open(chat),
+});
+const supervisor = new SupervisorView({
+  announce,
+  status: (s) => applyStatus(s),
+  monitor: (id) => {
+    workspace.open(id, 'monitor');
+    workspace.activate(id, true);
+    announce('Monitoring the chat (read only).');
+  },
+  takeOver: (id) => {
+    workspace.open(id, 'agent');
+    workspace.activate(id, true);
+    announce('You took the chat over.');
+  },
+});
 const offers = new OfferList(byId('offers', HTMLUListElement), accept, reject, () => {
   byId('no-offers', HTMLParagraphElement).hidden = offers.items.size > 0;
   workspace.offerCount = offers.items.size;
@@ -37,11 +60,22 @@ const offers = new OfferList(byId('offers', HTMLUListElement), accept, reject, (
 
 /** @type {Status | null} */
 let me = null;
-/** The reason shown while not ready (client-side only: the API has no reason field). */
-let reason = REASONS[0];
-/** Set while our own PUT /state is in flight, so its `state` frame is not taken for a missed offer. */
-let settingState = false;
+/** The configured not-ready reasons (`GET /presence`). */
+let reasons = DEFAULT_REASONS;
+/** The reason last chosen here, for Alt+R. */
+let lastReason = '';
 let wasDown = false;
+
+/** Where a chat may be transferred: the queues the agent serves (a supervisor: every queue
+ * of the overview) and, for a supervisor, the agents. */
+async function transferTargets() {
+  await cannedGroups();
+  const mine = cannedQueues();
+  if (!supervisor.allowed) return { queues: mine, agents: [] };
+  if (!supervisor.last) await supervisor.refresh();
+  const t = supervisor.targets();
+  return { queues: [...new Set([...t.queues, ...mine])], agents: t.agents.filter((a) => a.id !== me?.id) };
+}
 
 const stream = new EventStream(onFrame, onStreamState, async () => {
   const status = await currentStatus();
@@ -52,6 +86,7 @@ const stream = new EventStream(onFrame, onStreamState, async () => {
 
 /** @param {boolean} up */
 function onStreamState(up) {
+  ChatPanel.streamUp = up;
   if (up) {
     banner.textContent = '';
     banner.classList.remove('shown');
@@ -84,8 +119,10 @@ function onFrame(f) {
       break;
     case 'state':
       if (me) {
-        if (me.ready && !f.ready && !settingState) reason = MISSED;
+        const was = me.reason;
         me.ready = f.ready;
+        me.reason = f.ready ? null : 'reason' in f ? f.reason : me.reason;
+        if (!f.ready && me.reason && me.reason !== was && !reasons.includes(me.reason)) announce(`You are now not ready: ${me.reason}.`);
         paintPresence();
       }
       break;
@@ -98,7 +135,7 @@ function onFrame(f) {
     case 'chat_ended': {
       const chat = workspace.chats.get(f.chat_id);
       if (chat && !chat.closed) {
-        chat.markClosed('The chat has ended.');
+        chat.markClosed('The chat has ended.', 'ended');
         announce(`The chat with ${chat.name()} has ended.`);
       }
       offers.remove(f.chat_id);
@@ -130,30 +167,21 @@ function paintPresence() {
   startBtn.hidden = me.logged_in;
   stateSel.hidden = !me.logged_in;
   stopBtn.hidden = !me.logged_in;
-  clear(stateSel);
-  stateSel.append(h('option', { value: '' }, 'Ready'));
-  const reasons = reason === MISSED ? [MISSED, ...REASONS] : REASONS;
-  for (const r of reasons) stateSel.append(h('option', { value: r }, `Not ready: ${r}`));
-  stateSel.value = me.ready ? '' : reason;
-  stateSel.classList.toggle('ready', me.ready);
+  paintState(stateSel, reasons, me.ready, me.reason);
 }
 
-/** @param {boolean} ready @param {string} [why] */
+/** @param {boolean} ready @param {string} [why] a configured reason */
 async function setReady(ready, why) {
   if (!me) return;
-  if (!ready) {
-    reason = why || storedReason(me.id);
-    storeReason(me.id, reason);
-  }
-  settingState = true;
+  const reason = ready ? undefined : why || (lastReason && reasons.includes(lastReason) ? lastReason : reasons[0]);
+  if (reason) lastReason = reason;
   try {
-    applyStatus(await api('PUT', '/state', { ready }));
-    announce(ready ? 'You are ready.' : `You are not ready: ${reason}.`);
+    const s = await api('PUT', '/state', stateBody(ready, reason));
+    applyStatus(s);
+    announce(ready ? 'You are ready.' : `You are not ready: ${s.reason || reason}.`);
   } catch (e) {
     announce(`Could not change the state: ${e instanceof Error ? e.message : e}`);
     paintPresence();
-  } finally {
-    settingState = false;
   }
 }
 
@@ -183,8 +211,13 @@ async function reject(id) {
 function enterWork(status) {
   byId('signin', HTMLElement).hidden = true;
   byId('work', HTMLDivElement).hidden = false;
-  reason = storedReason(status.id);
   applyStatus(status, true);
+  void loadCanned();
+  void loadReasons().then((r) => {
+    reasons = r;
+    paintPresence();
+  });
+  void supervisor.probe();
   workspace.resume(status.chats); // start loading now; the stream's status resumes again
   stream.start();
   startBtn.hidden ? stateSel.focus() : startBtn.focus();
@@ -194,6 +227,8 @@ function enterWork(status) {
 function leaveWork(message) {
   stream.stop();
   me = null;
+  supervisor.reset();
+  if (transfer.dialog.open) transfer.dialog.close();
   workspace.clearAll();
   offers.reset([]);
   onStreamState(true);
@@ -222,92 +257,19 @@ function wireWork() {
     await signOut();
     leaveWork('You have signed out.');
   });
-  soundBtn.addEventListener('click', () => {
-    if (soundOn()) muteSound();
-    else unlockSound();
-    setTimeout(paintSound, 100);
-  });
-  /** @param {Event} e */
-  const firstGesture = (e) => {
-    document.removeEventListener('pointerdown', firstGesture);
-    document.removeEventListener('keydown', firstGesture);
-    if (e.target === soundBtn) return; // its own click decides
-    unlockSound();
-    setTimeout(paintSound, 100);
-  };
-  document.addEventListener('pointerdown', firstGesture);
-  document.addEventListener('keydown', firstGesture);
-  notifyBtn.hidden = !notificationsSupported();
-  paintNotify();
-  notifyBtn.addEventListener('click', async () => {
-    const answer = await askNotifications();
-    paintNotify();
-    announce(answer === 'granted' ? 'Desktop notifications are on.' : 'Desktop notifications are off (the browser refused).');
-  });
+  wireTools(announce);
   byId('help', HTMLButtonElement).addEventListener('click', () => dialog.showModal());
   fillTable(byId('shortcuts-body', HTMLTableSectionElement));
-  listen(runShortcut);
-}
-
-function paintSound() {
-  const on = soundOn();
-  soundBtn.setAttribute('aria-pressed', String(on));
-  soundBtn.textContent = on ? 'Sound on' : 'Enable sound';
-}
-
-function paintNotify() {
-  if (!notificationsSupported()) return;
-  const granted = Notification.permission === 'granted';
-  notifyBtn.textContent = granted ? 'Desktop notifications on' : 'Enable desktop notifications';
-  notifyBtn.disabled = granted;
-}
-
-/** @param {import('./shortcuts.js').Action} action */
-function runShortcut(action) {
-  if (action === 'help') {
-    if (dialog.open) dialog.close();
-    else dialog.showModal();
-    return;
-  }
-  if (!me) return;
-  const chat = workspace.current();
-  const first = offers.first();
-  switch (action) {
-    case 'accept':
-      if (first) void accept(first);
-      break;
-    case 'reject':
-      if (first) void reject(first);
-      break;
-    case 'ready':
-      if (me.logged_in) void setReady(!me.ready);
-      break;
-    case 'next':
-    case 'prev':
-      workspace.cycle(action === 'next' ? 1 : -1);
-      break;
-    case 'message':
-      chat?.text.focus();
-      break;
-    case 'canned':
-      chat?.canned.focus();
-      break;
-    case 'url':
-      chat?.url.focus();
-      break;
-    case 'file':
-      chat?.files.input.focus();
-      break;
-    case 'end':
-      if (chat && !chat.closed) void chat.finish('end');
-      break;
-    case 'leave':
-      if (chat && !chat.closed) void chat.finish('leave');
-      break;
-    case 'close':
-      if (chat?.closed) workspace.close(chat.id);
-      break;
-  }
+  listen(shortcutRunner({
+    help: dialog,
+    me: () => me,
+    workspace,
+    firstOffer: () => offers.first(),
+    accept,
+    reject,
+    setReady,
+    transfer: (chat) => void transfer.open(chat),
+  }));
 }
 
 async function start() {

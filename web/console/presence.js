@@ -1,34 +1,54 @@
-//! Ready / not-ready state and the not-ready reasons. The agent API's state has no reason
-//! field, so the reason is kept in this browser (localStorage, per agent) and only shown
-//! here; a not-ready the server sets itself (a missed offer) gets the reason "Missed offer".
+//! Ready / not-ready state with the server's not-ready reasons: the list comes from
+//! `GET /presence`, the chosen reason goes with `PUT /state`, and the reason shown is the
+//! one the server reports (status and `state` frames), "Missed offer" included when the
+//! server set the agent not ready itself.
 
-/** Reasons offered for not ready (the first entry of the select is "Ready"). */
-export const REASONS = ['Break', 'Lunch', 'Meeting', 'Training', 'After-chat work'];
-export const MISSED = 'Missed offer';
+import { api } from './api.js';
+import { h, clear } from './dom.js';
 
-/** @param {string} agentId */
-const key = (agentId) => `chinwag.console.reason.${agentId}`;
+/** The server's default list, used only until (or if) `GET /presence` answers. */
+export const DEFAULT_REASONS = ['Break', 'Lunch', 'Meeting', 'Training', 'After-chat work'];
 
 /**
- * The stored reason, or the first one.
- * @param {string} agentId
+ * The configured not-ready reasons.
+ * @returns {Promise<string[]>}
  */
-export function storedReason(agentId) {
+export async function loadReasons() {
   try {
-    return localStorage.getItem(key(agentId)) || REASONS[0];
+    const j = await api('GET', '/presence');
+    const list = Array.isArray(j?.not_ready_reasons)
+      ? j.not_ready_reasons.filter((/** @type {unknown} */ r) => typeof r === 'string' && r !== '')
+      : [];
+    return list.length ? list : DEFAULT_REASONS;
   } catch {
-    return REASONS[0];
+    return DEFAULT_REASONS;
   }
 }
 
 /**
- * @param {string} agentId
- * @param {string} reason
+ * Fills the state menu: "Ready", then "Not ready: <reason>" for each configured reason. A
+ * reason the server set that is not configured (e.g. "Missed offer") is shown first and
+ * cannot be chosen again.
+ * @param {HTMLSelectElement} sel
+ * @param {string[]} reasons
+ * @param {boolean} ready
+ * @param {string | null | undefined} reason the server's
  */
-export function storeReason(agentId, reason) {
-  try {
-    localStorage.setItem(key(agentId), reason);
-  } catch {
-    // Storage off: the reason lives only as long as the page.
-  }
+export function paintState(sel, reasons, ready, reason) {
+  clear(sel);
+  sel.append(h('option', { value: '' }, 'Ready'));
+  const extra = !ready && reason && !reasons.includes(reason) ? reason : null;
+  if (extra) sel.append(h('option', { value: extra, disabled: true }, `Not ready: ${extra}`));
+  for (const r of reasons) sel.append(h('option', { value: r }, `Not ready: ${r}`));
+  sel.value = ready ? '' : reason || reasons[0];
+  sel.classList.toggle('ready', ready);
+}
+
+/**
+ * The body of `PUT /state`.
+ * @param {boolean} ready
+ * @param {string} [reason]
+ */
+export function stateBody(ready, reason) {
+  return ready || !reason ? { ready } : { ready, reason };
 }

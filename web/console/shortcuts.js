@@ -5,7 +5,7 @@
 import { h, clear } from './dom.js';
 
 /**
- * @typedef {'help'|'accept'|'reject'|'ready'|'next'|'prev'|'message'|'canned'|'url'|'end'|'leave'|'close'|'file'} Action
+ * @typedef {'help'|'accept'|'reject'|'ready'|'next'|'prev'|'message'|'canned'|'url'|'end'|'leave'|'close'|'file'|'transfer'} Action
  * @typedef {{ keys: string, code: string, alt?: boolean, ctrl?: boolean, shift?: boolean, action: Action, what: string }} Shortcut
  */
 
@@ -22,6 +22,7 @@ export const SHORTCUTS = [
   { keys: 'Alt+U', code: 'KeyU', alt: true, action: 'url', what: 'Go to "Push a URL"' },
   { keys: 'Alt+I', code: 'KeyI', alt: true, action: 'file', what: 'Go to the file upload' },
   { keys: 'Alt+Shift+E', code: 'KeyE', alt: true, shift: true, action: 'end', what: 'End the chat' },
+  { keys: 'Alt+T', code: 'KeyT', alt: true, action: 'transfer', what: 'Transfer the chat' },
   { keys: 'Alt+Shift+L', code: 'KeyL', alt: true, shift: true, action: 'leave', what: 'Leave the chat' },
   { keys: 'Alt+W', code: 'KeyW', alt: true, action: 'close', what: "Close an ended chat's tab" },
 ];

@@ -1,5 +1,6 @@
 //! The open chats: tabs (arrow keys move between them), one panel each, unread counts in
 //! the tabs and the document title, and resuming every chat after a drop or a reload.
+//! A supervisor's monitored chats are tabs too (read only until taken over).
 
 import { ChatPanel } from './chat-panel.js';
 import { beep, notify } from './alerts.js';
@@ -13,12 +14,14 @@ export class Workspace {
    * @param {HTMLElement} panels
    * @param {HTMLElement} empty shown when no chat is open
    * @param {(msg: string) => void} announce
+   * @param {{ myId: () => string | undefined, transfer: (chat: ChatPanel) => void }} who
    */
-  constructor(tablist, panels, empty, announce) {
+  constructor(tablist, panels, empty, announce, who) {
     this.tablist = tablist;
     this.panels = panels;
     this.empty = empty;
     this.announce = announce;
+    this.who = who;
     /** @type {Map<string, ChatPanel>} */
     this.chats = new Map();
     /** @type {string | null} */
@@ -40,14 +43,28 @@ export class Workspace {
   }
 
   /**
-   * The panel of a chat, created (and loaded from its first event) when new.
+   * The panel of a chat, created (and loaded from its first event) when new. With a `mode`,
+   * an open panel takes that mode, and one that is over is replaced by a new one.
    * @param {string} id
+   * @param {'agent' | 'monitor'} [mode]
    * @returns {ChatPanel}
    */
-  open(id) {
+  open(id, mode) {
     let chat = this.chats.get(id);
-    if (chat) return chat;
+    if (chat && mode && chat.closed) {
+      const wasActive = this.activeId === id;
+      this.drop(chat);
+      if (wasActive) this.activeId = null;
+      chat = undefined;
+    }
+    if (chat) {
+      if (mode && mode !== chat.mode) chat.setMode(mode);
+      return chat;
+    }
+    this.dismissed.delete(id);
     chat = new ChatPanel(id, {
+      myId: this.who.myId,
+      transfer: this.who.transfer,
       announce: this.announce,
       changed: () => this.paintTitle(),
       activate: (cid) => this.activate(cid),
@@ -56,7 +73,7 @@ export class Workspace {
         beep();
         notify(cid, title, body, () => this.activate(cid));
       },
-    });
+    }, mode);
     this.chats.set(id, chat);
     this.tablist.append(chat.tab);
     this.panels.append(chat.panel);
@@ -79,7 +96,7 @@ export class Workspace {
     for (const c of this.chats.values()) c.setActive(c === chat);
     this.activeId = id;
     rememberActive(id);
-    if (focus) (chat.closed ? chat.tab : chat.text).focus();
+    if (focus) (chat.closed || chat.mode === 'monitor' ? chat.tab : chat.text).focus();
     this.paintTitle();
   }
 
@@ -98,9 +115,7 @@ export class Workspace {
     if (!chat) return;
     const ids = [...this.chats.keys()];
     const at = ids.indexOf(id);
-    chat.tab.remove();
-    chat.panel.remove();
-    this.chats.delete(id);
+    this.drop(chat);
     this.dismissed.add(id);
     remember(id, null);
     if (this.activeId === id) {
@@ -110,6 +125,14 @@ export class Workspace {
     }
     this.empty.hidden = this.chats.size > 0;
     this.paintTitle();
+  }
+
+  /** Takes a panel off the page. @param {ChatPanel} chat */
+  drop(chat) {
+    chat.markClosed('Closed.', 'closed'); // stops its timers
+    chat.tab.remove();
+    chat.panel.remove();
+    this.chats.delete(chat.id);
   }
 
   /** Closes every chat (sign-out). */
