@@ -455,14 +455,14 @@ test("supervision: refused to agents; overview, silent monitor, take-over for a 
     assert.deepEqual([line?.state, line?.subject, line?.monitored], ["active", "Watched", false]);
     assert.ok(r.json.agents.some((a) => a.id === "demo" && a.load === 1));
     r = await call("monitorChat", { params: { chatId: id }, auth: BOSS });
-    assert.equal(r.status, 200);
+    assert.deepEqual([r.status, r.json.queue], [200, "default"]);
     assert.ok(r.json.participants.some((p) => p.party_type === "Supervisor" && p.left_ms == null));
     const refreshed = await watched.op("refresh", { transcriptPosition: "1" });
     assert.equal(refreshed.monitored, true, "the customer sees monitored: true");
     r = await call("sendMessage", { params: { chatId: id }, body: { text: "psst" }, auth: BOSS });
     assert.deepEqual([r.status, errorCode(r)], [409, "monitoring"]);
     r = await call("takeOverChat", { params: { chatId: id }, auth: BOSS });
-    assert.equal(r.status, 200);
+    assert.deepEqual([r.status, r.json.queue], [200, "default"]);
     r = await call("getMe");
     assert.ok(!r.json.chats.includes(id), "the agent no longer has the chat");
     r = await call("sendMessage", { params: { chatId: id }, body: { text: "I'll take it from here" }, auth: BOSS });

@@ -50,7 +50,7 @@ impl ChatEngine {
     }
 
     /// The canned responses of the queues `agent` serves (a supervisor: every queue), in
-    /// the configured order of the queues.
+    /// the order of the configured queues (by name: the configuration keeps them sorted).
     pub(crate) fn canned_for(&self, agent: &AgentId) -> Result<Vec<CannedQueue>, CoreError> {
         let account = self
             .settings

@@ -35,6 +35,26 @@ struct Peek {
     subject: Option<String>,
 }
 
+impl Peek {
+    fn of(s: &Session) -> Self {
+        let r = &s.record;
+        let agents_since = r
+            .participants
+            .iter()
+            .filter(|p| p.present() && p.party_type == PartyType::Agent)
+            .map(|p| p.joined_ms)
+            .min()
+            .unwrap_or(r.created_ms);
+        Self {
+            service: r.service.clone(),
+            agents_since,
+            monitored: s.monitored(),
+            customer: s.participant(CLIENT).map(|p| p.nickname.to_string()),
+            subject: r.subject.clone(),
+        }
+    }
+}
+
 /// A live chat on its way into the overview.
 struct Row {
     entry: LiveEntry,
@@ -94,7 +114,7 @@ impl ChatEngine {
                     since,
                     peek: None,
                 });
-            } else if let Some(peek) = self.peek(&entry.chat_id).await? {
+            } else if let Some(peek) = self.peek(&entry.chat_id).await {
                 rows.push(Row {
                     since: peek.agents_since,
                     entry,
@@ -110,7 +130,7 @@ impl ChatEngine {
         for row in rows {
             let peek = match row.peek {
                 Some(p) => Some(p),
-                None => self.peek(&row.entry.chat_id).await?,
+                None => self.peek(&row.entry.chat_id).await,
             };
             chats.push(self.live_chat(row.entry, row.since, peek));
         }
@@ -157,38 +177,27 @@ impl ChatEngine {
     }
 
     /// What the overview shows of a chat's record: from memory when held here (without
-    /// counting as a use, so the overview keeps no chat in memory), else loaded. `None`:
-    /// no such chat.
-    async fn peek(&self, chat: &ChatId) -> Result<Option<Peek>, CoreError> {
+    /// counting as a use), else read from the store without its transcript and without
+    /// keeping it, so the overview holds no chat in memory. `None`: no such chat, or its
+    /// record could not be read (logged; the line then shows no customer).
+    async fn peek(&self, chat: &ChatId) -> Option<Peek> {
         let held = self
             .sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(chat)
             .cloned();
-        let slot = match held {
-            Some(slot) => slot,
-            None => match self.slot_anywhere(chat).await? {
-                Some(slot) => slot,
-                None => return Ok(None),
-            },
-        };
-        let s = lock(&slot.state);
-        let r = &s.record;
-        let agents_since = r
-            .participants
-            .iter()
-            .filter(|p| p.present() && p.party_type == PartyType::Agent)
-            .map(|p| p.joined_ms)
-            .min()
-            .unwrap_or(r.created_ms);
-        Ok(Some(Peek {
-            service: r.service.clone(),
-            agents_since,
-            monitored: s.monitored(),
-            customer: s.participant(CLIENT).map(|p| p.nickname.to_string()),
-            subject: r.subject.clone(),
-        }))
+        if let Some(slot) = held {
+            return Some(Peek::of(&lock(&slot.state)));
+        }
+        match self.store.load_since(chat, EventIndex(u64::MAX)).await {
+            Ok(Some(stored)) => Some(Peek::of(&Session::new(stored.record, Vec::new()))),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!(chat = %chat.as_str(), %err, "the overview could not read a chat");
+                None
+            }
+        }
     }
 
     /// Starts monitoring a chat silently (see the module header).
@@ -232,6 +241,7 @@ impl ChatEngine {
             |s| agent_view(s, EventIndex(1), self.budget(s)),
         )
         .await
+        .map(|v| self.with_queue(v))
     }
 
     /// Takes a chat over (see the module header).
@@ -247,21 +257,16 @@ impl ChatEngine {
             .slot_anywhere(chat_id)
             .await?
             .ok_or(CoreError::ChatNotFound)?;
-        let mut removed = Vec::new();
         let view = self
             .write(
                 &slot,
-                |s| {
-                    let (change, gone) = take_over_change(s, agent, &name, self.now_ms())?;
-                    removed = gone;
-                    Ok(change)
-                },
+                |s| take_over_change(s, agent, &name, self.now_ms()),
                 |s| agent_view(s, EventIndex(1), self.budget(s)),
             )
             .await?;
-        self.route(|r, now| ((), r.take_over(agent, chat_id, &removed, now)))
+        self.route(|r, now| ((), r.take_over(agent, chat_id, now)))
             .await?;
-        Ok(view)
+        Ok(self.with_queue(view))
     }
 }
 
@@ -271,8 +276,14 @@ fn next_participant(participants: &[Participant]) -> ParticipantId {
 }
 
 /// `agent` (named `name`) joins `s` as `Agent` (`ParticipantJoined`): an accepted offer. A
-/// supervisor monitoring the chat stops monitoring it first, silently.
+/// supervisor monitoring the chat stops monitoring it first, silently. An account already
+/// in the chat as `Agent` does not join twice: nothing changes.
 pub(super) fn join_as_agent(s: &Session, name: &str, agent: &AgentId, now: i64) -> Change {
+    if s.record.participants.iter().any(|p| {
+        p.present() && p.party_type == PartyType::Agent && p.agent_id.as_ref() == Some(agent)
+    }) {
+        return Change::default();
+    }
     let mut change = s.join(PartyType::Agent, name, agent.clone(), now);
     if let Some(record) = change.record.as_mut() {
         for p in record.participants.iter_mut() {
@@ -308,12 +319,7 @@ pub(super) fn monitor_act(
 }
 
 /// The take-over of `s` by supervisor `sup` (named `name`), and the agents it removes.
-fn take_over_change(
-    s: &Session,
-    sup: &AgentId,
-    name: &str,
-    now: i64,
-) -> Result<(Change, Vec<AgentId>), CoreError> {
+fn take_over_change(s: &Session, sup: &AgentId, name: &str, now: i64) -> Result<Change, CoreError> {
     if s.ended() {
         return Err(CoreError::ChatEnded);
     }
@@ -363,24 +369,19 @@ fn take_over_change(
         event(EventKind::ParticipantJoined, &me);
         record.participants.push(me);
     }
-    let mut removed = Vec::new();
     for p in record.participants.iter_mut() {
         if p.present() && p.party_type == PartyType::Agent && !mine(p) {
             p.left_ms = Some(now);
             event(EventKind::ParticipantLeft, p);
-            removed.extend(p.agent_id.clone());
         }
     }
     if events.is_empty() && !changed {
-        return Ok((Change::default(), removed));
+        return Ok(Change::default());
     }
-    Ok((
-        Change {
-            events,
-            record: Some(record),
-        },
-        removed,
-    ))
+    Ok(Change {
+        events,
+        record: Some(record),
+    })
 }
 
 #[cfg(test)]
@@ -390,3 +391,7 @@ mod tests;
 #[cfg(test)]
 #[path = "tests_supervise_cluster.rs"]
 mod tests_cluster;
+
+#[cfg(test)]
+#[path = "tests_supervise_transfer.rs"]
+mod tests_transfer;

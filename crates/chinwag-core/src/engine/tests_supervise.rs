@@ -67,10 +67,10 @@ fn settings() -> EngineSettings {
     }
 }
 
-struct Kit {
-    engine: Arc<ChatEngine>,
-    agents: Agents,
-    customers: Customers,
+pub(super) struct Kit {
+    pub(super) engine: Arc<ChatEngine>,
+    pub(super) agents: Agents,
+    pub(super) customers: Customers,
     clock: Arc<ManualClock>,
 }
 
@@ -86,12 +86,12 @@ fn creds(v: &ChatView) -> Credentials<'_> {
     }
 }
 
-fn id(s: &str) -> AgentId {
+pub(super) fn id(s: &str) -> AgentId {
     AgentId::new(s)
 }
 
 impl Kit {
-    async fn new() -> Result<Self, CoreError> {
+    pub(super) async fn new() -> Result<Self, CoreError> {
         let clock = Arc::new(ManualClock(AtomicI64::new(T0)));
         let engine =
             ChatEngine::open(settings(), Arc::new(MemoryStore::default()), clock.clone()).await?;
@@ -107,7 +107,7 @@ impl Kit {
         self.clock.0.fetch_add(ms, Ordering::Relaxed);
     }
 
-    async fn chat(&self, nick: &str) -> Result<ChatView, CoreError> {
+    pub(super) async fn chat(&self, nick: &str) -> Result<ChatView, CoreError> {
         let req = NewChat {
             service: "svc".into(),
             nickname: Some(nick.into()),
@@ -118,7 +118,7 @@ impl Kit {
     }
 
     /// `a1` logged in and ready, and a chat it accepted.
-    async fn accepted(&self) -> Result<ChatView, CoreError> {
+    pub(super) async fn accepted(&self) -> Result<ChatView, CoreError> {
         self.agents.login(&id("a1")).await?;
         self.agents.set_ready(&id("a1"), true).await?;
         let v = self.chat("Jo").await?;
@@ -126,13 +126,13 @@ impl Kit {
         Ok(v)
     }
 
-    async fn customer_view(&self, v: &ChatView) -> Result<ChatView, CoreError> {
+    pub(super) async fn customer_view(&self, v: &ChatView) -> Result<ChatView, CoreError> {
         self.customers
             .read(creds(v), Selection::From(EventIndex(1)))
             .await
     }
 
-    async fn send(&self, who: &str, v: &ChatView) -> Result<Vec<Event>, CoreError> {
+    pub(super) async fn send(&self, who: &str, v: &ChatView) -> Result<Vec<Event>, CoreError> {
         let op = AgentOp::Send {
             text: "hi".into(),
             message_type: None,
@@ -140,7 +140,10 @@ impl Kit {
         self.agents.act(&id(who), &v.chat_id, op).await
     }
 
-    async fn routing<T>(&self, f: impl FnOnce(&RouterState) -> T) -> Result<T, CoreError> {
+    pub(super) async fn routing<T>(
+        &self,
+        f: impl FnOnce(&RouterState) -> T,
+    ) -> Result<T, CoreError> {
         self.engine.read_routing(f).await
     }
 }

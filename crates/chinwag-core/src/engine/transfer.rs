@@ -9,11 +9,12 @@
 use super::ChatEngine;
 use super::agent::agent_change;
 use crate::error::CoreError;
-use crate::event::Event;
+use crate::event::{Event, PartyType};
 use crate::ids::{AgentId, ChatId, EventIndex};
 use crate::roles::agents::AgentOp;
 use crate::roles::desk::{TransferError, TransferTarget};
 use crate::routing::{DirectRefusal, Waiting};
+use crate::session::Session;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Offer timeout of a direct offer whose service's queue is not configured (cannot happen
@@ -30,6 +31,13 @@ impl ChatEngine {
     ) -> Result<Vec<Event>, CoreError> {
         self.check_serving()?;
         self.require_login(agent).await?;
+        // The caller's own chat first: nobody learns of other agents through chats not theirs.
+        let mine = self
+            .read_routing(|r| r.agent(agent).is_some_and(|a| a.chats.contains(chat_id)))
+            .await?;
+        if !mine {
+            return Err(CoreError::NotInChat);
+        }
         self.check_target(agent, &target).await?;
         let slot = self
             .slot_anywhere(chat_id)
@@ -41,6 +49,7 @@ impl ChatEngine {
                 &slot,
                 |s| {
                     before.store(s.next_index().0, Ordering::Relaxed);
+                    may_transfer(s, agent, &target)?;
                     agent_change(s, agent, AgentOp::Leave, self.now_ms())
                 },
                 |s| {
@@ -57,7 +66,9 @@ impl ChatEngine {
         let now = self.now_ms();
         self.route(|r, _| {
             r.agent_left(agent, chat_id, now);
-            if r.is_routing(chat_id) {
+            // Already queued or offered; or an agent has it (a supervisor took it over
+            // between the leave and this step): routing must not take it a second time.
+            if r.is_routing(chat_id) || r.agents().any(|a| a.chats.contains(chat_id)) {
                 return ((), Vec::new());
             }
             let (chat, svc) = (chat_id.clone(), service.clone());
@@ -120,4 +131,38 @@ impl ChatEngine {
         }
         Ok(())
     }
+}
+
+/// Refuses, at commit time, a transfer by anyone but the chat's one agent: a monitoring
+/// supervisor (`Monitoring`), a caller not in the chat, a chat other agents are in too (a
+/// transfer would leave it with them and in a queue at once: leave it instead), and a
+/// target agent already in it.
+fn may_transfer(s: &Session, me: &AgentId, target: &TransferTarget) -> Result<(), CoreError> {
+    let as_agent = |who: &AgentId| {
+        s.record.participants.iter().any(|p| {
+            p.present() && p.party_type == PartyType::Agent && p.agent_id.as_ref() == Some(who)
+        })
+    };
+    if s.ended() {
+        return Err(CoreError::ChatEnded);
+    }
+    if !as_agent(me) {
+        return Err(match s.agent_participant(me) {
+            Some(_) => CoreError::Monitoring,
+            None => CoreError::NotInChat,
+        });
+    }
+    if s.present_agents().iter().any(|a| a != me) {
+        return Err(CoreError::InvalidArgument(
+            "other agents are in this chat: leave it instead of transferring it".into(),
+        ));
+    }
+    if let TransferTarget::Agent(to) = target
+        && as_agent(to)
+    {
+        return Err(CoreError::InvalidArgument(
+            "that agent is already in this chat".into(),
+        ));
+    }
+    Ok(())
 }

@@ -61,7 +61,7 @@ impl Agents {
     }
 
     /// The canned responses of the queues the agent serves (a supervisor: of every queue),
-    /// in configured order.
+    /// queues by name.
     pub fn canned(&self, agent: &AgentId) -> Result<Vec<CannedQueue>, CoreError> {
         self.engine.canned_for(agent)
     }

@@ -53,7 +53,7 @@ pub struct LiveChat {
 /// Queues, agents and live chats at once.
 #[derive(Debug, Clone)]
 pub struct SupervisorOverview {
-    /// Every configured queue, in configuration order.
+    /// Every configured queue, by name.
     pub queues: Vec<QueueOverview>,
     /// Every account, by id.
     pub agents: Vec<AgentStatus>,

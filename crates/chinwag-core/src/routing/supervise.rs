@@ -116,13 +116,12 @@ impl RouterState {
 
     /// `supervisor` takes `chat_id` over: it leaves its queue, its pending offer is
     /// withdrawn (`TakenOver`, and it does not go back to the queue), it no longer counts
-    /// for `removed` (the agents it had), and it is the supervisor's chat from now on (its
+    /// for any other agent who had it, and it is the supervisor's chat from now on (its
     /// capacity is not enforced). Returns the withdrawal to publish, if there was an offer.
     pub fn take_over(
         &mut self,
         supervisor: &AgentId,
         chat_id: &ChatId,
-        removed: &[AgentId],
         now_ms: i64,
     ) -> Vec<BusEvent> {
         if let Some((name, seq)) = self.waiting.remove(chat_id)
@@ -131,7 +130,15 @@ impl RouterState {
             q.remove(seq);
         }
         let out = self.withdraw(chat_id, OfferEnd::TakenOver);
-        for a in removed.iter().filter(|a| *a != supervisor) {
+        // Every other holder, not only the agents the commit removed: a retry after a failed
+        // routing step removes nobody from the chat, but routing still has them.
+        let holders: Vec<AgentId> = self
+            .agents
+            .values()
+            .filter(|a| &a.account.id != supervisor && a.chats.contains(chat_id))
+            .map(|a| a.account.id.clone())
+            .collect();
+        for a in &holders {
             self.agent_left(a, chat_id, now_ms);
         }
         if let Some(s) = self.agents.get_mut(supervisor) {
@@ -197,7 +204,7 @@ mod tests {
         r.enqueue(&q(), chat(1), ServiceName::new("svc"), 0);
         ready(&mut r, "a", 10);
         assert_eq!(r.dispatch(10).len(), 1);
-        let events = r.take_over(&sup(), &chat(1), &[], 20);
+        let events = r.take_over(&sup(), &chat(1), 20);
         assert!(matches!(
             events.as_slice(),
             [BusEvent::OfferWithdrawn { agent_id, reason: OfferEnd::TakenOver, .. }]
@@ -216,9 +223,9 @@ mod tests {
         let mut r = router(&[account("a", 1), account("boss", 1)]);
         r.enqueue(&q(), chat(1), ServiceName::new("svc"), 0);
         r.restore_assignment(&AgentId::new("a"), chat(2));
-        assert!(r.take_over(&sup(), &chat(1), &[], 5).is_empty());
+        assert!(r.take_over(&sup(), &chat(1), 5).is_empty());
         assert_eq!(r.waiting_count(), 0);
-        r.take_over(&sup(), &chat(2), &[AgentId::new("a")], 5);
+        r.take_over(&sup(), &chat(2), 5);
         assert!(
             r.agent(&AgentId::new("a"))
                 .is_some_and(|a| a.chats.is_empty())

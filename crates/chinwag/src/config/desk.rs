@@ -98,6 +98,10 @@ pub(crate) fn settings(
             seen.insert(r.as_str()),
             "presence.not_ready_reasons lists {r:?} twice"
         );
+        ensure!(
+            r != chinwag_core::settings::MISSED_OFFER,
+            "presence.not_ready_reasons may not list {r:?}: the server sets it after a missed offer"
+        );
     }
     let mut out = Vec::new();
     for (queue, list) in canned {
@@ -173,6 +177,7 @@ mod tests {
             (p(&[""]), "1 to 64"),
             (p(&[long.as_str()]), "1 to 64"),
             (p(&["a\nb"]), "control"),
+            (p(&["Break", "Missed offer"]), "the server sets it"),
         ] {
             let e = settings(&presence, &none).err().map(|e| e.to_string());
             assert!(e.as_deref().is_some_and(|e| e.contains(expected)), "{e:?}");
