@@ -110,20 +110,28 @@ async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
     let ids = chats(&p.addr, args.files).await?;
     let chunk = fupload::chunk();
     sync();
+    let cpu0 = procs::cpu_seconds(p.child.id())?;
     let t = Instant::now();
     let mut files = Vec::new();
     for id in &ids {
         files.push(fupload::upload(&p.addr, id, size, chunk.clone()).await?);
     }
     let up = t.elapsed();
+    let cpu1 = procs::cpu_seconds(p.child.id())?;
     let cold = drop_caches();
+    let cpu2 = procs::cpu_seconds(p.child.id())?;
     let t = Instant::now();
     for (id, f) in ids.iter().zip(&files) {
         let got = fupload::download(&p.addr, id, f).await?;
         anyhow::ensure!(got == size, "downloaded {got} of {size} bytes");
     }
     let down = t.elapsed();
-    eprintln!("files: chinwag up {up:?}, down {down:?}");
+    let cpu3 = procs::cpu_seconds(p.child.id())?;
+    eprintln!(
+        "files: chinwag up {up:?} ({:.3} s CPU), down {down:?} ({:.3} s CPU)",
+        cpu1 - cpu0,
+        cpu3 - cpu2
+    );
     let (cw, cr) = ceiling(&dir.0, args.files, size)?;
     eprintln!("files: ceiling write {cw:?}, read {cr:?}");
     let total = size * args.files as u64;
@@ -137,6 +145,7 @@ async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
         "files": args.files, "size_mib": args.size_mb, "reads_from_disk": cold,
         "upload_mib_s": u, "ceiling_write_mib_s": w, "upload_ratio": u / w,
         "download_mib_s": d, "ceiling_read_mib_s": r, "download_ratio": d / r,
+        "server_cpu_upload_s": cpu1 - cpu0, "server_cpu_download_s": cpu3 - cpu2,
     }))
 }
 
