@@ -3,10 +3,12 @@
 // refreshes itself; "Monitor" opens a chat read only (the customer's GMS answers say
 // monitored, the agent's console shows the eye), "Stop monitoring" leaves silently, "Take
 // over" makes the supervisor the chat's agent (the agent's console says so and goes read
-// only, the customer hears the supervisor); axe finds nothing serious in the view.
+// only, the customer hears the supervisor), while an agent leaving from another client is
+// told apart from a take-over; axe finds nothing serious in the view. A sign-in whose
+// probe of the view gets no answer (or a 503) asks again; a failing refresh alerts once.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startAll, Customer, openConsole, panelOf, messages, acceptOffer, shot, until, teamToml, axeSerious } from "./console-kit.mjs";
+import { startAll, Customer, openConsole, goReady, panelOf, messages, acceptOffer, shot, until, teamToml, axeSerious, statusOf, AGENT_PASSWORD } from "./console-kit.mjs";
 
 let all, demo, sue;
 before(async () => {
@@ -39,6 +41,7 @@ test("only a supervisor sees the view: queues, agents and live chats, refreshed"
   active = await new Customer(all.server.base).start({ nickname: "Ava", subject: "Delivery" });
   await acceptOffer(demo.page, active.chatId);
   await demo.page.selectOption("#state", "Coffee"); // the next chat waits in the queue
+  await until(async () => (await statusOf(all, "demo-agent-token")).reason === "Coffee", 5000, "not ready on the server");
   waiting = await new Customer(all.server.base).start({ nickname: "Walt", subject: "Returns" });
 
   await sue.page.click("#view-supervisor");
@@ -156,4 +159,70 @@ test("take over a waiting chat straight from the overview", async () => {
   }, 8000, "the chat is Sue's in the overview");
   assert.equal(await demo.page.locator(`.offer[data-chat="${waiting.chatId}"]`).count(), 0);
   assert.deepEqual(sue.problems, []);
+});
+
+test("a probe without an answer or with a 503 is asked again; a failing refresh alerts once", async () => {
+  const c = await openConsole(all, { id: "sue", ready: false, signIn: false });
+  const { page } = c;
+  try {
+    // The sign-in's probe finds the network down, its first retry a 503; then the server answers.
+    const answers = [];
+    let plan = ["abort", "503"];
+    await page.route("**/agent/v1/supervisor", async (route) => {
+      const what = plan.length ? plan.shift() : "serve";
+      answers.push(what);
+      if (what === "abort") await route.abort("connectionreset");
+      else if (what === "503") await route.fulfill({ status: 503, contentType: "application/json", body: '{"error":{"code":"unavailable","message":"Try again later"}}' });
+      else await route.continue();
+    });
+    await page.fill("#signin-id", "sue");
+    await page.fill("#signin-password", AGENT_PASSWORD);
+    await page.click("#signin-submit");
+    await page.waitForSelector("#work:not([hidden])");
+    await page.waitForSelector("#views:not([hidden])", { timeout: 10000 });
+    assert.deepEqual(answers.slice(0, 3), ["abort", "503", "serve"], "asked again after each failure");
+
+    // Refreshes that keep failing: the alert is written once, not at every refresh.
+    await page.click("#view-supervisor");
+    await until(async () => (await page.locator("#sup-chats tbody tr").count()) > 0 || answers.length > 3, 8000, "the overview drawn");
+    await page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      w.supErrorWrites = 0;
+      new MutationObserver((records) => (w.supErrorWrites += records.length))
+        .observe(document.getElementById("sup-error"), { childList: true, characterData: true, subtree: true });
+    });
+    plan = Array(100).fill("503");
+    const failedBefore = answers.length;
+    await until(async () => /Could not refresh the overview: Try again later/.test(await page.textContent("#sup-error")), 8000, "the refresh's failure shown");
+    await until(async () => answers.length >= failedBefore + 3, 12000, "three failed refreshes");
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).supErrorWrites), 1, "the alert written once");
+    assert.equal(await page.isVisible("#supervisor"), true, "the view stays");
+    plan = [];
+    await until(async () => (await page.textContent("#sup-error")) === "", 8000, "the alert cleared by a good refresh");
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).supErrorWrites), 2, "cleared once");
+    assert.deepEqual(c.problems, []);
+  } finally {
+    await c.context.close();
+  }
+});
+
+test("an agent who leaves from another client is told so, not that a supervisor took over", async () => {
+  await goReady(demo.page);
+  const cust = await new Customer(all.server.base).start({ nickname: "Lena", subject: "Elsewhere" });
+  await acceptOffer(demo.page, cust.chatId);
+  await cust.send("Are you there?");
+  const panel = await panelOf(demo.page, cust.chatId);
+  await until(async () => (await messages(demo.page, cust.chatId)).includes("Are you there?"), 5000, "the message");
+  // The same agent leaves through the agent API with its token, outside this page.
+  const r = await fetch(`${all.server.base}/agent/v1/chats/${cust.chatId}/leave`, { method: "POST", headers: { authorization: "Bearer demo-agent-token" } });
+  assert.equal(r.status, 200, await r.text());
+  await until(async () => /You left this chat \(from another window\)/.test(await panel.locator(".chat-state").textContent()), 8000, "the console says where it was left");
+  assert.doesNotMatch(await panel.locator(".chat-state").textContent(), /supervisor/i);
+  assert.equal(await panel.locator("textarea").isDisabled(), true, "read only");
+  assert.match(await demo.page.locator(`.tab[data-chat="${cust.chatId}"]`).textContent(), /left/);
+  await shot(demo.page, "left-elsewhere");
+  await demo.page.selectOption("#state", "Coffee");
+  await cust.op("disconnect");
+  await panel.getByRole("button", { name: "Close tab" }).click();
+  assert.deepEqual(demo.problems, []);
 });

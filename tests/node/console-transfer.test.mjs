@@ -1,7 +1,8 @@
 // Transfer, not-ready reasons and canned responses in the console, in Chromium over the real
 // binary: the reasons and the canned responses come from the configuration (the chat's
 // queue's group first); a missed offer shows the server's "Missed offer"; the transfer
-// dialog (labelled, Esc closes it and gives focus back, errors in words) sends a chat to
+// dialog (labelled, opened once however fast it is clicked, Esc closes it and gives focus
+// back, errors in words) sends a chat to
 // another agent, who accepts it and sees the whole transcript, and to a queue.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -69,10 +70,24 @@ test("transfer to an agent: errors in words, then Bob accepts and sees the trans
   await until(async () => (await messages(page, cust.chatId)).length === 2, 5000, "both messages");
 
   // The dialog: labelled, Esc closes it and focus goes back to "Transfer…".
+  // Two clicks before the dialog shows (it awaits its suggestions) open it once.
   const opener = panel.getByRole("button", { name: "Transfer…" });
-  await opener.click();
+  await opener.evaluate((btn) => {
+    const w = /** @type {any} */ (window);
+    w.modalsShown = 0;
+    const show = HTMLDialogElement.prototype.showModal;
+    HTMLDialogElement.prototype.showModal = function () {
+      w.modalsShown++;
+      return show.call(this);
+    };
+    btn.focus();
+    btn.click();
+    btn.click();
+  });
   const dialog = page.getByRole("dialog", { name: "Transfer the chat" });
   await dialog.waitFor();
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => /** @type {any} */ (window).modalsShown), 1, "one opening at a time");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "transfer-queue");
   assert.deepEqual(await axeSerious(page), [], "axe with the transfer dialog open");
   await shot(page, "supervisor-transfer-dialog");

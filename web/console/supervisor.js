@@ -1,8 +1,9 @@
 //! The supervisor view, shown only when `GET /supervisor` answers 200 (an agent gets 403
-//! and never sees it): a "Supervision" view beside "Chats", with the overview's tables
-//! refreshed every 3 s while it is in front and the page visible (and on "Refresh"), and
-//! per live chat "Monitor" (opens it read only in a tab) and "Take over" (opens it as a
-//! normal chat). Both log the supervisor in to work first when needed.
+//! and never sees it; a network failure or a 5xx is asked again, with a growing delay): a
+//! "Supervision" view beside "Chats", with the overview's tables refreshed every 3 s while
+//! it is in front and the page visible (and on "Refresh"), and per live chat "Monitor"
+//! (opens it read only in a tab) and "Take over" (opens it as a normal chat). Both log the
+//! supervisor in to work first when needed.
 
 /** @import { Overview, LiveChat, Status } from './types.js' */
 import { api, chatPath, ApiError } from './api.js';
@@ -11,6 +12,20 @@ import { fillOverview } from './sup-tables.js';
 
 /** The overview is read again this often while it is in view. */
 export const REFRESH_MS = 3000;
+/** A probe that got no answer (or a 5xx) is asked again after this long, doubling… */
+export const PROBE_RETRY_MS = 1000;
+/** …up to this. */
+export const PROBE_RETRY_MAX_MS = 30000;
+
+/**
+ * Whether a failed probe may succeed later: no answer, a timeout, throttling or a 5xx. Any
+ * other answer is final (403: not a supervisor; 401: the session is over).
+ * @param {unknown} e
+ */
+export function transient(e) {
+  if (!(e instanceof ApiError)) return false;
+  return e.status === 0 || e.status === 408 || e.status === 429 || e.status >= 500;
+}
 
 const CLOCK = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
@@ -34,6 +49,11 @@ export class SupervisorView {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
     this.loading = false;
+    /** Counts sign-ins and sign-outs: a probe answered after one is ignored. */
+    this.epoch = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.probeTimer = undefined;
+    this.probeDelay = PROBE_RETRY_MS;
     this.nav = byId('views', HTMLElement);
     this.chatsBtn = byId('view-chats', HTMLButtonElement);
     this.supBtn = byId('view-supervisor', HTMLButtonElement);
@@ -53,26 +73,54 @@ export class SupervisorView {
     document.addEventListener('visibilitychange', () => this.schedule(0));
   }
 
-  /** Asks the server whether this account supervises; shows or hides the view. */
+  /**
+   * Asks the server whether this account supervises (after a sign-in); shows the view on
+   * 200. Only an answer says no (403 for an agent): without one, or on a 5xx, it asks again
+   * later (1 s, doubling up to 30 s) and the view stays out meanwhile.
+   */
   async probe() {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    const epoch = this.epoch;
     try {
       const o = await api('GET', '/supervisor');
+      if (epoch !== this.epoch) return false;
       this.allowed = true;
+      this.probeDelay = PROBE_RETRY_MS;
       this.draw(o);
-    } catch {
-      this.allowed = false; // 403 for an agent (or a server without the view)
+    } catch (e) {
+      if (epoch !== this.epoch) return false;
+      this.allowed = false;
+      if (transient(e)) {
+        this.probeTimer = setTimeout(() => void this.probe(), this.probeDelay);
+        this.probeDelay = Math.min(this.probeDelay * 2, PROBE_RETRY_MAX_MS);
+      }
     }
     this.nav.hidden = !this.allowed;
     if (!this.allowed) this.show(false);
     return this.allowed;
   }
 
-  /** Leaves the view (sign-out). */
+  /** Leaves the view and stops asking (sign-out). */
   reset() {
+    this.epoch++;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.probeDelay = PROBE_RETRY_MS;
     this.allowed = false;
     this.last = null;
     this.nav.hidden = true;
+    this.setError('');
     this.show(false);
+  }
+
+  /**
+   * Shows a failure (or '' for none), touching the alert only when its text changes, so a
+   * screen reader hears each failure once, not at every refresh.
+   * @param {string} text
+   */
+  setError(text) {
+    if (this.error.textContent !== text) this.error.textContent = text;
   }
 
   /** Puts the overview (true) or the chats (false) in front. @param {boolean} on */
@@ -101,14 +149,14 @@ export class SupervisorView {
     this.loading = true;
     try {
       this.draw(await api('GET', '/supervisor'));
-      this.error.textContent = '';
+      this.setError('');
       if (asked) this.hooks.announce('Overview refreshed.');
     } catch (e) {
       if (e instanceof ApiError && e.status === 403) {
         this.reset();
         return;
       }
-      this.error.textContent = `Could not refresh the overview: ${e instanceof Error ? e.message : e}`;
+      this.setError(`Could not refresh the overview: ${e instanceof Error ? e.message : e}`);
     } finally {
       this.loading = false;
       this.schedule(REFRESH_MS);
@@ -152,7 +200,7 @@ export class SupervisorView {
       }
     } catch (e) {
       const why = e instanceof ApiError && e.code === 'chat_ended' ? 'the chat has ended' : e instanceof Error ? e.message : String(e);
-      this.error.textContent = `Could not ${what === 'monitor' ? 'monitor' : 'take over'} the chat with ${c.customer || 'the customer'}: ${why}.`;
+      this.setError(`Could not ${what === 'monitor' ? 'monitor' : 'take over'} the chat with ${c.customer || 'the customer'}: ${why}.`);
       void this.refresh();
       return;
     }

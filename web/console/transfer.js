@@ -1,8 +1,9 @@
 //! The transfer dialog: a queue (suggested: the queues `GET /canned` lists, or a
-//! supervisor's overview's) or an agent's id (a supervisor gets the agents suggested), then `POST /chats/{id}/transfer`. A modal `<dialog>`:
-//! labelled, focus kept inside only while it is open, Esc closes it, and focus goes back
-//! to what opened it (or, once the chat is transferred, to its "Close tab" button).
-//! Errors are shown in the dialog in words.
+//! supervisor's overview's) or an agent's id (a supervisor gets the agents suggested), then
+//! `POST /chats/{id}/transfer`. A modal `<dialog>`: labelled, focus kept inside only while
+//! it is open, Esc closes it, and focus goes back to what opened it (or, once the chat is
+//! transferred, to its "Close tab" button). Only one opening runs at a time (a second
+//! click while the suggestions load does nothing). Errors are shown in the dialog in words.
 
 /** @import { ChatPanel } from './chat-panel.js' */
 import { api, chatPath, ApiError } from './api.js';
@@ -62,6 +63,8 @@ export class TransferDialog {
     this.chat = null;
     /** @type {HTMLElement | null} */
     this.opener = null;
+    /** Set while `open` waits for the suggestions: another open is ignored meanwhile. */
+    this.opening = false;
     this.toQueue.addEventListener('change', () => this.paintChoice());
     this.toAgent.addEventListener('change', () => this.paintChoice());
     byId('transfer-cancel', HTMLButtonElement).addEventListener('click', () => this.dialog.close());
@@ -74,7 +77,21 @@ export class TransferDialog {
    * @param {ChatPanel} chat
    */
   async open(chat) {
-    if (chat.closed || this.dialog.open) return;
+    if (chat.closed || this.dialog.open || this.opening) return;
+    this.opening = true;
+    try {
+      await this.prepare(chat);
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  /**
+   * Fills the dialog for a chat (awaiting the suggestions) and shows it, unless the chat
+   * ended or left the page meanwhile.
+   * @param {ChatPanel} chat
+   */
+  async prepare(chat) {
     this.chat = chat;
     this.opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     this.desc.textContent = `Send the chat with ${chat.name()} to a queue or to another agent. You leave the chat.`;
@@ -87,6 +104,11 @@ export class TransferDialog {
       t = await this.targets();
     } catch {
       // Offer the agent field alone.
+    }
+    if (chat.closed || !chat.panel.isConnected) {
+      this.chat = null;
+      this.opener = null;
+      return;
     }
     clear(this.queueList);
     for (const q of t.queues) this.queueList.append(h('option', { value: q }, q === chat.view?.queue ? "this chat's queue" : ''));
