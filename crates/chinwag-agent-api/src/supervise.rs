@@ -16,9 +16,9 @@ use serde::Serialize;
 
 /// `GET /supervisor`.
 #[derive(Serialize)]
-struct Overview {
+struct Overview<'a> {
     queues: Vec<QueueLoad>,
-    agents: Vec<AgentLoad>,
+    agents: Vec<AgentLoad<'a>>,
     chats: Vec<ChatLine>,
     /// More live chats exist than `chats` lists.
     truncated: bool,
@@ -36,9 +36,9 @@ struct QueueLoad {
 
 /// An agent's status (as `GET /me` answers it) and its load.
 #[derive(Serialize)]
-struct AgentLoad {
+struct AgentLoad<'a> {
     #[serde(flatten)]
-    status: serde_json::Value,
+    status: wire::Status<'a>,
     /// Chats plus pending offers.
     load: usize,
 }
@@ -100,24 +100,21 @@ impl From<LiveChat> for ChatLine {
     }
 }
 
-impl Overview {
-    fn of(o: SupervisorOverview) -> Result<Self, ApiError> {
-        let agents = o
-            .agents
-            .iter()
-            .map(|s| {
-                Ok(AgentLoad {
-                    status: serde_json::to_value(wire::status(s)).map_err(ApiError::internal)?,
+impl<'a> Overview<'a> {
+    fn of(o: &'a SupervisorOverview) -> Self {
+        Self {
+            queues: o.queues.iter().cloned().map(Into::into).collect(),
+            agents: o
+                .agents
+                .iter()
+                .map(|s| AgentLoad {
+                    status: wire::status(s),
                     load: s.chats.len() + s.offers.len(),
                 })
-            })
-            .collect::<Result<_, ApiError>>()?;
-        Ok(Self {
-            queues: o.queues.into_iter().map(Into::into).collect(),
-            agents,
-            chats: o.chats.into_iter().map(Into::into).collect(),
+                .collect(),
+            chats: o.chats.iter().cloned().map(Into::into).collect(),
             truncated: o.truncated,
-        })
+        }
     }
 }
 
@@ -127,7 +124,7 @@ pub(crate) async fn overview(
     Authed(id): Authed,
 ) -> Result<Response, ApiError> {
     let o = st.agents.supervisor_overview(&id).await?;
-    Ok(Json(Overview::of(o)?).into_response())
+    Ok(Json(Overview::of(&o)).into_response())
 }
 
 /// # `POST /agent/v1/chats/{chatId}/monitor`

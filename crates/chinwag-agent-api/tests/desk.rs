@@ -3,6 +3,8 @@
 //! (`GET /canned`), the chat view's `queue`, and blind transfer (`POST …/transfer`) with
 //! every refusal it answers.
 
+mod serve;
+
 use chinwag_agent_api::{AgentState, router};
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::RoutingWorker;
@@ -14,35 +16,19 @@ use chinwag_core::settings::{
     AgentAccount, AgentRole, CannedResponse, DeskSettings, EngineSettings, QueueSettings,
     ServiceSettings,
 };
-use chinwag_http::{Conn, ConnectionFront, Outcome, Settings, Timeouts};
+use chinwag_http::Settings;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Never used: the server is started without a front.
-#[derive(Clone)]
-struct NoFront;
-
-impl ConnectionFront for NoFront {
-    async fn serve(
-        &self,
-        _: &mut Conn,
-        _: SocketAddr,
-        _: Timeouts,
-        _: &CancellationToken,
-    ) -> Outcome {
-        Outcome::Handoff(Vec::new())
-    }
-}
 
 struct App {
     addr: SocketAddr,
@@ -118,10 +104,7 @@ async fn start(offer_ms: i64) -> R<App> {
     let stop = CancellationToken::new();
     tokio::spawn(RoutingWorker::new(engine.clone()).run(stop.clone()));
     let state = AgentState::new(engine.agents(), stop.clone());
-    let server = chinwag_http::Server::new(Settings::default(), Arc::default());
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(server.serve(listener, router(state), None::<NoFront>, stop.clone()));
+    let addr = serve::serve(Settings::default(), router(state), &stop).await?;
     Ok(App {
         addr,
         engine,

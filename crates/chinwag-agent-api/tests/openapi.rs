@@ -5,6 +5,8 @@
 //! and methods, and every documented operation must reach a handler (anything but
 //! `404 not_found` and `405`). The document itself is served without credentials.
 
+mod serve;
+
 use chinwag_agent_api::console::{Console, ConsoleSettings};
 use chinwag_agent_api::{AgentState, router};
 use chinwag_core::ChatEngine;
@@ -12,15 +14,13 @@ use chinwag_core::ids::{AgentId, NodeAlias, QueueName};
 use chinwag_core::memstore::MemoryStore;
 use chinwag_core::ports::SystemClock;
 use chinwag_core::settings::{AgentAccount, AgentRole, EngineSettings, QueueSettings};
-use chinwag_http::{Conn, ConnectionFront, Outcome, Settings, Timeouts};
+use chinwag_http::Settings;
 use reqwest::Method;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -35,22 +35,6 @@ const NOT_YET: &[(&str, &str)] = &[];
 
 /// The method no route takes: asked of each path, it gets `405` and the path's `Allow`.
 const PROBE: Method = Method::PATCH;
-
-/// Never used: the server is started without a front.
-#[derive(Clone)]
-struct NoFront;
-
-impl ConnectionFront for NoFront {
-    async fn serve(
-        &self,
-        _: &mut Conn,
-        _: SocketAddr,
-        _: Timeouts,
-        _: &CancellationToken,
-    ) -> Outcome {
-        Outcome::Handoff(Vec::new())
-    }
-}
 
 struct Running {
     base: String,
@@ -100,10 +84,7 @@ async fn start() -> R<Running> {
         max_verifications: 1,
         ..ConsoleSettings::default()
     }));
-    let server = chinwag_http::Server::new(Settings::default(), Arc::default());
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(server.serve(listener, router(state), None::<NoFront>, stop.clone()));
+    let addr = serve::serve(Settings::default(), router(state), &stop).await?;
     Ok(Running {
         base: format!("http://{addr}/agent/v1"),
         http: reqwest::Client::builder()

@@ -2,6 +2,8 @@
 //! over an engine on the in-memory store (the customer acts through the engine's own
 //! handle). Agents `a1` (token `tok1`) and `a2` (`tok2`), supervisor `boss` (`tokb`).
 
+mod serve;
+
 use chinwag_agent_api::{AgentState, router};
 use chinwag_core::ChatEngine;
 use chinwag_core::engine::ChatView;
@@ -14,14 +16,14 @@ use chinwag_core::roles::{Agents, Customers};
 use chinwag_core::settings::{
     AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceLimits, ServiceSettings,
 };
-use chinwag_http::{Conn, ConnectionFront, Outcome, Settings, Timeouts};
+use chinwag_http::Settings;
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -29,22 +31,6 @@ type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Never used: the server is started without a front.
-#[derive(Clone)]
-struct NoFront;
-
-impl ConnectionFront for NoFront {
-    async fn serve(
-        &self,
-        _: &mut Conn,
-        _: SocketAddr,
-        _: Timeouts,
-        _: &CancellationToken,
-    ) -> Outcome {
-        Outcome::Handoff(Vec::new())
-    }
-}
 
 struct App {
     addr: SocketAddr,
@@ -106,10 +92,7 @@ async fn start() -> R<App> {
     .await?;
     let stop = CancellationToken::new();
     let state = AgentState::new(engine.agents(), stop.clone());
-    let server = chinwag_http::Server::new(Settings::default(), Arc::default());
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(server.serve(listener, router(state), None::<NoFront>, stop.clone()));
+    let addr = serve::serve(Settings::default(), router(state), &stop).await?;
     Ok(App {
         addr,
         agents: engine.agents(),

@@ -14,11 +14,10 @@ use chinwag_core::roles::customers::{NewChat, Selection};
 use chinwag_core::settings::{
     AgentAccount, AgentRole, EngineSettings, QueueSettings, ServiceLimits, ServiceSettings,
 };
-use chinwag_http::{Conn, ConnectionFront, Linger, Outcome, Settings, Timeouts};
+use chinwag_http::{Linger, Settings};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -27,22 +26,6 @@ pub(crate) type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
 pub(crate) const CAP: u64 = 64 * 1024;
 /// The longest any test waits for an answer or a frame.
 pub(crate) const WAIT: Duration = Duration::from_secs(20);
-
-/// Never used: the server is started without a front.
-#[derive(Clone)]
-struct NoFront;
-
-impl ConnectionFront for NoFront {
-    async fn serve(
-        &self,
-        _: &mut Conn,
-        _: SocketAddr,
-        _: Timeouts,
-        _: &CancellationToken,
-    ) -> Outcome {
-        Outcome::Handoff(Vec::new())
-    }
-}
 
 /// A running server and what the tests need to reach it.
 pub(crate) struct App {
@@ -139,10 +122,7 @@ pub(crate) async fn start() -> R<App> {
         },
         ..Settings::default()
     };
-    let server = chinwag_http::Server::new(http, Arc::default());
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(server.serve(listener, router(state), None::<NoFront>, stop.clone()));
+    let addr = crate::serve::serve(http, router(state), &stop).await?;
     let other = chats.pop().ok_or("no chat")?;
     let mine = chats.pop().ok_or("no chat")?;
     Ok(App {

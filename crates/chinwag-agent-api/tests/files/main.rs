@@ -4,6 +4,8 @@
 //! type rules, and the file events on the agent's stream.
 
 mod app;
+#[path = "../serve/mod.rs"]
+mod serve;
 mod stream;
 
 use app::{App, CAP, R, WAIT, code, file_form, start};

@@ -395,3 +395,7 @@ mod tests_cluster;
 #[cfg(test)]
 #[path = "tests_supervise_transfer.rs"]
 mod tests_transfer;
+
+#[cfg(test)]
+#[path = "tests_supervise_overview.rs"]
+mod tests_overview;
