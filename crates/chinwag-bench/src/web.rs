@@ -137,6 +137,8 @@ async fn latency(bin: &PathBuf, args: &WebArgs) -> anyhow::Result<Value> {
         &args.rate.to_string(),
         "--seconds",
         &args.seconds.to_string(),
+        "--server-pid",
+        &p.child.id().to_string(),
     ]
     .map(String::from);
     let env = [("CHINWAG_BENCH_PASSWORD", password.as_str())];

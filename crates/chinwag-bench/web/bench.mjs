@@ -4,6 +4,7 @@
 //!   node bench.mjs ready   --server URL --tests-node DIR [--loads 20]
 //!   node --experimental-websocket bench.mjs latency --server URL --tests-node DIR
 //!        --agent ID --password PW --token TOKEN [--chats 20 --rate 10 --seconds 15]
+//!        [--server-pid PID]
 //!
 //! The password is read from the environment variable CHINWAG_BENCH_PASSWORD when
 //! `--password` is not given (so it is not on the command line).
@@ -24,6 +25,7 @@ const { values, positionals } = parseArgs({
     chats: { type: 'string', default: '20' },
     rate: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '15' },
+    'server-pid': { type: 'string' },
   },
 });
 const part = positionals[0];
@@ -45,6 +47,7 @@ try {
     result = await latency({
       browser, server, agent: values.agent, password, token: values.token,
       chats: Number(values.chats), rate: Number(values.rate), seconds: Number(values.seconds),
+      serverPid: values['server-pid'] ? Number(values['server-pid']) : null,
     });
   }
   process.stdout.write(JSON.stringify(result) + '\n');

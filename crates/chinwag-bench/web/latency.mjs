@@ -10,6 +10,7 @@
 //! line is added (`timeOrigin + now()`); the stream client records when its `event` frame
 //! arrives. The page's clock is compared with this one before and after (the offset is
 //! subtracted; its error bound is reported).
+import { startDiag } from './diag.mjs';
 import { clockOffset, now, say, sleep, summary, until } from './kit.mjs';
 
 const SERVICE = '/genesys/2/chat/customer-support';
@@ -35,7 +36,7 @@ class Customer {
       signal: AbortSignal.timeout(10000),
     });
     const json = await r.json();
-    if (json.statusCode !== 0) throw new Error(`${path}: ${JSON.stringify(json)}`);
+    if (json.statusCode !== 0) throw new Error(`HTTP ${r.status}: ${JSON.stringify(json)}`);
     return json;
   }
 
@@ -150,9 +151,9 @@ async function startProfile(page) {
 /**
  * Runs the part.
  * @param {{browser: any, server: string, agent: string, password: string, token: string,
- *   chats: number, rate: number, seconds: number}} o
+ *   chats: number, rate: number, seconds: number, serverPid: number | null}} o
  */
-export async function latency({ browser, server, agent, password, token, chats, rate, seconds }) {
+export async function latency({ browser, server, agent, password, token, chats, rate, seconds, serverPid }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
   /** @type {string[]} */
@@ -181,6 +182,8 @@ export async function latency({ browser, server, agent, password, token, chats, 
   /** @type {number[]} */
   const answered = [];
   let failed = 0;
+  /** @type {Map<string, number>} */
+  const failures = new Map();
   const fire = (/** @type {Customer} */ c, /** @type {boolean} */ timed) => {
     const n = next++;
     const t0 = now();
@@ -190,8 +193,10 @@ export async function latency({ browser, server, agent, password, token, chats, 
       .then(() => {
         if (timed) answered.push(now() - t0);
       })
-      .catch(() => {
+      .catch((/** @type {any} */ e) => {
         failed++;
+        const why = String(e?.name === 'TimeoutError' ? 'no answer in 10 s' : e?.message || e).slice(0, 200);
+        failures.set(why, (failures.get(why) || 0) + 1);
       });
   };
   // Warm-up: a few untimed messages per chat.
@@ -200,6 +205,7 @@ export async function latency({ browser, server, agent, password, token, chats, 
   await until(async () => (await page.evaluate(() => /** @type {any} */ (window).__cwSeen.size)) >= warm && streamSeen.size >= warm, 15000, 'the warm-up messages');
   const before = await clockOffset(page);
   const profile = await startProfile(page);
+  const diag = await startDiag(server, serverPid);
 
   const period = 1000 / rate;
   const total = chats * rate * seconds;
@@ -216,6 +222,7 @@ export async function latency({ browser, server, agent, password, token, chats, 
   }
   const sendSeconds = (now() - start) / 1000;
   await Promise.all(inflight);
+  const where = await diag.stop();
   say(`latency: ${total} messages sent in ${sendSeconds.toFixed(1)} s`);
   const all = () => page.evaluate(() => /** @type {any} */ (window).__cwSeen.size);
   await until(async () => (await all()) >= next && streamSeen.size >= next, 60000, 'every message on screen', 200).catch((e) => say(String(e)));
@@ -238,6 +245,14 @@ export async function latency({ browser, server, agent, password, token, chats, 
     if (b !== undefined) browserMs.push(b - offset - t0);
     if (s !== undefined) streamMs.push(s - t0);
   }
+  // The stream's worst latency in each second of the schedule: a stall shows as a spike.
+  /** @type {number[]} */
+  const worstBySecond = [];
+  for (const [n, t0] of sent) {
+    const s = streamSeen.get(n);
+    const k = Math.max(0, Math.floor((t0 - start) / 1000));
+    if (s !== undefined) worstBySecond[k] = Math.max(worstBySecond[k] || 0, Math.round(s - t0));
+  }
   const onScreen = summary(browserMs);
   const stream = summary(streamMs);
   return {
@@ -247,12 +262,15 @@ export async function latency({ browser, server, agent, password, token, chats, 
     messages: total,
     send_seconds: sendSeconds,
     send_failures: failed,
+    send_failure_reasons: Object.fromEntries(failures),
+    during_sends: where,
     missing_on_screen: total - browserMs.length,
     missing_on_stream: total - streamMs.length,
     clock_offset_ms: { before, after },
     browser_ms: onScreen,
     stream_ms: stream,
     rest_send_answer_ms: summary(answered),
+    stream_worst_ms_by_second: worstBySecond,
     ratio_p50: (onScreen.p50 ?? NaN) / (stream.p50 ?? NaN),
     ratio_p99: (onScreen.p99 ?? NaN) / (stream.p99 ?? NaN),
     page_errors: problems,
