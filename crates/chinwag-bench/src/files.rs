@@ -2,12 +2,14 @@
 //! large uploads at once.
 //!
 //! - Throughput: `files` uploads of `size_mb` each, one after the other (one customer, one
-//!   chat per file), then each downloaded once, against the ceiling in the same run (dirty
-//!   pages written back before each timed phase, so none pays for another's): the
+//!   chat per file), then each downloaded once, against the ceiling in the same run: the
 //!   same bytes written (and synced, as the server does before answering) to and read back
-//!   from files in the same directory with no server. The ratio is Chinwag's MB/s over the
-//!   ceiling's. Before each read phase the page cache is emptied when the scenario runs as
-//!   root (`reads_from_disk`), so both read the disk; otherwise both read memory.
+//!   from files in the same directory with no server, each file's ceiling right after the
+//!   server's transfer of the same size (interleaved, so a machine whose speed drifts
+//!   affects both alike). The ratio is Chinwag's MB/s over the ceiling's. Before the read
+//!   phase the page cache is emptied when the scenario runs as root (`reads_from_disk`), so
+//!   both read the disk; otherwise both read memory. Each phase starts `settle_secs` after
+//!   dirty pages were written back or the cache emptied (see [`settle`]).
 //! - Memory: a fresh server, its idle RSS, then `concurrent` customers uploading `size_mb`
 //!   each at once; the peak RSS (sampled every 50 ms) above idle.
 
@@ -18,7 +20,7 @@ use crate::procs;
 use crate::rest::start_chinwag_with;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Arguments of the `files` scenario.
@@ -36,6 +38,10 @@ pub(crate) struct FilesArgs {
     /// Customers uploading at once for the memory measure.
     #[arg(long, default_value_t = 100)]
     concurrent: usize,
+    /// Seconds to wait before each timed phase, once the page cache is written back or
+    /// emptied (see [`settle`]).
+    #[arg(long, default_value_t = 5)]
+    settle_secs: u64,
     /// Write the JSON result here instead of stdout.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
@@ -64,34 +70,51 @@ fn sync() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Waits before a timed phase. On a virtual machine whose host takes back the memory a guest
+/// frees (free page reporting), memory touched again soon after `drop_caches` is cheap and
+/// memory touched seconds later costs a fault on the host per page, seen by the guest as a
+/// slow copy: a cold read of 500 MiB measured 3,100 MiB/s at once and 600–1,100 MiB/s five to
+/// ten seconds later on the same VM. A phase that starts at once (the ceiling's 150 ms read)
+/// and one that lasts (the server's) would then not read the same kind of memory; every
+/// timed phase starts this long after the memory was freed, so all pay alike.
+fn settle(secs: u64) {
+    std::thread::sleep(Duration::from_secs(secs));
+}
+
 fn mbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / (1 << 20) as f64 / d.as_secs_f64().max(1e-9)
 }
 
-/// The ceiling: `n` files of `size` bytes written in `CHUNK`s and synced, then read back.
-fn ceiling(dir: &std::path::Path, n: usize, size: u64) -> anyhow::Result<(Duration, Duration)> {
-    let chunk = fupload::chunk();
-    sync();
+/// The ceiling's write of file `i`: `size` bytes in `CHUNK`s, then synced.
+fn ceiling_write(dir: &Path, i: usize, size: u64, chunk: &[u8]) -> anyhow::Result<Duration> {
     let t = Instant::now();
-    for i in 0..n {
-        let mut f = std::fs::File::create(dir.join(format!("ceiling-{i}")))?;
-        let mut left = size;
-        while left > 0 {
-            let k = left.min(CHUNK as u64) as usize;
-            f.write_all(&chunk[..k])?;
-            left -= k as u64;
-        }
-        f.sync_all()?;
+    let mut f = std::fs::File::create(dir.join(format!("ceiling-{i}")))?;
+    let mut left = size;
+    while left > 0 {
+        let k = left.min(CHUNK as u64) as usize;
+        f.write_all(&chunk[..k])?;
+        left -= k as u64;
     }
-    let write = t.elapsed();
-    drop_caches();
-    let t = Instant::now();
+    f.sync_all()?;
+    Ok(t.elapsed())
+}
+
+/// The ceiling's read of file `i`, in `CHUNK`s.
+fn ceiling_read(dir: &Path, i: usize) -> anyhow::Result<Duration> {
     let mut buf = vec![0u8; CHUNK];
-    for i in 0..n {
-        let mut f = std::fs::File::open(dir.join(format!("ceiling-{i}")))?;
-        while f.read(&mut buf)? > 0 {}
-    }
-    Ok((write, t.elapsed()))
+    let t = Instant::now();
+    let mut f = std::fs::File::open(dir.join(format!("ceiling-{i}")))?;
+    while f.read(&mut buf)? > 0 {}
+    Ok(t.elapsed())
+}
+
+/// Times of one side of the throughput measure, summed over its files.
+#[derive(Default)]
+struct Side {
+    up: Duration,
+    down: Duration,
+    cpu_up: f64,
+    cpu_down: f64,
 }
 
 async fn chats(addr: &str, n: usize) -> anyhow::Result<Vec<Ids>> {
@@ -103,49 +126,52 @@ async fn chats(addr: &str, n: usize) -> anyhow::Result<Vec<Ids>> {
     Ok(out)
 }
 
-/// Sequential uploads then downloads through Chinwag, beside the ceiling.
+/// Sequential uploads then downloads through Chinwag, each file's transfer followed by the
+/// ceiling's of the same size, so that both sides meet the machine in the same state.
 async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
     let size = args.size_mb << 20;
     let (p, dir) = start_chinwag_with(bin, &config(args.size_mb))?;
+    let pid = p.child.id();
     let ids = chats(&p.addr, args.files).await?;
     let chunk = fupload::chunk();
+    let (mut server, mut ceiling) = (Side::default(), Side::default());
     sync();
-    let cpu0 = procs::cpu_seconds(p.child.id())?;
-    let t = Instant::now();
+    settle(args.settle_secs);
     let mut files = Vec::new();
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
+        let (cpu, t) = (procs::cpu_seconds(pid)?, Instant::now());
         files.push(fupload::upload(&p.addr, id, size, chunk.clone()).await?);
+        server.up += t.elapsed();
+        server.cpu_up += procs::cpu_seconds(pid)? - cpu;
+        ceiling.up += ceiling_write(&dir.0, i, size, &chunk)?;
     }
-    let up = t.elapsed();
-    let cpu1 = procs::cpu_seconds(p.child.id())?;
     let cold = drop_caches();
-    let cpu2 = procs::cpu_seconds(p.child.id())?;
-    let t = Instant::now();
-    for (id, f) in ids.iter().zip(&files) {
+    settle(args.settle_secs);
+    for (i, (id, f)) in ids.iter().zip(&files).enumerate() {
+        let (cpu, t) = (procs::cpu_seconds(pid)?, Instant::now());
         let got = fupload::download(&p.addr, id, f).await?;
         anyhow::ensure!(got == size, "downloaded {got} of {size} bytes");
+        server.down += t.elapsed();
+        server.cpu_down += procs::cpu_seconds(pid)? - cpu;
+        ceiling.down += ceiling_read(&dir.0, i)?;
     }
-    let down = t.elapsed();
-    let cpu3 = procs::cpu_seconds(p.child.id())?;
     eprintln!(
-        "files: chinwag up {up:?} ({:.3} s CPU), down {down:?} ({:.3} s CPU)",
-        cpu1 - cpu0,
-        cpu3 - cpu2
+        "files: chinwag up {:?} ({:.3} s CPU), down {:?} ({:.3} s CPU); ceiling write {:?}, read {:?}",
+        server.up, server.cpu_up, server.down, server.cpu_down, ceiling.up, ceiling.down
     );
-    let (cw, cr) = ceiling(&dir.0, args.files, size)?;
-    eprintln!("files: ceiling write {cw:?}, read {cr:?}");
     let total = size * args.files as u64;
     let (u, d, w, r) = (
-        mbps(total, up),
-        mbps(total, down),
-        mbps(total, cw),
-        mbps(total, cr),
+        mbps(total, server.up),
+        mbps(total, server.down),
+        mbps(total, ceiling.up),
+        mbps(total, ceiling.down),
     );
     Ok(json!({
         "files": args.files, "size_mib": args.size_mb, "reads_from_disk": cold,
+        "settle_secs": args.settle_secs,
         "upload_mib_s": u, "ceiling_write_mib_s": w, "upload_ratio": u / w,
         "download_mib_s": d, "ceiling_read_mib_s": r, "download_ratio": d / r,
-        "server_cpu_upload_s": cpu1 - cpu0, "server_cpu_download_s": cpu3 - cpu2,
+        "server_cpu_upload_s": server.cpu_up, "server_cpu_download_s": server.cpu_down,
     }))
 }
 
