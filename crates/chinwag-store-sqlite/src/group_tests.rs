@@ -21,7 +21,7 @@ fn quota_db(dir: &tempfile::TempDir, bytes: u64) -> Connection {
     };
     crate::schema::open(&dir.path().join("g.db"), &opts)
         .unwrap()
-        .0
+        .conn
 }
 
 fn small(id: &str) -> Commit {

@@ -6,12 +6,14 @@
 //! answers every caller after that transaction commits (group commit). With
 //! `synchronous=NORMAL` a committed transaction survives the death of the process; the WAL is
 //! synced at checkpoints, so a power cut can lose the last moments (see the operator guide).
+//! Checkpoints run on a thread of their own (`checkpoint.rs`), so commits do not wait for them.
 //! A size quota covers the database and its WAL together (`quota.rs`); an online backup
 //! copies a running store into one file (`backup.rs`); `ping` checks the writer, the database
 //! and that the file at the path is still the open one (`ping.rs`). The chats' timers are a
 //! table too (`timers.rs`), so they survive a restart.
 
 mod backup;
+mod checkpoint;
 mod group;
 mod load;
 mod outbox;
@@ -55,12 +57,14 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
-        let (conn, wal) = schema::open(path, options)?;
+        let mut opened = schema::open(path, options)?;
+        let checkpoints =
+            checkpoint::Checkpoints::start(&mut opened.conn, path, opened.checkpoint_at)?;
         let file = ping::FileIdentity::of(path);
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(conn, wal, &file, &rx))
+            .spawn(move || writer::run(opened.conn, opened.wal, &checkpoints, &file, &rx))
             .map_err(|e| StoreError::Backend(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             jobs: tx,

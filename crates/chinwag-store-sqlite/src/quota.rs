@@ -2,9 +2,9 @@
 //! the upkeep that keeps the WAL inside its share.
 //!
 //! The WAL gets a quarter of the quota, at most [`MAX_WAL_SHARE`]; the database gets the rest
-//! as `max_page_count`. `wal_autocheckpoint` is half the WAL share in frames (at most SQLite's
-//! default 1000 pages), so the group that crosses it still fits, and `journal_size_limit` is
-//! the share. After every write, a WAL file larger than its share is checkpointed and
+//! as `max_page_count`. The background checkpoint (`checkpoint.rs`) starts at half the WAL
+//! share in frames (at most SQLite's default 1000 pages), so the group that crosses it still
+//! fits, and `journal_size_limit` is the share. After every write, a WAL file larger than its share is checkpointed and
 //! truncated at once (never waiting for a reader: a busy checkpoint is retried after the next
 //! write). At rest, database + WAL therefore stay within the quota; only while one group
 //! transaction is being written, or while a reader (an online backup) pins the WAL, can the
@@ -22,7 +22,7 @@ pub const MAX_WAL_SHARE: u64 = 16 * 1024 * 1024;
 /// How long a statement waits for a lock held by another connection.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite's default `wal_autocheckpoint`, kept as the ceiling.
-const DEFAULT_AUTOCHECKPOINT: u64 = 1000;
+const DEFAULT_AUTOCHECKPOINT: u64 = crate::checkpoint::DEFAULT_SOFT;
 /// Bytes of a WAL frame beyond its page.
 const FRAME_HEADER: u64 = 24;
 /// Bytes of the WAL file header.
@@ -33,7 +33,7 @@ const WAL_HEADER: u64 = 32;
 pub struct QuotaSplit {
     /// Bytes the WAL file may keep at rest (`journal_size_limit`).
     pub wal_bytes: u64,
-    /// WAL frames after which SQLite checkpoints (`wal_autocheckpoint`).
+    /// WAL frames after which the background checkpoints (`checkpoint.rs`).
     pub autocheckpoint: u64,
     /// Pages the database file may have (`max_page_count`).
     pub db_pages: u64,
@@ -56,8 +56,6 @@ impl QuotaSplit {
     pub(crate) fn apply(&self, conn: &Connection) -> Result<(), StoreError> {
         let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         conn.pragma_update(None, "max_page_count", int(self.db_pages))
-            .map_err(err)?;
-        conn.pragma_update(None, "wal_autocheckpoint", int(self.autocheckpoint))
             .map_err(err)?;
         conn.pragma_update(None, "journal_size_limit", int(self.wal_bytes))
             .map_err(err)
@@ -110,7 +108,7 @@ impl WalBound {
                     tracing::warn!(
                         wal_bytes = size,
                         share = self.max_bytes,
-                        "store WAL over its share: a reader (backup?) holds it; retrying after the next write"
+                        "store WAL over its share: a reader (backup?) or the checkpoint thread holds it; retrying after the next write"
                     );
                 }
             }

@@ -69,12 +69,17 @@ fn add_revisions(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The writer's connection, and with a size quota what keeps the WAL within its share.
+pub(crate) struct Opened {
+    pub(crate) conn: Connection,
+    pub(crate) wal: Option<WalBound>,
+    /// WAL frames past which the background checkpoints.
+    pub(crate) checkpoint_at: u64,
+}
+
 /// Opens the connection with WAL, NORMAL sync and the schema in place; with a size quota,
 /// also what keeps the WAL within its share.
-pub(crate) fn open(
-    path: &Path,
-    options: &SqliteOptions,
-) -> Result<(Connection, Option<WalBound>), StoreError> {
+pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Opened, StoreError> {
     let conn = Connection::open(path).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;
@@ -86,7 +91,11 @@ pub(crate) fn open(
     conn.execute_batch(SCHEMA).map_err(err)?;
     add_revisions(&conn)?;
     let Some(bytes) = options.max_size_bytes else {
-        return Ok((conn, None));
+        return Ok(Opened {
+            conn,
+            wal: None,
+            checkpoint_at: crate::checkpoint::DEFAULT_SOFT,
+        });
     };
     let page: i64 = conn
         .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -95,5 +104,9 @@ pub(crate) fn open(
     split.apply(&conn)?;
     let wal = WalBound::new(path, split.wal_bytes);
     wal.enforce(&conn);
-    Ok((conn, Some(wal)))
+    Ok(Opened {
+        conn,
+        wal: Some(wal),
+        checkpoint_at: split.autocheckpoint,
+    })
 }

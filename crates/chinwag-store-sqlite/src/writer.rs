@@ -1,7 +1,8 @@
 //! The writer thread: owns the one connection, folds queued writes into group commits
-//! (`group.rs`), serves reads and purges between groups, and keeps the WAL within its quota
-//! share after every write.
+//! (`group.rs`), serves reads and purges between groups, and after every write asks for a
+//! checkpoint when the WAL has grown (`checkpoint.rs`) and keeps it within its quota share.
 
+use crate::checkpoint::Checkpoints;
 use crate::group::flush;
 use crate::ping::FileIdentity;
 use crate::quota::WalBound;
@@ -44,10 +45,12 @@ const MAX_BATCH: usize = 512;
 pub(crate) fn run(
     mut conn: Connection,
     wal: Option<WalBound>,
+    checkpoints: &Checkpoints,
     file: &FileIdentity,
     jobs: &Receiver<Job>,
 ) {
     let upkeep = |conn: &Connection| {
+        checkpoints.after_write(conn);
         if let Some(w) = &wal {
             w.enforce(conn);
         }
