@@ -33,10 +33,10 @@ fn wal_size(path: &Path) -> u64 {
 fn past_the_soft_mark_the_writer_only_nudges() {
     let dir = tempfile::tempdir().unwrap();
     let (mut conn, path) = wal_db(&dir);
-    let (ckpt, nudges) = Checkpoints::hook(&mut conn, 20).unwrap();
+    let (ckpt, nudges) = Checkpoints::hook(&mut conn, 20, 160).unwrap();
     for _ in 0..10 {
         write(&conn, 4);
-        ckpt.after_write(&conn);
+        ckpt.after_write(&conn, None);
     }
     assert!(nudges.try_recv().is_ok(), "a nudge past 20 frames");
     assert!(nudges.try_recv().is_err(), "nudges coalesce into one");
@@ -49,10 +49,10 @@ fn with_no_checkpointer_the_writer_bounds_the_wal_at_the_hard_mark() {
     let dir = tempfile::tempdir().unwrap();
     let (mut conn, path) = wal_db(&dir);
     // A checkpointer that never runs: only the writer's own checkpoint can restart the WAL.
-    let (ckpt, _nudges) = Checkpoints::hook(&mut conn, 10).unwrap();
+    let (ckpt, _nudges) = Checkpoints::hook(&mut conn, 10, 80).unwrap();
     for _ in 0..200 {
         write(&conn, 4);
-        ckpt.after_write(&conn);
+        ckpt.after_write(&conn, None);
     }
     // 200 commits of 4+ pages are over 800 frames; the WAL restarts once past 80.
     let bound = (80 + 2 * 8) * FRAME + 32;
@@ -67,10 +67,10 @@ fn with_no_checkpointer_the_writer_bounds_the_wal_at_the_hard_mark() {
 fn the_checkpointer_copies_the_wal_into_the_database_while_it_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let (mut conn, path) = wal_db(&dir);
-    let ckpt = Checkpoints::start(&mut conn, &path, 40).unwrap();
+    let ckpt = Checkpoints::start(&mut conn, &path, 40, 320).unwrap();
     for _ in 0..30 {
         write(&conn, 4);
-        ckpt.after_write(&conn);
+        ckpt.after_write(&conn, None);
     }
     // SQLite's automatic checkpoint is off (the hook replaced it) and the writer stays
     // below its hard mark: only the checkpoint thread can grow the database file.

@@ -6,7 +6,8 @@
 //! answers every caller after that transaction commits (group commit). With
 //! `synchronous=NORMAL` a committed transaction survives the death of the process; the WAL is
 //! synced at checkpoints, so a power cut can lose the last moments (see the operator guide).
-//! Checkpoints run on a thread of their own (`checkpoint.rs`), so commits do not wait for them.
+//! Checkpoints run on a thread of their own (`checkpoint.rs`), so commits do not wait for them
+//! unless they fall far behind.
 //! A size quota covers the database and its WAL together (`quota.rs`); an online backup
 //! copies a running store into one file (`backup.rs`); `ping` checks the writer, the database
 //! and that the file at the path is still the open one (`ping.rs`). The chats' timers are a
@@ -58,8 +59,12 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
         let mut opened = schema::open(path, options)?;
-        let checkpoints =
-            checkpoint::Checkpoints::start(&mut opened.conn, path, opened.checkpoint_at)?;
+        let checkpoints = checkpoint::Checkpoints::start(
+            &mut opened.conn,
+            path,
+            opened.checkpoint_at,
+            opened.writer_checkpoint_at,
+        )?;
         let file = ping::FileIdentity::of(path);
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()

@@ -82,10 +82,21 @@ impl WalBound {
         }
     }
 
-    /// Checkpoints and truncates the WAL when it is larger than its share. Never waits: a
-    /// reader still using old frames makes the checkpoint stop short (tried again next time).
+    /// Whether the WAL file is larger than its share.
+    pub(crate) fn over(&self) -> bool {
+        self.size() > self.max_bytes
+    }
+
+    fn size(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    /// Checkpoints and truncates the WAL when it is larger than its share. Never waits for a
+    /// reader: one still using old frames makes the checkpoint stop short (tried again after
+    /// the next write). The caller holds the checkpoint turn (`checkpoint.rs`), so the
+    /// background checkpoint cannot refuse it.
     pub(crate) fn enforce(&self, conn: &Connection) {
-        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        let size = self.size();
         if size <= self.max_bytes {
             return;
         }
@@ -108,7 +119,7 @@ impl WalBound {
                     tracing::warn!(
                         wal_bytes = size,
                         share = self.max_bytes,
-                        "store WAL over its share: a reader (backup?) or the checkpoint thread holds it; retrying after the next write"
+                        "store WAL over its share: a reader (backup?) holds it; retrying after the next write"
                     );
                 }
             }

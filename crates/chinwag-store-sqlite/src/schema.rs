@@ -2,6 +2,7 @@
 //! added by later versions (`timers`) are created when an older database is opened.
 
 use crate::SqliteOptions;
+use crate::checkpoint::{DEFAULT_SOFT, HARD_OVER_SOFT};
 use crate::quota::{BUSY_TIMEOUT, QuotaSplit, WalBound};
 use chinwag_core::StoreError;
 use rusqlite::Connection;
@@ -73,8 +74,10 @@ fn add_revisions(conn: &Connection) -> Result<(), StoreError> {
 pub(crate) struct Opened {
     pub(crate) conn: Connection,
     pub(crate) wal: Option<WalBound>,
-    /// WAL frames past which the background checkpoints.
+    /// WAL frames past which the background checkpoints…
     pub(crate) checkpoint_at: u64,
+    /// …and past which the writer does.
+    pub(crate) writer_checkpoint_at: u64,
 }
 
 /// Opens the connection with WAL, NORMAL sync and the schema in place; with a size quota,
@@ -94,7 +97,8 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Opened, Store
         return Ok(Opened {
             conn,
             wal: None,
-            checkpoint_at: crate::checkpoint::DEFAULT_SOFT,
+            checkpoint_at: DEFAULT_SOFT,
+            writer_checkpoint_at: DEFAULT_SOFT * HARD_OVER_SOFT,
         });
     };
     let page: i64 = conn
@@ -108,5 +112,7 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Opened, Store
         conn,
         wal: Some(wal),
         checkpoint_at: split.autocheckpoint,
+        // The soft mark is half the WAL's share: the writer steps in at the share.
+        writer_checkpoint_at: split.autocheckpoint * 2,
     })
 }

@@ -49,12 +49,7 @@ pub(crate) fn run(
     file: &FileIdentity,
     jobs: &Receiver<Job>,
 ) {
-    let upkeep = |conn: &Connection| {
-        checkpoints.after_write(conn);
-        if let Some(w) = &wal {
-            w.enforce(conn);
-        }
-    };
+    let upkeep = |conn: &Connection| checkpoints.after_write(conn, wal.as_ref());
     while let Ok(first) = jobs.recv() {
         let mut commits = Vec::new();
         let mut next = Some(first);
