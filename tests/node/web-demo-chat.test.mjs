@@ -100,6 +100,9 @@ test("demo shop widget and the console from its link chat both ways", async () =
   await until(async () => (await transcript(shop)).messages.includes("Yes, it is a rooibos blend."), 10000, "the agent's line in the widget");
   await say(shop, "Thanks!");
   await until(async () => (await messages(agent, chatId)).includes("Thanks!"), 10000, "the customer's second line");
+  // The widget shows its own line when the server's event for it arrives, which may be after
+  // the console's.
+  await until(async () => (await transcript(shop)).messages.includes("Thanks!"), 10000, "the customer's second line in the widget");
 
   assert.deepEqual((await transcript(shop)).messages, ["Hello, is Lamplight caffeine-free?", "Yes, it is a rooibos blend.", "Thanks!"]);
   assert.deepEqual(await messages(agent, chatId), ["Hello, is Lamplight caffeine-free?", "Yes, it is a rooibos blend.", "Thanks!"]);
