@@ -69,7 +69,11 @@ export class TransferDialog {
     this.toAgent.addEventListener('change', () => this.paintChoice());
     byId('transfer-cancel', HTMLButtonElement).addEventListener('click', () => this.dialog.close());
     this.form.addEventListener('submit', (e) => void this.send(e));
-    this.dialog.addEventListener('close', () => this.restoreFocus());
+    // A dialog's close event is queued: it can arrive after the dialog was opened again (Esc,
+    // then Alt+T at once), when it must not undo the new opening.
+    this.dialog.addEventListener('close', () => {
+      if (!this.dialog.open) this.restoreFocus();
+    });
   }
 
   /**
