@@ -23,6 +23,14 @@ fn write(conn: &Connection, pages: usize) {
         .unwrap();
 }
 
+/// `n` commits of 4+ pages, each followed by the writer's upkeep.
+fn commits(conn: &Connection, ckpt: &Checkpoints, n: usize) {
+    for _ in 0..n {
+        write(conn, 4);
+        ckpt.after_write(conn, None);
+    }
+}
+
 fn wal_size(path: &Path) -> u64 {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
@@ -34,10 +42,7 @@ fn past_the_soft_mark_the_writer_only_nudges() {
     let dir = tempfile::tempdir().unwrap();
     let (mut conn, path) = wal_db(&dir);
     let (ckpt, nudges) = Checkpoints::hook(&mut conn, 20, 160).unwrap();
-    for _ in 0..10 {
-        write(&conn, 4);
-        ckpt.after_write(&conn, None);
-    }
+    commits(&conn, &ckpt, 10);
     assert!(nudges.try_recv().is_ok(), "a nudge past 20 frames");
     assert!(nudges.try_recv().is_err(), "nudges coalesce into one");
     // No checkpoint ran: the WAL holds every frame written.
@@ -50,10 +55,7 @@ fn with_no_checkpointer_the_writer_bounds_the_wal_at_the_hard_mark() {
     let (mut conn, path) = wal_db(&dir);
     // A checkpointer that never runs: only the writer's own checkpoint can restart the WAL.
     let (ckpt, _nudges) = Checkpoints::hook(&mut conn, 10, 80).unwrap();
-    for _ in 0..200 {
-        write(&conn, 4);
-        ckpt.after_write(&conn, None);
-    }
+    commits(&conn, &ckpt, 200);
     // 200 commits of 4+ pages are over 800 frames; the WAL restarts once past 80.
     let bound = (80 + 2 * 8) * FRAME + 32;
     assert!(
@@ -68,10 +70,7 @@ fn the_checkpointer_copies_the_wal_into_the_database_while_it_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let (mut conn, path) = wal_db(&dir);
     let ckpt = Checkpoints::start(&mut conn, &path, 40, 320).unwrap();
-    for _ in 0..30 {
-        write(&conn, 4);
-        ckpt.after_write(&conn, None);
-    }
+    commits(&conn, &ckpt, 30);
     // SQLite's automatic checkpoint is off (the hook replaced it) and the writer stays
     // below its hard mark: only the checkpoint thread can grow the database file.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

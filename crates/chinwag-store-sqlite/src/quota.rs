@@ -4,11 +4,11 @@
 //! The WAL gets a quarter of the quota, at most [`MAX_WAL_SHARE`]; the database gets the rest
 //! as `max_page_count`. The background checkpoint (`checkpoint.rs`) starts at half the WAL
 //! share in frames (at most SQLite's default 1000 pages), so the group that crosses it still
-//! fits, and `journal_size_limit` is the share. After every write, a WAL file larger than its share is checkpointed and
-//! truncated at once (never waiting for a reader: a busy checkpoint is retried after the next
-//! write). At rest, database + WAL therefore stay within the quota; only while one group
-//! transaction is being written, or while a reader (an online backup) pins the WAL, can the
-//! WAL briefly exceed its share.
+//! fits, and `journal_size_limit` is the share. After every write, a WAL file larger than its
+//! share is checkpointed and truncated at once (never waiting for a reader: a busy checkpoint
+//! is retried after the next write). At rest, database + WAL therefore stay within the quota;
+//! only while one group transaction is being written, or while a reader (an online backup)
+//! pins the WAL, can the WAL briefly exceed its share.
 
 use crate::schema::err;
 use chinwag_core::StoreError;
