@@ -4,23 +4,24 @@
 //! - Throughput: `files` uploads of `size_mb` each, one after the other (one customer, one
 //!   chat per file), then each downloaded once, against the ceiling in the same run: the
 //!   same bytes written (and synced, as the server does before answering) to and read back
-//!   from files in the same directory with no server, each file's ceiling right after the
-//!   server's transfer of the same size (interleaved, so a machine whose speed drifts
-//!   affects both alike). The ratio is Chinwag's MB/s over the ceiling's. Before the read
+//!   from files in the same directory with no server, through the page cache and around it
+//!   ([`fceiling`]), each file's ceiling right after the server's transfer of the same size
+//!   (interleaved, so a machine whose speed drifts affects both alike). The ratio is
+//!   Chinwag's MB/s over the better of the ceiling's two ways. Before the read
 //!   phase the page cache is emptied when the scenario runs as root (`reads_from_disk`), so
 //!   both read the disk; otherwise both read memory. Each phase starts `settle_secs` after
 //!   dirty pages were written back or the cache emptied (see [`settle`]).
 //! - Memory: a fresh server, its idle RSS, then `concurrent` customers uploading `size_mb`
 //!   each at once; the peak RSS (sampled every 50 ms) above idle.
 
-use crate::fupload::{self, CHUNK};
+use crate::fceiling;
+use crate::fupload;
 use crate::gms::{Ids, request_chat};
 use crate::load::Conn;
 use crate::procs;
 use crate::rest::start_chinwag_with;
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Arguments of the `files` scenario.
@@ -42,17 +43,22 @@ pub(crate) struct FilesArgs {
     /// emptied (see [`settle`]).
     #[arg(long, default_value_t = 5)]
     settle_secs: u64,
+    /// Run the server with `files.fs_direct_io = false` (every byte through the page cache).
+    #[arg(long)]
+    no_direct_io: bool,
     /// Write the JSON result here instead of stdout.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
 }
 
-/// File transfer on, every file limit out of the way (`size_mb` per file).
-fn config(size_mb: u64) -> String {
-    let cap = (size_mb + 1) << 20;
+/// File transfer on, every file limit out of the way (`size_mb` per file), direct I/O as
+/// the arguments say.
+fn config(args: &FilesArgs) -> String {
+    let cap = (args.size_mb + 1) << 20;
     format!(
-        "[services.customer-support.files]\nupload_need_agent = false\nupload_max_file_size = {cap}\n\
+        "[files]\nfs_direct_io = {}\n[services.customer-support.files]\nupload_need_agent = false\nupload_max_file_size = {cap}\n\
          upload_max_files = 1000\nupload_max_total_size = {}\ndownload_attempts = 1000\n",
+        !args.no_direct_io,
         cap * 1000
     )
 }
@@ -85,29 +91,6 @@ fn mbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / (1 << 20) as f64 / d.as_secs_f64().max(1e-9)
 }
 
-/// The ceiling's write of file `i`: `size` bytes in `CHUNK`s, then synced.
-fn ceiling_write(dir: &Path, i: usize, size: u64, chunk: &[u8]) -> anyhow::Result<Duration> {
-    let t = Instant::now();
-    let mut f = std::fs::File::create(dir.join(format!("ceiling-{i}")))?;
-    let mut left = size;
-    while left > 0 {
-        let k = left.min(CHUNK as u64) as usize;
-        f.write_all(&chunk[..k])?;
-        left -= k as u64;
-    }
-    f.sync_all()?;
-    Ok(t.elapsed())
-}
-
-/// The ceiling's read of file `i`, in `CHUNK`s.
-fn ceiling_read(dir: &Path, i: usize) -> anyhow::Result<Duration> {
-    let mut buf = vec![0u8; CHUNK];
-    let t = Instant::now();
-    let mut f = std::fs::File::open(dir.join(format!("ceiling-{i}")))?;
-    while f.read(&mut buf)? > 0 {}
-    Ok(t.elapsed())
-}
-
 /// Times of one side of the throughput measure, summed over its files.
 #[derive(Default)]
 struct Side {
@@ -115,6 +98,9 @@ struct Side {
     down: Duration,
     cpu_up: f64,
     cpu_down: f64,
+    /// The ceiling's direct writes and reads (see [`fceiling`]).
+    up_direct: Duration,
+    down_direct: Duration,
 }
 
 async fn chats(addr: &str, n: usize) -> anyhow::Result<Vec<Ids>> {
@@ -130,7 +116,7 @@ async fn chats(addr: &str, n: usize) -> anyhow::Result<Vec<Ids>> {
 /// ceiling's of the same size, so that both sides meet the machine in the same state.
 async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
     let size = args.size_mb << 20;
-    let (p, dir) = start_chinwag_with(bin, &config(args.size_mb))?;
+    let (p, dir) = start_chinwag_with(bin, &config(args))?;
     let pid = p.child.id();
     let ids = chats(&p.addr, args.files).await?;
     let chunk = fupload::chunk();
@@ -143,7 +129,8 @@ async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
         files.push(fupload::upload(&p.addr, id, size, chunk.clone()).await?);
         server.up += t.elapsed();
         server.cpu_up += procs::cpu_seconds(pid)? - cpu;
-        ceiling.up += ceiling_write(&dir.0, i, size, &chunk)?;
+        ceiling.up += fceiling::write(&dir.0, i, size, &chunk)?;
+        ceiling.up_direct += fceiling::write_direct(&dir.0, i, size, &chunk)?;
     }
     let cold = drop_caches();
     settle(args.settle_secs);
@@ -153,24 +140,35 @@ async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
         anyhow::ensure!(got == size, "downloaded {got} of {size} bytes");
         server.down += t.elapsed();
         server.cpu_down += procs::cpu_seconds(pid)? - cpu;
-        ceiling.down += ceiling_read(&dir.0, i)?;
+        ceiling.down_direct += fceiling::read_direct(&dir.0, i)?;
+        ceiling.down += fceiling::read(&dir.0, i)?;
     }
     eprintln!(
-        "files: chinwag up {:?} ({:.3} s CPU), down {:?} ({:.3} s CPU); ceiling write {:?}, read {:?}",
-        server.up, server.cpu_up, server.down, server.cpu_down, ceiling.up, ceiling.down
+        "files: chinwag up {:?} ({:.3} s CPU), down {:?} ({:.3} s CPU); ceiling write {:?} (direct {:?}), read {:?} (direct {:?})",
+        server.up,
+        server.cpu_up,
+        server.down,
+        server.cpu_down,
+        ceiling.up,
+        ceiling.up_direct,
+        ceiling.down,
+        ceiling.down_direct
     );
     let total = size * args.files as u64;
-    let (u, d, w, r) = (
-        mbps(total, server.up),
-        mbps(total, server.down),
-        mbps(total, ceiling.up),
-        mbps(total, ceiling.down),
-    );
+    let rate = |d: Duration| mbps(total, d);
+    let (u, d) = (rate(server.up), rate(server.down));
+    // The bar is the better way of each phase.
+    let w = rate(ceiling.up).max(rate(ceiling.up_direct));
+    let r = rate(ceiling.down).max(rate(ceiling.down_direct));
     Ok(json!({
         "files": args.files, "size_mib": args.size_mb, "reads_from_disk": cold,
-        "settle_secs": args.settle_secs,
+        "settle_secs": args.settle_secs, "direct_io": !args.no_direct_io,
         "upload_mib_s": u, "ceiling_write_mib_s": w, "upload_ratio": u / w,
         "download_mib_s": d, "ceiling_read_mib_s": r, "download_ratio": d / r,
+        "ceiling_write_buffered_mib_s": rate(ceiling.up),
+        "ceiling_write_direct_mib_s": rate(ceiling.up_direct),
+        "ceiling_read_buffered_mib_s": rate(ceiling.down),
+        "ceiling_read_direct_mib_s": rate(ceiling.down_direct),
         "server_cpu_upload_s": server.cpu_up, "server_cpu_download_s": server.cpu_down,
     }))
 }
@@ -178,7 +176,7 @@ async fn throughput(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
 /// Peak RSS above idle while `concurrent` customers upload at once.
 async fn memory(bin: &PathBuf, args: &FilesArgs) -> anyhow::Result<Value> {
     let size = args.size_mb << 20;
-    let (p, _dir) = start_chinwag_with(bin, &config(args.size_mb))?;
+    let (p, _dir) = start_chinwag_with(bin, &config(args))?;
     let ids = chats(&p.addr, args.concurrent).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pid = p.child.id();

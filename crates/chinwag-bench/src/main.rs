@@ -44,6 +44,7 @@ mod ceiling;
 mod cluster;
 mod fagent;
 mod failover;
+mod fceiling;
 mod fclient;
 mod files;
 mod fupload;

@@ -1,27 +1,29 @@
-//! The store's file I/O, shaped for the one-CPU case the server is tuned for: every blocking
+//! The store's writes, shaped for the one-CPU case the server is tuned for: every blocking
 //! call is a trip to tokio's blocking pool (a thread switch), so writes gather the body's
-//! chunks, without copying them, into one vectored write of about [`WRITE_BATCH`] bytes, and
-//! reads fill each chunk straight from the file in one call.
+//! chunks, without copying them, into one vectored write of about [`WRITE_BATCH`] bytes.
 //!
 //! A batch holds the chunks as they came ([`Bytes`] are reference-counted), so an upload
-//! costs at most one batch of memory here, whatever the file's size.
+//! costs at most one batch of memory here, whatever the file's size. Uploads that get a pair
+//! of aligned buffers from the store's [`Pool`] are written around the page cache instead
+//! ([`crate::direct`]), one buffer written while the other fills.
 
+use crate::direct::{Buf, Out, Pool};
 use bytes::Bytes;
 use chinwag_core::ports::{BlobError, ByteStream, CapCounter};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use std::fs::File;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
 
 /// Bytes gathered before one write.
 pub(crate) const WRITE_BATCH: usize = 64 * 1024;
 /// Chunks gathered before one write, whatever their size (a bound on the vector's length).
 const WRITE_SLICES: usize = 256;
-/// Bytes of one chunk read back.
-pub(crate) const READ_CHUNK: usize = 256 * 1024;
 
 /// Runs blocking `f` on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
     tokio::task::spawn_blocking(f)
@@ -33,12 +35,26 @@ async fn blocking<T: Send + 'static>(
 /// before this returns. Returns the bytes written.
 pub(crate) async fn write_new(
     path: PathBuf,
+    body: ByteStream<'_>,
+    cap: u64,
+    pool: &Arc<Pool>,
+) -> Result<u64, BlobError> {
+    let create = path.clone();
+    let file = blocking(move || File::create_new(create))
+        .await
+        .map_err(crate::backend)?;
+    match pool.take_pair() {
+        Some(bufs) => write_direct(Out::new(path, file, Arc::clone(pool)), body, cap, bufs).await,
+        None => write_gathered(file, body, cap).await,
+    }
+}
+
+/// The page-cache path: chunks gathered into one vectored write per [`WRITE_BATCH`].
+async fn write_gathered(
+    mut file: File,
     mut body: ByteStream<'_>,
     cap: u64,
 ) -> Result<u64, BlobError> {
-    let mut file = blocking(move || File::create_new(path))
-        .await
-        .map_err(crate::backend)?;
     let mut counter = CapCounter::new(cap);
     let mut batch: Vec<Bytes> = Vec::new();
     let mut gathered = 0;
@@ -67,6 +83,60 @@ pub(crate) async fn write_new(
     Ok(counter.total())
 }
 
+/// The direct path: the body copied into `bufs` in turn, each full one written on the
+/// blocking pool while the next fills.
+async fn write_direct(
+    out: Out,
+    mut body: ByteStream<'_>,
+    cap: u64,
+    bufs: [Buf; 2],
+) -> Result<u64, BlobError> {
+    let [mut fill, spare] = bufs;
+    let mut writer = Writer::Idle(out, spare);
+    let mut counter = CapCounter::new(cap);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(BlobError::Source)?;
+        counter.add(chunk.len())?;
+        let mut rest = &chunk[..];
+        while !rest.is_empty() {
+            rest = &rest[fill.fill(rest)..];
+            if fill.is_full() {
+                let (mut out, mut next) = writer.ready().await.map_err(crate::backend)?;
+                next.clear();
+                let full = std::mem::replace(&mut fill, next);
+                writer = Writer::Busy(tokio::task::spawn_blocking(move || {
+                    out.write_full(&full)?;
+                    Ok((out, full))
+                }));
+            }
+        }
+    }
+    let (out, _) = writer.ready().await.map_err(crate::backend)?;
+    blocking(move || out.finish(&fill))
+        .await
+        .map_err(crate::backend)?;
+    Ok(counter.total())
+}
+
+/// Who holds an upload's file and spare buffer: this task, or the write in flight.
+enum Writer {
+    Idle(Out, Buf),
+    Busy(JoinHandle<io::Result<(Out, Buf)>>),
+    /// After a failed write: nothing more is written.
+    Failed,
+}
+
+impl Writer {
+    /// The file and the spare buffer, once no write is in flight.
+    async fn ready(&mut self) -> io::Result<(Out, Buf)> {
+        match std::mem::replace(self, Writer::Failed) {
+            Writer::Idle(out, buf) => Ok((out, buf)),
+            Writer::Busy(write) => write.await.unwrap_or_else(|e| Err(io::Error::other(e))),
+            Writer::Failed => Err(io::Error::other("an earlier write of this file failed")),
+        }
+    }
+}
+
 /// Writes every byte of `chunks`, in order, with as few system calls as the kernel allows.
 fn write_chunks(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
     let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
@@ -80,27 +150,4 @@ fn write_chunks(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// `file` as a stream of chunks of up to [`READ_CHUNK`] bytes, each read straight into the
-/// buffer it is sent in.
-pub(crate) fn read_stream(file: File) -> impl Stream<Item = io::Result<Bytes>> + Send {
-    futures_util::stream::try_unfold(Some(file), |file| async move {
-        let Some(mut file) = file else {
-            return Ok(None);
-        };
-        let (file, chunk) = blocking(move || {
-            // Read into the spare capacity: no zeroing, no second copy.
-            let mut buf = Vec::with_capacity(READ_CHUNK);
-            (&mut file).take(READ_CHUNK as u64).read_to_end(&mut buf)?;
-            Ok((file, Bytes::from(buf)))
-        })
-        .await?;
-        if chunk.is_empty() {
-            return Ok(None);
-        }
-        // A short chunk is the end: the next poll answers `None` without another read.
-        let next = (chunk.len() == READ_CHUNK).then_some(file);
-        Ok(Some((chunk, next)))
-    })
 }

@@ -5,14 +5,23 @@
 //! synced before `put` returns, so a stored file survives a crash and a half-written one is
 //! never seen under its id. A put that fails, or is dropped half-way (a client going away),
 //! removes its part file; [`FsBlobStore::open`] removes any a crash left.
+//!
+//! Large files are written and read around the page cache where the filesystem allows
+//! ([`direct`]); [`FsBlobStore::with_direct_io`] turns that off.
 
 use async_trait::async_trait;
 use chinwag_core::ids::{BlobId, ChatId};
 use chinwag_core::ports::{BlobError, BlobRead, BlobStore, ByteStream, StoredBlob, chat_segment};
 use std::io as stdio;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+mod direct;
 mod io;
+mod read;
+
+pub use direct::BUF as DIRECT_WRITE_BLOCK;
+pub use read::CHUNK as READ_CHUNK;
 
 /// Part files (uploads in progress) start with this.
 const PART_PREFIX: &str = ".part-";
@@ -21,6 +30,8 @@ const PART_PREFIX: &str = ".part-";
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
     root: PathBuf,
+    /// Aligned buffers for large files' direct writes, and whether direct I/O is on.
+    pool: Arc<direct::Pool>,
 }
 
 impl FsBlobStore {
@@ -41,7 +52,18 @@ impl FsBlobStore {
                 }
             }
         }
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            pool: direct::Pool::new(true),
+        })
+    }
+
+    /// The store with direct I/O for large files on (the default) or off. Off, every byte goes
+    /// through the page cache: for a filesystem that accepts `O_DIRECT` but serves it badly.
+    #[must_use]
+    pub fn with_direct_io(mut self, on: bool) -> Self {
+        self.pool = direct::Pool::new(on);
+        self
     }
 
     /// The directory of `chat`'s files.
@@ -78,7 +100,7 @@ impl BlobStore for FsBlobStore {
         }
         let id = BlobId::generate().map_err(|e| BlobError::Backend(e.to_string()))?;
         let mut part = PartFile(dir.join(format!("{PART_PREFIX}{id}")), false);
-        let size = io::write_new(part.0.clone(), body, cap).await?;
+        let size = io::write_new(part.0.clone(), body, cap, &self.pool).await?;
         tokio::fs::rename(&part.0, dir.join(id.as_str()))
             .await
             .map_err(backend)?;
@@ -89,18 +111,14 @@ impl BlobStore for FsBlobStore {
 
     async fn get(&self, chat: &ChatId, id: &BlobId) -> Result<BlobRead, BlobError> {
         let path = self.chat_dir(chat)?.join(id.as_str());
-        let (file, size) = tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::open(&path)?;
-            let size = file.metadata()?.len();
-            Ok::<_, std::io::Error>((file, size))
-        })
-        .await
-        .map_err(|e| BlobError::Backend(e.to_string()))?
-        .map_err(not_found)?;
-        let body = io::read_stream(file);
+        let pool = Arc::clone(&self.pool);
+        let reader = tokio::task::spawn_blocking(move || read::Reader::open(&path, pool))
+            .await
+            .map_err(|e| BlobError::Backend(e.to_string()))?
+            .map_err(not_found)?;
         Ok(BlobRead {
-            size,
-            body: Box::pin(body),
+            size: reader.size(),
+            body: Box::pin(read::read_stream(reader)),
         })
     }
 

@@ -10,10 +10,11 @@ use std::sync::Arc;
 /// Opens the store `target` names and gives it to `engine`.
 pub(crate) async fn open(engine: &ChatEngine, target: &FileStore) -> anyhow::Result<()> {
     match target {
-        FileStore::Fs(dir) => {
+        FileStore::Fs { dir, direct_io } => {
             let store = chinwag_blob_fs::FsBlobStore::open(dir)
                 .await
-                .with_context(|| format!("while opening the file store {}", dir.display()))?;
+                .with_context(|| format!("while opening the file store {}", dir.display()))?
+                .with_direct_io(*direct_io);
             engine.set_blobs(Arc::new(store));
         }
         FileStore::S3(config) => {

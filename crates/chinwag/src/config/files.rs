@@ -109,6 +109,9 @@ pub(crate) struct FileStoreConfig {
     /// directory (one node, or a shared file system). Without it, `fs` on Redis is refused:
     /// a file uploaded through one node must be downloadable through any other.
     pub(crate) fs_shared: bool,
+    /// `fs`: write and read files of 1 MiB and more around the page cache (`O_DIRECT`), which
+    /// saves the CPU a copy per byte. Default on; a filesystem that refuses it is detected.
+    pub(crate) fs_direct_io: Option<bool>,
     /// `s3`: settings of the bucket.
     pub(crate) s3: S3Section,
     /// The scan uploads pass before they are announced.
@@ -143,8 +146,8 @@ pub(crate) const ENV_SECRET_KEY: &str = "CHINWAG_S3_SECRET_KEY";
 /// Where the bytes go, checked.
 #[derive(Debug, Clone)]
 pub(crate) enum FileStore {
-    /// A directory.
-    Fs(PathBuf),
+    /// A directory, and whether large files bypass the page cache there.
+    Fs { dir: PathBuf, direct_io: bool },
     /// A bucket.
     S3(chinwag_blob_s3::S3Config),
     /// None: file transfer is off (a Redis chat store with no `files.store`).
@@ -161,9 +164,10 @@ impl FileStoreConfig {
                     !redis || self.fs_shared,
                     "files.store = \"fs\" with a Redis chat store: nodes would not see each other's files. Use files.store = \"s3\", or set files.fs_shared = true if every node uses the same directory (a single node, or a shared file system)"
                 );
-                Ok(FileStore::Fs(
-                    self.dir.clone().unwrap_or_else(|| data_dir.join("files")),
-                ))
+                Ok(FileStore::Fs {
+                    dir: self.dir.clone().unwrap_or_else(|| data_dir.join("files")),
+                    direct_io: self.fs_direct_io.unwrap_or(true),
+                })
             }
             Some("s3") => self.s3.config().map(FileStore::S3),
             Some(other) => bail!("files.store '{other}' must be \"fs\" or \"s3\""),

@@ -76,7 +76,9 @@ fn bad_values_are_refused_with_their_key() -> anyhow::Result<()> {
 fn fs_on_redis_needs_a_shared_directory_and_s3_its_settings() -> anyhow::Result<()> {
     let dir = Path::new("/data");
     let unset = FileStoreConfig::default();
-    assert!(matches!(unset.target(dir, false)?, FileStore::Fs(p) if p == dir.join("files")));
+    assert!(
+        matches!(unset.target(dir, false)?, FileStore::Fs { dir: p, direct_io: true } if p == dir.join("files"))
+    );
     assert!(matches!(unset.target(dir, true)?, FileStore::Off));
     let fs = FileStoreConfig {
         store: Some("fs".into()),
@@ -89,6 +91,14 @@ fn fs_on_redis_needs_a_shared_directory_and_s3_its_settings() -> anyhow::Result<
         ..fs
     };
     assert!(shared.target(dir, true).is_ok());
+    let buffered: FileStoreConfig = toml::from_str("fs_direct_io = false\n")?;
+    assert!(matches!(
+        buffered.target(dir, false)?,
+        FileStore::Fs {
+            direct_io: false,
+            ..
+        }
+    ));
     let mut s3: FileStoreConfig = toml::from_str(
         "store = \"s3\"\n[s3]\nendpoint = \"http://127.0.0.1:9000\"\nbucket = \"b\"\n\
          access_key = \"a\"\nsecret_key = \"s\"\n",
