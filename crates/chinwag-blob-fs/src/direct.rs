@@ -9,17 +9,18 @@
 //! each full one is written while the other fills.
 //!
 //! Those buffers come from a [`Pool`] shared by the store and bounded by [`POOL_UPLOADS`]
-//! uploads' worth, kept for reuse once made. An upload that finds the pool empty takes the
-//! page-cache path of [`crate::io`]; with a pair, only full buffers are written directly, so
-//! each file's last, partial buffer (all of a file under [`BUF`]) goes through the page cache
-//! too. A filesystem that refuses `O_DIRECT` turns direct I/O
-//! off for the store, with one warning; the transfer in progress carries on through the page
-//! cache from where it was.
+//! uploads' worth, kept for reuse once made. An upload asks for them each time its file
+//! reaches a multiple of [`BUF`] (so a small file never holds them) and, until it gets them,
+//! goes on through the page cache ([`crate::io`]); its last, partial buffer goes through the
+//! cache too. One handle serves both ways, `O_DIRECT` switched on and off with `fcntl`, so
+//! the direct path costs no extra file descriptor. A filesystem that refuses `O_DIRECT`
+//! turns direct I/O off for the store, with one warning; the transfer in progress carries on
+//! through the page cache from where it was.
 
+use rustix::io::Errno;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -148,40 +149,40 @@ impl Drop for Buf {
     }
 }
 
-/// The file an upload is written to: its ordinary handle, and a direct one opened when the
-/// first full buffer is written.
+/// The file an upload is written to, from a [`BUF`] mark on: one handle, with `O_DIRECT`
+/// switched on for the full buffers and off for the last one.
 #[derive(Debug)]
 pub(crate) struct Out {
-    path: PathBuf,
-    plain: File,
-    direct: Option<File>,
+    file: File,
+    direct: bool,
     offset: u64,
     pool: Arc<Pool>,
 }
 
 impl Out {
-    pub(crate) fn new(path: PathBuf, plain: File, pool: Arc<Pool>) -> Self {
+    /// `file`, already written up to `offset`.
+    pub(crate) fn new(file: File, pool: Arc<Pool>, offset: u64) -> Self {
         Self {
-            path,
-            plain,
-            direct: None,
-            offset: 0,
+            file,
+            direct: false,
+            offset,
             pool,
         }
     }
 
-    /// Appends a full buffer, directly when the filesystem allows.
+    /// Appends a full buffer, directly while the filesystem allows.
     pub(crate) fn write_full(&mut self, buf: &Buf) -> io::Result<()> {
         let data = buf.filled();
-        if self.direct.is_none() && self.pool.is_on() {
-            match open(&self.path, true) {
-                Ok(f) => self.direct = Some(f),
+        if !self.direct && self.pool.is_on() {
+            match set_direct(&self.file, true) {
+                Ok(()) => self.direct = true,
                 Err(e) if refused(&e) => self.pool.refuse(&e),
-                Err(e) => return Err(e),
+                // Any other failure: this buffer goes through the page cache.
+                Err(_) => {}
             }
         }
-        if let Some(direct) = &self.direct {
-            match direct.write_all_at(data, self.offset) {
+        if self.direct {
+            match self.file.write_all_at(data, self.offset) {
                 Ok(()) => {
                     self.offset += data.len() as u64;
                     return Ok(());
@@ -189,7 +190,7 @@ impl Out {
                 // Written again below, whole, through the page cache.
                 Err(e) if refused(&e) => {
                     self.pool.refuse(&e);
-                    self.direct = None;
+                    self.buffered()?;
                 }
                 Err(e) => return Err(e),
             }
@@ -197,15 +198,25 @@ impl Out {
         self.append(data)
     }
 
-    /// Appends the last, partial buffer through the page cache and makes the file durable.
+    /// Appends the last, partial buffer through the page cache and makes the file durable
+    /// (one `fsync` covers the direct writes too: it works on the file, not the handle).
     pub(crate) fn finish(mut self, buf: &Buf) -> io::Result<u64> {
+        self.buffered()?;
         self.append(buf.filled())?;
-        self.plain.sync_all()?;
+        self.file.sync_all()?;
         Ok(self.offset)
     }
 
+    fn buffered(&mut self) -> io::Result<()> {
+        if self.direct {
+            set_direct(&self.file, false)?;
+            self.direct = false;
+        }
+        Ok(())
+    }
+
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
-        self.plain.write_all_at(data, self.offset)?;
+        self.file.write_all_at(data, self.offset)?;
         self.offset += data.len() as u64;
         Ok(())
     }
@@ -214,23 +225,30 @@ impl Out {
 /// Whether `e` says the filesystem does not do direct I/O (as opposed to a failing disk).
 pub(crate) fn refused(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::Unsupported
-        || matches!(e.raw_os_error(), Some(code) if code == libc::EINVAL || code == libc::EOPNOTSUPP)
+        || matches!(e.raw_os_error(), Some(code) if code == Errno::INVAL.raw_os_error() || code == Errno::OPNOTSUPP.raw_os_error())
 }
 
-/// Opens the existing file `path` for direct reads, or direct writes (`write`).
+/// Switches `O_DIRECT` on or off for `file`'s handle (one handle serves both ways, so a
+/// transfer costs no second file descriptor).
 #[cfg(target_os = "linux")]
-pub(crate) fn open(path: &std::path::Path, write: bool) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(!write)
-        .write(write)
-        .custom_flags(libc::O_DIRECT)
-        .open(path)
+pub(crate) fn set_direct(file: &File, on: bool) -> io::Result<()> {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    let flags = fcntl_getfl(file)?;
+    let flags = if on {
+        flags | OFlags::DIRECT
+    } else {
+        flags - OFlags::DIRECT
+    };
+    Ok(fcntl_setfl(file, flags)?)
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn open(_: &std::path::Path, _: bool) -> io::Result<File> {
-    Err(io::ErrorKind::Unsupported.into())
+pub(crate) fn set_direct(_: &File, on: bool) -> io::Result<()> {
+    if on {
+        Err(io::ErrorKind::Unsupported.into())
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

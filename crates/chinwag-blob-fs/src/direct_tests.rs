@@ -42,19 +42,22 @@ fn buffers_are_aligned_and_fill_to_their_size() {
 fn a_refused_direct_write_goes_through_the_cache_and_turns_direct_io_off() -> io::Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("f");
+    std::fs::write(&path, b"head")?;
+    let file = std::fs::OpenOptions::new().write(true).open(&path)?;
     let pool = Pool::new(true);
     let Some([mut odd, _]) = pool.take_pair() else {
         panic!("a fresh pool lends a pair");
     };
-    // 1,000 bytes: not a whole block, so the direct write is refused.
+    // At offset 4, 1,000 bytes: neither is a whole block, so the direct write is refused.
     odd.fill(&[42; 1000]);
-    let mut out = Out::new(path.clone(), File::create_new(&path)?, Arc::clone(&pool));
+    let mut out = Out::new(file, Arc::clone(&pool), 4);
     out.write_full(&odd)?;
     assert!(!pool.is_on(), "direct I/O is off after the refusal");
     odd.clear();
     odd.fill(b"tail");
-    assert_eq!(out.finish(&odd)?, 1004);
-    let mut want = vec![42; 1000];
+    assert_eq!(out.finish(&odd)?, 1008);
+    let mut want = b"head".to_vec();
+    want.extend_from_slice(&[42; 1000]);
     want.extend_from_slice(b"tail");
     assert_eq!(std::fs::read(&path)?, want);
     Ok(())

@@ -3,11 +3,12 @@
 //! chunks, without copying them, into one vectored write of about [`WRITE_BATCH`] bytes.
 //!
 //! A batch holds the chunks as they came ([`Bytes`] are reference-counted), so an upload
-//! costs at most one batch of memory here, whatever the file's size. Uploads that get a pair
-//! of aligned buffers from the store's [`Pool`] are written around the page cache instead
-//! ([`crate::direct`]), one buffer written while the other fills.
+//! costs at most one batch of memory here, whatever the file's size. Past its first
+//! [`BUF`], an upload that gets a pair of aligned buffers from the store's [`Pool`] is written
+//! around the page cache instead ([`crate::direct`]), one buffer written while the other
+//! fills.
 
-use crate::direct::{Buf, Out, Pool};
+use crate::direct::{BUF, Buf, Out, Pool};
 use bytes::Bytes;
 use chinwag_core::ports::{BlobError, ByteStream, CapCounter};
 use futures_util::StreamExt;
@@ -33,45 +34,44 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// Creates `path` (it must not exist) and writes `body` to it under `cap` bytes, synced
 /// before this returns. Returns the bytes written.
+///
+/// The body goes through the page cache, gathered, up to each [`BUF`] mark of the file; at
+/// each mark the upload asks the pool for its buffers and, given them, goes on directly
+/// ([`write_direct`]). So a file under one buffer never takes them from a large one.
 pub(crate) async fn write_new(
     path: PathBuf,
-    body: ByteStream<'_>,
+    mut body: ByteStream<'_>,
     cap: u64,
     pool: &Arc<Pool>,
 ) -> Result<u64, BlobError> {
-    let create = path.clone();
-    let file = blocking(move || File::create_new(create))
+    let mut file = blocking(move || File::create_new(path))
         .await
         .map_err(crate::backend)?;
-    match pool.take_pair() {
-        Some(bufs) => write_direct(Out::new(path, file, Arc::clone(pool)), body, cap, bufs).await,
-        None => write_gathered(file, body, cap).await,
-    }
-}
-
-/// The page-cache path: chunks gathered into one vectored write per [`WRITE_BATCH`].
-async fn write_gathered(
-    mut file: File,
-    mut body: ByteStream<'_>,
-    cap: u64,
-) -> Result<u64, BlobError> {
     let mut counter = CapCounter::new(cap);
     let mut batch: Vec<Bytes> = Vec::new();
     let mut gathered = 0;
+    let mut total = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(BlobError::Source)?;
+        let mut chunk = chunk.map_err(BlobError::Source)?;
         counter.add(chunk.len())?;
-        if chunk.is_empty() {
-            continue;
-        }
-        gathered += chunk.len();
-        batch.push(chunk);
-        if gathered >= WRITE_BATCH || batch.len() >= WRITE_SLICES {
-            let chunks = std::mem::take(&mut batch);
-            file = blocking(move || write_chunks(&mut file, &chunks).map(|()| file))
-                .await
-                .map_err(crate::backend)?;
-            gathered = 0;
+        while !chunk.is_empty() {
+            let to_mark = BUF - (total % BUF as u64) as usize;
+            let head = chunk.split_to(to_mark.min(chunk.len()));
+            total += head.len() as u64;
+            gathered += head.len();
+            batch.push(head);
+            let at_mark = total.is_multiple_of(BUF as u64);
+            if at_mark || gathered >= WRITE_BATCH || batch.len() >= WRITE_SLICES {
+                let chunks = std::mem::take(&mut batch);
+                file = blocking(move || write_chunks(&mut file, &chunks).map(|()| file))
+                    .await
+                    .map_err(crate::backend)?;
+                gathered = 0;
+            }
+            if let Some(bufs) = at_mark.then(|| pool.take_pair()).flatten() {
+                let out = Out::new(file, Arc::clone(pool), total);
+                return write_direct(out, chunk, body, counter, bufs).await;
+            }
         }
     }
     blocking(move || {
@@ -83,32 +83,36 @@ async fn write_gathered(
     Ok(counter.total())
 }
 
-/// The direct path: the body copied into `bufs` in turn, each full one written on the
-/// blocking pool while the next fills.
+/// The direct path from a [`BUF`] mark on: `first`, then the rest of the body, copied into
+/// `bufs` in turn, each full one written on the blocking pool while the other fills.
 async fn write_direct(
     out: Out,
+    first: Bytes,
     mut body: ByteStream<'_>,
-    cap: u64,
+    mut counter: CapCounter,
     bufs: [Buf; 2],
 ) -> Result<u64, BlobError> {
     let [mut fill, spare] = bufs;
     let mut writer = Writer::Idle(out, spare);
-    let mut counter = CapCounter::new(cap);
-    while let Some(chunk) = body.next().await {
+    let mut next = Some(Ok(first));
+    while let Some(chunk) = next {
         let chunk = chunk.map_err(BlobError::Source)?;
-        counter.add(chunk.len())?;
         let mut rest = &chunk[..];
         while !rest.is_empty() {
             rest = &rest[fill.fill(rest)..];
             if fill.is_full() {
-                let (mut out, mut next) = writer.ready().await.map_err(crate::backend)?;
-                next.clear();
-                let full = std::mem::replace(&mut fill, next);
+                let (mut out, mut spare) = writer.ready().await.map_err(crate::backend)?;
+                spare.clear();
+                let full = std::mem::replace(&mut fill, spare);
                 writer = Writer::Busy(tokio::task::spawn_blocking(move || {
                     out.write_full(&full)?;
                     Ok((out, full))
                 }));
             }
+        }
+        next = body.next().await;
+        if let Some(Ok(chunk)) = &next {
+            counter.add(chunk.len())?;
         }
     }
     let (out, _) = writer.ready().await.map_err(crate::backend)?;

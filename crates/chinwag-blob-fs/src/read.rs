@@ -5,8 +5,9 @@
 //! filesystem allows: a download is read once, so caching it only costs the CPU a copy out of
 //! freshly filled pages (the larger part of a cold download's CPU, measured) and evicts what
 //! other files had cached. Smaller files, which the widget may fetch again, go through the
-//! cache. A direct read refused, or cut short before the end, hands the rest to the ordinary
-//! handle, so a file is always read whole.
+//! cache. A direct read refused, or cut short before the end, switches the handle back to the
+//! page cache for the rest, so a file is always read whole; reading stops at the size the
+//! file had when opened, and a file found shorter ends the stream with an error.
 
 use crate::direct::{self, ALIGN, Pool};
 use crate::io::blocking;
@@ -26,28 +27,30 @@ pub(crate) const DIRECT_MIN: u64 = 1024 * 1024;
 /// An open stored file and where its reading stands.
 #[derive(Debug)]
 pub(crate) struct Reader {
-    plain: File,
-    direct: Option<File>,
+    file: File,
+    /// Whether `O_DIRECT` is on for `file`.
+    direct: bool,
     size: u64,
     offset: u64,
     pool: Arc<Pool>,
 }
 
 impl Reader {
-    /// Opens `path` (blocking), directly too when it is large and direct I/O is on.
+    /// Opens `path` (blocking), with `O_DIRECT` when it is large and direct I/O is on.
     pub(crate) fn open(path: &Path, pool: Arc<Pool>) -> io::Result<Self> {
-        let plain = File::open(path)?;
-        let size = plain.metadata()?.len();
-        let mut direct = None;
+        let file = File::open(path)?;
+        let size = file.metadata()?.len();
+        let mut direct = false;
         if size >= DIRECT_MIN && pool.is_on() {
-            match direct::open(path, false) {
-                Ok(f) => direct = Some(f),
+            match direct::set_direct(&file, true) {
+                Ok(()) => direct = true,
                 Err(e) if direct::refused(&e) => pool.refuse(&e),
-                Err(e) => return Err(e),
+                // Any other failure: this file is read through the page cache.
+                Err(_) => {}
             }
         }
         Ok(Self {
-            plain,
+            file,
             direct,
             size,
             offset: 0,
@@ -59,39 +62,51 @@ impl Reader {
         self.size
     }
 
-    /// The next chunk (empty at the end).
+    /// The next chunk, never past the size `open` found; a file found shorter is an error.
     fn next_chunk(&mut self) -> io::Result<Bytes> {
-        if let Some(direct) = &self.direct {
+        let left = self.size - self.offset;
+        if self.direct {
             // Room for CHUNK bytes at an aligned address; read straight into it.
             let mut buf = vec![0; CHUNK + ALIGN];
             let start = direct::aligned_start(&buf);
-            match direct.read_at(&mut buf[start..start + CHUNK], self.offset) {
+            match self
+                .file
+                .read_at(&mut buf[start..start + CHUNK], self.offset)
+            {
+                // Nothing before the end: the page cache finds out why.
+                Ok(0) if left > 0 => self.buffered()?,
                 Ok(n) => {
+                    let n = n.min(usize::try_from(left).unwrap_or(usize::MAX));
                     self.offset += n as u64;
                     if n < CHUNK && self.offset < self.size {
-                        // Short of the end: the rest through the ordinary handle.
-                        self.go_plain()?;
+                        // Short of the end: the rest through the page cache.
+                        self.buffered()?;
                     }
                     return Ok(Bytes::from(buf).slice(start..start + n));
                 }
                 Err(e) if direct::refused(&e) => {
                     self.pool.refuse(&e);
-                    self.go_plain()?;
+                    self.buffered()?;
                 }
                 Err(e) => return Err(e),
             }
         }
         // Into the spare capacity: no zeroing, no second copy.
-        let mut buf = Vec::with_capacity(CHUNK);
-        (&mut self.plain).take(CHUNK as u64).read_to_end(&mut buf)?;
+        let want = (self.size - self.offset).min(CHUNK as u64);
+        let mut buf = Vec::with_capacity(want as usize);
+        (&mut self.file).take(want).read_to_end(&mut buf)?;
+        if (buf.len() as u64) < want {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
         self.offset += buf.len() as u64;
         Ok(Bytes::from(buf))
     }
 
-    /// Goes on from `offset` through the ordinary handle.
-    fn go_plain(&mut self) -> io::Result<()> {
-        self.direct = None;
-        self.plain.seek(io::SeekFrom::Start(self.offset)).map(drop)
+    /// Goes on from `offset` through the page cache.
+    fn buffered(&mut self) -> io::Result<()> {
+        direct::set_direct(&self.file, false)?;
+        self.direct = false;
+        self.file.seek(io::SeekFrom::Start(self.offset)).map(drop)
     }
 }
 

@@ -11,6 +11,8 @@ use std::path::Path;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+const MIB: usize = 1024 * 1024;
+
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }
@@ -57,14 +59,18 @@ async fn round_trip(
 async fn large_files_bypass_the_page_cache_and_small_ones_do_not() -> TestResult {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
     let store = FsBlobStore::open(dir.path()).await?;
-    // Three direct writes of 1 MiB, then 1,000 bytes through the cache.
-    let large = pattern(3 * 1024 * 1024 + 1000);
+    // The first MiB through the cache (a file is only known to be large past it), two direct
+    // writes of 1 MiB, then 1,000 bytes through the cache again.
+    let large = pattern(3 * MIB + 1000);
     let (written, read) = round_trip(&store, dir.path(), &large).await?;
     assert!(
-        written <= 8192,
-        "only the tail is cached after the write: {written} bytes"
+        written <= MIB as u64 + 8192,
+        "only the first MiB and the tail are cached: {written} bytes"
     );
-    assert!(read <= 8192, "a direct read caches nothing: {read} bytes");
+    assert!(
+        read <= MIB as u64 + 8192,
+        "a direct read caches nothing more: {read} bytes"
+    );
 
     let small = pattern(300_000);
     let (written, read) = round_trip(&store, dir.path(), &small).await?;
@@ -76,15 +82,74 @@ async fn large_files_bypass_the_page_cache_and_small_ones_do_not() -> TestResult
 }
 
 #[tokio::test]
+async fn a_small_upload_in_progress_leaves_the_direct_path_to_a_large_one() -> TestResult {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let store = FsBlobStore::open(dir.path()).await?;
+    // Four bytes, then a client that never sends the rest.
+    let stalled: ByteStream<'static> = Box::pin(
+        futures_util::stream::iter(vec![Ok(Bytes::from_static(b"tiny"))])
+            .chain(futures_util::stream::pending()),
+    );
+    let chat = ChatId::new("stalled");
+    let mut small = Box::pin(store.put(&chat, stalled, u64::MAX));
+    tokio::select! {
+        done = &mut small => panic!("the stalled put finished: {done:?}"),
+        () = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+    }
+    let (written, _) = round_trip(&store, dir.path(), &pattern(3 * MIB)).await?;
+    assert!(
+        written <= MIB as u64 + 8192,
+        "the large file went direct: {written} bytes cached"
+    );
+    drop(small);
+    Ok(())
+}
+
+#[tokio::test]
 async fn with_direct_io_off_every_byte_goes_through_the_cache() -> TestResult {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
     let store = FsBlobStore::open(dir.path()).await?.with_direct_io(false);
-    let large = pattern(3 * 1024 * 1024 + 1000);
+    let large = pattern(3 * MIB + 1000);
     let (written, read) = round_trip(&store, dir.path(), &large).await?;
     let size = large.len() as u64;
     assert!(
         written >= size && read >= size,
         "cached: {written}, {read} of {size}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_read_gives_the_size_it_announced_or_an_error() -> TestResult {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let store = FsBlobStore::open(dir.path()).await?;
+    let chat = ChatId::new("changed");
+    for (grow, size) in [
+        (true, 2 * MIB),
+        (false, 2 * MIB),
+        (true, 5000),
+        (false, 5000),
+    ] {
+        let stored = store.put(&chat, body(&pattern(size)), u64::MAX).await?;
+        let path = dir.path().join(chat.as_str()).join(stored.id.as_str());
+        let read = store.get(&chat, &stored.id).await?;
+        let file = std::fs::OpenOptions::new().write(true).open(&path)?;
+        file.set_len(if grow {
+            size as u64 + 5000
+        } else {
+            size as u64 / 2
+        })?;
+        let chunks: Vec<_> = read.body.collect().await;
+        let got: usize = chunks.iter().flatten().map(Bytes::len).sum();
+        if grow {
+            assert!(chunks.iter().all(Result::is_ok), "a grown file reads fine");
+            assert_eq!(got as u64, read.size, "no byte past the size announced");
+        } else {
+            assert!(
+                chunks.iter().any(Result::is_err),
+                "a shortened file of {size} ends in an error"
+            );
+        }
+    }
     Ok(())
 }

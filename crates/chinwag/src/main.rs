@@ -25,6 +25,12 @@ use clap::{Parser, Subcommand};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 
+/// Threads of the blocking pool (file writes and reads, temporary files, password hashes; the
+/// stores have threads of their own). Each is short work, so more queue rather than start
+/// threads: tokio's default of 512 let a hundred uploads at once start a hundred threads, each
+/// with its own allocator heap.
+const BLOCKING_THREADS: usize = 16;
+
 /// Chinwag: a chat gateway speaking the GMS Chat API v2.
 #[derive(Debug, Parser)]
 #[command(name = "chinwag", version, about)]
@@ -177,6 +183,7 @@ fn main() -> anyhow::Result<()> {
                 tokio::runtime::Builder::new_multi_thread()
             }
             .enable_all()
+            .max_blocking_threads(BLOCKING_THREADS)
             .build()?;
             runtime.block_on(serve::run(cfg))
         }
