@@ -62,7 +62,7 @@ impl Pool {
 
     /// Two buffers for one upload, or `None` (direct writes off, or every buffer in use).
     pub(crate) fn take_pair(self: &Arc<Self>) -> Option<[Buf; 2]> {
-        if !self.on.load(Ordering::Relaxed) {
+        if !self.is_on() {
             return None;
         }
         let mut spares = self.free.lock().unwrap_or_else(|e| e.into_inner());

@@ -27,9 +27,12 @@ const WRITE_SLICES: usize = 256;
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(io::Error::other(e)))
+    joined(tokio::task::spawn_blocking(f)).await
+}
+
+/// What blocking work gave, a panic or cancellation of it as an error.
+async fn joined<T>(work: JoinHandle<io::Result<T>>) -> io::Result<T> {
+    work.await.unwrap_or_else(|e| Err(io::Error::other(e)))
 }
 
 /// Creates `path` (it must not exist) and writes `body` to it under `cap` bytes, synced
@@ -135,7 +138,7 @@ impl Writer {
     async fn ready(&mut self) -> io::Result<(Out, Buf)> {
         match std::mem::replace(self, Writer::Failed) {
             Writer::Idle(out, buf) => Ok((out, buf)),
-            Writer::Busy(write) => write.await.unwrap_or_else(|e| Err(io::Error::other(e))),
+            Writer::Busy(write) => joined(write).await,
             Writer::Failed => Err(io::Error::other("an earlier write of this file failed")),
         }
     }

@@ -92,7 +92,7 @@ impl Reader {
             }
         }
         // Into the spare capacity: no zeroing, no second copy.
-        let want = (self.size - self.offset).min(CHUNK as u64);
+        let want = left.min(CHUNK as u64);
         let mut buf = Vec::with_capacity(want as usize);
         (&mut self.file).take(want).read_to_end(&mut buf)?;
         if (buf.len() as u64) < want {

@@ -36,6 +36,14 @@ fn cached(path: &Path) -> Result<u64, Box<dyn std::error::Error>> {
     Ok(String::from_utf8(out.stdout)?.trim().parse()?)
 }
 
+/// A store in a directory of its own under the target directory (a real disk filesystem,
+/// where `/tmp` may not be).
+async fn fresh_store() -> Result<(tempfile::TempDir, FsBlobStore), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let store = FsBlobStore::open(dir.path()).await?;
+    Ok((dir, store))
+}
+
 /// Stores `data` and reads it back; the bytes cached after the write and after the read.
 async fn round_trip(
     store: &FsBlobStore,
@@ -57,8 +65,7 @@ async fn round_trip(
 
 #[tokio::test]
 async fn large_files_bypass_the_page_cache_and_small_ones_do_not() -> TestResult {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-    let store = FsBlobStore::open(dir.path()).await?;
+    let (dir, store) = fresh_store().await?;
     // The first MiB through the cache (a file is only known to be large past it), two direct
     // writes of 1 MiB, then 1,000 bytes through the cache again.
     let large = pattern(3 * MIB + 1000);
@@ -83,8 +90,7 @@ async fn large_files_bypass_the_page_cache_and_small_ones_do_not() -> TestResult
 
 #[tokio::test]
 async fn a_small_upload_in_progress_leaves_the_direct_path_to_a_large_one() -> TestResult {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-    let store = FsBlobStore::open(dir.path()).await?;
+    let (dir, store) = fresh_store().await?;
     // Four bytes, then a client that never sends the rest.
     let stalled: ByteStream<'static> = Box::pin(
         futures_util::stream::iter(vec![Ok(Bytes::from_static(b"tiny"))])
@@ -107,8 +113,8 @@ async fn a_small_upload_in_progress_leaves_the_direct_path_to_a_large_one() -> T
 
 #[tokio::test]
 async fn with_direct_io_off_every_byte_goes_through_the_cache() -> TestResult {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-    let store = FsBlobStore::open(dir.path()).await?.with_direct_io(false);
+    let (dir, store) = fresh_store().await?;
+    let store = store.with_direct_io(false);
     let large = pattern(3 * MIB + 1000);
     let (written, read) = round_trip(&store, dir.path(), &large).await?;
     let size = large.len() as u64;
@@ -121,8 +127,7 @@ async fn with_direct_io_off_every_byte_goes_through_the_cache() -> TestResult {
 
 #[tokio::test]
 async fn a_read_gives_the_size_it_announced_or_an_error() -> TestResult {
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-    let store = FsBlobStore::open(dir.path()).await?;
+    let (dir, store) = fresh_store().await?;
     let chat = ChatId::new("changed");
     for (grow, size) in [
         (true, 2 * MIB),
