@@ -5,7 +5,6 @@
 //! the wire.
 
 use axum::Json;
-use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -13,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chinwag_core::CoreError;
 use chinwag_core::files::FileError;
 use chinwag_core::roles::desk::TransferError;
+use chinwag_http::multipart::{MultipartError, NotMultipart};
 use serde::Serialize;
 
 /// An agent API error answer.
@@ -150,27 +150,30 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-impl From<MultipartRejection> for ApiError {
+impl From<NotMultipart> for ApiError {
     /// Not a `multipart/form-data` request with a boundary.
-    fn from(r: MultipartRejection) -> Self {
-        Self::bad_request(format!(
-            "a multipart/form-data body is required: {}",
-            r.body_text()
-        ))
+    fn from(r: NotMultipart) -> Self {
+        Self::bad_request(format!("a multipart/form-data body is required: {r}"))
     }
 }
 
 impl From<MultipartError> for ApiError {
     /// A multipart body that could not be read: over the route's limit (`413`), past its
-    /// deadline (`408`), or malformed or cut short (`400`; never the `500` axum would give a
-    /// body that failed to arrive).
+    /// deadline (`408`), or malformed or cut short (`400`; never a `500` for a body that
+    /// failed to arrive).
     fn from(e: MultipartError) -> Self {
-        if chinwag_http::deadline::is_body_timeout(&e) {
-            Self::timeout()
-        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.body_text())
-        } else {
-            Self::bad_request(format!("cannot read the multipart body: {}", e.body_text()))
+        match e {
+            MultipartError::Timeout => Self::timeout(),
+            MultipartError::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is too large",
+            ),
+            MultipartError::HeadsTooLarge
+            | MultipartError::Malformed(_)
+            | MultipartError::Body(_) => {
+                Self::bad_request(format!("cannot read the multipart body: {e}"))
+            }
         }
     }
 }

@@ -16,12 +16,13 @@ use crate::extract::{ApiPath, Authed};
 use crate::wire::FileView;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chinwag_core::event::UserData;
 use chinwag_core::ids::ChatId;
 use chinwag_core::roles::files::FileBody;
+use chinwag_http::multipart::Multipart;
 use tokio::sync::{mpsc, oneshot};
 
 /// Bytes of multipart framing (boundaries, part headers) allowed on top of the file and the
@@ -58,8 +59,7 @@ pub(crate) async fn upload(
         return Err(ApiError::too_large(limit));
     }
     // The parser holds a part's header block and the preamble whole: bounded like the fields.
-    let req = chinwag_http::part_heads::limit_part_heads(req, st.max_body_bytes);
-    let multipart = Multipart::from_request(req, &st).await?;
+    let multipart = Multipart::from_request(req, st.max_body_bytes)?;
     let chat = ChatId::new(chat);
     let (head_tx, head_rx) = oneshot::channel();
     let (tx, rx) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
@@ -113,22 +113,22 @@ async fn read(
     let mut left = budget;
     let mut description = None;
     let mut data = UserData::new();
-    let mut field = loop {
-        let Some(field) = mp.next_field().await? else {
+    let part = loop {
+        let Some(part) = mp.next_part().await? else {
             return Err(ApiError::bad_request("no `file` part"));
         };
-        let name = field.name().unwrap_or_default().to_owned();
+        let name = part.name.clone().unwrap_or_default();
         if name == "file" {
-            break field;
+            break part;
         }
         if name == "description" {
-            let text = text(field, &mut left).await?;
+            let text = text(&mut mp, &mut left).await?;
             if description.replace(text).is_some() {
                 return Err(ApiError::bad_request("more than one `description` part"));
             }
         } else if let Some(key) = user_data_key(&name) {
             let key = key.to_owned();
-            let text = text(field, &mut left).await?;
+            let text = text(&mut mp, &mut left).await?;
             if data.insert(key, text).is_some() {
                 return Err(ApiError::bad_request(format!(
                     "more than one `{name}` part"
@@ -140,14 +140,10 @@ async fn read(
             )));
         }
     };
-    let Some(name) = field.file_name().map(str::to_owned) else {
+    let Some(name) = part.file_name else {
         return Err(ApiError::bad_request("the `file` part has no filename"));
     };
-    let length = field
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
+    let length = part.content_length;
     let head_sent = head.send(Head {
         name,
         length,
@@ -158,7 +154,7 @@ async fn read(
         return Ok(());
     }
     loop {
-        let chunk = match field.chunk().await {
+        let chunk = match mp.chunk().await {
             Ok(Some(c)) => c,
             Ok(None) => break,
             Err(e) => {
@@ -173,8 +169,7 @@ async fn read(
             return Ok(());
         }
     }
-    drop(field);
-    let after = match mp.next_field().await {
+    let after = match mp.next_part().await {
         Ok(None) => return Ok(()),
         Ok(Some(_)) => ApiError::bad_request("the `file` part must be the last part"),
         Err(e) => ApiError::from(e),
@@ -196,12 +191,9 @@ fn user_data_key(part: &str) -> Option<&str> {
 }
 
 /// A text part, counted against the `left` bytes all fields may take together.
-async fn text(
-    mut field: axum::extract::multipart::Field<'_>,
-    left: &mut usize,
-) -> Result<String, ApiError> {
+async fn text(mp: &mut Multipart, left: &mut usize) -> Result<String, ApiError> {
     let mut out = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
+    while let Some(chunk) = mp.chunk().await? {
         if chunk.len() > *left {
             return Err(ApiError::bad_request(
                 "the fields before `file` are too large",

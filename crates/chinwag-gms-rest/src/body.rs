@@ -5,9 +5,9 @@
 
 use crate::error::GmsError;
 use crate::form::Form;
-use axum::extract::multipart::{Field, MultipartError};
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::Request;
 use axum::http::header;
+use chinwag_http::multipart::{Multipart, MultipartError};
 
 /// The 204 of a form larger than `limit` bytes.
 pub(crate) fn too_large(limit: usize) -> GmsError {
@@ -16,15 +16,17 @@ pub(crate) fn too_large(limit: usize) -> GmsError {
 
 /// The error of a multipart body that failed (too large, late, or malformed).
 pub(crate) fn multipart_failed(e: &MultipartError, limit: usize) -> GmsError {
-    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        too_large(limit)
-    } else if chinwag_http::deadline::is_body_timeout(e) {
-        GmsError::body_timeout()
-    } else if chinwag_http::part_heads::is_part_heads_too_large(e) {
-        too_large(limit)
-    } else {
-        GmsError::invalid(format!("malformed multipart body: {}", e.body_text()))
+    match e {
+        MultipartError::TooLarge | MultipartError::HeadsTooLarge => too_large(limit),
+        MultipartError::Timeout => GmsError::body_timeout(),
+        MultipartError::Malformed(why) => GmsError::invalid(*why),
+        MultipartError::Body(e) => GmsError::invalid(format!("the request body failed: {e}")),
     }
+}
+
+/// A multipart reader of `req`, its preamble and part headers held to `limit` bytes.
+pub(crate) fn multipart(req: Request, limit: usize) -> Result<Multipart, GmsError> {
+    Multipart::from_request(req, limit).map_err(|e| GmsError::invalid(e.to_string()))
 }
 
 /// The `Content-Type` of `req`, lowercased.
@@ -36,19 +38,16 @@ pub(crate) fn content_type(req: &Request) -> String {
         .unwrap_or_default()
 }
 
-/// Reads a text field, taking its bytes from `budget` (what the form's text may still use
-/// of `limit`): refused with 204 at the first chunk past it, so it is never held whole.
+/// Reads the current part as text, taking its bytes from `budget` (what the form's text may
+/// still use of `limit`): refused with 204 at the first chunk past it, so it is never held
+/// whole.
 pub(crate) async fn text_field(
-    field: &mut Field<'_>,
+    mp: &mut Multipart,
     budget: &mut usize,
     limit: usize,
 ) -> Result<String, GmsError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| multipart_failed(&e, limit))?
-    {
+    while let Some(chunk) = mp.chunk().await.map_err(|e| multipart_failed(&e, limit))? {
         *budget = budget
             .checked_sub(chunk.len())
             .ok_or_else(|| too_large(limit))?;
@@ -62,27 +61,23 @@ pub(crate) async fn read_form(req: Request, limit: usize) -> Result<Form, GmsErr
     let ctype = content_type(&req);
     let too_large = || too_large(limit);
     if ctype.starts_with("multipart/form-data") {
-        let req = chinwag_http::part_heads::limit_part_heads(req, limit);
-        let mut mp = Multipart::from_request(req, &())
-            .await
-            .map_err(|e| GmsError::invalid(e.body_text()))?;
+        let mut mp = multipart(req, limit)?;
         let mut form = Form::default();
         let mut budget = limit;
         loop {
-            match mp.next_field().await {
-                Ok(Some(mut field)) => {
-                    let Some(name) = field.name().map(str::to_owned) else {
-                        continue;
-                    };
-                    if field.file_name().is_some() {
-                        // Files belong to the file-transfer operations, not to this form.
-                        continue;
-                    }
-                    let text = text_field(&mut field, &mut budget, limit).await?;
-                    form.insert(name, text);
-                }
-                Ok(None) => return Ok(form),
-                Err(e) => return Err(multipart_failed(&e, limit)),
+            let part = mp
+                .next_part()
+                .await
+                .map_err(|e| multipart_failed(&e, limit))?;
+            let Some(part) = part else {
+                return Ok(form);
+            };
+            // Files belong to the file-transfer operations, not to this form.
+            if let Some(name) = part.name
+                && part.file_name.is_none()
+            {
+                let text = text_field(&mut mp, &mut budget, limit).await?;
+                form.insert(name, text);
             }
         }
     }

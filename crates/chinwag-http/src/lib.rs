@@ -2,7 +2,8 @@
 //! caps in all and per address, request timeouts and lingering close ([`conn`]); request
 //! bodies with a deadline ([`deadline`]); the client address behind trusted proxies
 //! ([`client_ip`]); the one CORS origin policy ([`cors`]); the headers of a file download
-//! ([`download`]); and the request counter of `/metrics` ([`requests`]).
+//! ([`download`]); the `multipart/form-data` reader of uploads and forms ([`multipart`]); and
+//! the request counter of `/metrics` ([`requests`]).
 //!
 //! Adapters depend on this crate for those pieces; it knows nothing of chat or of Bayeux (a
 //! protocol that wants connections first plugs in as a [`listen::ConnectionFront`]).
@@ -14,7 +15,7 @@ pub mod deadline;
 pub mod download;
 pub mod head_limit;
 pub mod listen;
-pub mod part_heads;
+pub mod multipart;
 pub mod requests;
 mod slots;
 

@@ -10,13 +10,13 @@ use super::Owner;
 use crate::body::{self, multipart_failed};
 use crate::error::GmsError;
 use crate::form::Form;
-use axum::extract::multipart::Field;
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::Request;
 use chinwag_core::CoreError;
 use chinwag_core::files::{FileError, FileInfo};
 use chinwag_core::roles::Customers;
 use chinwag_core::roles::customers::ChatView;
 use chinwag_core::roles::files::{FileBody, StagedFile};
+use chinwag_http::multipart::Multipart;
 use futures_util::StreamExt;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
@@ -69,10 +69,7 @@ pub(crate) async fn read(
     spool_limit: u64,
     resolve: &Resolve<'_>,
 ) -> Result<Upload, GmsError> {
-    let req = chinwag_http::part_heads::limit_part_heads(req, text_limit);
-    let mut mp = Multipart::from_request(req, &())
-        .await
-        .map_err(|e| GmsError::invalid(e.body_text()))?;
+    let mut mp = body::multipart(req, text_limit)?;
     let mut up = Upload {
         form: Form::default(),
         file: None,
@@ -112,16 +109,16 @@ async fn read_parts(
 ) -> Result<(), GmsError> {
     let mut budget = text_limit;
     loop {
-        let mut field = match mp.next_field().await {
-            Ok(Some(f)) => f,
+        let part = match mp.next_part().await {
+            Ok(Some(p)) => p,
             Ok(None) => return Ok(()),
             Err(e) => return Err(multipart_failed(&e, text_limit)),
         };
-        let Some(name) = field.name().map(str::to_owned) else {
+        let Some(name) = part.name else {
             continue;
         };
-        let Some(file_name) = field.file_name().map(str::to_owned) else {
-            let text = body::text_field(&mut field, &mut budget, text_limit).await?;
+        let Some(file_name) = part.file_name else {
+            let text = body::text_field(mp, &mut budget, text_limit).await?;
             up.form.insert(name, text);
             continue;
         };
@@ -136,7 +133,7 @@ async fn read_parts(
                 // The body's own failure (late, too large) is answered as such, not as the
                 // engine's "did not arrive whole".
                 let failure = std::sync::Mutex::new(None);
-                let body = Box::pin(field.map(|r| {
+                let body = Box::pin(mp.data().map(|r| {
                     r.map_err(|e| {
                         if let Ok(mut f) = failure.lock() {
                             f.get_or_insert_with(|| multipart_failed(&e, text_limit));
@@ -154,7 +151,7 @@ async fn read_parts(
                 match (staged, failed) {
                     (Ok(staged), _) => Received::Staged(owner, staged),
                     // Past the file's cap is the client's doing whatever the body did next
-                    // (the parser reads a frame ahead, and may meet the body's own limit).
+                    // (the engine may read a chunk past the cap before it refuses).
                     (Err(e @ CoreError::File(FileError::FileTooLarge { .. })), _)
                     | (Err(e @ CoreError::File(FileError::TotalTooLarge { .. })), _) => {
                         return Err(e.into());
@@ -163,14 +160,14 @@ async fn read_parts(
                     (Err(e), None) => return Err(e.into()),
                 }
             }
-            None => spool(&mut field, file_name, spool_limit).await?,
+            None => spool(mp, file_name, spool_limit).await?,
         });
     }
 }
 
 /// Writes the file part to an anonymous temporary file (gone when closed), refused past
 /// `limit` bytes.
-async fn spool(field: &mut Field<'_>, name: String, limit: u64) -> Result<Received, GmsError> {
+async fn spool(mp: &mut Multipart, name: String, limit: u64) -> Result<Received, GmsError> {
     let failed = |e: std::io::Error| {
         tracing::warn!(%e, "cannot keep an upload in a temporary file");
         GmsError::from(CoreError::Unavailable)
@@ -181,7 +178,7 @@ async fn spool(field: &mut Field<'_>, name: String, limit: u64) -> Result<Receiv
         .map_err(failed)?;
     let mut file = tokio::fs::File::from_std(std_file);
     let mut size: u64 = 0;
-    while let Some(chunk) = field
+    while let Some(chunk) = mp
         .chunk()
         .await
         .map_err(|e| multipart_failed(&e, usize::try_from(limit).unwrap_or(usize::MAX)))?
