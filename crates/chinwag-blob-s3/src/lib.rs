@@ -8,7 +8,8 @@
 //! most two parts in flight, aborted when the body fails or passes the cap. An object
 //! becomes visible only when its upload completes, so a failed put leaves no object. A put
 //! dropped half-way cannot abort its multipart upload: configure the bucket to expire
-//! incomplete multipart uploads.
+//! incomplete multipart uploads. Small chunks are gathered before they are kept
+//! ([`gather`]), so a body sent a byte at a time costs no more memory than its bytes.
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -21,6 +22,8 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use std::sync::Arc;
+
+mod gather;
 
 /// Size of one multipart part, and the most a single `PUT` carries.
 const PART: usize = 5 * 1024 * 1024;
@@ -126,9 +129,10 @@ impl BlobStore for S3BlobStore {
     async fn put(
         &self,
         chat: &ChatId,
-        mut body: ByteStream<'_>,
+        body: ByteStream<'_>,
         cap: u64,
     ) -> Result<StoredBlob, BlobError> {
+        let mut body = gather::gathered(body);
         let id = BlobId::generate().map_err(|e| BlobError::Backend(e.to_string()))?;
         let path = self.blob_path(chat, &id)?;
         let mut counter = CapCounter::new(cap);
