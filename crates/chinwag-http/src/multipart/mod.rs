@@ -52,6 +52,8 @@ pub struct Multipart {
     body: Body,
     /// `CRLF--boundary`: CR appears in it only first (the boundary is printable).
     delimiter: Box<[u8]>,
+    /// The delimiter's vectorised search, built once (it runs over every byte of a body).
+    finder: memchr::memmem::Finder<'static>,
     /// Bytes the preamble, or a part's header section, may have.
     limit: usize,
     state: State,
@@ -81,9 +83,11 @@ impl Multipart {
     /// Reads `body`, of type `content_type`, as `multipart/form-data`.
     pub fn new(body: Body, content_type: &str, head_limit: usize) -> Result<Self, NotMultipart> {
         let boundary = head::boundary(content_type)?;
+        let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
         Ok(Self {
             body,
-            delimiter: [b"\r\n--", boundary.as_bytes()].concat().into(),
+            delimiter: delimiter.clone().into(),
+            finder: memchr::memmem::Finder::new(&delimiter).into_owned(),
             limit: head_limit,
             state: State::Preamble,
             // A body may open with its boundary, without the CRLF before it.
@@ -188,7 +192,7 @@ impl Multipart {
                 self.end_data();
                 return Poll::Ready(Ok(None));
             }
-            if let Some(i) = memchr::memmem::find(&self.cur, d) {
+            if let Some(i) = self.finder.find(&self.cur) {
                 let data = self.cur.split_to(i);
                 self.cur.advance(d.len());
                 self.end_data();
@@ -236,7 +240,7 @@ impl Multipart {
         let hay = self.gathered();
         let from = self.seen.saturating_sub(d.len() - 1);
         // The preamble is counted without the CRLF put before the body.
-        match memchr::memmem::find(&hay[from..], d) {
+        match self.finder.find(&hay[from..]) {
             Some(i) if from + i <= self.limit.saturating_add(2) => {
                 let n = from + i + d.len();
                 self.consume(n);
