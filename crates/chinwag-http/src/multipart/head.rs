@@ -1,9 +1,9 @@
 //! The text of a multipart body: the boundary named by the request's `Content-Type`, and a
 //! part's header section read into a [`Part`] (its `Content-Disposition` name and file name,
-//! its type and announced length). Parameter values may be quoted. A quoted value runs to the
-//! next quote, with no escapes: browsers and the mobile HTTP stacks send a name's `"` as
-//! `%22` and its backslashes bare (a Windows path, a Unix name ending in `\`), as the HTML
-//! standard says. `filename*=UTF-8''…` (RFC 5987) wins over `filename`.
+//! its type and announced length). Parameter values may be quoted. A quoted value takes `\"`
+//! and `\\` as escapes, as RFC 7230's quoted-string does and curl and reqwest send them, and
+//! keeps any other backslash as it is (browsers send a name's `"` as `%22` and a Windows path's
+//! backslashes bare). `filename*=UTF-8''…` (RFC 5987) wins over `filename`.
 
 use super::error::{MultipartError, NotMultipart};
 
@@ -141,10 +141,22 @@ fn params_of(s: &str) -> impl Iterator<Item = (String, String)> + '_ {
 /// A quoted string's text (after its opening quote) and what follows its closing quote (all
 /// of `s` when it never closes).
 fn quoted(s: &str) -> (String, &str) {
-    match s.split_once('"') {
-        Some((text, rest)) => (text.to_owned(), rest),
-        None => (s.to_owned(), ""),
+    let mut out = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return (out, &s[i + 1..]),
+            '\\' => match chars.peek() {
+                Some(&(_, e @ ('"' | '\\'))) => {
+                    out.push(e);
+                    chars.next();
+                }
+                _ => out.push('\\'),
+            },
+            c => out.push(c),
+        }
     }
+    (out, "")
 }
 
 /// The text of an RFC 5987 value `charset'language'percent-encoded`, when the charset is
