@@ -171,9 +171,7 @@ impl From<MultipartError> for ApiError {
             ),
             MultipartError::HeadsTooLarge
             | MultipartError::Malformed(_)
-            | MultipartError::Body(_) => {
-                Self::bad_request(format!("cannot read the multipart body: {e}"))
-            }
+            | MultipartError::Body(_) => Self::bad_request(e.to_string()),
         }
     }
 }

@@ -12,41 +12,48 @@ use futures_util::StreamExt;
 pub(crate) const SMALL: usize = 16 * 1024;
 
 /// `body` with its small chunks gathered: a chunk it yields is at least [`SMALL`] bytes long
-/// unless it is the last or the next one is (what was gathered before a large chunk goes
-/// first), so there are at most two per [`SMALL`] bytes. An error ends it (what was gathered
-/// is dropped).
-pub(crate) fn gathered(body: ByteStream<'_>) -> ByteStream<'_> {
-    let state = (body, BytesMut::new(), None::<Bytes>, false);
+/// unless it is the last, or the next one is (what was gathered before a large chunk goes
+/// first), or the body has passed `cap` bytes (then each chunk goes on at once, so the store
+/// refuses the body at the chunk that passed its cap). So there are at most two per
+/// [`SMALL`] bytes. An error ends it (what was gathered is dropped).
+pub(crate) fn gathered(body: ByteStream<'_>, cap: u64) -> ByteStream<'_> {
+    let state = (body, BytesMut::new(), None::<Bytes>, false, 0u64);
     Box::pin(futures_util::stream::unfold(
         state,
-        |(mut body, mut pending, held, ended)| async move {
+        move |(mut body, mut pending, held, ended, mut seen)| async move {
             if let Some(big) = held {
-                return Some((Ok(big), (body, pending, None, ended)));
+                return Some((Ok(big), (body, pending, None, ended, seen)));
             }
             if ended {
                 return None;
             }
             loop {
-                match body.next().await {
+                let next = body.next().await;
+                if let Some(Ok(c)) = &next {
+                    seen = seen.saturating_add(c.len() as u64);
+                }
+                match next {
                     Some(Ok(c)) if c.len() >= SMALL => {
                         if pending.is_empty() {
-                            return Some((Ok(c), (body, pending, None, false)));
+                            return Some((Ok(c), (body, pending, None, false, seen)));
                         }
                         let out = pending.split().freeze();
-                        return Some((Ok(out), (body, pending, Some(c), false)));
+                        return Some((Ok(out), (body, pending, Some(c), false, seen)));
                     }
                     Some(Ok(c)) => {
                         pending.extend_from_slice(&c);
-                        if pending.len() >= SMALL {
+                        if pending.len() >= SMALL || seen > cap {
                             let out = pending.split().freeze();
-                            return Some((Ok(out), (body, pending, None, false)));
+                            return Some((Ok(out), (body, pending, None, false, seen)));
                         }
                     }
-                    Some(Err(e)) => return Some((Err(e), (body, BytesMut::new(), None, true))),
+                    Some(Err(e)) => {
+                        return Some((Err(e), (body, BytesMut::new(), None, true, seen)));
+                    }
                     None if pending.is_empty() => return None,
                     None => {
                         let out = pending.split().freeze();
-                        return Some((Ok(out), (body, pending, None, true)));
+                        return Some((Ok(out), (body, pending, None, true, seen)));
                     }
                 }
             }
@@ -58,9 +65,21 @@ pub(crate) fn gathered(body: ByteStream<'_>) -> ByteStream<'_> {
 mod tests {
     use super::*;
 
-    async fn collect(chunks: Vec<std::io::Result<Bytes>>) -> Vec<std::io::Result<Bytes>> {
+    async fn collect(chunks: Vec<std::io::Result<Bytes>>, cap: u64) -> Vec<std::io::Result<Bytes>> {
         let body: ByteStream<'static> = Box::pin(futures_util::stream::iter(chunks));
-        gathered(body).collect().await
+        gathered(body, cap).collect().await
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_each_chunk_goes_on_at_once() {
+        let tiny = |n: usize| {
+            (0..n)
+                .map(|_| Ok(Bytes::from_static(b"x")))
+                .collect::<Vec<_>>()
+        };
+        let out = collect(tiny(10), 7).await;
+        let lens: Vec<usize> = out.iter().flatten().map(Bytes::len).collect();
+        assert_eq!(lens, [8, 1, 1]);
     }
 
     #[tokio::test]
@@ -70,7 +89,7 @@ mod tests {
         input.push(big.clone());
         input.extend((0..5).map(|i| Bytes::from(vec![i; 10])));
         let want: Vec<u8> = input.iter().flat_map(|b| b.to_vec()).collect();
-        let out: Vec<Bytes> = collect(input.into_iter().map(Ok).collect())
+        let out: Vec<Bytes> = collect(input.into_iter().map(Ok).collect(), u64::MAX)
             .await
             .into_iter()
             .map(|r| r.map_err(|e| e.to_string()))
@@ -87,11 +106,14 @@ mod tests {
 
     #[tokio::test]
     async fn an_error_ends_the_stream() {
-        let out = collect(vec![
-            Ok(Bytes::from_static(b"ab")),
-            Err(std::io::Error::other("cut")),
-            Ok(Bytes::from_static(b"cd")),
-        ])
+        let out = collect(
+            vec![
+                Ok(Bytes::from_static(b"ab")),
+                Err(std::io::Error::other("cut")),
+                Ok(Bytes::from_static(b"cd")),
+            ],
+            u64::MAX,
+        )
         .await;
         assert_eq!(out.len(), 1);
         assert!(out[0].is_err());

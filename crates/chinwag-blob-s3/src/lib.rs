@@ -132,7 +132,7 @@ impl BlobStore for S3BlobStore {
         body: ByteStream<'_>,
         cap: u64,
     ) -> Result<StoredBlob, BlobError> {
-        let mut body = gather::gathered(body);
+        let mut body = gather::gathered(body, cap);
         let id = BlobId::generate().map_err(|e| BlobError::Backend(e.to_string()))?;
         let path = self.blob_path(chat, &id)?;
         let mut counter = CapCounter::new(cap);

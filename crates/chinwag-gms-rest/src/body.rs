@@ -20,7 +20,7 @@ pub(crate) fn multipart_failed(e: &MultipartError, limit: usize) -> GmsError {
         MultipartError::TooLarge | MultipartError::HeadsTooLarge => too_large(limit),
         MultipartError::Timeout => GmsError::body_timeout(),
         MultipartError::Malformed(why) => GmsError::invalid(*why),
-        MultipartError::Body(e) => GmsError::invalid(format!("the request body failed: {e}")),
+        MultipartError::Body(_) => GmsError::invalid(e.to_string()),
     }
 }
 

@@ -71,7 +71,7 @@ impl GmsState {
 /// to `max_body_bytes`, except on the file routes: the largest `upload-max-file-size` more,
 /// and a few read chunks more (each handler still holds its form's text to
 /// `max_body_bytes`), so that the upload sees its file cross the cap (answered with the cap
-/// as advice) before the body limit refuses what the parser read ahead.
+/// as advice) before the body limit refuses what the engine read past it.
 pub fn router(state: GmsState) -> Router {
     use axum::extract::DefaultBodyLimit;
     let limit = state.max_body_bytes;

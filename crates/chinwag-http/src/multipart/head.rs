@@ -1,9 +1,9 @@
 //! The text of a multipart body: the boundary named by the request's `Content-Type`, and a
 //! part's header section read into a [`Part`] (its `Content-Disposition` name and file name,
-//! its type and announced length). Parameter values may be quoted. A quoted value takes `\"`
-//! and `\\` as escapes, as RFC 7230's quoted-string does and curl and reqwest send them, and
-//! keeps any other backslash as it is (browsers send a name's `"` as `%22` and a Windows path's
-//! backslashes bare). `filename*=UTF-8''…` (RFC 5987) wins over `filename`.
+//! its type and announced length). Parameter values may be quoted. In a quoted value `\"` is a
+//! quote (reqwest, and curl with `--form-escape`, send one so) and every other backslash is
+//! kept as it is (browsers send a name's `"` as `%22` and its backslashes bare), as multer
+//! read them. `filename*=UTF-8''…` (RFC 5987) wins over `filename`.
 
 use super::error::{MultipartError, NotMultipart};
 
@@ -20,7 +20,7 @@ pub struct Part {
     pub name: Option<String>,
     /// `filename` (or `filename*`) of its `Content-Disposition`: a file part has one.
     pub file_name: Option<String>,
-    /// Its `Content-Type`.
+    /// The part's own `Content-Type` (a file's, as the client says).
     pub content_type: Option<String>,
     /// Its `Content-Length`, when it is a number.
     pub content_length: Option<u64>,
@@ -146,13 +146,10 @@ fn quoted(s: &str) -> (String, &str) {
     while let Some((i, c)) = chars.next() {
         match c {
             '"' => return (out, &s[i + 1..]),
-            '\\' => match chars.peek() {
-                Some(&(_, e @ ('"' | '\\'))) => {
-                    out.push(e);
-                    chars.next();
-                }
-                _ => out.push('\\'),
-            },
+            '\\' if chars.peek().is_some_and(|&(_, e)| e == '"') => {
+                out.push('"');
+                chars.next();
+            }
             c => out.push(c),
         }
     }
