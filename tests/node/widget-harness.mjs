@@ -133,6 +133,22 @@ if (new URLSearchParams(location.search).get('strings')==='fr') window.ChinwagOp
 }
 
 /** Starts chinwag, the cutter in front of it and the host site; one per test file. */
+/** `p`, or nothing once `ms` have passed (said on stderr). */
+async function within(p, ms, what) {
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => {
+      console.error(`${what}: not done in ${ms} ms; going on`);
+      resolve(undefined);
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startRig({ extraToml = "" } = {}) {
   const sitePort = await freePort();
   const siteOrigin = `http://127.0.0.1:${sitePort}`;
@@ -149,12 +165,17 @@ export async function startRig({ extraToml = "" } = {}) {
     server, cutter, site, browser, agent,
     widgetBase: site.widgetBase,
     hostUrl: (q = {}) => `${site.origin}/host.html?${new URLSearchParams(q)}`,
+    // Chromium's close is bounded and the server is stopped whatever it did: a close that
+    // hung once left the file to time out with its server still running.
     async close() {
-      await browser.close();
-      await site.close();
-      await cutter.close();
-      await server.stop();
-      server.cleanup();
+      try {
+        await within(browser.close(), 15000, "closing Chromium");
+      } finally {
+        await site.close();
+        await cutter.close();
+        await server.stop();
+        server.cleanup();
+      }
     },
   };
 }
