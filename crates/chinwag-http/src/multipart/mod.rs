@@ -50,9 +50,8 @@ enum Step {
 /// A `multipart/form-data` body being read part by part.
 pub struct Multipart {
     body: Body,
-    /// `CRLF--boundary`: CR appears in it only first (the boundary is printable).
-    delimiter: Box<[u8]>,
-    /// The delimiter's vectorised search, built once (it runs over every byte of a body).
+    /// The search for `CRLF--boundary` (its `needle()`), built once: it runs over every byte
+    /// of a body. CR appears in the delimiter only first (the boundary is printable).
     finder: memchr::memmem::Finder<'static>,
     /// Bytes the preamble, or a part's header section, may have.
     limit: usize,
@@ -86,7 +85,6 @@ impl Multipart {
         let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
         Ok(Self {
             body,
-            delimiter: delimiter.clone().into(),
             finder: memchr::memmem::Finder::new(&delimiter).into_owned(),
             limit: head_limit,
             state: State::Preamble,
@@ -139,7 +137,7 @@ impl Multipart {
                     Ok(Some(data)) if self.opens_with_boundary(&data) => {
                         // The usual start, read where it lies.
                         self.ctl.clear();
-                        self.cur = data.slice(self.delimiter.len() - 2..);
+                        self.cur = data.slice(self.finder.needle().len() - 2..);
                         self.state = State::Head;
                     }
                     Ok(Some(data)) => {
@@ -175,7 +173,7 @@ impl Multipart {
                 }
                 continue;
             }
-            let d = &self.delimiter;
+            let d = self.finder.needle();
             if !self.carry.is_empty() {
                 // The carry is a proper prefix of the delimiter: does the frame finish it?
                 let have = self.carry.len();
@@ -211,7 +209,7 @@ impl Multipart {
     fn opens_with_boundary(&self, data: &[u8]) -> bool {
         matches!(self.state, State::Preamble)
             && self.ctl[..] == b"\r\n"[..]
-            && data.starts_with(&self.delimiter[2..])
+            && data.starts_with(&self.finder.needle()[2..])
     }
 
     /// The bytes gathered between parts.
@@ -236,7 +234,7 @@ impl Multipart {
 
     /// Looks for the first boundary.
     fn preamble(&mut self) -> Result<Step, MultipartError> {
-        let d = &*self.delimiter;
+        let d = self.finder.needle();
         let hay = self.gathered();
         let from = self.seen.saturating_sub(d.len() - 1);
         // The preamble is counted without the CRLF put before the body.
